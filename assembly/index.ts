@@ -1,0 +1,4 @@
+// Entry of the kernel modules: every exported function is a kernel the JS side binds by name.
+export { softmax_cce_fwd_bwd, index_labels_scan, one_hot_weight_sum } from './kernels/softmax_cce';
+export { softmax_dice_fwd_bwd } from './kernels/softmax_dice';
+export { seg_losses_fwd, seg_losses_bwd } from './kernels/seg_losses';

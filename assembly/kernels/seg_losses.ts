@@ -1,0 +1,365 @@
+/**
+ * The seed study's five losses in one pass, and the gradient of any weighted sum of them in one
+ * more pass: cce (the seed's clip form, mean over pixels), dice, dice_square, dicefg,
+ * dicefg_square (batch Dice, sums over N, H, W; see softmax_cce.ts and softmax_dice.ts for the
+ * definitions and derivations this file reuses).
+ *
+ * Forward (`seg_losses_fwd`): one pass computes p = softmax(z), the clipped CCE sum and, per
+ * class, the five sums  I = Σ y p,  Y = Σ y,  Y2 = Σ y²,  S = Σ p,  S2 = Σ p². The four Dice
+ * losses follow from them; the sums are also written out (float32 [5, C]) for the backward pass.
+ *
+ * Backward (`seg_losses_bwd`): given upstream weights w_k for the five losses (w = one-hot picks
+ * one loss; tfjs passes dL/dloss_k), the per-class coefficients of every Dice term are merged,
+ *   g_c = −A_c y_c + B_c + B2_c · 2 p_c,
+ * A_c, B_c from the plain-denominator variants and A_c, B2_c from the squared ones (see
+ * softmax_dice.ts for A, B), then one pass recomputes p and writes
+ *   ∂/∂z_j = p_j (g_j − Σ_c p_c g_c) + (w_cce / P)(p_j a − y_j u_j),   a = Σ_c y_c u_c
+ * where u_c masks the clipped CCE terms (softmax_cce.ts, eq. 2). C = 2 runs four pixels per f32x4
+ * step with one exp per pixel in each pass and one log in the forward; other C run scalar.
+ */
+import { exp_f32, exp_f32x4 } from '../math/exp';
+import { log_f32, log1p_f32, log1p_f32x4 } from '../math/log';
+import { even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4 } from '../math/lanes';
+import { LABELS_ONE_HOT } from './softmax_cce';
+
+// @ts-ignore: decorator
+@inline const FLUSH_EVERY: i32 = 256;
+/** Rows of the sums table, each of C values. */
+// @ts-ignore: decorator
+@inline const ROW_I: i32 = 0;
+// @ts-ignore: decorator
+@inline const ROW_Y: i32 = 1;
+// @ts-ignore: decorator
+@inline const ROW_Y2: i32 = 2;
+// @ts-ignore: decorator
+@inline const ROW_S: i32 = 3;
+// @ts-ignore: decorator
+@inline const ROW_S2: i32 = 4;
+// @ts-ignore: decorator
+@inline const ROWS: i32 = 5;
+
+/**
+ * Five losses and the per-class sums.
+ *
+ * @param labels    address of the labels (LABELS_ONE_HOT float32 [P, C] or LABELS_INDEX int32 [P])
+ * @param labelKind LABELS_ONE_HOT or LABELS_INDEX (indices already validated to [0, C))
+ * @param logits    address of float32 logits [P, C]
+ * @param pixels    P
+ * @param classes   C ≥ 2
+ * @param epsilon   ε of the clip and of the Dice terms
+ * @param scratch   address of 5·C f64 of scratch
+ * @param sumsOut   address of the float32 [5, C] output: rows I, Y, Y2, S, S2
+ * @param lossesOut address of five float32: cce, dice, dice_square, dicefg, dicefg_square
+ */
+export function seg_losses_fwd(
+  labels: usize, labelKind: i32, logits: usize, pixels: i32, classes: i32, epsilon: f32,
+  scratch: usize, sumsOut: usize, lossesOut: usize,
+): void {
+  memory.fill(scratch, 0, <usize>(ROWS * classes) << 3);
+  const nllLo = -log_f32(1.0 - epsilon);
+  const nllHi = -log_f32(epsilon);
+  let cceSum: f64 = 0;
+  let done: i32 = 0;
+  // The f32x4 path exists only in the SIMD build (a compile-time branch).
+  if (ASC_FEATURE_SIMD) {
+    if (classes == 2) {
+      done = pixels & ~3;
+      cceSum = seg_fwd_c2_f32x4(labels, labelKind, logits, done, nllLo, nllHi, scratch);
+    }
+  }
+  cceSum += seg_fwd_scalar(labels, labelKind, logits, done, pixels, classes, nllLo, nllHi, scratch);
+
+  const eps = <f64>epsilon;
+  let dice: f64 = 0, diceSq: f64 = 0;
+  let diceFg: f64 = 0, diceFgSq: f64 = 0;
+  for (let c: i32 = 0; c < classes; c++) {
+    const numerator = 2 * sum_at(scratch, classes, ROW_I, c) + eps;
+    const plain = numerator / (sum_at(scratch, classes, ROW_Y, c) + sum_at(scratch, classes, ROW_S, c) + eps);
+    const squared = numerator / (sum_at(scratch, classes, ROW_Y2, c) + sum_at(scratch, classes, ROW_S2, c) + eps);
+    dice += plain;
+    diceSq += squared;
+    if (c > 0) {
+      diceFg += plain;
+      diceFgSq += squared;
+    }
+  }
+  const all = <f64>classes;
+  const fg = <f64>(classes - 1);
+  store<f32>(lossesOut, <f32>(cceSum / <f64>pixels));
+  store<f32>(lossesOut, <f32>(1 - dice / all), 4);
+  store<f32>(lossesOut, <f32>(1 - diceSq / all), 8);
+  store<f32>(lossesOut, <f32>(1 - diceFg / fg), 12);
+  store<f32>(lossesOut, <f32>(1 - diceFgSq / fg), 16);
+  for (let k: i32 = 0; k < ROWS * classes; k++) {
+    store<f32>(sumsOut + (<usize>k << 2), <f32>load<f64>(scratch + (<usize>k << 3)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function sum_at(table: usize, classes: i32, row: i32, c: i32): f64 {
+  return load<f64>(table + (<usize>(row * classes + c) << 3));
+}
+
+// @ts-ignore: decorator
+@inline function add_at(table: usize, classes: i32, row: i32, c: i32, value: f64): void {
+  const at = table + (<usize>(row * classes + c) << 3);
+  store<f64>(at, load<f64>(at) + value);
+}
+
+/** Forward, C = 2, four pixels per step over [0, count); returns the clipped CCE sum. */
+function seg_fwd_c2_f32x4(
+  labels: usize, labelKind: i32, logits: usize, count: i32, nllLo: f32, nllHi: f32, table: usize,
+): f64 {
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  const lo = f32x4.splat(nllLo);
+  const hi = f32x4.splat(nllHi);
+  let cce = zero;
+  let i0 = zero, i1 = zero, y0s = zero, y1s = zero, yy0 = zero, yy1 = zero;
+  let s0 = zero, s1 = zero, ss0 = zero, ss1 = zero;
+  let total: f64 = 0;
+  let sinceFlush: i32 = 0;
+  for (let i: i32 = 0; i < count; i += 4) {
+    const zp = logits + (<usize>i << 3);
+    const za = v128.load(zp);
+    const zb = v128.load(zp, 16);
+    const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
+    const ad = f32x4.abs(d);
+    const t = exp_f32x4(f32x4.neg(ad));
+    const r = f32x4.div(one, f32x4.add(one, t));
+    const pMin = f32x4.mul(t, r);
+    const oneIsMax = f32x4.gt(d, zero);
+    const p0 = v128.bitselect(pMin, r, oneIsMax);
+    const p1 = v128.bitselect(r, pMin, oneIsMax);
+    const L = log1p_f32x4(t);
+    const La = f32x4.add(L, ad);
+    const nll0 = f32x4.min(f32x4.max(v128.bitselect(La, L, oneIsMax), lo), hi);
+    const nll1 = f32x4.min(f32x4.max(v128.bitselect(L, La, oneIsMax), lo), hi);
+    let y0: v128, y1: v128;
+    if (labelKind == LABELS_ONE_HOT) {
+      const yp = labels + (<usize>i << 3);
+      const ya = v128.load(yp);
+      const yb = v128.load(yp, 16);
+      y0 = even_f32x4(ya, yb);
+      y1 = odd_f32x4(ya, yb);
+    } else {
+      const y = v128.load(labels + (<usize>i << 2));
+      y0 = v128.and(i32x4.eq(y, i32x4.splat(0)), one);
+      y1 = v128.and(i32x4.eq(y, i32x4.splat(1)), one);
+    }
+    cce = f32x4.add(cce, f32x4.add(f32x4.mul(y0, nll0), f32x4.mul(y1, nll1)));
+    i0 = f32x4.add(i0, f32x4.mul(y0, p0));
+    i1 = f32x4.add(i1, f32x4.mul(y1, p1));
+    y0s = f32x4.add(y0s, y0);
+    y1s = f32x4.add(y1s, y1);
+    yy0 = f32x4.add(yy0, f32x4.mul(y0, y0));
+    yy1 = f32x4.add(yy1, f32x4.mul(y1, y1));
+    s0 = f32x4.add(s0, p0);
+    s1 = f32x4.add(s1, p1);
+    ss0 = f32x4.add(ss0, f32x4.mul(p0, p0));
+    ss1 = f32x4.add(ss1, f32x4.mul(p1, p1));
+    if (++sinceFlush == FLUSH_EVERY || i + 4 >= count) {
+      total += hsum_f32x4(cce);
+      add_at(table, 2, ROW_I, 0, hsum_f32x4(i0));
+      add_at(table, 2, ROW_I, 1, hsum_f32x4(i1));
+      add_at(table, 2, ROW_Y, 0, hsum_f32x4(y0s));
+      add_at(table, 2, ROW_Y, 1, hsum_f32x4(y1s));
+      add_at(table, 2, ROW_Y2, 0, hsum_f32x4(yy0));
+      add_at(table, 2, ROW_Y2, 1, hsum_f32x4(yy1));
+      add_at(table, 2, ROW_S, 0, hsum_f32x4(s0));
+      add_at(table, 2, ROW_S, 1, hsum_f32x4(s1));
+      add_at(table, 2, ROW_S2, 0, hsum_f32x4(ss0));
+      add_at(table, 2, ROW_S2, 1, hsum_f32x4(ss1));
+      cce = zero; i0 = zero; i1 = zero; y0s = zero; y1s = zero; yy0 = zero; yy1 = zero;
+      s0 = zero; s1 = zero; ss0 = zero; ss1 = zero;
+      sinceFlush = 0;
+    }
+  }
+  return total;
+}
+
+/** Forward, any C, pixels [start, end); returns the clipped CCE sum. */
+function seg_fwd_scalar(
+  labels: usize, labelKind: i32, logits: usize, start: i32, end: i32, classes: i32, nllLo: f32,
+  nllHi: f32, table: usize,
+): f64 {
+  const rowBytes = <usize>classes << 2;
+  let total: f64 = 0;
+  for (let i = start; i < end; i++) {
+    const zp = logits + <usize>i * rowBytes;
+    let m = load<f32>(zp);
+    let argmax: i32 = 0;
+    for (let c: i32 = 1; c < classes; c++) {
+      const z = load<f32>(zp + (<usize>c << 2));
+      if (z > m) { m = z; argmax = c; }
+    }
+    let t: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      if (c != argmax) t += exp_f32(load<f32>(zp + (<usize>c << 2)) - m);
+    }
+    const L = log1p_f32(t);
+    const r: f32 = 1.0 / (1.0 + t);
+    let cce: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      const z = load<f32>(zp + (<usize>c << 2));
+      const p = exp_f32(z - m) * r;
+      const y = label_at(labels, labelKind, i, c, classes);
+      cce += y * min<f32>(max<f32>(L - (z - m), nllLo), nllHi);
+      add_at(table, classes, ROW_I, c, <f64>(y * p));
+      add_at(table, classes, ROW_Y, c, <f64>y);
+      add_at(table, classes, ROW_Y2, c, <f64>(y * y));
+      add_at(table, classes, ROW_S, c, <f64>p);
+      add_at(table, classes, ROW_S2, c, <f64>(p * p));
+    }
+    total += cce;
+  }
+  return total;
+}
+
+// @ts-ignore: decorator
+@inline function label_at(labels: usize, labelKind: i32, i: i32, c: i32, classes: i32): f32 {
+  if (labelKind == LABELS_ONE_HOT) return load<f32>(labels + ((<usize>i * <usize>classes + <usize>c) << 2));
+  return load<i32>(labels + (<usize>i << 2)) == c ? 1 : 0;
+}
+
+/**
+ * Gradient of Σ_k w_k loss_k with respect to the logits.
+ *
+ * @param grad    address of the float32 gradient output [P, C]
+ * @param sums    address of the float32 [5, C] sums written by `seg_losses_fwd`
+ * @param weights address of five float32 w_k in the order cce, dice, dice_square, dicefg, dicefg_square
+ * @param scratch address of 3·C f64 of scratch (coefficients A, B, B2)
+ * (the other parameters as in `seg_losses_fwd`)
+ */
+export function seg_losses_bwd(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, pixels: i32, classes: i32,
+  epsilon: f32, sums: usize, weights: usize, scratch: usize,
+): void {
+  memory.fill(scratch, 0, <usize>(3 * classes) << 3);
+  const eps = <f64>epsilon;
+  // Variant k = 1..4: dice, dice_square, dicefg, dicefg_square.
+  for (let k: i32 = 1; k <= 4; k++) {
+    const w = <f64>load<f32>(weights + (<usize>k << 2));
+    if (w == 0) continue;
+    const squared = k == 2 || k == 4;
+    const firstClass = k >= 3 ? 1 : 0;
+    const kappa = w / <f64>(classes - firstClass);
+    for (let c = firstClass; c < classes; c++) {
+      const numerator = 2 * f32_sum(sums, classes, ROW_I, c) + eps;
+      const denominator = squared
+        ? f32_sum(sums, classes, ROW_Y2, c) + f32_sum(sums, classes, ROW_S2, c) + eps
+        : f32_sum(sums, classes, ROW_Y, c) + f32_sum(sums, classes, ROW_S, c) + eps;
+      add_at(scratch, classes, 0, c, 2 * kappa / denominator);
+      add_at(scratch, classes, squared ? 2 : 1, c, kappa * numerator / (denominator * denominator));
+    }
+  }
+  const cceScale = load<f32>(weights) / <f32>pixels;
+  const pLo = epsilon;
+  const pHi: f32 = 1.0 - epsilon;
+  let done: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (classes == 2) {
+      done = pixels & ~3;
+      seg_bwd_c2_f32x4(labels, labelKind, logits, grad, done, pLo, pHi, cceScale, scratch);
+    }
+  }
+  seg_bwd_scalar(labels, labelKind, logits, grad, done, pixels, classes, pLo, pHi, cceScale, scratch);
+}
+
+// @ts-ignore: decorator
+@inline function f32_sum(sums: usize, classes: i32, row: i32, c: i32): f64 {
+  return <f64>load<f32>(sums + (<usize>(row * classes + c) << 2));
+}
+
+/** Backward, C = 2, four pixels per step over [0, count). */
+function seg_bwd_c2_f32x4(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, count: i32, pLo: f32, pHi: f32,
+  cceScale: f32, coefs: usize,
+): void {
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  const two = f32x4.splat(2.0);
+  const a0 = f32x4.splat(<f32>sum_at(coefs, 2, 0, 0));
+  const a1 = f32x4.splat(<f32>sum_at(coefs, 2, 0, 1));
+  const b0 = f32x4.splat(<f32>sum_at(coefs, 2, 1, 0));
+  const b1 = f32x4.splat(<f32>sum_at(coefs, 2, 1, 1));
+  const bb0 = f32x4.splat(<f32>sum_at(coefs, 2, 2, 0));
+  const bb1 = f32x4.splat(<f32>sum_at(coefs, 2, 2, 1));
+  const lo = f32x4.splat(pLo);
+  const hi = f32x4.splat(pHi);
+  const scale = f32x4.splat(cceScale);
+  for (let i: i32 = 0; i < count; i += 4) {
+    const zp = logits + (<usize>i << 3);
+    const za = v128.load(zp);
+    const zb = v128.load(zp, 16);
+    const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
+    const t = exp_f32x4(f32x4.neg(f32x4.abs(d)));
+    const r = f32x4.div(one, f32x4.add(one, t));
+    const pMin = f32x4.mul(t, r);
+    const oneIsMax = f32x4.gt(d, zero);
+    const p0 = v128.bitselect(pMin, r, oneIsMax);
+    const p1 = v128.bitselect(r, pMin, oneIsMax);
+    let y0: v128, y1: v128;
+    if (labelKind == LABELS_ONE_HOT) {
+      const yp = labels + (<usize>i << 3);
+      const ya = v128.load(yp);
+      const yb = v128.load(yp, 16);
+      y0 = even_f32x4(ya, yb);
+      y1 = odd_f32x4(ya, yb);
+    } else {
+      const y = v128.load(labels + (<usize>i << 2));
+      y0 = v128.and(i32x4.eq(y, i32x4.splat(0)), one);
+      y1 = v128.and(i32x4.eq(y, i32x4.splat(1)), one);
+    }
+    const g0 = f32x4.sub(f32x4.add(b0, f32x4.mul(bb0, f32x4.mul(two, p0))), f32x4.mul(a0, y0));
+    const g1 = f32x4.sub(f32x4.add(b1, f32x4.mul(bb1, f32x4.mul(two, p1))), f32x4.mul(a1, y1));
+    const dice1 = f32x4.mul(f32x4.mul(p0, p1), f32x4.sub(g1, g0));
+    const yu0 = v128.and(y0, v128.and(f32x4.ge(p0, lo), f32x4.le(p0, hi)));
+    const yu1 = v128.and(y1, v128.and(f32x4.ge(p1, lo), f32x4.le(p1, hi)));
+    const a = f32x4.add(yu0, yu1);
+    const cce0 = f32x4.mul(f32x4.sub(f32x4.mul(p0, a), yu0), scale);
+    const cce1 = f32x4.mul(f32x4.sub(f32x4.mul(p1, a), yu1), scale);
+    store_interleaved_f32x4(grad + (<usize>i << 3), f32x4.sub(cce0, dice1), f32x4.add(cce1, dice1));
+  }
+}
+
+/** Backward, any C, pixels [start, end). */
+function seg_bwd_scalar(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, start: i32, end: i32, classes: i32,
+  pLo: f32, pHi: f32, cceScale: f32, coefs: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  for (let i = start; i < end; i++) {
+    const zp = logits + <usize>i * rowBytes;
+    const gp = grad + <usize>i * rowBytes;
+    let m = load<f32>(zp);
+    for (let c: i32 = 1; c < classes; c++) m = max<f32>(m, load<f32>(zp + (<usize>c << 2)));
+    let s: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      const e = exp_f32(load<f32>(zp + (<usize>c << 2)) - m);
+      store<f32>(gp + (<usize>c << 2), e);
+      s += e;
+    }
+    const r: f32 = 1.0 / s;
+    let dot: f32 = 0;
+    let a: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      const p = load<f32>(gp + (<usize>c << 2)) * r;
+      const y = label_at(labels, labelKind, i, c, classes);
+      dot += p * seg_g(coefs, classes, c, y, p);
+      if (p >= pLo && p <= pHi) a += y;
+    }
+    for (let c: i32 = 0; c < classes; c++) {
+      const p = load<f32>(gp + (<usize>c << 2)) * r;
+      const y = label_at(labels, labelKind, i, c, classes);
+      const yu: f32 = p >= pLo && p <= pHi ? y : 0;
+      store<f32>(gp + (<usize>c << 2), p * (seg_g(coefs, classes, c, y, p) - dot) + (p * a - yu) * cceScale);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function seg_g(coefs: usize, classes: i32, c: i32, y: f32, p: f32): f32 {
+  return <f32>sum_at(coefs, classes, 1, c) + <f32>sum_at(coefs, classes, 2, c) * (2 * p)
+    - <f32>sum_at(coefs, classes, 0, c) * y;
+}

@@ -1,0 +1,417 @@
+/**
+ * Fused softmax + categorical cross-entropy: the loss and dLoss/dlogits in one pass over logits.
+ *
+ * Notation, pixel i (NHWC: a pixel's C logits are contiguous), class c:
+ *   m = max_c z_c,  e_c = exp(z_c − m),  s = Σ_c e_c = 1 + t  (t sums every e_c but the max's),
+ *   p_c = e_c / s,  nll_c = −log p_c = log1p(t) − (z_c − m)                        (1)
+ * Subtracting m keeps every exp argument ≤ 0, so |z| up to 1e4 (or 1e38) stays finite; writing the
+ * log as log1p(t) keeps the loss's relative accuracy when the prediction is confident (t ≪ 1).
+ *
+ * Forward. Labels are one-hot (or soft) floats y_c, or an int32 index y with y_c = [c = y]. With
+ * class weights w and v_c = w_c·y_c, the pixel's loss is
+ *   exact form:  ℓ = Σ_c v_c nll_c
+ *   clip form:   ℓ = Σ_c v_c clamp(nll_c, −log(1−ε), −log ε)   (= −Σ v_c log clip(p_c, ε, 1−ε))
+ * and the kernel returns Σ_i ℓ_i (in f64); the caller divides for the mean.
+ *
+ * Backward. ∂nll_c/∂z_j = p_j − δ_cj. A clipped term has zero gradient (u_c = 0 where p_c < ε or
+ * p_c > 1 − ε, else u_c = 1; the exact form has u ≡ 1), so with a = Σ_c v_c u_c
+ *   ∂ℓ/∂z_j = p_j·a − v_j·u_j                                                        (2)
+ * written as scale·(2) into the gradient buffer (scale = 1/denominator for the mean), during the
+ * same pass that computes the loss.
+ *
+ * Error: each nll_c carries the ≤ 2-ulp errors of exp/log (see assembly/math) plus rounding of
+ * s, i.e. ≈ 3e-7 relative; sums are accumulated in f32 lanes for blocks of at most 1024 pixels
+ * and then in f64, so the total is accurate to ≈ 1e-6 relative for any pixel count.
+ *
+ * Variants (picked by `softmax_cce_fwd_bwd`):
+ *   C = 2, f32x4:   softmax of two classes is a sigmoid of d = z1 − z0: one exp and one log per
+ *                   pixel, four pixels per vector (channels de-interleaved with shuffles).
+ *   C % 4 = 0, f32x4: one pixel at a time, its channels four per vector.
+ *   otherwise, and every path of the scalar build: one pixel, one channel at a time.
+ */
+import { exp_f32, exp_f32x4 } from '../math/exp';
+import { log_f32, log1p_f32, log1p_f32x4 } from '../math/log';
+import {
+  even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, hmax_f32x4, hsum32_f32x4,
+} from '../math/lanes';
+
+/** Label layouts: float32 one-hot (or soft) [P, C], or int32 class indices [P]. */
+export const LABELS_ONE_HOT: i32 = 0;
+export const LABELS_INDEX: i32 = 1;
+
+// Lane sums are flushed into f64 after this many vector steps to bound f32 rounding growth.
+// @ts-ignore: decorator
+@inline const FLUSH_EVERY: i32 = 256;
+
+/**
+ * Softmax + CCE forward and backward over `pixels` pixels of `classes` channels.
+ *
+ * @param labels      address of the labels (layout given by `labelKind`)
+ * @param labelKind   LABELS_ONE_HOT or LABELS_INDEX
+ * @param logits      address of float32 logits [pixels, classes]
+ * @param grad        address of the float32 gradient output [pixels, classes], or 0 for none
+ * @param lossOut     address of the float32 per-pixel loss output [pixels], or 0 for none
+ * @param pixels      number of pixels P
+ * @param classes     number of classes C ≥ 1
+ * @param weights     address of C float32 class weights (all 1 when the caller has none)
+ * @param ignoreIndex index labels equal to it count nowhere (any value outside [0, C) disables it)
+ * @param clip        0: exact form; 1: the seed's clip form
+ * @param epsilon     ε of the clip form
+ * @param scale       factor applied to the gradient (1/denominator for the mean)
+ * @returns           Σ_i ℓ_i in f64
+ */
+export function softmax_cce_fwd_bwd(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize,
+  pixels: i32, classes: i32, weights: usize, ignoreIndex: i32, clip: i32, epsilon: f32, scale: f32,
+): f64 {
+  const clipOn = clip != 0;
+  const nllLo = -log_f32(1.0 - epsilon);
+  const nllHi = -log_f32(epsilon);
+  if (classes == 2) {
+    let done: i32 = 0;
+    let total: f64 = 0;
+    if (ASC_FEATURE_SIMD) {
+      done = pixels & ~3;
+      total = cce_c2_f32x4(labels, labelKind, logits, grad, lossOut, done, weights,
+        ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
+    }
+    return total + cce_c2_scalar(labels, labelKind, logits, grad, lossOut, done, pixels, weights,
+      ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
+  }
+  if (ASC_FEATURE_SIMD) {
+    if ((classes & 3) == 0) {
+      return cce_cvec_f32x4(labels, labelKind, logits, grad, lossOut, pixels, classes, weights,
+        ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
+    }
+  }
+  return cce_generic_scalar(labels, labelKind, logits, grad, lossOut, pixels, classes, weights,
+    ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
+}
+
+/** C = 2, four pixels per step. `count` is a multiple of 4. */
+function cce_c2_f32x4(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, count: i32,
+  weights: usize, ignoreIndex: i32, clipOn: bool, epsilon: f32, nllLo: f32, nllHi: f32, scale: f32,
+): f64 {
+  const w0 = f32x4.splat(load<f32>(weights));
+  const w1 = f32x4.splat(load<f32>(weights, 4));
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  const lo = f32x4.splat(nllLo);
+  const hi = f32x4.splat(nllHi);
+  const pLo = f32x4.splat(epsilon);
+  const pHi = f32x4.splat(<f32>1.0 - epsilon);
+  const scaleV = f32x4.splat(scale);
+  const ignoreV = i32x4.splat(ignoreIndex);
+  let total: f64 = 0;
+  let acc = zero;
+  let sinceFlush: i32 = 0;
+  for (let i: i32 = 0; i < count; i += 4) {
+    const zp = logits + (<usize>i << 3);
+    const za = v128.load(zp);
+    const zb = v128.load(zp, 16);
+    const z0 = even_f32x4(za, zb);
+    const z1 = odd_f32x4(za, zb);
+    // v_c = w_c·y_c for the four pixels.
+    let v0: v128, v1: v128;
+    if (labelKind == LABELS_ONE_HOT) {
+      const yp = labels + (<usize>i << 3);
+      const ya = v128.load(yp);
+      const yb = v128.load(yp, 16);
+      v0 = f32x4.mul(w0, even_f32x4(ya, yb));
+      v1 = f32x4.mul(w1, odd_f32x4(ya, yb));
+    } else {
+      const y = v128.load(labels + (<usize>i << 2));
+      const counted = v128.not(i32x4.eq(y, ignoreV));
+      v0 = v128.and(w0, v128.and(counted, i32x4.eq(y, i32x4.splat(0))));
+      v1 = v128.and(w1, v128.and(counted, i32x4.eq(y, i32x4.splat(1))));
+    }
+    // Two-class softmax as a sigmoid: t = e^{−|d|}, s = 1 + t, p_max = 1/s, p_min = t/s.
+    const d = f32x4.sub(z1, z0);
+    const ad = f32x4.abs(d);
+    const t = exp_f32x4(f32x4.neg(ad));
+    const r = f32x4.div(one, f32x4.add(one, t));
+    const pMin = f32x4.mul(t, r);
+    const oneIsMax = f32x4.gt(d, zero);
+    const p0 = v128.bitselect(pMin, r, oneIsMax);
+    const p1 = v128.bitselect(r, pMin, oneIsMax);
+    const L = log1p_f32x4(t);
+    const La = f32x4.add(L, ad);
+    let nll0 = v128.bitselect(La, L, oneIsMax);
+    let nll1 = v128.bitselect(L, La, oneIsMax);
+    let vu0 = v0;
+    let vu1 = v1;
+    if (clipOn) {
+      vu0 = v128.and(v0, v128.and(f32x4.ge(p0, pLo), f32x4.le(p0, pHi)));
+      vu1 = v128.and(v1, v128.and(f32x4.ge(p1, pLo), f32x4.le(p1, pHi)));
+      nll0 = f32x4.min(f32x4.max(nll0, lo), hi);
+      nll1 = f32x4.min(f32x4.max(nll1, lo), hi);
+    }
+    const loss = f32x4.add(f32x4.mul(v0, nll0), f32x4.mul(v1, nll1));
+    if (lossOut) v128.store(lossOut + (<usize>i << 2), loss);
+    acc = f32x4.add(acc, loss);
+    if (++sinceFlush == FLUSH_EVERY) {
+      total += hsum_f32x4(acc);
+      acc = zero;
+      sinceFlush = 0;
+    }
+    if (grad) {
+      const a = f32x4.add(vu0, vu1);
+      const g0 = f32x4.mul(f32x4.sub(f32x4.mul(p0, a), vu0), scaleV);
+      const g1 = f32x4.mul(f32x4.sub(f32x4.mul(p1, a), vu1), scaleV);
+      store_interleaved_f32x4(grad + (<usize>i << 3), g0, g1);
+    }
+  }
+  return total + hsum_f32x4(acc);
+}
+
+/** C = 2, one pixel per step, pixels [start, end): the scalar twin of `cce_c2_f32x4`. */
+function cce_c2_scalar(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, start: i32, end: i32,
+  weights: usize, ignoreIndex: i32, clipOn: bool, epsilon: f32, nllLo: f32, nllHi: f32, scale: f32,
+): f64 {
+  const w0 = load<f32>(weights);
+  const w1 = load<f32>(weights, 4);
+  const pHi: f32 = 1.0 - epsilon;
+  let total: f64 = 0;
+  for (let i = start; i < end; i++) {
+    const zp = logits + (<usize>i << 3);
+    const z0 = load<f32>(zp);
+    const z1 = load<f32>(zp, 4);
+    let v0: f32, v1: f32;
+    if (labelKind == LABELS_ONE_HOT) {
+      const yp = labels + (<usize>i << 3);
+      v0 = w0 * load<f32>(yp);
+      v1 = w1 * load<f32>(yp, 4);
+    } else {
+      const y = load<i32>(labels + (<usize>i << 2));
+      const counted = y != ignoreIndex;
+      v0 = counted && y == 0 ? w0 : 0;
+      v1 = counted && y == 1 ? w1 : 0;
+    }
+    const d = z1 - z0;
+    const ad = abs<f32>(d);
+    const t = exp_f32(-ad);
+    const r: f32 = 1.0 / (1.0 + t);
+    const pMin = t * r;
+    const oneIsMax = d > 0;
+    const p0 = oneIsMax ? pMin : r;
+    const p1 = oneIsMax ? r : pMin;
+    const L = log1p_f32(t);
+    const La = L + ad;
+    let nll0 = oneIsMax ? La : L;
+    let nll1 = oneIsMax ? L : La;
+    let vu0 = v0;
+    let vu1 = v1;
+    if (clipOn) {
+      if (!(p0 >= epsilon && p0 <= pHi)) vu0 = 0;
+      if (!(p1 >= epsilon && p1 <= pHi)) vu1 = 0;
+      nll0 = min<f32>(max<f32>(nll0, nllLo), nllHi);
+      nll1 = min<f32>(max<f32>(nll1, nllLo), nllHi);
+    }
+    const loss = v0 * nll0 + v1 * nll1;
+    if (lossOut) store<f32>(lossOut + (<usize>i << 2), loss);
+    total += loss;
+    if (grad) {
+      const a = vu0 + vu1;
+      const gp = grad + (<usize>i << 3);
+      store<f32>(gp, (p0 * a - vu0) * scale);
+      store<f32>(gp, (p1 * a - vu1) * scale, 4);
+    }
+  }
+  return total;
+}
+
+/** C a multiple of 4: one pixel per step, its channels four per vector. */
+function cce_cvec_f32x4(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, pixels: i32,
+  classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, epsilon: f32, nllLo: f32,
+  nllHi: f32, scale: f32,
+): f64 {
+  const rowBytes = <usize>classes << 2;
+  const zero = f32x4.splat(0.0);
+  const lo = f32x4.splat(nllLo);
+  const hi = f32x4.splat(nllHi);
+  const pLo = f32x4.splat(epsilon);
+  const pHi = f32x4.splat(<f32>1.0 - epsilon);
+  const scaleV = f32x4.splat(scale);
+  const laneIds = i32x4(0, 1, 2, 3);
+  let total: f64 = 0;
+  let acc = zero;
+  let sinceFlush: i32 = 0;
+  for (let i: i32 = 0; i < pixels; i++) {
+    const zp = logits + <usize>i * rowBytes;
+    const gp = grad + <usize>i * rowBytes;
+    const yp = labels + <usize>i * rowBytes;
+    let y: i32 = -1;
+    if (labelKind == LABELS_INDEX) {
+      y = load<i32>(labels + (<usize>i << 2));
+      if (y == ignoreIndex) y = -1;
+    }
+    const yV = i32x4.splat(y);
+    // 1. max, 2. e = exp(z − m) and s = Σ e (e kept in the gradient buffer until step 4).
+    let mv = v128.load(zp);
+    for (let o: usize = 16; o < rowBytes; o += 16) mv = f32x4.max(mv, v128.load(zp + o));
+    const m = f32x4.splat(hmax_f32x4(mv));
+    let sv = zero;
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const e = exp_f32x4(f32x4.sub(v128.load(zp + o), m));
+      sv = f32x4.add(sv, e);
+      if (grad) v128.store(gp + o, e);
+    }
+    const s = hsum32_f32x4(sv);
+    const L = f32x4.splat(log_f32(s));
+    const r = f32x4.splat(<f32>1.0 / s);
+    // 3. loss = Σ v·nll and a = Σ v·u.
+    let lossV = zero;
+    let aV = zero;
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const v = cvec_label_weight(labelKind, yp + o, weights + o, yV, laneIds, <i32>(o >> 2));
+      let nll = f32x4.sub(L, f32x4.sub(v128.load(zp + o), m));
+      let vu = v;
+      if (clipOn) {
+        if (grad) {
+          const p = f32x4.mul(v128.load(gp + o), r);
+          vu = v128.and(v, v128.and(f32x4.ge(p, pLo), f32x4.le(p, pHi)));
+        }
+        nll = f32x4.min(f32x4.max(nll, lo), hi);
+      }
+      lossV = f32x4.add(lossV, f32x4.mul(v, nll));
+      aV = f32x4.add(aV, vu);
+    }
+    if (lossOut) store<f32>(lossOut + (<usize>i << 2), hsum32_f32x4(lossV));
+    acc = f32x4.add(acc, lossV);
+    if (++sinceFlush == FLUSH_EVERY) {
+      total += hsum_f32x4(acc);
+      acc = zero;
+      sinceFlush = 0;
+    }
+    // 4. gradient (2): p·a − v·u, scaled.
+    if (grad) {
+      const a = f32x4.splat(hsum32_f32x4(aV));
+      for (let o: usize = 0; o < rowBytes; o += 16) {
+        const v = cvec_label_weight(labelKind, yp + o, weights + o, yV, laneIds, <i32>(o >> 2));
+        const p = f32x4.mul(v128.load(gp + o), r);
+        let vu = v;
+        if (clipOn) vu = v128.and(v, v128.and(f32x4.ge(p, pLo), f32x4.le(p, pHi)));
+        v128.store(gp + o, f32x4.mul(f32x4.sub(f32x4.mul(p, a), vu), scaleV));
+      }
+    }
+  }
+  return total + hsum_f32x4(acc);
+}
+
+/** v = w·y for four channels starting at class `firstClass` of one pixel. */
+// @ts-ignore: decorator
+@inline function cvec_label_weight(
+  labelKind: i32, yp: usize, wp: usize, yV: v128, laneIds: v128, firstClass: i32,
+): v128 {
+  const w = v128.load(wp);
+  if (labelKind == LABELS_ONE_HOT) return f32x4.mul(w, v128.load(yp));
+  return v128.and(w, i32x4.eq(yV, i32x4.add(laneIds, i32x4.splat(firstClass))));
+}
+
+/** Any C, one pixel and one channel at a time: the reference shape of the algorithm. */
+function cce_generic_scalar(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, pixels: i32,
+  classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, epsilon: f32, nllLo: f32,
+  nllHi: f32, scale: f32,
+): f64 {
+  const rowBytes = <usize>classes << 2;
+  const pHi: f32 = 1.0 - epsilon;
+  let total: f64 = 0;
+  for (let i: i32 = 0; i < pixels; i++) {
+    const zp = logits + <usize>i * rowBytes;
+    const gp = grad + <usize>i * rowBytes;
+    const yp = labels + <usize>i * rowBytes;
+    let y: i32 = -1;
+    if (labelKind == LABELS_INDEX) {
+      y = load<i32>(labels + (<usize>i << 2));
+      if (y == ignoreIndex) y = -1;
+    }
+    let m = load<f32>(zp);
+    let argmax: i32 = 0;
+    for (let c: i32 = 1; c < classes; c++) {
+      const z = load<f32>(zp + (<usize>c << 2));
+      if (z > m) { m = z; argmax = c; }
+    }
+    let t: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      const e = exp_f32(load<f32>(zp + (<usize>c << 2)) - m);
+      if (c != argmax) t += e;
+      if (grad) store<f32>(gp + (<usize>c << 2), e);
+    }
+    const L = log1p_f32(t);
+    const r: f32 = 1.0 / (1.0 + t);
+    let loss: f32 = 0;
+    let a: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      const v = generic_label_weight(labelKind, yp, weights, y, c);
+      if (v == 0) continue;
+      let nll = L - (load<f32>(zp + (<usize>c << 2)) - m);
+      let vu = v;
+      if (clipOn) {
+        if (grad) {
+          const p = load<f32>(gp + (<usize>c << 2)) * r;
+          if (!(p >= epsilon && p <= pHi)) vu = 0;
+        }
+        nll = min<f32>(max<f32>(nll, nllLo), nllHi);
+      }
+      loss += v * nll;
+      a += vu;
+    }
+    if (lossOut) store<f32>(lossOut + (<usize>i << 2), loss);
+    total += loss;
+    if (grad) {
+      for (let c: i32 = 0; c < classes; c++) {
+        const p = load<f32>(gp + (<usize>c << 2)) * r;
+        let vu = generic_label_weight(labelKind, yp, weights, y, c);
+        if (clipOn && !(p >= epsilon && p <= pHi)) vu = 0;
+        store<f32>(gp + (<usize>c << 2), (p * a - vu) * scale);
+      }
+    }
+  }
+  return total;
+}
+
+/** v_c = w_c·y_c for one pixel; `y` is the pixel's index label (−1 if ignored or one-hot). */
+// @ts-ignore: decorator
+@inline function generic_label_weight(labelKind: i32, yp: usize, weights: usize, y: i32, c: i32): f32 {
+  const w = load<f32>(weights + (<usize>c << 2));
+  if (labelKind == LABELS_ONE_HOT) return w * load<f32>(yp + (<usize>c << 2));
+  return y == c ? w : 0;
+}
+
+/**
+ * Validates int32 index labels and returns the mean's denominator.
+ *
+ * @param hasIgnore  0: every label must be in [0, C); 1: labels equal to `ignoreIndex` are skipped
+ * @returns  Σ over counted pixels of w_y (or of 1 when `weights` is 0), or −(1 + i) where i is
+ *           the first pixel whose label is outside [0, C) and not ignored.
+ */
+export function index_labels_scan(
+  labels: usize, pixels: i32, classes: i32, weights: usize, hasIgnore: i32, ignoreIndex: i32,
+): f64 {
+  let denominator: f64 = 0;
+  for (let i: i32 = 0; i < pixels; i++) {
+    const y = load<i32>(labels + (<usize>i << 2));
+    if (hasIgnore && y == ignoreIndex) continue;
+    if (<u32>y >= <u32>classes) return -(1 + <f64>i);
+    denominator += weights ? <f64>load<f32>(weights + (<usize>y << 2)) : 1;
+  }
+  return denominator;
+}
+
+/** Σ_i Σ_c w_c y_ic over one-hot (or soft) float labels: the weighted mean's denominator. */
+export function one_hot_weight_sum(labels: usize, pixels: i32, classes: i32, weights: usize): f64 {
+  let total: f64 = 0;
+  for (let i: i32 = 0; i < pixels; i++) {
+    const yp = labels + <usize>i * (<usize>classes << 2);
+    let row: f32 = 0;
+    for (let c: i32 = 0; c < classes; c++) {
+      row += load<f32>(yp + (<usize>c << 2)) * load<f32>(weights + (<usize>c << 2));
+    }
+    total += row;
+  }
+  return total;
+}

@@ -1,0 +1,50 @@
+/**
+ * Small f32x4 lane helpers shared by the kernels. All are `@inline`: they compile to a few
+ * shuffles and arithmetic ops at each use.
+ */
+
+/** Sum of the four lanes, accumulated in f64. */
+// @ts-ignore: decorator
+@inline export function hsum_f32x4(v: v128): f64 {
+  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1))
+    + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+}
+
+/** Maximum of the four lanes (NaN if any lane is NaN). */
+// @ts-ignore: decorator
+@inline export function hmax_f32x4(v: v128): f32 {
+  const m = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.max(m, v128.shuffle<f32>(m, m, 1, 0, 3, 2)), 0);
+}
+
+/** Sum of the four lanes in f32: ((v0 + v2) + (v1 + v3)). */
+// @ts-ignore: decorator
+@inline export function hsum32_f32x4(v: v128): f32 {
+  const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2)), 0);
+}
+
+/** Even lanes of the pair (a, b): [a0, a2, b0, b2] — channel 0 of four 2-channel pixels. */
+// @ts-ignore: decorator
+@inline export function even_f32x4(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+}
+
+/** Odd lanes of the pair (a, b): [a1, a3, b1, b3] — channel 1 of four 2-channel pixels. */
+// @ts-ignore: decorator
+@inline export function odd_f32x4(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+}
+
+/** Interleaves channel vectors c0, c1 of four pixels and stores the eight floats at `ptr`. */
+// @ts-ignore: decorator
+@inline export function store_interleaved_f32x4(ptr: usize, c0: v128, c1: v128): void {
+  v128.store(ptr, v128.shuffle<f32>(c0, c1, 0, 4, 1, 5));
+  v128.store(ptr, v128.shuffle<f32>(c0, c1, 2, 6, 3, 7), 16);
+}
+
+/** 1.0 in the lanes where `mask` is set, 0.0 elsewhere. */
+// @ts-ignore: decorator
+@inline export function mask_to_f32x4(mask: v128): v128 {
+  return v128.and(mask, f32x4.splat(1.0));
+}

@@ -1,0 +1,112 @@
+/**
+ * Natural logarithm in float32, one lane (`log_f32`) and four lanes (`log_f32x4`), plus
+ * `log1p_f32(x)` for the x ∈ [0, C) that softmax normalisers produce.
+ *
+ * Method (Cephes `logf`, S. L. Moshier): x = m·2^e with m ∈ [√½, √2); with f = m − 1,
+ * log m ≈ f − f²/2 + f³·Q(f) where Q is the degree-8 minimax polynomial below; then
+ * log x = log m + e·ln2 with ln2 split into head and tail.
+ *
+ * Error: ≤ 2 ulp for finite x > 0 that are normal floats (Cephes states 7.6e-8 rms; measured in
+ * `test/math.test.ts`). The losses only take logs of softmax normalisers s ∈ [1, C].
+ * NaN and +∞ come out as NaN (the `x − x` term), which is what the losses need: NaN in, NaN out.
+ *
+ * log1p: log(1 + t) loses t's low bits when 1 + t rounds. With u = fl(1 + t), the rounding error
+ * is d = (u − 1) − t exactly (Sterbenz), and log(1 + t) = log(u) − d/u to first order, so the
+ * result keeps the relative accuracy of t itself (the classic correction of Goldberg / HP-15C).
+ */
+
+// @ts-ignore: decorator
+@inline const SQRT_HALF: f32 = 0.707106781186547524;
+// @ts-ignore: decorator
+@inline const LN2_HI: f32 = 0.693359375;
+// @ts-ignore: decorator
+@inline const LN2_LO: f32 = -2.12194440e-4;
+// Q(f) coefficients, highest degree first (Cephes logf.c).
+// @ts-ignore: decorator
+@inline const Q0: f32 = 7.0376836292e-2;
+// @ts-ignore: decorator
+@inline const Q1: f32 = -1.1514610310e-1;
+// @ts-ignore: decorator
+@inline const Q2: f32 = 1.1676998740e-1;
+// @ts-ignore: decorator
+@inline const Q3: f32 = -1.2420140846e-1;
+// @ts-ignore: decorator
+@inline const Q4: f32 = 1.4249322787e-1;
+// @ts-ignore: decorator
+@inline const Q5: f32 = -1.6668057665e-1;
+// @ts-ignore: decorator
+@inline const Q6: f32 = 2.0000714765e-1;
+// @ts-ignore: decorator
+@inline const Q7: f32 = -2.4999993993e-1;
+// @ts-ignore: decorator
+@inline const Q8: f32 = 3.3333331174e-1;
+
+/** log(x) for one float32 lane; see the file comment for error bound and domain. */
+// @ts-ignore: decorator
+@inline export function log_f32(x: f32): f32 {
+  const bits = reinterpret<i32>(x);
+  // Mantissa scaled into [0.5, 1) and the matching exponent.
+  let e = (bits >> 23) - 126;
+  const m = reinterpret<f32>((bits & 0x007fffff) | 0x3f000000);
+  const small = m < SQRT_HALF;
+  e -= <i32>small;
+  const f: f32 = small ? m + m - 1.0 : m - 1.0;
+  const ef = <f32>e;
+  const z = f * f;
+  let q = Q0;
+  q = q * f + Q1;
+  q = q * f + Q2;
+  q = q * f + Q3;
+  q = q * f + Q4;
+  q = q * f + Q5;
+  q = q * f + Q6;
+  q = q * f + Q7;
+  q = q * f + Q8;
+  let y = q * f * z;
+  y += ef * LN2_LO;
+  y -= 0.5 * z;
+  return f + y + ef * LN2_HI + (x - x);
+}
+
+/** log(x) for four float32 lanes; the same arithmetic as `log_f32`, lane by lane. */
+// @ts-ignore: decorator
+@inline export function log_f32x4(x: v128): v128 {
+  let e = i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(126));
+  const m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
+  const small = f32x4.lt(m, f32x4.splat(SQRT_HALF));
+  // `small` lanes are all ones, i.e. −1 as i32.
+  e = i32x4.add(e, small);
+  const m1 = f32x4.sub(m, f32x4.splat(1.0));
+  const f = f32x4.add(m1, v128.and(m, small));
+  const ef = f32x4.convert_i32x4_s(e);
+  const z = f32x4.mul(f, f);
+  let q = f32x4.splat(Q0);
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q1));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q2));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q3));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q4));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q5));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q6));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q7));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q8));
+  let y = f32x4.mul(f32x4.mul(q, f), z);
+  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
+  y = f32x4.sub(y, f32x4.mul(f32x4.splat(0.5), z));
+  const r = f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
+  return f32x4.add(r, f32x4.sub(x, x));
+}
+
+/** log(1 + t) for t ≥ 0, accurate to a few ulp of the result even when t ≪ 1. */
+// @ts-ignore: decorator
+@inline export function log1p_f32(t: f32): f32 {
+  const u: f32 = 1.0 + t;
+  return log_f32(u) - ((u - 1.0) - t) / u;
+}
+
+/** `log1p_f32` on four lanes. */
+// @ts-ignore: decorator
+@inline export function log1p_f32x4(t: v128): v128 {
+  const u = f32x4.add(f32x4.splat(1.0), t);
+  const d = f32x4.sub(f32x4.sub(u, f32x4.splat(1.0)), t);
+  return f32x4.sub(log_f32x4(u), f32x4.div(d, u));
+}

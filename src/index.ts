@@ -1,0 +1,13 @@
+/**
+ * segloss: fast, correct segmentation losses for TensorFlow.js on the CPU.
+ */
+import './tfjs/core_gradients.js';
+import * as losses from './losses/index.js';
+
+export { losses };
+export { setupWasmKernels, kernelVariant, type SetupOptions, type SetupResult } from './setup.js';
+export type {
+  CategoricalCrossEntropyOptions, DiceOptions, LossName, Reduction, SegmentationLossesOptions,
+} from './losses/types.js';
+export { LOSS_NAMES } from './losses/types.js';
+export type { KernelVariant } from './wasm/module.js';

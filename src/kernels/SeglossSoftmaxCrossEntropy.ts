@@ -1,0 +1,94 @@
+import {
+  type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
+  expandDims, grad as gradOf, mul, sum, zeros,
+} from '@tensorflow/tfjs-core';
+import { addressOf, kernels, withScratch, writeF32, backendMemory, type BackendWasm } from '../wasm/backend.js';
+import { cceComposite } from '../losses/composite.js';
+import { invalidIndexLabelError, labelKind, LABELS_INDEX } from '../losses/labels.js';
+import { SeglossSoftmaxCrossEntropy, type LabelsAndLogits, type SoftmaxCrossEntropyAttrs } from './kernel_names.js';
+
+/**
+ * Fused softmax + CCE on the wasm backend: one call of `softmax_cce_fwd_bwd` writes the loss and
+ * dLoss/dlogits (for an upstream gradient of 1) into two new tensors; without `withGrad` the
+ * gradient output is empty and the kernel skips its writes.
+ */
+function softmaxCrossEntropy(args: { backend: unknown; inputs: LabelsAndLogits; attrs?: NamedAttrMap }): TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { labels, logits } = args.inputs;
+  const attrs = args.attrs as unknown as SoftmaxCrossEntropyAttrs;
+  const [N, H, W, C] = logits.shape;
+  const pixels = N * H * W;
+  const kind = labelKind(labels);
+  const hasWeights = attrs.classWeights.length > 0;
+  const hasIgnore = attrs.ignoreIndex != null;
+  const k = kernels(backend);
+  const labelsAt = addressOf(backend, labels);
+
+  return withScratch(backend, C * 4, (weights) => {
+    writeF32(backend, weights, hasWeights ? attrs.classWeights : new Array<number>(C).fill(1));
+    // The mean's denominator; index labels are validated on the way (before any output exists).
+    let denominator = pixels;
+    if (kind === LABELS_INDEX) {
+      denominator = k.index_labels_scan(labelsAt, pixels, C, hasWeights ? weights : 0, hasIgnore ? 1 : 0,
+        attrs.ignoreIndex ?? 0);
+      if (denominator < 0) {
+        const pixel = -denominator - 1;
+        const value = new Int32Array(backendMemory(backend).buffer, labelsAt, pixels)[pixel];
+        throw invalidIndexLabelError(labels.shape, pixel, value, C, attrs.ignoreIndex);
+      }
+    } else if (hasWeights) {
+      denominator = k.one_hot_weight_sum(labelsAt, pixels, C, weights);
+    }
+    const perPixel = attrs.reduction === 'none';
+    const loss = backend.makeOutput(perPixel ? [N, H, W] : [], 'float32');
+    const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');
+    const scale = attrs.reduction === 'mean' ? 1 / denominator : 1;
+    const total = k.softmax_cce_fwd_bwd(
+      labelsAt, kind, addressOf(backend, logits), attrs.withGrad ? addressOf(backend, grad) : 0,
+      perPixel ? addressOf(backend, loss) : 0, pixels, C, weights,
+      // After the scan every index label is in [0, C): −1 then never matches.
+      attrs.ignoreIndex ?? -1, attrs.clip ? 1 : 0, attrs.epsilon, scale);
+    if (!perPixel) {
+      writeF32(backend, addressOf(backend, loss), [attrs.reduction === 'mean' ? total / denominator : total]);
+    }
+    return [loss, grad];
+  });
+}
+
+export const softmaxCrossEntropyConfig: KernelConfig = {
+  kernelName: SeglossSoftmaxCrossEntropy,
+  backendName: 'wasm',
+  kernelFunc: softmaxCrossEntropy as unknown as KernelFunc,
+};
+
+/** The options object the composite form takes, from the kernel's attributes. */
+export function cceOptionsFromAttrs(attrs: SoftmaxCrossEntropyAttrs) {
+  return {
+    clip: attrs.clip,
+    epsilon: attrs.epsilon,
+    classWeights: attrs.classWeights.length > 0 ? attrs.classWeights : undefined,
+    ignoreIndex: attrs.ignoreIndex ?? undefined,
+    reduction: attrs.reduction,
+  };
+}
+
+/**
+ * dlogits = dy · (the gradient the forward pass already wrote); for 'none', dy is per pixel.
+ * Soft labels get their (rarely wanted) gradient from the composite form, only when asked for.
+ */
+export const softmaxCrossEntropyGradConfig: GradConfig = {
+  kernelName: SeglossSoftmaxCrossEntropy,
+  inputsToSave: ['labels', 'logits'],
+  outputsToSave: [false, true],
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
+    const [dy] = dys as Tensor[];
+    const [labels, logits, fusedGrad] = saved;
+    const a = attrs as unknown as SoftmaxCrossEntropyAttrs;
+    return {
+      logits: () => mul(fusedGrad, a.reduction === 'none' ? expandDims(dy, -1) : dy),
+      labels: () => labels.dtype === 'int32'
+        ? zeros(labels.shape, 'float32')
+        : gradOf((y: Tensor) => sum(mul(cceComposite(y, logits, cceOptionsFromAttrs(a)), dy)))(labels),
+    };
+  },
+};

@@ -1,0 +1,53 @@
+import {
+  type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
+  grad as gradOf, mul, zeros,
+} from '@tensorflow/tfjs-core';
+import { addressOf, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
+import { diceComposite } from '../losses/composite.js';
+import { labelKind } from '../losses/labels.js';
+import { assertIndexLabelsInRange } from './validate_index_labels.js';
+import { SeglossSoftmaxDice, type LabelsAndLogits, type SoftmaxDiceAttrs } from './kernel_names.js';
+
+/** Fused softmax + Dice on the wasm backend: loss and dLoss/dlogits from `softmax_dice_fwd_bwd`. */
+function softmaxDice(args: { backend: unknown; inputs: LabelsAndLogits; attrs?: NamedAttrMap }): TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { labels, logits } = args.inputs;
+  const attrs = args.attrs as unknown as SoftmaxDiceAttrs;
+  const [N, H, W, C] = logits.shape;
+  const k = kernels(backend);
+  assertIndexLabelsInRange(backend, k, labels, C);
+  const groups = attrs.perImage ? N : 1;
+  const loss = backend.makeOutput([], 'float32');
+  const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');
+  // Per group and class: three f64 sums and two f64 coefficients.
+  const value = withScratch(backend, groups * C * 5 * 8, (scratch) => k.softmax_dice_fwd_bwd(
+    addressOf(backend, labels), labelKind(labels), addressOf(backend, logits),
+    attrs.withGrad ? addressOf(backend, grad) : 0, groups, (N * H * W) / groups, C, attrs.square ? 1 : 0, attrs.includeBackground ? 0 : 1,
+    attrs.epsilon, scratch));
+  writeF32(backend, addressOf(backend, loss), [value]);
+  return [loss, grad];
+}
+
+export const softmaxDiceConfig: KernelConfig = {
+  kernelName: SeglossSoftmaxDice,
+  backendName: 'wasm',
+  kernelFunc: softmaxDice as unknown as KernelFunc,
+};
+
+/** dlogits = dy · (the gradient written by the forward call); soft labels via the composite. */
+export const softmaxDiceGradConfig: GradConfig = {
+  kernelName: SeglossSoftmaxDice,
+  inputsToSave: ['labels', 'logits'],
+  outputsToSave: [false, true],
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
+    const [dy] = dys as Tensor[];
+    const [labels, logits, fusedGrad] = saved;
+    const options = attrs as unknown as SoftmaxDiceAttrs;
+    return {
+      logits: () => mul(fusedGrad, dy),
+      labels: () => labels.dtype === 'int32'
+        ? zeros(labels.shape, 'float32')
+        : gradOf((y: Tensor) => mul(diceComposite(y, logits, options), dy))(labels),
+    };
+  },
+};

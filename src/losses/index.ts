@@ -1,0 +1,4 @@
+export { categoricalCrossEntropy } from './categorical_cross_entropy.js';
+export { dice } from './dice.js';
+export { segmentationLosses } from './segmentation_losses.js';
+export { cceComposite, diceComposite, segmentationLossesComposite } from './composite.js';

@@ -1,0 +1,95 @@
+/**
+ * Argument checks of the public loss ops. Every error names the op and the argument, and says
+ * what was expected and what was given; nothing is computed from invalid input.
+ */
+import { Tensor } from '@tensorflow/tfjs-core';
+import type { CategoricalCrossEntropyOptions, DiceOptions, SegmentationLossesOptions } from './types.js';
+
+const describe = (t: Tensor) => `${t.dtype} [${t.shape.join(',')}]`;
+
+function fail(op: string, message: string): never {
+  throw new Error(`segloss.losses.${op}: ${message}`);
+}
+
+/**
+ * Checks logits (float32 [N,H,W,C], nothing empty) and labels (float32 of the same shape, or
+ * int32 [N,H,W]); returns C.
+ */
+export function checkLabelsAndLogits(op: string, labels: unknown, logits: unknown, minClasses: number): number {
+  if (!(logits instanceof Tensor)) fail(op, `logits must be a tf.Tensor, got ${typeof logits}`);
+  if (!(labels instanceof Tensor)) fail(op, `labels must be a tf.Tensor, got ${typeof labels}`);
+  if (logits.dtype !== 'float32' || logits.rank !== 4) {
+    fail(op, `logits must be float32 [N,H,W,C], got ${describe(logits)}`);
+  }
+  if (logits.size === 0) fail(op, `logits must not be empty, got shape [${logits.shape.join(',')}]`);
+  const C = logits.shape[3];
+  if (C < minClasses) fail(op, `logits must have at least ${minClasses} classes (last axis), got C = ${C}`);
+  const [N, H, W] = logits.shape;
+  const oneHot = labels.dtype === 'float32' && labels.rank === 4
+    && labels.shape.every((d: number, i: number) => d === logits.shape[i]);
+  const indices = labels.dtype === 'int32' && labels.rank === 3
+    && labels.shape[0] === N && labels.shape[1] === H && labels.shape[2] === W;
+  if (!oneHot && !indices) {
+    fail(op, `labels must be float32 one-hot [${N},${H},${W},${C}] or int32 class indices [${N},${H},${W}] `
+      + `matching logits, got ${describe(labels)}`);
+  }
+  return C;
+}
+
+function checkKeys(op: string, opts: object, allowed: readonly string[]): void {
+  if (opts == null || typeof opts !== 'object') fail(op, `options must be an object, got ${String(opts)}`);
+  for (const key of Object.keys(opts)) {
+    if (!allowed.includes(key)) fail(op, `unknown option '${key}' (known: ${allowed.join(', ')})`);
+  }
+}
+
+function checkBoolean(op: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') fail(op, `${name} must be a boolean, got ${String(value)}`);
+}
+
+function checkEpsilon(op: string, value: unknown, upper: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value >= upper) {
+    fail(op, `epsilon must be a finite number in (0, ${upper}), got ${String(value)}`);
+  }
+}
+
+export function checkCceOptions(op: string, opts: CategoricalCrossEntropyOptions, C: number, labels: Tensor): void {
+  checkKeys(op, opts, ['clip', 'epsilon', 'classWeights', 'ignoreIndex', 'reduction']);
+  checkBoolean(op, 'clip', opts.clip);
+  checkEpsilon(op, opts.epsilon, 0.5);
+  if (opts.classWeights !== undefined) {
+    const w = opts.classWeights;
+    if (!Array.isArray(w) && !ArrayBuffer.isView(w)) fail(op, `classWeights must be an array of ${C} numbers, got ${String(w)}`);
+    if (w.length !== C) fail(op, `classWeights must have one weight per class (${C}), got ${w.length}`);
+    const bad = Array.from(w).findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0);
+    if (bad >= 0) fail(op, `classWeights[${bad}] must be a finite number ≥ 0, got ${String(w[bad])}`);
+  }
+  if (opts.ignoreIndex !== undefined) {
+    if (!Number.isInteger(opts.ignoreIndex) || Math.abs(opts.ignoreIndex) > 2 ** 31 - 1) {
+      fail(op, `ignoreIndex must be an int32 integer, got ${String(opts.ignoreIndex)}`);
+    }
+    if (labels.dtype !== 'int32') {
+      fail(op, `ignoreIndex applies to int32 class-index labels only, got labels ${describe(labels)}`);
+    }
+  }
+  if (opts.reduction !== undefined && !['mean', 'sum', 'none'].includes(opts.reduction)) {
+    fail(op, `reduction must be 'mean', 'sum' or 'none', got ${String(opts.reduction)}`);
+  }
+}
+
+export function checkDiceOptions(op: string, opts: DiceOptions, C: number): void {
+  checkKeys(op, opts, ['square', 'includeBackground', 'perImage', 'epsilon']);
+  checkBoolean(op, 'square', opts.square);
+  checkBoolean(op, 'includeBackground', opts.includeBackground);
+  checkBoolean(op, 'perImage', opts.perImage);
+  checkEpsilon(op, opts.epsilon, Infinity);
+  if (opts.includeBackground === false && C < 2) {
+    fail(op, `includeBackground: false needs at least 2 classes (channel 0 is dropped), got C = ${C}`);
+  }
+}
+
+export function checkSegmentationLossesOptions(op: string, opts: SegmentationLossesOptions): void {
+  checkKeys(op, opts, ['epsilon']);
+  checkEpsilon(op, opts.epsilon, 0.5);
+}

@@ -1,0 +1,46 @@
+import { registerAll } from './kernels/register_all.js';
+import { activeKernelVariant, setActiveVariant } from './wasm/backend.js';
+import { compileKernels, simdSupported, type KernelVariant } from './wasm/module.js';
+
+export interface SetupOptions {
+  /**
+   * Which build of the kernels to use: 'auto' (default) picks SIMD when
+   * `WebAssembly.validate` accepts the SIMD module, else the scalar twin.
+   */
+  variant?: KernelVariant | 'auto';
+}
+
+export interface SetupResult {
+  /** The build now in use. */
+  variant: KernelVariant;
+}
+
+/**
+ * Compiles segloss's kernels and registers them (and their gradients) for tfjs's 'wasm' backend.
+ * Idempotent; calling it again with another `variant` switches the build. Call it before or after
+ * `tf.setBackend('wasm')`: kernels bind to the backend's memory lazily, on first use.
+ *
+ * ```js
+ * await tf.setBackend('wasm');
+ * const { variant } = await setupWasmKernels(); // 'simd' on Node 20 and current browsers
+ * ```
+ */
+export async function setupWasmKernels(options: SetupOptions = {}): Promise<SetupResult> {
+  const requested = options.variant ?? 'auto';
+  if (!['auto', 'simd', 'scalar'].includes(requested)) {
+    throw new Error(`segloss.setupWasmKernels: variant must be 'auto', 'simd' or 'scalar', got ${String(requested)}`);
+  }
+  const variant: KernelVariant = requested === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : requested;
+  if (variant === 'simd' && !simdSupported()) {
+    throw new Error('segloss.setupWasmKernels: this engine does not support WebAssembly SIMD; use variant \'scalar\' or \'auto\'');
+  }
+  await compileKernels(variant);
+  setActiveVariant(variant);
+  registerAll();
+  return { variant };
+}
+
+/** The kernel build in use ('simd' | 'scalar'), or null before setupWasmKernels(). */
+export function kernelVariant(): KernelVariant | null {
+  return activeKernelVariant();
+}

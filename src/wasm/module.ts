@@ -1,0 +1,89 @@
+/**
+ * Loads segloss's AssemblyScript kernels against the memory of tfjs's wasm backend.
+ *
+ * The kernel modules import `env.memory` and hold no data segment and no start function, so
+ * instantiating them writes nothing: they run in place on tfjs's heap, on the tensors' own bytes
+ * (zero-copy). An instance is bound to one `WebAssembly.Memory` object; growth keeps the object,
+ * so an instance stays valid, and nothing here caches a view of the buffer.
+ */
+import { scalarWasm, simdWasm } from './binaries.generated';
+
+/** Which build of the kernels runs: f32x4 SIMD, or the scalar twin for engines without SIMD. */
+export type KernelVariant = 'simd' | 'scalar';
+
+/** The exports of assembly/index.ts. Addresses are byte offsets into the backend's memory. */
+export interface KernelExports {
+  softmax_cce_fwd_bwd(
+    labels: number, labelKind: number, logits: number, grad: number, lossOut: number,
+    pixels: number, classes: number, weights: number, ignoreIndex: number, clip: number,
+    epsilon: number, scale: number): number;
+  index_labels_scan(
+    labels: number, pixels: number, classes: number, weights: number, hasIgnore: number,
+    ignoreIndex: number): number;
+  one_hot_weight_sum(labels: number, pixels: number, classes: number, weights: number): number;
+  softmax_dice_fwd_bwd(
+    labels: number, labelKind: number, logits: number, grad: number, groups: number,
+    pixelsPerGroup: number, classes: number, square: number, firstClass: number, epsilon: number,
+    scratch: number): number;
+  seg_losses_fwd(
+    labels: number, labelKind: number, logits: number, pixels: number, classes: number,
+    epsilon: number, scratch: number, sumsOut: number, lossesOut: number): void;
+  seg_losses_bwd(
+    labels: number, labelKind: number, logits: number, grad: number, pixels: number,
+    classes: number, epsilon: number, sums: number, weights: number, scratch: number): void;
+}
+
+const binaries: Record<KernelVariant, string> = { simd: simdWasm, scalar: scalarWasm };
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+const instances = new Map<KernelVariant, WeakMap<WebAssembly.Memory, KernelExports>>();
+
+function decodeBase64(text: string): Uint8Array {
+  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The raw bytes of one build (for tests that inspect the binaries). */
+export function kernelBinary(variant: KernelVariant): Uint8Array {
+  return decodeBase64(binaries[variant]);
+}
+
+/** True when this engine validates the SIMD build (WebAssembly SIMD128). */
+export function simdSupported(): boolean {
+  return WebAssembly.validate(kernelBinary('simd') as BufferSource);
+}
+
+/** Compiles a build once; async so that browsers' main threads never compile synchronously. */
+export async function compileKernels(variant: KernelVariant): Promise<WebAssembly.Module> {
+  let module = compiled.get(variant);
+  if (module == null) {
+    module = await WebAssembly.compile(kernelBinary(variant) as BufferSource);
+    compiled.set(variant, module);
+  }
+  return module;
+}
+
+/**
+ * The kernels of a compiled build bound to `memory`, instantiated on first use for that memory
+ * (a tfjs backend re-initialised with a new memory gets a new instance).
+ */
+export function kernelsFor(variant: KernelVariant, memory: WebAssembly.Memory): KernelExports {
+  const module = compiled.get(variant);
+  if (module == null) {
+    throw new Error(`segloss: the ${variant} kernels are not compiled yet; await setupWasmKernels() first`);
+  }
+  let byMemory = instances.get(variant);
+  if (byMemory == null) {
+    byMemory = new WeakMap();
+    instances.set(variant, byMemory);
+  }
+  let exports = byMemory.get(memory);
+  if (exports == null) {
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    exports = instance.exports as unknown as KernelExports;
+    byMemory.set(memory, exports);
+  }
+  return exports;
+}
