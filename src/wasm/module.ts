@@ -31,6 +31,8 @@ export interface KernelExports {
   seg_losses_bwd(
     labels: number, labelKind: number, logits: number, grad: number, pixels: number,
     classes: number, epsilon: number, sums: number, weights: number, scratch: number): void;
+  exp_f32_array(src: number, dst: number, n: number): void;
+  log_f32_array(src: number, dst: number, n: number): void;
 }
 
 const binaries: Record<KernelVariant, string> = { simd: simdWasm, scalar: scalarWasm };

@@ -1,0 +1,37 @@
+/**
+ * Elementwise exp and log over float32 arrays, through the same approximations the loss kernels
+ * use (assembly/math). They let the tests measure those approximations' error over millions of
+ * points and let the benchmarks measure their throughput, the bound of every loss kernel.
+ */
+import { exp_f32, exp_f32x4 } from '../math/exp';
+import { log_f32, log_f32x4 } from '../math/log';
+
+/** dst[i] = exp(src[i]) for i < n; f32x4 in the SIMD build, `exp_f32` for the tail and the scalar build. */
+export function exp_f32_array(src: usize, dst: usize, n: i32): void {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, exp_f32x4(v128.load(src + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, exp_f32(load<f32>(src + o)));
+  }
+}
+
+/** dst[i] = log(src[i]) for i < n, like `exp_f32_array`. */
+export function log_f32_array(src: usize, dst: usize, n: i32): void {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, log_f32x4(v128.load(src + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, log_f32(load<f32>(src + o)));
+  }
+}
