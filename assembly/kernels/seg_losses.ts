@@ -17,8 +17,8 @@
  * where u_c masks the clipped CCE terms (softmax_cce.ts, eq. 2). C = 2 runs four pixels per f32x4
  * step with one exp per pixel in each pass and one log in the forward; other C run scalar.
  */
-import { exp_f32, exp_f32x4 } from '../math/exp';
-import { log_f32, log1p_f32, log1p_f32x4 } from '../math/log';
+import { exp_f32, exp_neg_f32x4 } from '../math/exp';
+import { log_f32, log1p_f32, log1p_unit_f32x4 } from '../math/log';
 import { even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4 } from '../math/lanes';
 import { LABELS_ONE_HOT } from './softmax_cce';
 
@@ -125,16 +125,16 @@ function seg_fwd_c2_f32x4(
     const zb = v128.load(zp, 16);
     const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
     const ad = f32x4.abs(d);
-    const t = exp_f32x4(f32x4.neg(ad));
+    const t = exp_neg_f32x4(f32x4.neg(ad));
     const r = f32x4.div(one, f32x4.add(one, t));
     const pMin = f32x4.mul(t, r);
     const oneIsMax = f32x4.gt(d, zero);
     const p0 = v128.bitselect(pMin, r, oneIsMax);
     const p1 = v128.bitselect(r, pMin, oneIsMax);
-    const L = log1p_f32x4(t);
+    const L = log1p_unit_f32x4(t);
     const La = f32x4.add(L, ad);
-    const nll0 = f32x4.min(f32x4.max(v128.bitselect(La, L, oneIsMax), lo), hi);
-    const nll1 = f32x4.min(f32x4.max(v128.bitselect(L, La, oneIsMax), lo), hi);
+    const nll0 = f32x4.pmin(f32x4.pmax(v128.bitselect(La, L, oneIsMax), lo), hi);
+    const nll1 = f32x4.pmin(f32x4.pmax(v128.bitselect(L, La, oneIsMax), lo), hi);
     let y0: v128, y1: v128;
     if (labelKind == LABELS_ONE_HOT) {
       const yp = labels + (<usize>i << 3);
@@ -293,7 +293,7 @@ function seg_bwd_c2_f32x4(
     const za = v128.load(zp);
     const zb = v128.load(zp, 16);
     const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
-    const t = exp_f32x4(f32x4.neg(f32x4.abs(d)));
+    const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
     const r = f32x4.div(one, f32x4.add(one, t));
     const pMin = f32x4.mul(t, r);
     const oneIsMax = f32x4.gt(d, zero);

@@ -29,10 +29,10 @@
  *   C % 4 = 0, f32x4: one pixel at a time, its channels four per vector.
  *   otherwise, and every path of the scalar build: one pixel, one channel at a time.
  */
-import { exp_f32, exp_f32x4 } from '../math/exp';
-import { log_f32, log1p_f32, log1p_f32x4 } from '../math/log';
+import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
+import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32, log1p_unit_f32x4 } from '../math/log';
 import {
-  even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, hmax_f32x4, hsum32_f32x4,
+  even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, gather_tile_f32x4, scatter_tile_f32x4,
 } from '../math/lanes';
 
 /** Label layouts: float32 one-hot (or soft) [P, C], or int32 class indices [P]. */
@@ -58,11 +58,13 @@ export const LABELS_INDEX: i32 = 1;
  * @param clip        0: exact form; 1: the seed's clip form
  * @param epsilon     ε of the clip form
  * @param scale       factor applied to the gradient (1/denominator for the mean)
+ * @param tile        address of 3·C·16 bytes of scratch (16-byte aligned is best)
  * @returns           Σ_i ℓ_i in f64
  */
 export function softmax_cce_fwd_bwd(
   labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize,
   pixels: i32, classes: i32, weights: usize, ignoreIndex: i32, clip: i32, epsilon: f32, scale: f32,
+  tile: usize,
 ): f64 {
   const clipOn = clip != 0;
   const nllLo = -log_f32(1.0 - epsilon);
@@ -78,14 +80,17 @@ export function softmax_cce_fwd_bwd(
     return total + cce_c2_scalar(labels, labelKind, logits, grad, lossOut, done, pixels, weights,
       ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
   }
+  let done: i32 = 0;
+  let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     if ((classes & 3) == 0) {
-      return cce_cvec_f32x4(labels, labelKind, logits, grad, lossOut, pixels, classes, weights,
-        ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
+      done = pixels & ~3;
+      total = cce_tile4_f32x4(labels, labelKind, logits, grad, lossOut, done, classes, weights,
+        ignoreIndex, clipOn, nllLo, nllHi, scale, tile);
     }
   }
-  return cce_generic_scalar(labels, labelKind, logits, grad, lossOut, pixels, classes, weights,
-    ignoreIndex, clipOn, epsilon, nllLo, nllHi, scale);
+  return total + cce_generic_scalar(labels, labelKind, logits, grad, lossOut, done, pixels, classes,
+    weights, ignoreIndex, clipOn, nllLo, nllHi, scale);
 }
 
 /** C = 2, four pixels per step. `count` is a multiple of 4. */
@@ -96,73 +101,94 @@ function cce_c2_f32x4(
   const w0 = f32x4.splat(load<f32>(weights));
   const w1 = f32x4.splat(load<f32>(weights, 4));
   const zero = f32x4.splat(0.0);
-  const one = f32x4.splat(1.0);
   const lo = f32x4.splat(nllLo);
   const hi = f32x4.splat(nllHi);
-  const pLo = f32x4.splat(epsilon);
-  const pHi = f32x4.splat(<f32>1.0 - epsilon);
   const scaleV = f32x4.splat(scale);
   const ignoreV = i32x4.splat(ignoreIndex);
   let total: f64 = 0;
   let acc = zero;
   let sinceFlush: i32 = 0;
-  for (let i: i32 = 0; i < count; i += 4) {
-    const zp = logits + (<usize>i << 3);
-    const za = v128.load(zp);
-    const zb = v128.load(zp, 16);
-    const z0 = even_f32x4(za, zb);
-    const z1 = odd_f32x4(za, zb);
-    // v_c = w_c·y_c for the four pixels.
-    let v0: v128, v1: v128;
-    if (labelKind == LABELS_ONE_HOT) {
-      const yp = labels + (<usize>i << 3);
-      const ya = v128.load(yp);
-      const yb = v128.load(yp, 16);
-      v0 = f32x4.mul(w0, even_f32x4(ya, yb));
-      v1 = f32x4.mul(w1, odd_f32x4(ya, yb));
-    } else {
-      const y = v128.load(labels + (<usize>i << 2));
-      const counted = v128.not(i32x4.eq(y, ignoreV));
-      v0 = v128.and(w0, v128.and(counted, i32x4.eq(y, i32x4.splat(0))));
-      v1 = v128.and(w1, v128.and(counted, i32x4.eq(y, i32x4.splat(1))));
-    }
-    // Two-class softmax as a sigmoid: t = e^{−|d|}, s = 1 + t, p_max = 1/s, p_min = t/s.
-    const d = f32x4.sub(z1, z0);
-    const ad = f32x4.abs(d);
-    const t = exp_f32x4(f32x4.neg(ad));
-    const r = f32x4.div(one, f32x4.add(one, t));
-    const pMin = f32x4.mul(t, r);
-    const oneIsMax = f32x4.gt(d, zero);
-    const p0 = v128.bitselect(pMin, r, oneIsMax);
-    const p1 = v128.bitselect(r, pMin, oneIsMax);
-    const L = log1p_f32x4(t);
-    const La = f32x4.add(L, ad);
-    let nll0 = v128.bitselect(La, L, oneIsMax);
-    let nll1 = v128.bitselect(L, La, oneIsMax);
-    let vu0 = v0;
-    let vu1 = v1;
-    if (clipOn) {
-      vu0 = v128.and(v0, v128.and(f32x4.ge(p0, pLo), f32x4.le(p0, pHi)));
-      vu1 = v128.and(v1, v128.and(f32x4.ge(p1, pLo), f32x4.le(p1, pHi)));
-      nll0 = f32x4.min(f32x4.max(nll0, lo), hi);
-      nll1 = f32x4.min(f32x4.max(nll1, lo), hi);
-    }
-    const loss = f32x4.add(f32x4.mul(v0, nll0), f32x4.mul(v1, nll1));
-    if (lossOut) v128.store(lossOut + (<usize>i << 2), loss);
+  // Two independent four-pixel groups per iteration give the out-of-order core two exp/log
+  // dependency chains to overlap.
+  let i: i32 = 0;
+  for (; i + 8 <= count; i += 8) {
+    const loss = f32x4.add(
+      cce_c2_group(i, labels, labelKind, logits, grad, lossOut, w0, w1, ignoreV, clipOn, lo, hi, scaleV),
+      cce_c2_group(i + 4, labels, labelKind, logits, grad, lossOut, w0, w1, ignoreV, clipOn, lo, hi, scaleV));
     acc = f32x4.add(acc, loss);
     if (++sinceFlush == FLUSH_EVERY) {
       total += hsum_f32x4(acc);
       acc = zero;
       sinceFlush = 0;
     }
-    if (grad) {
-      const a = f32x4.add(vu0, vu1);
-      const g0 = f32x4.mul(f32x4.sub(f32x4.mul(p0, a), vu0), scaleV);
-      const g1 = f32x4.mul(f32x4.sub(f32x4.mul(p1, a), vu1), scaleV);
-      store_interleaved_f32x4(grad + (<usize>i << 3), g0, g1);
-    }
+  }
+  if (i < count) {
+    acc = f32x4.add(acc,
+      cce_c2_group(i, labels, labelKind, logits, grad, lossOut, w0, w1, ignoreV, clipOn, lo, hi, scaleV));
   }
   return total + hsum_f32x4(acc);
+}
+
+/** Pixels i..i+3 of `cce_c2_f32x4`: writes their gradient (and losses), returns their losses. */
+// @ts-ignore: decorator
+@inline function cce_c2_group(
+  i: i32, labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, w0: v128, w1: v128,
+  ignoreV: v128, clipOn: bool, lo: v128, hi: v128, scaleV: v128,
+): v128 {
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  const zp = logits + (<usize>i << 3);
+  const za = v128.load(zp);
+  const zb = v128.load(zp, 16);
+  const z0 = even_f32x4(za, zb);
+  const z1 = odd_f32x4(za, zb);
+  // v_c = w_c·y_c for the four pixels.
+  let v0: v128, v1: v128;
+  if (labelKind == LABELS_ONE_HOT) {
+    const yp = labels + (<usize>i << 3);
+    const ya = v128.load(yp);
+    const yb = v128.load(yp, 16);
+    v0 = f32x4.mul(w0, even_f32x4(ya, yb));
+    v1 = f32x4.mul(w1, odd_f32x4(ya, yb));
+  } else {
+    const y = v128.load(labels + (<usize>i << 2));
+    const counted = v128.not(i32x4.eq(y, ignoreV));
+    v0 = v128.and(w0, v128.and(counted, i32x4.eq(y, i32x4.splat(0))));
+    v1 = v128.and(w1, v128.and(counted, i32x4.eq(y, i32x4.splat(1))));
+  }
+  // Two-class softmax as a sigmoid: t = e^{−|d|}, s = 1 + t, p_max = 1/s, p_min = t/s.
+  const d = f32x4.sub(z1, z0);
+  const ad = f32x4.abs(d);
+  const t = exp_neg_f32x4(f32x4.neg(ad));
+  const r = f32x4.div(one, f32x4.add(one, t));
+  const pMin = f32x4.mul(t, r);
+  const oneIsMax = f32x4.gt(d, zero);
+  const p0 = v128.bitselect(pMin, r, oneIsMax);
+  const p1 = v128.bitselect(r, pMin, oneIsMax);
+  const L = log1p_unit_f32x4(t);
+  const La = f32x4.add(L, ad);
+  let nll0 = v128.bitselect(La, L, oneIsMax);
+  let nll1 = v128.bitselect(L, La, oneIsMax);
+  let vu0 = v0;
+  let vu1 = v1;
+  if (clipOn) {
+    // A term is clipped exactly when clamping changes it (ε ≤ p ≤ 1 − ε ⟺ lo ≤ nll ≤ hi).
+    const c0 = f32x4.pmin(f32x4.pmax(nll0, lo), hi);
+    const c1 = f32x4.pmin(f32x4.pmax(nll1, lo), hi);
+    vu0 = v128.and(v0, f32x4.eq(c0, nll0));
+    vu1 = v128.and(v1, f32x4.eq(c1, nll1));
+    nll0 = c0;
+    nll1 = c1;
+  }
+  const loss = f32x4.add(f32x4.mul(v0, nll0), f32x4.mul(v1, nll1));
+  if (lossOut) v128.store(lossOut + (<usize>i << 2), loss);
+  if (grad) {
+    const a = f32x4.add(vu0, vu1);
+    const g0 = f32x4.mul(f32x4.sub(f32x4.mul(p0, a), vu0), scaleV);
+    const g1 = f32x4.mul(f32x4.sub(f32x4.mul(p1, a), vu1), scaleV);
+    store_interleaved_f32x4(grad + (<usize>i << 3), g0, g1);
+  }
+  return loss;
 }
 
 /** C = 2, one pixel per step, pixels [start, end): the scalar twin of `cce_c2_f32x4`. */
@@ -191,23 +217,25 @@ function cce_c2_scalar(
     }
     const d = z1 - z0;
     const ad = abs<f32>(d);
-    const t = exp_f32(-ad);
+    const t = exp_neg_f32(-ad);
     const r: f32 = 1.0 / (1.0 + t);
     const pMin = t * r;
     const oneIsMax = d > 0;
     const p0 = oneIsMax ? pMin : r;
     const p1 = oneIsMax ? r : pMin;
-    const L = log1p_f32(t);
+    const L = log1p_unit_f32(t);
     const La = L + ad;
     let nll0 = oneIsMax ? La : L;
     let nll1 = oneIsMax ? L : La;
     let vu0 = v0;
     let vu1 = v1;
     if (clipOn) {
-      if (!(p0 >= epsilon && p0 <= pHi)) vu0 = 0;
-      if (!(p1 >= epsilon && p1 <= pHi)) vu1 = 0;
-      nll0 = min<f32>(max<f32>(nll0, nllLo), nllHi);
-      nll1 = min<f32>(max<f32>(nll1, nllLo), nllHi);
+      const c0 = min<f32>(max<f32>(nll0, nllLo), nllHi);
+      const c1 = min<f32>(max<f32>(nll1, nllLo), nllHi);
+      if (c0 != nll0) vu0 = 0;
+      if (c1 != nll1) vu1 = 0;
+      nll0 = c0;
+      nll1 = c1;
     }
     const loss = v0 * nll0 + v1 * nll1;
     if (lossOut) store<f32>(lossOut + (<usize>i << 2), loss);
@@ -222,105 +250,98 @@ function cce_c2_scalar(
   return total;
 }
 
-/** C a multiple of 4: one pixel per step, its channels four per vector. */
-function cce_cvec_f32x4(
-  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, pixels: i32,
-  classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, epsilon: f32, nllLo: f32,
-  nllHi: f32, scale: f32,
+/**
+ * C a multiple of 4: four pixels per step. Their rows are transposed into a tile of C channel
+ * vectors (lane = pixel), so every step below is plain lane-wise arithmetic, one vector log per
+ * four pixels, and the gradient is transposed back into place. `tile` holds 3·C vectors.
+ */
+function cce_tile4_f32x4(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, count: i32,
+  classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, nllLo: f32, nllHi: f32,
+  scale: f32, tile: usize,
 ): f64 {
   const rowBytes = <usize>classes << 2;
+  const tileBytes = rowBytes << 2;
+  const zTile = tile;                 // z − m
+  const eTile = tile + tileBytes;     // e = exp(z − m), then the gradient
+  const vTile = tile + 2 * tileBytes; // labels, then v·u
   const zero = f32x4.splat(0.0);
   const lo = f32x4.splat(nllLo);
   const hi = f32x4.splat(nllHi);
-  const pLo = f32x4.splat(epsilon);
-  const pHi = f32x4.splat(<f32>1.0 - epsilon);
   const scaleV = f32x4.splat(scale);
-  const laneIds = i32x4(0, 1, 2, 3);
   let total: f64 = 0;
   let acc = zero;
   let sinceFlush: i32 = 0;
-  for (let i: i32 = 0; i < pixels; i++) {
-    const zp = logits + <usize>i * rowBytes;
-    const gp = grad + <usize>i * rowBytes;
-    const yp = labels + <usize>i * rowBytes;
-    let y: i32 = -1;
-    if (labelKind == LABELS_INDEX) {
-      y = load<i32>(labels + (<usize>i << 2));
-      if (y == ignoreIndex) y = -1;
+  for (let i: i32 = 0; i < count; i += 4) {
+    const rows = <usize>i * rowBytes;
+    gather_tile_f32x4(logits + rows, rowBytes, zTile);
+    let m = v128.load(zTile);
+    for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(zTile + o));
+    let s = zero;
+    for (let o: usize = 0; o < tileBytes; o += 16) {
+      const zm = f32x4.sub(v128.load(zTile + o), m);
+      const e = exp_neg_f32x4(zm);
+      v128.store(zTile + o, zm);
+      v128.store(eTile + o, e);
+      s = f32x4.add(s, e);
     }
-    const yV = i32x4.splat(y);
-    // 1. max, 2. e = exp(z − m) and s = Σ e (e kept in the gradient buffer until step 4).
-    let mv = v128.load(zp);
-    for (let o: usize = 16; o < rowBytes; o += 16) mv = f32x4.max(mv, v128.load(zp + o));
-    const m = f32x4.splat(hmax_f32x4(mv));
-    let sv = zero;
-    for (let o: usize = 0; o < rowBytes; o += 16) {
-      const e = exp_f32x4(f32x4.sub(v128.load(zp + o), m));
-      sv = f32x4.add(sv, e);
-      if (grad) v128.store(gp + o, e);
+    const L = log_f32x4(s);
+    const r = f32x4.div(f32x4.splat(1.0), s);
+    // Index labels of the four pixels (ignored ones → −1, which matches no class).
+    let y = i32x4.splat(-1);
+    if (labelKind == LABELS_ONE_HOT) {
+      gather_tile_f32x4(labels + rows, rowBytes, vTile);
+    } else {
+      y = v128.load(labels + (<usize>i << 2));
+      y = v128.bitselect(i32x4.splat(-1), y, i32x4.eq(y, i32x4.splat(ignoreIndex)));
     }
-    const s = hsum32_f32x4(sv);
-    const L = f32x4.splat(log_f32(s));
-    const r = f32x4.splat(<f32>1.0 / s);
-    // 3. loss = Σ v·nll and a = Σ v·u.
-    let lossV = zero;
-    let aV = zero;
-    for (let o: usize = 0; o < rowBytes; o += 16) {
-      const v = cvec_label_weight(labelKind, yp + o, weights + o, yV, laneIds, <i32>(o >> 2));
-      let nll = f32x4.sub(L, f32x4.sub(v128.load(zp + o), m));
+    let loss = zero;
+    let a = zero;
+    for (let c: i32 = 0; c < classes; c++) {
+      const o = <usize>c << 4;
+      const w = f32x4.splat(load<f32>(weights + (<usize>c << 2)));
+      const v = labelKind == LABELS_ONE_HOT
+        ? f32x4.mul(w, v128.load(vTile + o))
+        : v128.and(w, i32x4.eq(y, i32x4.splat(c)));
+      let nll = f32x4.sub(L, v128.load(zTile + o));
       let vu = v;
       if (clipOn) {
-        if (grad) {
-          const p = f32x4.mul(v128.load(gp + o), r);
-          vu = v128.and(v, v128.and(f32x4.ge(p, pLo), f32x4.le(p, pHi)));
-        }
-        nll = f32x4.min(f32x4.max(nll, lo), hi);
+        const clamped = f32x4.pmin(f32x4.pmax(nll, lo), hi);
+        vu = v128.and(v, f32x4.eq(clamped, nll));
+        nll = clamped;
       }
-      lossV = f32x4.add(lossV, f32x4.mul(v, nll));
-      aV = f32x4.add(aV, vu);
+      loss = f32x4.add(loss, f32x4.mul(v, nll));
+      a = f32x4.add(a, vu);
+      v128.store(vTile + o, vu);
     }
-    if (lossOut) store<f32>(lossOut + (<usize>i << 2), hsum32_f32x4(lossV));
-    acc = f32x4.add(acc, lossV);
+    if (lossOut) v128.store(lossOut + (<usize>i << 2), loss);
+    acc = f32x4.add(acc, loss);
     if (++sinceFlush == FLUSH_EVERY) {
       total += hsum_f32x4(acc);
       acc = zero;
       sinceFlush = 0;
     }
-    // 4. gradient (2): p·a − v·u, scaled.
     if (grad) {
-      const a = f32x4.splat(hsum32_f32x4(aV));
-      for (let o: usize = 0; o < rowBytes; o += 16) {
-        const v = cvec_label_weight(labelKind, yp + o, weights + o, yV, laneIds, <i32>(o >> 2));
-        const p = f32x4.mul(v128.load(gp + o), r);
-        let vu = v;
-        if (clipOn) vu = v128.and(v, v128.and(f32x4.ge(p, pLo), f32x4.le(p, pHi)));
-        v128.store(gp + o, f32x4.mul(f32x4.sub(f32x4.mul(p, a), vu), scaleV));
+      // Gradient (2): p·a − v·u with p = e/s, scaled.
+      const ra = f32x4.mul(r, a);
+      for (let o: usize = 0; o < tileBytes; o += 16) {
+        const g = f32x4.sub(f32x4.mul(v128.load(eTile + o), ra), v128.load(vTile + o));
+        v128.store(eTile + o, f32x4.mul(g, scaleV));
       }
+      scatter_tile_f32x4(eTile, grad + rows, rowBytes);
     }
   }
   return total + hsum_f32x4(acc);
 }
 
-/** v = w·y for four channels starting at class `firstClass` of one pixel. */
-// @ts-ignore: decorator
-@inline function cvec_label_weight(
-  labelKind: i32, yp: usize, wp: usize, yV: v128, laneIds: v128, firstClass: i32,
-): v128 {
-  const w = v128.load(wp);
-  if (labelKind == LABELS_ONE_HOT) return f32x4.mul(w, v128.load(yp));
-  return v128.and(w, i32x4.eq(yV, i32x4.add(laneIds, i32x4.splat(firstClass))));
-}
-
 /** Any C, one pixel and one channel at a time: the reference shape of the algorithm. */
 function cce_generic_scalar(
-  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, pixels: i32,
-  classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, epsilon: f32, nllLo: f32,
-  nllHi: f32, scale: f32,
+  labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, start: i32, end: i32,
+  classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, nllLo: f32, nllHi: f32, scale: f32,
 ): f64 {
   const rowBytes = <usize>classes << 2;
-  const pHi: f32 = 1.0 - epsilon;
   let total: f64 = 0;
-  for (let i: i32 = 0; i < pixels; i++) {
+  for (let i = start; i < end; i++) {
     const zp = logits + <usize>i * rowBytes;
     const gp = grad + <usize>i * rowBytes;
     const yp = labels + <usize>i * rowBytes;
@@ -349,16 +370,14 @@ function cce_generic_scalar(
       const v = generic_label_weight(labelKind, yp, weights, y, c);
       if (v == 0) continue;
       let nll = L - (load<f32>(zp + (<usize>c << 2)) - m);
-      let vu = v;
       if (clipOn) {
-        if (grad) {
-          const p = load<f32>(gp + (<usize>c << 2)) * r;
-          if (!(p >= epsilon && p <= pHi)) vu = 0;
-        }
-        nll = min<f32>(max<f32>(nll, nllLo), nllHi);
+        const clamped = min<f32>(max<f32>(nll, nllLo), nllHi);
+        if (clamped == nll) a += v;
+        nll = clamped;
+      } else {
+        a += v;
       }
       loss += v * nll;
-      a += vu;
     }
     if (lossOut) store<f32>(lossOut + (<usize>i << 2), loss);
     total += loss;
@@ -366,7 +385,10 @@ function cce_generic_scalar(
       for (let c: i32 = 0; c < classes; c++) {
         const p = load<f32>(gp + (<usize>c << 2)) * r;
         let vu = generic_label_weight(labelKind, yp, weights, y, c);
-        if (clipOn && !(p >= epsilon && p <= pHi)) vu = 0;
+        if (clipOn && vu != 0) {
+          const nll = L - (load<f32>(zp + (<usize>c << 2)) - m);
+          if (min<f32>(max<f32>(nll, nllLo), nllHi) != nll) vu = 0;
+        }
         store<f32>(gp + (<usize>c << 2), (p * a - vu) * scale);
       }
     }

@@ -21,7 +21,7 @@
  * accurate to ≈ 1e-6 relative. The C = 2 path is a four-pixel f32x4 loop with one exp per pixel;
  * other C use the scalar loop (also the whole scalar build).
  */
-import { exp_f32, exp_f32x4 } from '../math/exp';
+import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
 import { even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, mask_to_f32x4 } from '../math/lanes';
 import { LABELS_ONE_HOT } from './softmax_cce';
 
@@ -143,7 +143,7 @@ function dice_sums_c2_f32x4(
     const za = v128.load(zp);
     const zb = v128.load(zp, 16);
     const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
-    const t = exp_f32x4(f32x4.neg(f32x4.abs(d)));
+    const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
     const r = f32x4.div(one, f32x4.add(one, t));
     const pMin = f32x4.mul(t, r);
     const oneIsMax = f32x4.gt(d, zero);
@@ -214,7 +214,7 @@ function dice_sums_scalar(
 // @ts-ignore: decorator
 @inline function p_c2(zp: usize, c: i32): f32 {
   const d = load<f32>(zp, 4) - load<f32>(zp);
-  const t = exp_f32(-abs<f32>(d));
+  const t = exp_neg_f32(-abs<f32>(d));
   const r: f32 = 1.0 / (1.0 + t);
   const pMin = t * r;
   const isMax = c == 1 ? d > 0 : !(d > 0);

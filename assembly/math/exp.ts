@@ -25,6 +25,11 @@
 @inline const EXP_HI: f32 = 88.0;
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -87.33654;
+// 1.5·2^23: adding it rounds a float of magnitude < 2^22 to an integer held in the low bits.
+// @ts-ignore: decorator
+@inline const ROUND_MAGIC: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline const ROUND_MAGIC_BITS: i32 = 0x4b400000;
 // Minimax coefficients of P(r) ≈ (e^r − 1 − r)/r² on [−ln2/2, ln2/2] (Cephes expf.c).
 // @ts-ignore: decorator
 @inline const P0: f32 = 1.9875691500e-4;
@@ -61,8 +66,23 @@
 /** e^x for four float32 lanes; the same arithmetic as `exp_f32`, lane by lane. */
 // @ts-ignore: decorator
 @inline export function exp_f32x4(x: v128): v128 {
-  const xc = f32x4.min(x, f32x4.splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  // pmin/pmax (one x86 instruction each, unlike min/max) keep a NaN x when it is the first operand.
+  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO - 1));
+  const scaled = exp_scale_f32x4(xc);
+  const underflow = f32x4.lt(xc, f32x4.splat(EXP_LO));
+  return v128.andnot(scaled, underflow);
+}
+
+/**
+ * e^x for xc already clamped to [EXP_LO − 1, EXP_HI]. n = nearest(x·log2 e) comes from adding
+ * 1.5·2^23: the float add rounds to nearest-even like `nearest`, and the sum's low mantissa bits
+ * are n itself, so 2^n is one integer add and shift away (no float→int conversion, which x86
+ * lacks for saturating lanes). Lanes below EXP_LO give a wrong but finite value (callers mask).
+ */
+// @ts-ignore: decorator
+@inline function exp_scale_f32x4(xc: v128): v128 {
+  const j = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const n = f32x4.sub(j, f32x4.splat(ROUND_MAGIC));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   const z = f32x4.mul(r, r);
   let p = f32x4.splat(P0);
@@ -72,8 +92,33 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   const er = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
-  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-126.0)));
-  const scale = i32x4.shl(i32x4.add(ni, i32x4.splat(127)), 23);
-  const underflow = f32x4.lt(xc, f32x4.splat(EXP_LO));
-  return v128.andnot(f32x4.mul(er, scale), underflow);
+  // (bits(j) − bits(1.5·2^23)) is n; + 127, << 23 makes the float 2^n.
+  const scale = i32x4.shl(i32x4.add(j, i32x4.splat(127 - ROUND_MAGIC_BITS)), 23);
+  return f32x4.mul(er, scale);
+}
+
+/**
+ * e^x for four lanes of x ≤ 0 (softmax arguments z − max z): the `exp_f32x4` arithmetic without
+ * the upper clamp and with arguments below −87.33 clamped instead of flushed, so those lanes give
+ * ≈ 1.2e-38 rather than 0 (harmless next to the max term's 1). A few ops fewer per vector.
+ */
+// @ts-ignore: decorator
+@inline export function exp_neg_f32x4(x: v128): v128 {
+  return exp_scale_f32x4(f32x4.pmax(x, f32x4.splat(EXP_LO)));
+}
+
+/** `exp_neg_f32x4` for one lane (the scalar twin, same arithmetic). */
+// @ts-ignore: decorator
+@inline export function exp_neg_f32(x: f32): f32 {
+  const xc = max<f32>(x, EXP_LO);
+  const n = nearest<f32>(xc * LOG2E);
+  const r = xc - n * LN2_HI - n * LN2_LO;
+  const z = r * r;
+  let p = P0;
+  p = p * r + P1;
+  p = p * r + P2;
+  p = p * r + P3;
+  p = p * r + P4;
+  p = p * r + P5;
+  return (p * z + r + 1.0) * reinterpret<f32>((<i32>n + 127) << 23);
 }

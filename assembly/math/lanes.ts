@@ -48,3 +48,36 @@
 @inline export function mask_to_f32x4(mask: v128): v128 {
   return v128.and(mask, f32x4.splat(1.0));
 }
+
+/**
+ * Loads four vectors at `src + j·srcStride` (j = 0..3), transposes the 4×4 block and stores row j
+ * of the result at `dst + j·dstStride`. With src = four pixels' rows it gathers four channels into
+ * channel-major vectors (one lane per pixel); applied again it scatters them back.
+ */
+// @ts-ignore: decorator
+@inline export function transpose4x4_f32(src: usize, srcStride: usize, dst: usize, dstStride: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + srcStride);
+  const r2 = v128.load(src + 2 * srcStride);
+  const r3 = v128.load(src + 3 * srcStride);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+/** Four pixels' rows of C floats (C a multiple of 4) → C channel vectors at `tile` (16 B each). */
+// @ts-ignore: decorator
+@inline export function gather_tile_f32x4(rows: usize, rowBytes: usize, tile: usize): void {
+  for (let o: usize = 0; o < rowBytes; o += 16) transpose4x4_f32(rows + o, rowBytes, tile + (o << 2), 16);
+}
+
+/** The inverse of `gather_tile_f32x4`: C channel vectors at `tile` → four pixels' rows. */
+// @ts-ignore: decorator
+@inline export function scatter_tile_f32x4(tile: usize, rows: usize, rowBytes: usize): void {
+  for (let o: usize = 0; o < rowBytes; o += 16) transpose4x4_f32(tile + (o << 2), 16, rows + o, rowBytes);
+}

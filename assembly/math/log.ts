@@ -96,6 +96,56 @@
   return f32x4.add(r, f32x4.sub(x, x));
 }
 
+/**
+ * log(1 + t) for t ∈ [0, 1] — the softmax normaliser of two classes, t = e^{−|z1 − z0|} — with no
+ * division and no exponent extraction: 1 + t ∈ [1, 2] is m·2^e with e ∈ {0, 1}, and f = m − 1 is
+ * t itself (t ≤ √2 − 1) or (t − 1)/2 (otherwise), both exact in float32 (t − 1 is exact for
+ * t ∈ (0.41, 1] because its result keeps t's exponent or finer). Then log(1 + f) + e·ln2 with the
+ * `log_f32` polynomial: ≤ 2 ulp, and t's full relative accuracy kept when t ≪ 1. NaN propagates.
+ */
+// @ts-ignore: decorator
+@inline export function log1p_unit_f32x4(t: v128): v128 {
+  const big = f32x4.gt(t, f32x4.splat(0.41421356237309503));
+  const f = v128.bitselect(f32x4.mul(f32x4.sub(t, f32x4.splat(1.0)), f32x4.splat(0.5)), t, big);
+  const ef = v128.and(big, f32x4.splat(1.0));
+  const z = f32x4.mul(f, f);
+  let q = f32x4.splat(Q0);
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q1));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q2));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q3));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q4));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q5));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q6));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q7));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q8));
+  let y = f32x4.mul(f32x4.mul(q, f), z);
+  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
+  y = f32x4.sub(y, f32x4.mul(f32x4.splat(0.5), z));
+  return f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
+}
+
+/** `log1p_unit_f32x4` for one lane (the scalar twin, same arithmetic). */
+// @ts-ignore: decorator
+@inline export function log1p_unit_f32(t: f32): f32 {
+  const big = t > <f32>0.41421356237309503;
+  const f: f32 = big ? (t - 1.0) * 0.5 : t;
+  const ef: f32 = big ? 1.0 : 0.0;
+  const z = f * f;
+  let q = Q0;
+  q = q * f + Q1;
+  q = q * f + Q2;
+  q = q * f + Q3;
+  q = q * f + Q4;
+  q = q * f + Q5;
+  q = q * f + Q6;
+  q = q * f + Q7;
+  q = q * f + Q8;
+  let y = q * f * z;
+  y += ef * LN2_LO;
+  y -= 0.5 * z;
+  return f + y + ef * LN2_HI;
+}
+
 /** log(1 + t) for t ≥ 0, accurate to a few ulp of the result even when t ≪ 1. */
 // @ts-ignore: decorator
 @inline export function log1p_f32(t: f32): f32 {

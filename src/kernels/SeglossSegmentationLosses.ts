@@ -1,9 +1,9 @@
 import {
   type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
-  add, engine, grad as gradOf, mul, zeros,
+  engine,
 } from '@tensorflow/tfjs-core';
 import { addressOf, backendMemory, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
-import { segmentationLossesComposite } from '../losses/composite.js';
+import { labelsNotDifferentiable } from './grad_utils.js';
 import { labelKind } from '../losses/labels.js';
 import { LOSS_NAMES } from '../losses/types.js';
 import { assertIndexLabelsInRange } from './validate_index_labels.js';
@@ -86,12 +86,7 @@ export const segmentationLossesGradConfig: GradConfig = {
         labels, logits, sums,
         dyCce: dy[0], dyDice: dy[1], dyDiceSquare: dy[2], dyDicefg: dy[3], dyDicefgSquare: dy[4],
       }, { epsilon }) as Tensor,
-      labels: () => labels.dtype === 'int32'
-        ? zeros(labels.shape, 'float32')
-        : gradOf((y: Tensor) => {
-          const composite = segmentationLossesComposite(y, logits, epsilon);
-          return LOSS_NAMES.map((name, i) => mul(composite[name], dy[i])).reduce((a, b) => add(a, b));
-        })(labels),
+      labels: labelsNotDifferentiable('segmentationLosses', saved),
     };
   },
 };

@@ -1,9 +1,9 @@
 import {
   type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
-  expandDims, grad as gradOf, mul, sum, zeros,
+  expandDims, mul,
 } from '@tensorflow/tfjs-core';
 import { addressOf, kernels, withScratch, writeF32, backendMemory, type BackendWasm } from '../wasm/backend.js';
-import { cceComposite } from '../losses/composite.js';
+import { labelsNotDifferentiable, scaleFusedGradient } from './grad_utils.js';
 import { invalidIndexLabelError, labelKind, LABELS_INDEX } from '../losses/labels.js';
 import { SeglossSoftmaxCrossEntropy, type LabelsAndLogits, type SoftmaxCrossEntropyAttrs } from './kernel_names.js';
 
@@ -24,7 +24,9 @@ function softmaxCrossEntropy(args: { backend: unknown; inputs: LabelsAndLogits; 
   const k = kernels(backend);
   const labelsAt = addressOf(backend, labels);
 
-  return withScratch(backend, C * 4, (weights) => {
+  // Scratch: C float32 weights, then (16-byte aligned) the kernel's tile of 3·C vectors.
+  const tileOffset = Math.ceil((C * 4) / 16) * 16;
+  return withScratch(backend, tileOffset + 3 * C * 16, (weights) => {
     writeF32(backend, weights, hasWeights ? attrs.classWeights : new Array<number>(C).fill(1));
     // The mean's denominator; index labels are validated on the way (before any output exists).
     let denominator = pixels;
@@ -47,7 +49,7 @@ function softmaxCrossEntropy(args: { backend: unknown; inputs: LabelsAndLogits; 
       labelsAt, kind, addressOf(backend, logits), attrs.withGrad ? addressOf(backend, grad) : 0,
       perPixel ? addressOf(backend, loss) : 0, pixels, C, weights,
       // After the scan every index label is in [0, C): −1 then never matches.
-      attrs.ignoreIndex ?? -1, attrs.clip ? 1 : 0, attrs.epsilon, scale);
+      attrs.ignoreIndex ?? -1, attrs.clip ? 1 : 0, attrs.epsilon, scale, weights + tileOffset);
     if (!perPixel) {
       writeF32(backend, addressOf(backend, loss), [attrs.reduction === 'mean' ? total / denominator : total]);
     }
@@ -61,34 +63,20 @@ export const softmaxCrossEntropyConfig: KernelConfig = {
   kernelFunc: softmaxCrossEntropy as unknown as KernelFunc,
 };
 
-/** The options object the composite form takes, from the kernel's attributes. */
-export function cceOptionsFromAttrs(attrs: SoftmaxCrossEntropyAttrs) {
-  return {
-    clip: attrs.clip,
-    epsilon: attrs.epsilon,
-    classWeights: attrs.classWeights.length > 0 ? attrs.classWeights : undefined,
-    ignoreIndex: attrs.ignoreIndex ?? undefined,
-    reduction: attrs.reduction,
-  };
-}
-
 /**
  * dlogits = dy · (the gradient the forward pass already wrote); for 'none', dy is per pixel.
- * Soft labels get their (rarely wanted) gradient from the composite form, only when asked for.
+ * Only that output is saved: the labels and logits are not needed again.
  */
 export const softmaxCrossEntropyGradConfig: GradConfig = {
   kernelName: SeglossSoftmaxCrossEntropy,
-  inputsToSave: ['labels', 'logits'],
   outputsToSave: [false, true],
   gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
     const [dy] = dys as Tensor[];
-    const [labels, logits, fusedGrad] = saved;
-    const a = attrs as unknown as SoftmaxCrossEntropyAttrs;
+    const [fusedGrad] = saved;
+    const perPixel = (attrs as unknown as SoftmaxCrossEntropyAttrs).reduction === 'none';
     return {
-      logits: () => mul(fusedGrad, a.reduction === 'none' ? expandDims(dy, -1) : dy),
-      labels: () => labels.dtype === 'int32'
-        ? zeros(labels.shape, 'float32')
-        : gradOf((y: Tensor) => sum(mul(cceComposite(y, logits, cceOptionsFromAttrs(a)), dy)))(labels),
+      logits: () => perPixel ? mul(fusedGrad, expandDims(dy, -1)) : scaleFusedGradient(fusedGrad, dy),
+      labels: labelsNotDifferentiable('categoricalCrossEntropy', saved),
     };
   },
 };

@@ -1,9 +1,8 @@
 import {
   type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
-  grad as gradOf, mul, zeros,
 } from '@tensorflow/tfjs-core';
 import { addressOf, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
-import { diceComposite } from '../losses/composite.js';
+import { labelsNotDifferentiable, scaleFusedGradient } from './grad_utils.js';
 import { labelKind } from '../losses/labels.js';
 import { assertIndexLabelsInRange } from './validate_index_labels.js';
 import { SeglossSoftmaxDice, type LabelsAndLogits, type SoftmaxDiceAttrs } from './kernel_names.js';
@@ -34,20 +33,16 @@ export const softmaxDiceConfig: KernelConfig = {
   kernelFunc: softmaxDice as unknown as KernelFunc,
 };
 
-/** dlogits = dy · (the gradient written by the forward call); soft labels via the composite. */
+/** dlogits = dy · (the gradient written by the forward call); only that output is saved. */
 export const softmaxDiceGradConfig: GradConfig = {
   kernelName: SeglossSoftmaxDice,
-  inputsToSave: ['labels', 'logits'],
   outputsToSave: [false, true],
-  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
     const [dy] = dys as Tensor[];
-    const [labels, logits, fusedGrad] = saved;
-    const options = attrs as unknown as SoftmaxDiceAttrs;
+    const [fusedGrad] = saved;
     return {
-      logits: () => mul(fusedGrad, dy),
-      labels: () => labels.dtype === 'int32'
-        ? zeros(labels.shape, 'float32')
-        : gradOf((y: Tensor) => mul(diceComposite(y, logits, options), dy))(labels),
+      logits: () => scaleFusedGradient(fusedGrad, dy),
+      labels: labelsNotDifferentiable('dice', saved),
     };
   },
 };

@@ -10,7 +10,8 @@ import { checkCceOptions, checkLabelsAndLogits } from './validate.js';
  * backend (after `setupWasmKernels()`), composed from tfjs ops on any other backend — same numbers.
  *
  * Per pixel: −Σ_c y_c log p_c with p = softmax(logits) over the last axis. Differentiable with
- * respect to logits (and float labels) inside tf.grad, tf.variableGrads and optimizer.minimize.
+ * respect to logits inside tf.grad, tf.variableGrads and optimizer.minimize (the fused path keeps
+ * no copy of the labels, so it refuses a gradient with respect to them: use `cceComposite`).
  *
  * ```js
  * const logits = tf.tensor4d([2, 0, 0, 3], [1, 1, 2, 2]);

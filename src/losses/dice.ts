@@ -24,7 +24,7 @@ import { checkDiceOptions, checkLabelsAndLogits } from './validate.js';
  */
 export function dice(labels: Tensor, logits: Tensor, opts: DiceOptions = {}): Scalar {
   const op = 'dice';
-  const C = checkLabelsAndLogits(op, labels, logits, opts.includeBackground === false ? 2 : 1);
+  const C = checkLabelsAndLogits(op, labels, logits, opts?.includeBackground === false ? 2 : 1);
   checkDiceOptions(op, opts, C);
   const o = resolveDiceOptions(opts);
   if (!fusedKernelAvailable(SeglossSoftmaxDice)) {

@@ -16,7 +16,7 @@ export interface KernelExports {
   softmax_cce_fwd_bwd(
     labels: number, labelKind: number, logits: number, grad: number, lossOut: number,
     pixels: number, classes: number, weights: number, ignoreIndex: number, clip: number,
-    epsilon: number, scale: number): number;
+    epsilon: number, scale: number, tile: number): number;
   index_labels_scan(
     labels: number, pixels: number, classes: number, weights: number, hasIgnore: number,
     ignoreIndex: number): number;

@@ -19,3 +19,4 @@ export function wasmBackend(): BackendWasm {
 }
 
 export { backendMemory, kernels };
+export type { BackendWasm };

@@ -1,0 +1,315 @@
+/**
+ * The kernel binaries are safe to run in place on tfjs's heap: statically (no data segment, no
+ * start function, nothing imported but `env.memory`, exactly the kernels exported) and at run
+ * time (a kernel call writes into the blocks allocated for it and nowhere else, and the kernels
+ * keep working after the backend's memory grows).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { losses } from '../src/index.js';
+import {
+  SeglossSegmentationLosses, SeglossSegmentationLossesGrad, SeglossSoftmaxCrossEntropy, SeglossSoftmaxDice,
+  type SegmentationLossesAttrs, type SoftmaxCrossEntropyAttrs, type SoftmaxDiceAttrs,
+} from '../src/kernels/kernel_names.js';
+import { LOSS_NAMES } from '../src/losses/types.js';
+import type { BackendWasm } from '../src/wasm/backend.js';
+import { kernelBinary, type KernelExports, type KernelVariant } from '../src/wasm/module.js';
+import { mulberry32, randomIndexLabels, randomLogits, randomOneHot } from './helpers/random.js';
+import { backendMemory, useWasm } from './helpers/wasm.js';
+
+const VARIANTS: KernelVariant[] = ['simd', 'scalar'];
+
+/** Every function of assembly/index.ts, i.e. the keys of `KernelExports`. */
+const KERNEL_NAMES: (keyof KernelExports)[] = [
+  'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'softmax_dice_fwd_bwd',
+  'seg_losses_fwd', 'seg_losses_bwd', 'exp_f32_array', 'log_f32_array',
+];
+
+const SECTION_IMPORT = 2;
+const SECTION_START = 8;
+const SECTION_DATA = 11;
+const SECTION_DATA_COUNT = 12;
+
+// ---------------------------------------------------------------------------------------------
+// A minimal reader of the wasm binary format: enough to list sections and the memory import.
+
+function readU32Leb(bytes: Uint8Array, at: number): { value: number; next: number } {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return { value, next: at };
+    shift += 7;
+  }
+}
+
+interface Section {
+  id: number;
+  /** Offset of the section's contents (after its id and size). */
+  start: number;
+  size: number;
+}
+
+/** The magic and version, then (id, LEB128 size, contents) until the end; throws if malformed. */
+function sectionsOf(bytes: Uint8Array): Section[] {
+  const header = Array.from(bytes.subarray(0, 8));
+  if (header.join() !== [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].join()) {
+    throw new Error(`not a version-1 wasm binary: header ${header.join(' ')}`);
+  }
+  const sections: Section[] = [];
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const { value: size, next } = readU32Leb(bytes, at + 1);
+    sections.push({ id, start: next, size });
+    at = next + size;
+  }
+  if (at !== bytes.length) throw new Error(`the last section overruns the binary by ${at - bytes.length} bytes`);
+  return sections;
+}
+
+/** The limits of the single memory import (the import section holds nothing else, checked apart). */
+function importedMemoryLimits(bytes: Uint8Array): { flags: number; minimum: number } {
+  const section = sectionsOf(bytes).find((s) => s.id === SECTION_IMPORT);
+  if (section == null) throw new Error('no import section');
+  let at = readU32Leb(bytes, section.start).next; // the import count
+  for (let name = 0; name < 2; name++) {            // module name, then field name
+    const { value: length, next } = readU32Leb(bytes, at);
+    at = next + length;
+  }
+  const kind = bytes[at];
+  if (kind !== 0x02) throw new Error(`the first import is of kind ${kind}, not memory (2)`);
+  const flags = bytes[at + 1];
+  return { flags, minimum: readU32Leb(bytes, at + 2).value };
+}
+
+describe.each(VARIANTS)('the %s binary', (variant) => {
+  const bytes = kernelBinary(variant);
+  const module = new WebAssembly.Module(bytes as BufferSource);
+
+  it('validates', () => {
+    expect(WebAssembly.validate(bytes as BufferSource)).toBe(true);
+  });
+
+  it('has no data, data-count or start section', () => {
+    // A data segment would be written over tfjs's heap at instantiation; a start function could
+    // write anywhere before any kernel is called.
+    const ids = sectionsOf(bytes).map((s) => s.id);
+    expect(ids).not.toContain(SECTION_DATA);
+    expect(ids).not.toContain(SECTION_DATA_COUNT);
+    expect(ids).not.toContain(SECTION_START);
+  });
+
+  it('imports only env.memory, unshared, with no minimum size and no maximum', () => {
+    expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    // flags 0: no maximum and not shared, so any (growing) single-threaded tfjs memory links.
+    expect(importedMemoryLimits(bytes)).toEqual({ flags: 0, minimum: 0 });
+  });
+
+  it('exports exactly the kernel functions, and no memory, table or global', () => {
+    const exports = WebAssembly.Module.exports(module);
+    expect(exports.map((e) => e.name).sort()).toEqual([...KERNEL_NAMES].sort());
+    expect(exports.every((e) => e.kind === 'function')).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Run time: what a kernel call writes.
+
+/** The wasm-heap calls tfjs makes from JS while a kernel runs (allocation and tensor registry). */
+type HeapCallName = '_malloc' | '_free' | 'registerTensor' | 'disposeData';
+interface HeapCall {
+  name: HeapCallName;
+  args: number[];
+  result: unknown;
+}
+
+/** The objects that hold each recorded function (emscripten's module, or its `tfjs` wrappers). */
+function heapCallTargets(backend: BackendWasm): Record<HeapCallName, Record<string, unknown>> {
+  const module = backend.wasm as unknown as Record<string, unknown> & { tfjs: Record<string, unknown> };
+  return { _malloc: module, _free: module, registerTensor: module.tfjs, disposeData: module.tfjs };
+}
+
+/** Runs `body` while recording every heap call; the original functions are back afterwards. */
+function recordHeapCalls<T>(backend: BackendWasm, body: () => T): { result: T; calls: HeapCall[] } {
+  const calls: HeapCall[] = [];
+  const targets = heapCallTargets(backend);
+  const originals = new Map<HeapCallName, (...args: number[]) => unknown>();
+  for (const name of Object.keys(targets) as HeapCallName[]) {
+    const original = targets[name][name] as (...args: number[]) => unknown;
+    originals.set(name, original);
+    targets[name][name] = (...args: number[]) => {
+      const result = original(...args);
+      calls.push({ name, args, result });
+      return result;
+    };
+  }
+  try {
+    return { result: body(), calls };
+  } finally {
+    for (const [name, original] of originals) targets[name][name] = original;
+  }
+}
+
+function heapCopy(backend: BackendWasm): Uint8Array {
+  return new Uint8Array(backendMemory(backend).buffer).slice();
+}
+
+function restoreHeap(backend: BackendWasm, bytes: Uint8Array): void {
+  new Uint8Array(backendMemory(backend).buffer).set(bytes);
+}
+
+/**
+ * Runs a kernel and returns the byte ranges it changed that no block allocated during the call
+ * explains (which must be none), as "0x…–0x…" strings.
+ *
+ * The allocator's bookkeeping and the backend's tensor registry also change, so the call's heap
+ * calls are recorded, the heap is rewound to before the call and the same calls are replayed
+ * without the kernel: the allocator is deterministic, so the replay reproduces every byte of
+ * bookkeeping, and the only bytes that may differ from the real call are inside the allocated
+ * blocks (outputs and scratch). The real call's heap is put back afterwards.
+ */
+function strayWrites(backend: BackendWasm, kernel: () => tf.TensorInfo[]): { outputs: tf.TensorInfo[]; stray: string[] } {
+  const memory = backendMemory(backend);
+  const size = memory.buffer.byteLength;
+  const before = heapCopy(backend);
+  const { result: outputs, calls } = recordHeapCalls(backend, kernel);
+  expect(memory.buffer.byteLength, 'the heap grew during the call: it cannot be rewound').toBe(size);
+  const after = heapCopy(backend);
+
+  restoreHeap(backend, before);
+  const targets = heapCallTargets(backend);
+  for (const call of calls) {
+    const replayed = (targets[call.name][call.name] as (...args: number[]) => unknown)(...call.args);
+    expect(replayed, `replayed ${call.name}(${call.args.join(', ')})`).toBe(call.result);
+  }
+  const replay = heapCopy(backend);
+  restoreHeap(backend, after);
+
+  const allowed = calls.filter((c) => c.name === '_malloc')
+    .map((c) => [(c.result as number) >>> 0, ((c.result as number) >>> 0) + c.args[0]]);
+  const stray: string[] = [];
+  for (let i = 0; i < size; i++) {
+    if (after[i] === replay[i] || allowed.some(([start, end]) => i >= start && i < end)) continue;
+    let end = i + 1;
+    while (end < size && after[end] !== replay[end]) end++;
+    stray.push(`0x${i.toString(16)}–0x${end.toString(16)}`);
+    i = end;
+  }
+  return { outputs, stray };
+}
+
+interface KernelCase {
+  name: string;
+  shape: [number, number, number, number];
+  labels: 'onehot' | 'index';
+  kernel: string;
+  attrs: object;
+  /** Makes the inputs other than labels and logits (before the heap is snapshotted). */
+  moreInputs?: (labels: tf.Tensor, logits: tf.Tensor) => tf.NamedTensorMap;
+}
+
+const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: object) =>
+  tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+
+const cceAttrs = (over: Partial<SoftmaxCrossEntropyAttrs>): SoftmaxCrossEntropyAttrs => ({
+  clip: false, epsilon: 1e-7, classWeights: [], ignoreIndex: null, reduction: 'mean', withGrad: true, ...over,
+});
+const diceAttrs = (over: Partial<SoftmaxDiceAttrs>): SoftmaxDiceAttrs => ({
+  square: false, includeBackground: true, perImage: false, epsilon: 1e-7, withGrad: true, ...over,
+});
+const segAttrs: SegmentationLossesAttrs = { epsilon: 1e-7 };
+
+/** The backward kernel's extra inputs: the forward's sums and five upstream gradients. */
+function segmentationLossesGradInputs(labels: tf.Tensor, logits: tf.Tensor): tf.NamedTensorMap {
+  const forward = runKernel(SeglossSegmentationLosses, { labels, logits }, segAttrs) as tf.Tensor[];
+  tf.dispose(forward.slice(0, 5));
+  const [dyCce, dyDice, dyDiceSquare, dyDicefg, dyDicefgSquare] = [1, 0.5, 0, -2, 3].map((v) => tf.scalar(v));
+  return { sums: forward[5], dyCce, dyDice, dyDiceSquare, dyDicefg, dyDicefgSquare };
+}
+
+// Pixel counts that are not multiples of 4 and C = 2 (sigmoid path), 3 (per-channel path) and
+// 4 (channel-vector path), so that every SIMD loop has a tail where an overrun would show.
+const KERNEL_CASES: KernelCase[] = [
+  { name: 'CCE one-hot C=2', shape: [2, 3, 5, 2], labels: 'onehot',
+    kernel: SeglossSoftmaxCrossEntropy, attrs: cceAttrs({}) },
+  { name: 'CCE index C=3, weights, clip, reduction none', shape: [1, 7, 3, 3], labels: 'index',
+    kernel: SeglossSoftmaxCrossEntropy, attrs: cceAttrs({ classWeights: [0.5, 2, 1], clip: true, reduction: 'none' }) },
+  { name: 'CCE index C=4, ignoreIndex, no gradient', shape: [3, 3, 3, 4], labels: 'index',
+    kernel: SeglossSoftmaxCrossEntropy, attrs: cceAttrs({ ignoreIndex: 1, withGrad: false }) },
+  { name: 'Dice one-hot C=2', shape: [2, 3, 5, 2], labels: 'onehot',
+    kernel: SeglossSoftmaxDice, attrs: diceAttrs({}) },
+  { name: 'Dice index C=3, square, foreground, per image', shape: [3, 5, 1, 3], labels: 'index',
+    kernel: SeglossSoftmaxDice, attrs: diceAttrs({ square: true, includeBackground: false, perImage: true }) },
+  { name: 'Dice one-hot C=4', shape: [1, 5, 5, 4], labels: 'onehot',
+    kernel: SeglossSoftmaxDice, attrs: diceAttrs({}) },
+  { name: 'segmentation losses index C=2', shape: [2, 3, 5, 2], labels: 'index',
+    kernel: SeglossSegmentationLosses, attrs: segAttrs },
+  { name: 'segmentation losses one-hot C=3', shape: [1, 7, 3, 3], labels: 'onehot',
+    kernel: SeglossSegmentationLosses, attrs: segAttrs },
+  { name: 'segmentation losses gradient C=3', shape: [1, 7, 3, 3], labels: 'onehot',
+    kernel: SeglossSegmentationLossesGrad, attrs: segAttrs, moreInputs: segmentationLossesGradInputs },
+];
+
+function makeInputs(shape: [number, number, number, number], kind: 'onehot' | 'index', seed: number) {
+  const rng = mulberry32(seed);
+  const [N, H, W, C] = shape;
+  const P = N * H * W;
+  const logits = tf.tensor4d(Float32Array.from(randomLogits(rng, P * C, 4)), shape);
+  const labels = kind === 'index'
+    ? tf.tensor3d(randomIndexLabels(rng, P, C), [N, H, W], 'int32')
+    : tf.tensor4d(randomOneHot(rng, P, C), shape);
+  return { labels, logits };
+}
+
+describe.each(VARIANTS)('a kernel call with the %s build', (variant) => {
+  let backend: BackendWasm;
+  beforeAll(async () => {
+    backend = await useWasm(variant);
+  });
+
+  it.each(KERNEL_CASES)('writes only into its own new blocks: $name', (c) => {
+    const { labels, logits } = makeInputs(c.shape, c.labels, 7);
+    const more = c.moreInputs?.(labels, logits) ?? {};
+    const { outputs, stray } = strayWrites(backend, () => {
+      const out = runKernel(c.kernel, { labels, logits, ...more }, c.attrs);
+      return Array.isArray(out) ? out : [out];
+    });
+    expect(stray).toEqual([]);
+    tf.dispose([labels, logits, ...Object.values(more), ...outputs as tf.Tensor[]]);
+  });
+});
+
+/** Each op's values and its gradient with respect to the logits, as plain arrays. */
+function allResults(labels: tf.Tensor, logits: tf.Tensor): Float32Array[] {
+  const ops: ((z: tf.Tensor) => tf.Scalar)[] = [
+    (z) => losses.categoricalCrossEntropy(labels, z, { classWeights: [1, 3, 0.5] }) as tf.Scalar,
+    (z) => losses.dice(labels, z, { includeBackground: false }),
+    ...LOSS_NAMES.map((name) => (z: tf.Tensor) => losses.segmentationLosses(labels, z)[name]),
+  ];
+  return tf.tidy(() => ops.flatMap((op) => [op(logits).dataSync() as Float32Array,
+    tf.grad(op)(logits).dataSync() as Float32Array]));
+}
+
+describe('memory growth', () => {
+  it.each(VARIANTS)('leaves the %s kernels working on the grown memory, with the same results', async (variant) => {
+    const backend = await useWasm(variant);
+    const memory = backendMemory(backend);
+    const shape: [number, number, number, number] = [2, 5, 3, 3];
+    const { labels, logits } = makeInputs(shape, 'index', 11);
+    const before = allResults(labels, logits);
+
+    const sizeBefore = memory.buffer.byteLength;
+    const filler = tf.zeros([sizeBefore / 4]); // as many bytes as the whole heap: it must grow
+    expect(memory.buffer.byteLength).toBeGreaterThan(sizeBefore);
+
+    // The same tensors, and copies allocated after the growth, give bit-identical results.
+    const copies = [tf.tensor(labels.dataSync(), labels.shape, 'int32'), tf.tensor(logits.dataSync(), shape)];
+    for (const [y, z] of [[labels, logits], copies]) {
+      const after = allResults(y, z);
+      after.forEach((values, i) => expect(Array.from(values), `result ${i}`).toEqual(Array.from(before[i])));
+    }
+    tf.dispose([labels, logits, filler, ...copies]);
+  });
+});
