@@ -15,11 +15,14 @@
  * softmax_dice.ts for A, B), then one pass recomputes p and writes
  *   ∂/∂z_j = p_j (g_j − Σ_c p_c g_c) + (w_cce / P)(p_j a − y_j u_j),   a = Σ_c y_c u_c
  * where u_c masks the clipped CCE terms (softmax_cce.ts, eq. 2). C = 2 runs four pixels per f32x4
- * step with one exp per pixel in each pass and one log in the forward; other C run scalar.
+ * step with one exp per pixel in each pass and one log in the forward; C % 4 = 0 transposes four
+ * pixels into channel vectors (see softmax_cce.ts); other C run scalar.
  */
 import { exp_f32, exp_neg_f32x4 } from '../math/exp';
-import { log_f32, log1p_f32, log1p_unit_f32x4 } from '../math/log';
-import { even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4 } from '../math/lanes';
+import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';
+import {
+  even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, gather_tile_f32x4, scatter_tile_f32x4,
+} from '../math/lanes';
 import { LABELS_ONE_HOT } from './softmax_cce';
 
 // @ts-ignore: decorator
@@ -50,10 +53,11 @@ import { LABELS_ONE_HOT } from './softmax_cce';
  * @param scratch   address of 5·C f64 of scratch
  * @param sumsOut   address of the float32 [5, C] output: rows I, Y, Y2, S, S2
  * @param lossesOut address of five float32: cce, dice, dice_square, dicefg, dicefg_square
+ * @param tile      address of 8·C·16 bytes of scratch for the C % 4 = 0 path
  */
 export function seg_losses_fwd(
   labels: usize, labelKind: i32, logits: usize, pixels: i32, classes: i32, epsilon: f32,
-  scratch: usize, sumsOut: usize, lossesOut: usize,
+  scratch: usize, sumsOut: usize, lossesOut: usize, tile: usize,
 ): void {
   memory.fill(scratch, 0, <usize>(ROWS * classes) << 3);
   const nllLo = -log_f32(1.0 - epsilon);
@@ -65,6 +69,9 @@ export function seg_losses_fwd(
     if (classes == 2) {
       done = pixels & ~3;
       cceSum = seg_fwd_c2_f32x4(labels, labelKind, logits, done, nllLo, nllHi, scratch);
+    } else if ((classes & 3) == 0) {
+      done = pixels & ~3;
+      cceSum = seg_fwd_tile4_f32x4(labels, labelKind, logits, done, classes, nllLo, nllHi, scratch, tile);
     }
   }
   cceSum += seg_fwd_scalar(labels, labelKind, logits, done, pixels, classes, nllLo, nllHi, scratch);
@@ -229,11 +236,12 @@ function seg_fwd_scalar(
  * @param sums    address of the float32 [5, C] sums written by `seg_losses_fwd`
  * @param weights address of five float32 w_k in the order cce, dice, dice_square, dicefg, dicefg_square
  * @param scratch address of 3·C f64 of scratch (coefficients A, B, B2)
+ * @param tile    address of 3·C·16 bytes of scratch for the C % 4 = 0 path
  * (the other parameters as in `seg_losses_fwd`)
  */
 export function seg_losses_bwd(
   labels: usize, labelKind: i32, logits: usize, grad: usize, pixels: i32, classes: i32,
-  epsilon: f32, sums: usize, weights: usize, scratch: usize,
+  epsilon: f32, sums: usize, weights: usize, scratch: usize, tile: usize,
 ): void {
   memory.fill(scratch, 0, <usize>(3 * classes) << 3);
   const eps = <f64>epsilon;
@@ -261,6 +269,9 @@ export function seg_losses_bwd(
     if (classes == 2) {
       done = pixels & ~3;
       seg_bwd_c2_f32x4(labels, labelKind, logits, grad, done, pLo, pHi, cceScale, scratch);
+    } else if ((classes & 3) == 0) {
+      done = pixels & ~3;
+      seg_bwd_tile4_f32x4(labels, labelKind, logits, grad, done, classes, pLo, pHi, cceScale, scratch, tile);
     }
   }
   seg_bwd_scalar(labels, labelKind, logits, grad, done, pixels, classes, pLo, pHi, cceScale, scratch);
@@ -269,6 +280,135 @@ export function seg_losses_bwd(
 // @ts-ignore: decorator
 @inline function f32_sum(sums: usize, classes: i32, row: i32, c: i32): f64 {
   return <f64>load<f32>(sums + (<usize>(row * classes + c) << 2));
+}
+
+/**
+ * Forward, C % 4 = 0, four pixels per step over [0, count): rows transposed into channel vectors
+ * (see softmax_cce.ts); the five per-class sums kept in f32x4 lanes in `tile`, flushed to f64.
+ * Returns the clipped CCE sum.
+ */
+function seg_fwd_tile4_f32x4(
+  labels: usize, labelKind: i32, logits: usize, count: i32, classes: i32, nllLo: f32, nllHi: f32,
+  table: usize, tile: usize,
+): f64 {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = rowBytes << 2;
+  const zTile = tile;                    // z − m
+  const eTile = tile + tileBytes;        // e
+  const yTile = tile + 2 * tileBytes;    // one-hot labels
+  const accTile = tile + 3 * tileBytes;  // ROWS lanes per class
+  const zero = f32x4.splat(0.0);
+  const lo = f32x4.splat(nllLo);
+  const hi = f32x4.splat(nllHi);
+  memory.fill(accTile, 0, tileBytes * ROWS);
+  let cce = zero;
+  let total: f64 = 0;
+  let sinceFlush: i32 = 0;
+  for (let i: i32 = 0; i < count; i += 4) {
+    const rows = <usize>i * rowBytes;
+    gather_tile_f32x4(logits + rows, rowBytes, zTile);
+    let m = v128.load(zTile);
+    for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(zTile + o));
+    let s = zero;
+    for (let o: usize = 0; o < tileBytes; o += 16) {
+      const zm = f32x4.sub(v128.load(zTile + o), m);
+      const e = exp_neg_f32x4(zm);
+      v128.store(zTile + o, zm);
+      v128.store(eTile + o, e);
+      s = f32x4.add(s, e);
+    }
+    const L = log_f32x4(s);
+    const r = f32x4.div(f32x4.splat(1.0), s);
+    let y = i32x4.splat(-1);
+    if (labelKind == LABELS_ONE_HOT) gather_tile_f32x4(labels + rows, rowBytes, yTile);
+    else y = v128.load(labels + (<usize>i << 2));
+    for (let c: i32 = 0; c < classes; c++) {
+      const o = <usize>c << 4;
+      const p = f32x4.mul(v128.load(eTile + o), r);
+      const yc = labelKind == LABELS_ONE_HOT
+        ? v128.load(yTile + o)
+        : v128.and(i32x4.eq(y, i32x4.splat(c)), f32x4.splat(1.0));
+      const nll = f32x4.pmin(f32x4.pmax(f32x4.sub(L, v128.load(zTile + o)), lo), hi);
+      cce = f32x4.add(cce, f32x4.mul(yc, nll));
+      const acc = accTile + <usize>c * (ROWS << 4);
+      v128.store(acc, f32x4.add(v128.load(acc), f32x4.mul(yc, p)));
+      v128.store(acc, f32x4.add(v128.load(acc, 16), yc), 16);
+      v128.store(acc, f32x4.add(v128.load(acc, 32), f32x4.mul(yc, yc)), 32);
+      v128.store(acc, f32x4.add(v128.load(acc, 48), p), 48);
+      v128.store(acc, f32x4.add(v128.load(acc, 64), f32x4.mul(p, p)), 64);
+    }
+    if (++sinceFlush == FLUSH_EVERY || i + 4 >= count) {
+      total += hsum_f32x4(cce);
+      cce = zero;
+      for (let c: i32 = 0; c < classes; c++) {
+        for (let row: i32 = 0; row < ROWS; row++) {
+          const lane = accTile + (<usize>(c * ROWS + row) << 4);
+          add_at(table, classes, row, c, hsum_f32x4(v128.load(lane)));
+          v128.store(lane, zero);
+        }
+      }
+      sinceFlush = 0;
+    }
+  }
+  return total;
+}
+
+/** Backward, C % 4 = 0, four pixels per step over [0, count). */
+function seg_bwd_tile4_f32x4(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, count: i32, classes: i32, pLo: f32,
+  pHi: f32, cceScale: f32, coefs: usize, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = rowBytes << 2;
+  const pTile = tile;                 // z, then e, then p, then the gradient
+  const yTile = tile + tileBytes;     // labels, then y·u
+  const gTile = tile + 2 * tileBytes; // g
+  const zero = f32x4.splat(0.0);
+  const two = f32x4.splat(2.0);
+  const lo = f32x4.splat(pLo);
+  const hi = f32x4.splat(pHi);
+  const scale = f32x4.splat(cceScale);
+  for (let i: i32 = 0; i < count; i += 4) {
+    const rows = <usize>i * rowBytes;
+    gather_tile_f32x4(logits + rows, rowBytes, pTile);
+    let m = v128.load(pTile);
+    for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(pTile + o));
+    let s = zero;
+    for (let o: usize = 0; o < tileBytes; o += 16) {
+      const e = exp_neg_f32x4(f32x4.sub(v128.load(pTile + o), m));
+      v128.store(pTile + o, e);
+      s = f32x4.add(s, e);
+    }
+    const r = f32x4.div(f32x4.splat(1.0), s);
+    let y = i32x4.splat(-1);
+    if (labelKind == LABELS_ONE_HOT) gather_tile_f32x4(labels + rows, rowBytes, yTile);
+    else y = v128.load(labels + (<usize>i << 2));
+    let dot = zero;
+    let a = zero;
+    for (let c: i32 = 0; c < classes; c++) {
+      const o = <usize>c << 4;
+      const p = f32x4.mul(v128.load(pTile + o), r);
+      v128.store(pTile + o, p);
+      const yc = labelKind == LABELS_ONE_HOT
+        ? v128.load(yTile + o)
+        : v128.and(i32x4.eq(y, i32x4.splat(c)), f32x4.splat(1.0));
+      const g = f32x4.sub(
+        f32x4.add(f32x4.splat(<f32>sum_at(coefs, classes, 1, c)), f32x4.mul(f32x4.splat(<f32>sum_at(coefs, classes, 2, c)), f32x4.mul(two, p))),
+        f32x4.mul(f32x4.splat(<f32>sum_at(coefs, classes, 0, c)), yc));
+      v128.store(gTile + o, g);
+      dot = f32x4.add(dot, f32x4.mul(p, g));
+      const yu = v128.and(yc, v128.and(f32x4.ge(p, lo), f32x4.le(p, hi)));
+      v128.store(yTile + o, yu);
+      a = f32x4.add(a, yu);
+    }
+    for (let o: usize = 0; o < tileBytes; o += 16) {
+      const p = v128.load(pTile + o);
+      const dice = f32x4.mul(p, f32x4.sub(v128.load(gTile + o), dot));
+      const cce = f32x4.mul(f32x4.sub(f32x4.mul(p, a), v128.load(yTile + o)), scale);
+      v128.store(pTile + o, f32x4.add(dice, cce));
+    }
+    scatter_tile_f32x4(pTile, grad + rows, rowBytes);
+  }
 }
 
 /** Backward, C = 2, four pixels per step over [0, count). */

@@ -19,10 +19,14 @@
  *
  * Error: sums are accumulated in f32 lanes for blocks of ≤ 1024 pixels, then in f64; the loss is
  * accurate to ≈ 1e-6 relative. The C = 2 path is a four-pixel f32x4 loop with one exp per pixel;
- * other C use the scalar loop (also the whole scalar build).
+ * C % 4 = 0 transposes four pixels into channel vectors (see softmax_cce.ts); other C use the
+ * scalar loop (also the whole scalar build).
  */
 import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
-import { even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, mask_to_f32x4 } from '../math/lanes';
+import {
+  even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, mask_to_f32x4, gather_tile_f32x4,
+  scatter_tile_f32x4,
+} from '../math/lanes';
 import { LABELS_ONE_HOT } from './softmax_cce';
 
 // @ts-ignore: decorator
@@ -45,11 +49,12 @@ import { LABELS_ONE_HOT } from './softmax_cce';
  * @param firstClass     0 to include background, 1 for the foreground-only variants
  * @param epsilon        ε of numerator and denominator
  * @param scratch        address of groups·C·5 f64 of scratch (sums and coefficients)
+ * @param tile           address of 5·C·16 bytes of scratch for the C % 4 = 0 path
  * @returns              the loss L
  */
 export function softmax_dice_fwd_bwd(
   labels: usize, labelKind: i32, logits: usize, grad: usize, groups: i32, pixelsPerGroup: i32,
-  classes: i32, square: i32, firstClass: i32, epsilon: f32, scratch: usize,
+  classes: i32, square: i32, firstClass: i32, epsilon: f32, scratch: usize, tile: usize,
 ): f64 {
   const sq = square != 0;
   const cells = groups * classes;
@@ -60,16 +65,17 @@ export function softmax_dice_fwd_bwd(
     const end = start + pixelsPerGroup;
     const sums = scratch + (<usize>(g * classes * SUMS) << 3);
     memory.fill(sums, 0, <usize>(classes * SUMS) << 3);
-    if (classes == 2) {
-      let done = start;
-      if (ASC_FEATURE_SIMD) {
+    let done = start;
+    if (ASC_FEATURE_SIMD) {
+      if (classes == 2) {
         done = start + (pixelsPerGroup & ~3);
         dice_sums_c2_f32x4(labels, labelKind, logits, grad, start, done, sq, sums);
+      } else if ((classes & 3) == 0) {
+        done = start + (pixelsPerGroup & ~3);
+        dice_sums_tile4_f32x4(labels, labelKind, logits, grad, start, done, classes, sq, sums, tile);
       }
-      dice_sums_scalar(labels, labelKind, logits, grad, done, end, 2, sq, sums);
-    } else {
-      dice_sums_scalar(labels, labelKind, logits, grad, start, end, classes, sq, sums);
     }
+    dice_sums_scalar(labels, labelKind, logits, grad, done, end, classes, sq, sums);
   }
   // Loss and the per-class gradient coefficients A, B.
   const kappa = 1.0 / (<f64>(classes - firstClass) * <f64>groups);
@@ -95,16 +101,17 @@ export function softmax_dice_fwd_bwd(
       const start = g * pixelsPerGroup;
       const end = start + pixelsPerGroup;
       const k = coefs + (<usize>(g * classes * 2) << 3);
-      if (classes == 2) {
-        let done = start;
-        if (ASC_FEATURE_SIMD) {
+      let done = start;
+      if (ASC_FEATURE_SIMD) {
+        if (classes == 2) {
           done = start + (pixelsPerGroup & ~3);
           dice_grad_c2_f32x4(labels, labelKind, grad, start, done, sq, k);
+        } else if ((classes & 3) == 0) {
+          done = start + (pixelsPerGroup & ~3);
+          dice_grad_tile4_f32x4(labels, labelKind, grad, start, done, classes, sq, k, tile);
         }
-        dice_grad_scalar(labels, labelKind, grad, done, end, 2, sq, k);
-      } else {
-        dice_grad_scalar(labels, labelKind, grad, start, end, classes, sq, k);
       }
+      dice_grad_scalar(labels, labelKind, grad, done, end, classes, sq, k);
     }
   }
   return 1.0 - kappa * score;
@@ -182,6 +189,105 @@ function dice_sums_c2_f32x4(
   store<f64>(sums, load<f64>(sums, 24) + hsum_f32x4(i1), 24);
   store<f64>(sums, load<f64>(sums, 32) + hsum_f32x4(y1), 32);
   store<f64>(sums, load<f64>(sums, 40) + hsum_f32x4(s1), 40);
+}
+
+/**
+ * Pass 1, C % 4 = 0, four pixels per step over [start, end): the pixels' rows transposed into
+ * channel vectors (lane = pixel), per-class sums kept in f32x4 lanes in `tile` and flushed to f64.
+ */
+function dice_sums_tile4_f32x4(
+  labels: usize, labelKind: i32, logits: usize, grad: usize, start: i32, end: i32, classes: i32,
+  sq: bool, sums: usize, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = rowBytes << 2;
+  const pTile = tile;                 // z, then e, then p
+  const yTile = tile + tileBytes;     // one-hot labels
+  const accTile = tile + 2 * tileBytes; // per class: I, Y, S lanes (48 bytes)
+  const zero = f32x4.splat(0.0);
+  const one = f32x4.splat(1.0);
+  memory.fill(accTile, 0, tileBytes * 3);
+  let sinceFlush: i32 = 0;
+  for (let i = start; i < end; i += 4) {
+    const rows = <usize>i * rowBytes;
+    gather_tile_f32x4(logits + rows, rowBytes, pTile);
+    let m = v128.load(pTile);
+    for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(pTile + o));
+    let s = zero;
+    for (let o: usize = 0; o < tileBytes; o += 16) {
+      const e = exp_neg_f32x4(f32x4.sub(v128.load(pTile + o), m));
+      v128.store(pTile + o, e);
+      s = f32x4.add(s, e);
+    }
+    const r = f32x4.div(one, s);
+    let y = i32x4.splat(-1);
+    if (labelKind == LABELS_ONE_HOT) gather_tile_f32x4(labels + rows, rowBytes, yTile);
+    else y = v128.load(labels + (<usize>i << 2));
+    for (let c: i32 = 0; c < classes; c++) {
+      const o = <usize>c << 4;
+      const p = f32x4.mul(v128.load(pTile + o), r);
+      v128.store(pTile + o, p);
+      const yc = labelKind == LABELS_ONE_HOT ? v128.load(yTile + o) : mask_to_f32x4(i32x4.eq(y, i32x4.splat(c)));
+      const acc = accTile + <usize>c * 48;
+      v128.store(acc, f32x4.add(v128.load(acc), f32x4.mul(yc, p)));
+      v128.store(acc, f32x4.add(v128.load(acc, 16), sq ? f32x4.mul(yc, yc) : yc), 16);
+      v128.store(acc, f32x4.add(v128.load(acc, 32), sq ? f32x4.mul(p, p) : p), 32);
+    }
+    if (grad) scatter_tile_f32x4(pTile, grad + rows, rowBytes);
+    if (++sinceFlush == FLUSH_EVERY) {
+      flush_tile_sums(accTile, sums, classes);
+      sinceFlush = 0;
+    }
+  }
+  flush_tile_sums(accTile, sums, classes);
+}
+
+/** Adds the f32x4 lane sums of `accTile` (I, Y, S per class) into the f64 `sums`, then zeroes them. */
+function flush_tile_sums(accTile: usize, sums: usize, classes: i32): void {
+  for (let k: i32 = 0; k < classes * SUMS; k++) {
+    const lane = accTile + (<usize>k << 4);
+    const at = sums + (<usize>k << 3);
+    store<f64>(at, load<f64>(at) + hsum_f32x4(v128.load(lane)));
+    v128.store(lane, f32x4.splat(0.0));
+  }
+}
+
+/** Pass 2, C % 4 = 0, four pixels per step: p (in `grad`) becomes ∂L/∂z in place. */
+function dice_grad_tile4_f32x4(
+  labels: usize, labelKind: i32, grad: usize, start: i32, end: i32, classes: i32, sq: bool,
+  coefs: usize, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = rowBytes << 2;
+  const pTile = tile;
+  const yTile = tile + tileBytes;
+  const gTile = tile + 2 * tileBytes;
+  const zero = f32x4.splat(0.0);
+  const two = f32x4.splat(2.0);
+  for (let i = start; i < end; i += 4) {
+    const rows = <usize>i * rowBytes;
+    gather_tile_f32x4(grad + rows, rowBytes, pTile);
+    let y = i32x4.splat(-1);
+    if (labelKind == LABELS_ONE_HOT) gather_tile_f32x4(labels + rows, rowBytes, yTile);
+    else y = v128.load(labels + (<usize>i << 2));
+    let dot = zero;
+    for (let c: i32 = 0; c < classes; c++) {
+      const o = <usize>c << 4;
+      const k = coefs + (<usize>(c * 2) << 3);
+      const a = f32x4.splat(<f32>load<f64>(k));
+      const b = f32x4.splat(<f32>load<f64>(k, 8));
+      const p = v128.load(pTile + o);
+      const yc = labelKind == LABELS_ONE_HOT ? v128.load(yTile + o) : mask_to_f32x4(i32x4.eq(y, i32x4.splat(c)));
+      const g = f32x4.sub(sq ? f32x4.mul(b, f32x4.mul(two, p)) : b, f32x4.mul(a, yc));
+      v128.store(gTile + o, g);
+      dot = f32x4.add(dot, f32x4.mul(p, g));
+    }
+    for (let o: usize = 0; o < tileBytes; o += 16) {
+      const p = v128.load(pTile + o);
+      v128.store(pTile + o, f32x4.mul(p, f32x4.sub(v128.load(gTile + o), dot)));
+    }
+    scatter_tile_f32x4(pTile, grad + rows, rowBytes);
+  }
 }
 
 /** Pass 1, any C, one pixel at a time over [start, end); sums go straight into f64. */

@@ -25,12 +25,13 @@ function segmentationLosses(args: { backend: unknown; inputs: LabelsAndLogits; a
   assertIndexLabelsInRange(backend, k, labels, C);
   const sums = backend.makeOutput([5, C], 'float32');
   const losses = LOSS_NAMES.map(() => backend.makeOutput([], 'float32'));
-  // Scratch: 5·C f64 of sums, then the five float32 losses.
-  withScratch(backend, 5 * C * 8 + 5 * 4, (scratch) => {
-    const lossesAt = scratch + 5 * C * 8;
+  // Scratch: 5·C f64 of sums, the kernel's tile of 8·C vectors, then the five float32 losses.
+  const tileAt = 5 * C * 8;
+  const lossesAt = tileAt + 8 * C * 16;
+  withScratch(backend, lossesAt + 5 * 4, (scratch) => {
     k.seg_losses_fwd(addressOf(backend, labels), labelKind(labels), addressOf(backend, logits), N * H * W, C,
-      epsilon, scratch, addressOf(backend, sums), lossesAt);
-    const values = new Float32Array(backendMemory(backend).buffer, lossesAt, 5).slice();
+      epsilon, scratch, addressOf(backend, sums), scratch + lossesAt, scratch + tileAt);
+    const values = new Float32Array(backendMemory(backend).buffer, scratch + lossesAt, 5).slice();
     losses.forEach((loss, i) => writeF32(backend, addressOf(backend, loss), [values[i]]));
   });
   return [...losses, sums];
@@ -47,11 +48,14 @@ function segmentationLossesGrad(args: { backend: unknown; inputs: SegmentationLo
   const memory = backendMemory(backend);
   const weights = [dyCce, dyDice, dyDiceSquare, dyDicefg, dyDicefgSquare]
     .map((dy) => new Float32Array(memory.buffer, addressOf(backend, dy), 1)[0]);
-  withScratch(backend, 3 * C * 8 + 5 * 4, (scratch) => {
-    const weightsAt = scratch + 3 * C * 8;
-    writeF32(backend, weightsAt, weights);
+  // Scratch: 3·C f64 of coefficients, the kernel's tile of 3·C vectors, then the five weights.
+  const tileAt = 3 * C * 8;
+  const weightsAt = tileAt + 3 * C * 16;
+  withScratch(backend, weightsAt + 5 * 4, (scratch) => {
+    writeF32(backend, scratch + weightsAt, weights);
     k.seg_losses_bwd(addressOf(backend, labels), labelKind(labels), addressOf(backend, logits),
-      addressOf(backend, grad), N * H * W, C, epsilon, addressOf(backend, sums), weightsAt, scratch);
+      addressOf(backend, grad), N * H * W, C, epsilon, addressOf(backend, sums), scratch + weightsAt, scratch,
+      scratch + tileAt);
   });
   return grad;
 }

@@ -18,11 +18,12 @@ function softmaxDice(args: { backend: unknown; inputs: LabelsAndLogits; attrs?: 
   const groups = attrs.perImage ? N : 1;
   const loss = backend.makeOutput([], 'float32');
   const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');
-  // Per group and class: three f64 sums and two f64 coefficients.
-  const value = withScratch(backend, groups * C * 5 * 8, (scratch) => k.softmax_dice_fwd_bwd(
+  // Per group and class three f64 sums and two f64 coefficients; then the kernel's tile of 5·C vectors.
+  const tileOffset = groups * C * 5 * 8;
+  const value = withScratch(backend, tileOffset + 5 * C * 16, (scratch) => k.softmax_dice_fwd_bwd(
     addressOf(backend, labels), labelKind(labels), addressOf(backend, logits),
     attrs.withGrad ? addressOf(backend, grad) : 0, groups, (N * H * W) / groups, C, attrs.square ? 1 : 0, attrs.includeBackground ? 0 : 1,
-    attrs.epsilon, scratch));
+    attrs.epsilon, scratch, scratch + tileOffset));
   writeF32(backend, addressOf(backend, loss), [value]);
   return [loss, grad];
 }

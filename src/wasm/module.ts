@@ -24,13 +24,13 @@ export interface KernelExports {
   softmax_dice_fwd_bwd(
     labels: number, labelKind: number, logits: number, grad: number, groups: number,
     pixelsPerGroup: number, classes: number, square: number, firstClass: number, epsilon: number,
-    scratch: number): number;
+    scratch: number, tile: number): number;
   seg_losses_fwd(
     labels: number, labelKind: number, logits: number, pixels: number, classes: number,
-    epsilon: number, scratch: number, sumsOut: number, lossesOut: number): void;
+    epsilon: number, scratch: number, sumsOut: number, lossesOut: number, tile: number): void;
   seg_losses_bwd(
     labels: number, labelKind: number, logits: number, grad: number, pixels: number,
-    classes: number, epsilon: number, sums: number, weights: number, scratch: number): void;
+    classes: number, epsilon: number, sums: number, weights: number, scratch: number, tile: number): void;
   exp_f32_array(src: number, dst: number, n: number): void;
   log_f32_array(src: number, dst: number, n: number): void;
 }
