@@ -1,3 +1,4 @@
+import { useZeroCopyIdentity } from './kernels/Identity.js';
 import { registerAll } from './kernels/register_all.js';
 import { activeKernelVariant, setActiveVariant } from './wasm/backend.js';
 import { compileKernels, simdSupported, type KernelVariant } from './wasm/module.js';
@@ -8,6 +9,12 @@ export interface SetupOptions {
    * `WebAssembly.validate` accepts the SIMD module, else the scalar twin.
    */
   variant?: KernelVariant | 'auto';
+  /**
+   * Replace tfjs-backend-wasm's Identity kernel (which copies) by one that shares the bytes, as
+   * tfjs-backend-cpu's does (default true). tfjs runs Identity to save every tensor a gradient
+   * needs, so this makes every differentiable op on 'wasm' cheaper, the fused losses included.
+   */
+  zeroCopyClone?: boolean;
 }
 
 export interface SetupResult {
@@ -37,6 +44,7 @@ export async function setupWasmKernels(options: SetupOptions = {}): Promise<Setu
   await compileKernels(variant);
   setActiveVariant(variant);
   registerAll();
+  useZeroCopyIdentity(options.zeroCopyClone ?? true);
   return { variant };
 }
 

@@ -221,12 +221,11 @@ const diceAttrs = (over: Partial<SoftmaxDiceAttrs>): SoftmaxDiceAttrs => ({
 });
 const segAttrs: SegmentationLossesAttrs = { epsilon: 1e-7 };
 
-/** The backward kernel's extra inputs: the forward's sums and five upstream gradients. */
+/** The backward kernel's extra inputs: the forward's sums and the five upstream gradients. */
 function segmentationLossesGradInputs(labels: tf.Tensor, logits: tf.Tensor): tf.NamedTensorMap {
-  const forward = runKernel(SeglossSegmentationLosses, { labels, logits }, segAttrs) as tf.Tensor[];
-  tf.dispose(forward.slice(0, 5));
-  const [dyCce, dyDice, dyDiceSquare, dyDicefg, dyDicefgSquare] = [1, 0.5, 0, -2, 3].map((v) => tf.scalar(v));
-  return { sums: forward[5], dyCce, dyDice, dyDiceSquare, dyDicefg, dyDicefgSquare };
+  const [losses, sums] = runKernel(SeglossSegmentationLosses, { labels, logits }, segAttrs) as tf.Tensor[];
+  losses.dispose();
+  return { sums, dy: tf.tensor1d([1, 0.5, 0, -2, 3]) };
 }
 
 // Pixel counts that are not multiples of 4 and C = 2 (sigmoid path), 3 (per-channel path) and

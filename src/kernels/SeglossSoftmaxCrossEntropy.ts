@@ -1,9 +1,5 @@
-import {
-  type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
-  expandDims, mul,
-} from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { addressOf, kernels, withScratch, writeF32, backendMemory, type BackendWasm } from '../wasm/backend.js';
-import { labelsNotDifferentiable, scaleFusedGradient } from './grad_utils.js';
 import { invalidIndexLabelError, labelKind, LABELS_INDEX } from '../losses/labels.js';
 import { SeglossSoftmaxCrossEntropy, type LabelsAndLogits, type SoftmaxCrossEntropyAttrs } from './kernel_names.js';
 
@@ -61,22 +57,4 @@ export const softmaxCrossEntropyConfig: KernelConfig = {
   kernelName: SeglossSoftmaxCrossEntropy,
   backendName: 'wasm',
   kernelFunc: softmaxCrossEntropy as unknown as KernelFunc,
-};
-
-/**
- * dlogits = dy · (the gradient the forward pass already wrote); for 'none', dy is per pixel.
- * Only that output is saved: the labels and logits are not needed again.
- */
-export const softmaxCrossEntropyGradConfig: GradConfig = {
-  kernelName: SeglossSoftmaxCrossEntropy,
-  outputsToSave: [false, true],
-  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
-    const [dy] = dys as Tensor[];
-    const [fusedGrad] = saved;
-    const perPixel = (attrs as unknown as SoftmaxCrossEntropyAttrs).reduction === 'none';
-    return {
-      logits: () => perPixel ? mul(fusedGrad, expandDims(dy, -1)) : scaleFusedGradient(fusedGrad, dy),
-      labels: labelsNotDifferentiable('categoricalCrossEntropy', saved),
-    };
-  },
 };

@@ -1,8 +1,5 @@
-import {
-  type GradConfig, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { addressOf, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
-import { labelsNotDifferentiable, scaleFusedGradient } from './grad_utils.js';
 import { labelKind } from '../losses/labels.js';
 import { assertIndexLabelsInRange } from './validate_index_labels.js';
 import { SeglossSoftmaxDice, type LabelsAndLogits, type SoftmaxDiceAttrs } from './kernel_names.js';
@@ -32,18 +29,4 @@ export const softmaxDiceConfig: KernelConfig = {
   kernelName: SeglossSoftmaxDice,
   backendName: 'wasm',
   kernelFunc: softmaxDice as unknown as KernelFunc,
-};
-
-/** dlogits = dy · (the gradient written by the forward call); only that output is saved. */
-export const softmaxDiceGradConfig: GradConfig = {
-  kernelName: SeglossSoftmaxDice,
-  outputsToSave: [false, true],
-  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
-    const [dy] = dys as Tensor[];
-    const [fusedGrad] = saved;
-    return {
-      logits: () => scaleFusedGradient(fusedGrad, dy),
-      labels: labelsNotDifferentiable('dice', saved),
-    };
-  },
 };

@@ -1,6 +1,7 @@
 /**
  * Names, inputs and attributes of segloss's tfjs kernels, in one place. Names carry the Segloss
- * prefix so they never collide with tfjs's own kernels.
+ * prefix so they never collide with tfjs's own kernels. The kernels have no registered gradient:
+ * the ops in src/losses make them differentiable with tf.customGrad (see src/losses/fused.ts).
  */
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -8,9 +9,9 @@ import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 export const SeglossSoftmaxCrossEntropy = 'SeglossSoftmaxCrossEntropy';
 /** Fused softmax + Dice: outputs [loss (scalar), dLoss/dlogits]. */
 export const SeglossSoftmaxDice = 'SeglossSoftmaxDice';
-/** The five seed losses in one pass: outputs [cce, dice, dice_square, dicefg, dicefg_square, sums [5, C]]. */
+/** The five seed losses in one pass: outputs [losses [5] (cce, dice, dice_square, dicefg, dicefg_square), sums [5, C]]. */
 export const SeglossSegmentationLosses = 'SeglossSegmentationLosses';
-/** Gradient of Σ_k dy_k · loss_k of SeglossSegmentationLosses: output dLoss/dlogits. */
+/** Gradient of Σ_k dy_k · loss_k of SeglossSegmentationLosses (dy: float32 [5]): output dLoss/dlogits. */
 export const SeglossSegmentationLossesGrad = 'SeglossSegmentationLossesGrad';
 
 export type LabelsAndLogits = NamedTensorInfoMap & { labels: TensorInfo; logits: TensorInfo };
@@ -43,9 +44,6 @@ export interface SegmentationLossesAttrs {
 export type SegmentationLossesGradInputs = LabelsAndLogits & {
   /** The float32 [5, C] sums output of the forward kernel. */
   sums: TensorInfo;
-  dyCce: TensorInfo;
-  dyDice: TensorInfo;
-  dyDiceSquare: TensorInfo;
-  dyDicefg: TensorInfo;
-  dyDicefgSquare: TensorInfo;
+  /** Upstream gradients of the five losses, in LOSS_NAMES order. */
+  dy: TensorInfo;
 };

@@ -1,7 +1,7 @@
-import { engine, type Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { SeglossSoftmaxCrossEntropy, type SoftmaxCrossEntropyAttrs } from '../kernels/kernel_names.js';
 import { cceComposite, resolveCceOptions } from './composite.js';
-import { checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients } from './fused.js';
+import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedLoss } from './fused.js';
 import type { CategoricalCrossEntropyOptions } from './types.js';
 import { checkCceOptions, checkLabelsAndLogits } from './validate.js';
 
@@ -10,8 +10,8 @@ import { checkCceOptions, checkLabelsAndLogits } from './validate.js';
  * backend (after `setupWasmKernels()`), composed from tfjs ops on any other backend — same numbers.
  *
  * Per pixel: −Σ_c y_c log p_c with p = softmax(logits) over the last axis. Differentiable with
- * respect to logits inside tf.grad, tf.variableGrads and optimizer.minimize (the fused path keeps
- * no copy of the labels, so it refuses a gradient with respect to them: use `cceComposite`).
+ * respect to logits inside tf.grad, tf.variableGrads and optimizer.minimize (not with respect to
+ * labels on the fused path: see src/losses/fused.ts; `cceComposite` is).
  *
  * ```js
  * const logits = tf.tensor4d([2, 0, 0, 3], [1, 1, 2, 2]);
@@ -33,17 +33,12 @@ export function categoricalCrossEntropy(labels: Tensor, logits: Tensor, opts: Ca
     checkIndexLabelsInRange(labels, C, o.ignoreIndex);
     return cceComposite(labels, logits, opts);
   }
-  const attrs: SoftmaxCrossEntropyAttrs = {
+  const attrs: Omit<SoftmaxCrossEntropyAttrs, 'withGrad'> = {
     clip: o.clip,
     epsilon: o.epsilon,
     classWeights: o.classWeights ? [...o.classWeights] : [],
     ignoreIndex: o.ignoreIndex,
     reduction: o.reduction,
-    withGrad: recordingGradients(),
   };
-  const [loss, grad] = engine().runKernel(SeglossSoftmaxCrossEntropy, { labels, logits },
-    attrs as unknown as Record<string, never>) as Tensor[];
-  // The gradient output was saved for backprop (a kept clone) when a tape is recording.
-  grad.dispose();
-  return loss;
+  return runFusedLoss(SeglossSoftmaxCrossEntropy, labels, logits, attrs);
 }

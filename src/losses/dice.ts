@@ -1,7 +1,7 @@
-import { engine, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { SeglossSoftmaxDice, type SoftmaxDiceAttrs } from '../kernels/kernel_names.js';
 import { diceComposite, resolveDiceOptions } from './composite.js';
-import { checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients } from './fused.js';
+import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedLoss } from './fused.js';
 import type { DiceOptions } from './types.js';
 import { checkDiceOptions, checkLabelsAndLogits } from './validate.js';
 
@@ -31,9 +31,6 @@ export function dice(labels: Tensor, logits: Tensor, opts: DiceOptions = {}): Sc
     checkIndexLabelsInRange(labels, C, null);
     return diceComposite(labels, logits, o);
   }
-  const attrs: SoftmaxDiceAttrs = { ...o, withGrad: recordingGradients() };
-  const [loss, grad] = engine().runKernel(SeglossSoftmaxDice, { labels, logits },
-    attrs as unknown as Record<string, never>) as Tensor[];
-  grad.dispose();
-  return loss as Scalar;
+  const attrs: Omit<SoftmaxDiceAttrs, 'withGrad'> = { ...o };
+  return runFusedLoss(SeglossSoftmaxDice, labels, logits, attrs) as Scalar;
 }

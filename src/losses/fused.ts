@@ -1,5 +1,26 @@
-import { engine, getBackend, getKernel, type Tensor } from '@tensorflow/tfjs-core';
+/**
+ * How the public ops run segloss's fused kernels on the wasm backend and make them
+ * differentiable.
+ *
+ * A fused kernel writes the loss and dLoss/dlogits together. tf.customGrad records the op as one
+ * tape node whose only output is the loss and which saves the gradient for backprop. A kernel
+ * gradient registered with tfjs would not do: the gradient would have to be a second kernel
+ * output, and tfjs fills the upstream gradient of every output not being differentiated with
+ * zeros of its size, a full N×H×W×C tensor written on every backward pass.
+ *
+ * The labels are captured, not inputs of that node: the ops are not differentiable with respect
+ * to labels on this path (tfjs then says "Cannot compute gradient ... with respect to x"); the
+ * composite forms (losses.cceComposite, …) are.
+ */
+import {
+  customGrad, engine, expandDims, getBackend, getKernel, mul, reshape, tidy, unstack,
+  type GradSaveFunc, type NamedAttrMap, type Scalar, type Tensor,
+} from '@tensorflow/tfjs-core';
 import { activeKernelVariant } from '../wasm/backend.js';
+
+/** tf.customGrad's argument type (tfjs-core does not export its name). */
+type CustomGradientFunc = Parameters<typeof customGrad>[0];
+import { SeglossSegmentationLosses, SeglossSegmentationLossesGrad } from '../kernels/kernel_names.js';
 import { firstInvalidIndexLabel, invalidIndexLabelError } from './labels.js';
 
 /** True when the current backend is 'wasm' and setupWasmKernels() has registered `kernelName`. */
@@ -8,8 +29,53 @@ export function fusedKernelAvailable(kernelName: string): boolean {
 }
 
 /** True inside tf.grad / variableGrads / minimize, where a gradient may be asked for. */
-export function recordingGradients(): boolean {
+function recordingGradients(): boolean {
   return engine().state.gradientDepth > 0;
+}
+
+/**
+ * dy · g for the gradient g a fused kernel wrote for an upstream gradient of 1. When dy is the
+ * scalar 1 (the loss itself is differentiated, the usual case) this is g itself, as a reshape
+ * (zero-copy on wasm), not another pass over it. Reading one float back is free on wasm.
+ */
+function scaleFusedGradient(grad: Tensor, dy: Tensor): Tensor {
+  if (dy.size === 1 && dy.dataSync()[0] === 1) return reshape(grad, grad.shape);
+  return dy.rank === 0 ? mul(grad, dy) : mul(grad, expandDims(dy, -1));
+}
+
+/**
+ * Runs a kernel with outputs [loss, dLoss/dlogits] (for an upstream gradient of 1; the gradient
+ * is only computed when a tape records, attr `withGrad`) as a loss differentiable in `logits`.
+ * A per-pixel loss [N,H,W] scales the gradient pixel by pixel.
+ */
+export function runFusedLoss(kernelName: string, labels: Tensor, logits: Tensor, attrs: object): Tensor {
+  const withGrad = recordingGradients();
+  const op = customGrad(((z: Tensor, save: GradSaveFunc) => {
+    const [loss, grad] = engine().runKernel(kernelName, { labels, logits: z },
+      { ...attrs, withGrad } as unknown as NamedAttrMap) as Tensor[];
+    if (withGrad) save([grad]);
+    return { value: loss, gradFunc: (dy: Tensor, [saved]: Tensor[]) => scaleFusedGradient(saved, dy) };
+  }) as CustomGradientFunc);
+  return op(logits);
+}
+
+/**
+ * The five-loss kernel as five scalars differentiable in `logits`: any of them, or any weighted
+ * sum, backpropagates through one pass of SeglossSegmentationLossesGrad.
+ */
+export function runFusedSegmentationLosses(labels: Tensor, logits: Tensor, epsilon: number): Scalar[] {
+  const withGrad = recordingGradients();
+  const op = customGrad(((z: Tensor, save: GradSaveFunc) => {
+    const [losses, sums] = engine().runKernel(SeglossSegmentationLosses, { labels, logits: z }, { epsilon }) as Tensor[];
+    if (withGrad) save([labels, z, sums]);
+    return {
+      value: losses,
+      gradFunc: (dy: Tensor, [savedLabels, savedLogits, savedSums]: Tensor[]) => engine().runKernel(
+        SeglossSegmentationLossesGrad, { labels: savedLabels, logits: savedLogits, sums: savedSums, dy },
+        { epsilon }) as Tensor,
+    };
+  }) as CustomGradientFunc);
+  return tidy(() => unstack(op(logits))) as Scalar[];
 }
 
 /**

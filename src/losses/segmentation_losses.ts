@@ -1,7 +1,7 @@
-import { engine, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { SeglossSegmentationLosses } from '../kernels/kernel_names.js';
 import { DEFAULT_EPSILON, segmentationLossesComposite } from './composite.js';
-import { checkIndexLabelsInRange, fusedKernelAvailable } from './fused.js';
+import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedSegmentationLosses } from './fused.js';
 import { LOSS_NAMES, type LossName, type SegmentationLossesOptions } from './types.js';
 import { checkLabelsAndLogits, checkSegmentationLossesOptions } from './validate.js';
 
@@ -30,7 +30,6 @@ export function segmentationLosses(
     checkIndexLabelsInRange(labels, C, null);
     return segmentationLossesComposite(labels, logits, epsilon);
   }
-  const outputs = engine().runKernel(SeglossSegmentationLosses, { labels, logits }, { epsilon }) as Tensor[];
-  outputs[LOSS_NAMES.length].dispose(); // the sums, kept for backprop when a tape records
-  return Object.fromEntries(LOSS_NAMES.map((name, i) => [name, outputs[i] as Scalar])) as Record<LossName, Scalar>;
+  const values = runFusedSegmentationLosses(labels, logits, epsilon);
+  return Object.fromEntries(LOSS_NAMES.map((name, i) => [name, values[i]])) as Record<LossName, Scalar>;
 }
