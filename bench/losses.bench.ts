@@ -32,6 +32,17 @@ function record(group: string, t: Timing, baseline?: Timing): void {
   });
 }
 
+/**
+ * Runs a baseline on stock tfjs-backend-wasm: segloss's zero-copy Identity off (tfjs's copies the
+ * tensors it saves for backprop), so the baseline is what a tfjs user gets without segloss.
+ */
+async function onStockWasm(measure: () => Timing): Promise<Timing> {
+  await setupWasmKernels({ variant: 'simd', zeroCopyClone: false });
+  const timing = measure();
+  await setupWasmKernels({ variant: 'simd' });
+  return timing;
+}
+
 /** Forward + backward of `loss`: the gradient w.r.t. logits, everything disposed. */
 function fwdBwd(loss: (z: tf.Tensor) => tf.Tensor, logits: tf.Tensor): () => void {
   const g = tf.grad(loss);
@@ -40,6 +51,7 @@ function fwdBwd(loss: (z: tf.Tensor) => tf.Tensor, logits: tf.Tensor): () => voi
 
 console.log(`segloss bench — ${new Date().toISOString()} — Node ${process.version}, tfjs ${tf.version_core}, backend wasm\n`);
 
+await setupWasmKernels({ variant: 'simd' });
 for (const [N, H, W, C] of shapes) {
   const elements = N * H * W * C;
   const label = `[${N},${H},${W},${C}]`;
@@ -47,42 +59,41 @@ for (const [N, H, W, C] of shapes) {
   const logits = tf.randomNormal([N, H, W, C], 0, 2, 'float32', 1);
   const indices = tf.randomUniform([N, H, W], 0, C, 'int32', 2);
   const oneHot = tf.cast(tf.oneHot(indices, C), 'float32');
-  const opts = { timing: { minRuns: 7, minMs: 300 } };
 
-  await setupWasmKernels({ variant: 'simd' });
-  const cceOps = time(`CCE  tfjs ops (seed's clip form)`, elements,
-    fwdBwd((z) => cceComposite(oneHot, z, { clip: true }), logits), opts.timing);
+  const timing = { minRuns: 7, minMs: 300 };
+  const fused = (name: string, run: () => void) => time(name, elements, run, timing);
+
+  const cceOps = await onStockWasm(() => time(`CCE  tfjs ops (seed's clip form)`, elements,
+    fwdBwd((z) => cceComposite(oneHot, z, { clip: true }), logits), timing));
   record(label, cceOps);
-  record(label, time(`CCE  tf.losses.softmaxCrossEntropy`, elements,
-    fwdBwd((z) => tf.losses.softmaxCrossEntropy(oneHot, z), logits), opts.timing), cceOps);
-  const cceFused = time(`CCE  segloss fused (clip), simd`, elements,
-    fwdBwd((z) => losses.categoricalCrossEntropy(oneHot, z, { clip: true }), logits), opts.timing);
+  record(label, await onStockWasm(() => time(`CCE  tf.losses.softmaxCrossEntropy`, elements,
+    fwdBwd((z) => tf.losses.softmaxCrossEntropy(oneHot, z), logits), timing)), cceOps);
+  const cceFused = fused(`CCE  segloss fused (clip), simd`,
+    fwdBwd((z) => losses.categoricalCrossEntropy(oneHot, z, { clip: true }), logits));
   record(label, cceFused, cceOps);
-  record(label, time(`CCE  segloss fused (exact), simd`, elements,
-    fwdBwd((z) => losses.categoricalCrossEntropy(oneHot, z), logits), opts.timing), cceOps);
-  record(label, time(`CCE  segloss fused (exact, int32 labels), simd`, elements,
-    fwdBwd((z) => losses.categoricalCrossEntropy(indices, z), logits), opts.timing), cceOps);
+  record(label, fused(`CCE  segloss fused (exact), simd`,
+    fwdBwd((z) => losses.categoricalCrossEntropy(oneHot, z), logits)), cceOps);
+  record(label, fused(`CCE  segloss fused (exact, int32 labels), simd`,
+    fwdBwd((z) => losses.categoricalCrossEntropy(indices, z), logits)), cceOps);
 
-  const diceOps = time(`Dice tfjs ops (seed's dice_loss)`, elements,
-    fwdBwd((z) => diceComposite(oneHot, z), logits), opts.timing);
+  const diceOps = await onStockWasm(() => time(`Dice tfjs ops (seed's dice_loss)`, elements,
+    fwdBwd((z) => diceComposite(oneHot, z), logits), timing));
   record(label, diceOps);
-  const diceFused = time(`Dice segloss fused, simd`, elements,
-    fwdBwd((z) => losses.dice(oneHot, z), logits), opts.timing);
+  const diceFused = fused(`Dice segloss fused, simd`, fwdBwd((z) => losses.dice(oneHot, z), logits));
   record(label, diceFused, diceOps);
 
-  const segOps = time(`5 losses + grad of dicefg, tfjs ops`, elements, () => tf.tidy(() => {
-    tf.grad((z: tf.Tensor) => segmentationLossesComposite(oneHot, z).dicefg)(logits);
-  }), opts.timing);
+  const segOps = await onStockWasm(() => time(`5 losses + grad of dicefg, tfjs ops`, elements,
+    fwdBwd((z) => segmentationLossesComposite(oneHot, z).dicefg, logits), timing));
   record(label, segOps);
-  record(label, time(`5 losses + grad of dicefg, segloss fused`, elements, () => tf.tidy(() => {
-    tf.grad((z: tf.Tensor) => losses.segmentationLosses(oneHot, z).dicefg)(logits);
-  }), opts.timing), segOps);
+  record(label, fused(`5 losses + grad of dicefg, segloss fused`,
+    fwdBwd((z) => losses.segmentationLosses(oneHot, z).dicefg, logits)), segOps);
 
   await setupWasmKernels({ variant: 'scalar' });
   record(label, time(`CCE  segloss fused (clip), scalar`, elements,
-    fwdBwd((z) => losses.categoricalCrossEntropy(oneHot, z, { clip: true }), logits), opts.timing), cceFused);
+    fwdBwd((z) => losses.categoricalCrossEntropy(oneHot, z, { clip: true }), logits), timing), cceFused);
   record(label, time(`Dice segloss fused, scalar`, elements,
-    fwdBwd((z) => losses.dice(oneHot, z), logits), opts.timing), diceFused);
+    fwdBwd((z) => losses.dice(oneHot, z), logits), timing), diceFused);
+  await setupWasmKernels({ variant: 'simd' });
   tf.dispose([logits, indices, oneHot]);
 }
 
