@@ -3,3 +3,6 @@ export { softmax_cce_fwd_bwd, index_labels_scan, one_hot_weight_sum } from './ke
 export { softmax_dice_fwd_bwd } from './kernels/softmax_dice';
 export { seg_losses_fwd, seg_losses_bwd } from './kernels/seg_losses';
 export { exp_f32_array, log_f32_array } from './kernels/elementwise';
+export {
+  conv2d_backprop_filter, depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input,
+} from './kernels/conv2d_backprop';

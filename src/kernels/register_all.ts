@@ -1,14 +1,21 @@
-/** Every kernel segloss adds to tfjs, in one list. */
+/** Every kernel segloss adds to tfjs's wasm backend, in one list. */
 import { getKernel, registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { softmaxCrossEntropyConfig } from './SeglossSoftmaxCrossEntropy.js';
 import { softmaxDiceConfig } from './SeglossSoftmaxDice.js';
 import { segmentationLossesConfig, segmentationLossesGradKernelConfig } from './SeglossSegmentationLosses.js';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 
 export const kernelConfigs: readonly KernelConfig[] = [
   softmaxCrossEntropyConfig,
   softmaxDiceConfig,
   segmentationLossesConfig,
   segmentationLossesGradKernelConfig,
+  // The training kernels tfjs-backend-wasm 4.22 lacks (tensorflow/tfjs#8474).
+  conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
 ];
 
 /** Registers what is not registered yet (so calling it twice is harmless). */

@@ -7,6 +7,7 @@
  * so an instance stays valid, and nothing here caches a view of the buffer.
  */
 import { scalarWasm, simdWasm } from './binaries.generated';
+import type { ConvGeometry } from '../kernels/conv_geometry.js';
 
 /** Which build of the kernels runs: f32x4 SIMD, or the scalar twin for engines without SIMD. */
 export type KernelVariant = 'simd' | 'scalar';
@@ -31,6 +32,9 @@ export interface KernelExports {
   seg_losses_bwd(
     labels: number, labelKind: number, logits: number, grad: number, pixels: number,
     classes: number, epsilon: number, sums: number, weights: number, scratch: number, tile: number): void;
+  conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
+  depthwise_conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
+  depthwise_conv2d_backprop_input(dy: number, filter: number, dx: number, ...geometry: ConvGeometry): void;
   exp_f32_array(src: number, dst: number, n: number): void;
   log_f32_array(src: number, dst: number, n: number): void;
 }
