@@ -47,9 +47,11 @@ const CONV_CASES: ConvCase[] = [
 
 const DEPTHWISE_CASES: ConvCase[] = [
   { name: 'dilation 2, same', x: [1, 7, 9, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 2 },
+  { name: 'one channel, unit stride (contiguous rows)', x: [2, 9, 11, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same', dilations: 1 },
   { name: 'multiplier 2, stride 2, valid', x: [2, 8, 8, 4], filter: [3, 3, 4, 2], strides: 2, pad: 'valid', dilations: 1 },
   { name: '5 channels, 2×2 filter', x: [1, 6, 5, 5], filter: [2, 2, 5, 1], strides: 1, pad: 'same', dilations: 1 },
   { name: '8 channels, stride 2 (SIMD lanes)', x: [2, 9, 9, 8], filter: [3, 3, 8, 1], strides: 2, pad: 'same', dilations: 1 },
+  { name: '20 channels (16-lane blocks and a tail)', x: [1, 6, 7, 20], filter: [3, 3, 20, 1], strides: 1, pad: 'same', dilations: 1 },
   { name: 'dilation [2,1], explicit pad, multiplier 3', x: [1, 8, 7, 2], filter: [3, 2, 2, 3], strides: 1,
     pad: [[0, 0], [2, 1], [1, 0], [0, 0]], dilations: [2, 1] },
 ];

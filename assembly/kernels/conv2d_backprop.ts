@@ -11,14 +11,13 @@
  * Backprop filter (dy = ∂L/∂y):
  *   conv:      ∂L/∂w[kh,kw,ci,co] = Σ_{n,oh,ow} x[n,ih,iw,ci] · dy[n,oh,ow,co]
  *   depthwise: ∂L/∂w[kh,kw,ci,m]  = Σ_{n,oh,ow} x[n,ih,iw,ci] · dy[n,oh,ow,ci·M+m]
- * For each tap the (oh, ow) whose (ih, iw) fall inside the image form a rectangle, computed once,
- * so the inner loops carry no bounds test. Each filter element is one sum, accumulated in f32x4
- * registers over four output channels (conv: broadcast x times four dy channels; depthwise with
- * M = 1: four channels of x times four of dy), in f32 like tfjs's own kernels.
+ * computed one output row (n, oh) at a time: for each tap the ow whose iw falls inside the image
+ * form one segment, computed once, so inner loops carry no bounds test, and the row's x and dy
+ * stay in L1 while every tap reads them. Sums are in f32, like tfjs's own kernels.
  *
  * Backprop input, depthwise:
  *   ∂L/∂x[n,ih,iw,ci] = Σ_{oh,ow,kh,kw: ih,iw as above} Σ_m dy[n,oh,ow,ci·M+m] · w[kh,kw,ci,m]
- * computed by scattering each output pixel's contribution into the zeroed dx.
+ * computed by scattering each output row's contribution, segment by segment, into the zeroed dx.
  *
  * The scalar build (and channel counts that are not multiples of 4) run the same loops one lane
  * at a time.
@@ -40,6 +39,13 @@
 /**
  * ∂L/∂w of a 2-D convolution.
  *
+ * Blocked by output row: for each (n, oh) the rows of x and dy it touches sit in L1 while every
+ * tap (kh, kw) and input channel reads them, and ∂L/∂w (FH·FW·Cin·Cout floats, L1-sized for the
+ * nets this serves) accumulates in place. The innermost loop runs along the row (ow) with
+ * register accumulators for a block of filter elements: 2 input channels × 16 output channels
+ * (8 f32x4 chains) when Cout is a multiple of 16, else 4 input channels × 4 output channels; enough
+ * independent chains to hide the add latency, and each dy vector load is shared by the block.
+ *
  * @param x  address of x [N, H, W, Cin]
  * @param dy address of dy [N, OH, OW, Cout]
  * @param dw address of the output [FH, FW, Cin, Cout]
@@ -51,52 +57,62 @@ export function conv2d_backprop_filter(
 ): void {
   const xRow = <usize>inC << 2;
   const dyRow = <usize>outC << 2;
-  for (let kh: i32 = 0; kh < filterH; kh++) {
-    const offH = kh * dilationH - padTop;
-    const ohLo = first_valid(offH, strideH);
-    const ohHi = end_valid(offH, strideH, inH, outH);
-    for (let kw: i32 = 0; kw < filterW; kw++) {
-      const offW = kw * dilationW - padLeft;
-      const owLo = first_valid(offW, strideW);
-      const owHi = end_valid(offW, strideW, inW, outW);
-      for (let ci: i32 = 0; ci < inC; ci++) {
-        const out = dw + ((<usize>((kh * filterW + kw) * inC + ci) * <usize>outC) << 2);
-        let co: i32 = 0;
-        if (ASC_FEATURE_SIMD) {
-          for (; co + 4 <= outC; co += 4) {
-            let acc = f32x4.splat(0);
-            for (let n: i32 = 0; n < batch; n++) {
-              for (let oh = ohLo; oh < ohHi; oh++) {
-                const ih = oh * strideH + offH;
-                let xp = x + ((<usize>(n * inH + ih) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow) + (<usize>ci << 2);
-                let dp = dy + ((<usize>(n * outH + oh) * <usize>outW + <usize>owLo) * dyRow) + (<usize>co << 2);
-                const xStep = <usize>strideW * xRow;
-                for (let ow = owLo; ow < owHi; ow++) {
-                  acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(xp)), v128.load(dp)));
-                  xp += xStep;
-                  dp += dyRow;
+  memory.fill(dw, 0, <usize>(filterH * filterW * inC) * dyRow);
+  for (let n: i32 = 0; n < batch; n++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const dyLine = dy + (<usize>(n * outH + oh) * <usize>outW) * dyRow;
+      for (let kh: i32 = 0; kh < filterH; kh++) {
+        const ih = oh * strideH + kh * dilationH - padTop;
+        if (<u32>ih >= <u32>inH) continue;
+        const xLine = x + (<usize>(n * inH + ih) * <usize>inW) * xRow;
+        for (let kw: i32 = 0; kw < filterW; kw++) {
+          const offW = kw * dilationW - padLeft;
+          const owLo = first_valid(offW, strideW);
+          const owHi = end_valid(offW, strideW, inW, outW);
+          if (owHi <= owLo) continue;
+          const tap = dw + (<usize>((kh * filterW + kw) * inC) * dyRow);
+          // Row segment: x at (owLo·SW + offW), stepping SW pixels; dy at owLo, stepping 1.
+          const xs = xLine + <usize>(owLo * strideW + offW) * xRow;
+          const ds = dyLine + <usize>owLo * dyRow;
+          const count = owHi - owLo;
+          const xStep = <usize>strideW * xRow;
+          let co: i32 = 0;
+          if (ASC_FEATURE_SIMD) {
+            for (; co + 16 <= outC; co += 16) {
+              let ci: i32 = 0;
+              for (; ci + 2 <= inC; ci += 2) {
+                dw_block_2x16(xs + (<usize>ci << 2), ds + (<usize>co << 2), tap + <usize>ci * dyRow + (<usize>co << 2), dyRow, count, xStep, dyRow);
+              }
+              for (; ci < inC; ci++) {
+                for (let v: i32 = 0; v < 16; v += 4) {
+                  dw_block_1x4(xs + (<usize>ci << 2), ds + (<usize>(co + v) << 2), tap + <usize>ci * dyRow + (<usize>(co + v) << 2), dyRow, count, xStep, dyRow, 1);
                 }
               }
             }
-            v128.store(out + (<usize>co << 2), acc);
+            for (; co + 4 <= outC; co += 4) {
+              let ci: i32 = 0;
+              for (; ci + 4 <= inC; ci += 4) {
+                dw_block_1x4(xs + (<usize>ci << 2), ds + (<usize>co << 2), tap + <usize>ci * dyRow + (<usize>co << 2), dyRow, count, xStep, dyRow, 4);
+              }
+              for (; ci < inC; ci++) {
+                dw_block_1x4(xs + (<usize>ci << 2), ds + (<usize>co << 2), tap + <usize>ci * dyRow + (<usize>co << 2), dyRow, count, xStep, dyRow, 1);
+              }
+            }
           }
-        }
-        for (; co < outC; co++) {
-          let acc: f32 = 0;
-          for (let n: i32 = 0; n < batch; n++) {
-            for (let oh = ohLo; oh < ohHi; oh++) {
-              const ih = oh * strideH + offH;
-              let xp = x + ((<usize>(n * inH + ih) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow) + (<usize>ci << 2);
-              let dp = dy + ((<usize>(n * outH + oh) * <usize>outW + <usize>owLo) * dyRow) + (<usize>co << 2);
-              const xStep = <usize>strideW * xRow;
-              for (let ow = owLo; ow < owHi; ow++) {
+          for (; co < outC; co++) {
+            for (let ci: i32 = 0; ci < inC; ci++) {
+              let xp = xs + (<usize>ci << 2);
+              let dp = ds + (<usize>co << 2);
+              let acc: f32 = 0;
+              for (let j: i32 = 0; j < count; j++) {
                 acc += load<f32>(xp) * load<f32>(dp);
                 xp += xStep;
                 dp += dyRow;
               }
+              const at = tap + <usize>ci * dyRow + (<usize>co << 2);
+              store<f32>(at, load<f32>(at) + acc);
             }
           }
-          store<f32>(out + (<usize>co << 2), acc);
         }
       }
     }
@@ -104,7 +120,77 @@ export function conv2d_backprop_filter(
 }
 
 /**
+ * dW[ci..ci+1][co..co+15] += Σ_j x[j][ci..ci+1] · dy[j][co..co+15] along one row segment:
+ * 8 accumulators, 4 dy loads and 2 broadcasts per step.
+ */
+// @ts-ignore: decorator
+@inline function dw_block_2x16(xp: usize, dp: usize, out: usize, outStride: usize, count: i32, xStep: usize, dyStep: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  for (let j: i32 = 0; j < count; j++) {
+    const d0 = v128.load(dp);
+    const d1 = v128.load(dp, 16);
+    const d2 = v128.load(dp, 32);
+    const d3 = v128.load(dp, 48);
+    const u = v128.load32_splat(xp);
+    const w = v128.load32_splat(xp, 4);
+    a0 = f32x4.add(a0, f32x4.mul(u, d0));
+    a1 = f32x4.add(a1, f32x4.mul(u, d1));
+    a2 = f32x4.add(a2, f32x4.mul(u, d2));
+    a3 = f32x4.add(a3, f32x4.mul(u, d3));
+    b0 = f32x4.add(b0, f32x4.mul(w, d0));
+    b1 = f32x4.add(b1, f32x4.mul(w, d1));
+    b2 = f32x4.add(b2, f32x4.mul(w, d2));
+    b3 = f32x4.add(b3, f32x4.mul(w, d3));
+    xp += xStep;
+    dp += dyStep;
+  }
+  v128.store(out, f32x4.add(v128.load(out), a0));
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+  v128.store(out, f32x4.add(v128.load(out, 48), a3), 48);
+  const o2 = out + outStride;
+  v128.store(o2, f32x4.add(v128.load(o2), b0));
+  v128.store(o2, f32x4.add(v128.load(o2, 16), b1), 16);
+  v128.store(o2, f32x4.add(v128.load(o2, 32), b2), 32);
+  v128.store(o2, f32x4.add(v128.load(o2, 48), b3), 48);
+}
+
+/**
+ * dW[ci..ci+k−1][co..co+3] += Σ_j x[j][ci..] · dy[j][co..co+3] for k = `channels` ∈ {1, 4} input
+ * channels: k accumulators sharing one dy load per step.
+ */
+// @ts-ignore: decorator
+@inline function dw_block_1x4(xp: usize, dp: usize, out: usize, outStride: usize, count: i32, xStep: usize, dyStep: usize, channels: i32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  if (channels == 4) {
+    for (let j: i32 = 0; j < count; j++) {
+      const d = v128.load(dp);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xp), d));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(xp, 4), d));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(xp, 8), d));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(xp, 12), d));
+      xp += xStep;
+      dp += dyStep;
+    }
+    v128.store(out + outStride, f32x4.add(v128.load(out + outStride), a1));
+    v128.store(out + 2 * outStride, f32x4.add(v128.load(out + 2 * outStride), a2));
+    v128.store(out + 3 * outStride, f32x4.add(v128.load(out + 3 * outStride), a3));
+  } else {
+    for (let j: i32 = 0; j < count; j++) {
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xp), v128.load(dp)));
+      xp += xStep;
+      dp += dyStep;
+    }
+  }
+  v128.store(out, f32x4.add(v128.load(out), a0));
+}
+
+/**
  * ∂L/∂w of a depthwise 2-D convolution with channel multiplier M.
+ *
+ * Blocked by output row like `conv2d_backprop_filter`; with M = 1 the inner loop multiplies
+ * x and dy channel vectors lane by lane, four vectors (16 channels) of accumulators at a time.
  *
  * @param x  address of x [N, H, W, Cin]
  * @param dy address of dy [N, OH, OW, Cin·M]
@@ -118,62 +204,77 @@ export function depthwise_conv2d_backprop_filter(
   const outC = inC * multiplier;
   const xRow = <usize>inC << 2;
   const dyRow = <usize>outC << 2;
-  for (let kh: i32 = 0; kh < filterH; kh++) {
-    const offH = kh * dilationH - padTop;
-    const ohLo = first_valid(offH, strideH);
-    const ohHi = end_valid(offH, strideH, inH, outH);
-    for (let kw: i32 = 0; kw < filterW; kw++) {
-      const offW = kw * dilationW - padLeft;
-      const owLo = first_valid(offW, strideW);
-      const owHi = end_valid(offW, strideW, inW, outW);
-      const out = dw + ((<usize>(kh * filterW + kw) * <usize>outC) << 2);
-      let q: i32 = 0;
-      if (ASC_FEATURE_SIMD) {
-        // M = 1: output channel q reads input channel q, four of each per vector.
-        if (multiplier == 1) {
-          for (; q + 4 <= outC; q += 4) {
-            let acc = f32x4.splat(0);
-            for (let n: i32 = 0; n < batch; n++) {
-              for (let oh = ohLo; oh < ohHi; oh++) {
-                const ih = oh * strideH + offH;
-                let xp = x + ((<usize>(n * inH + ih) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow) + (<usize>q << 2);
-                let dp = dy + ((<usize>(n * outH + oh) * <usize>outW + <usize>owLo) * dyRow) + (<usize>q << 2);
-                const xStep = <usize>strideW * xRow;
-                for (let ow = owLo; ow < owHi; ow++) {
-                  acc = f32x4.add(acc, f32x4.mul(v128.load(xp), v128.load(dp)));
-                  xp += xStep;
-                  dp += dyRow;
-                }
+  memory.fill(dw, 0, <usize>(filterH * filterW) * dyRow);
+  for (let n: i32 = 0; n < batch; n++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const dyLine = dy + (<usize>(n * outH + oh) * <usize>outW) * dyRow;
+      for (let kh: i32 = 0; kh < filterH; kh++) {
+        const ih = oh * strideH + kh * dilationH - padTop;
+        if (<u32>ih >= <u32>inH) continue;
+        const xLine = x + (<usize>(n * inH + ih) * <usize>inW) * xRow;
+        for (let kw: i32 = 0; kw < filterW; kw++) {
+          const offW = kw * dilationW - padLeft;
+          const owLo = first_valid(offW, strideW);
+          const owHi = end_valid(offW, strideW, inW, outW);
+          if (owHi <= owLo) continue;
+          const tap = dw + <usize>(kh * filterW + kw) * dyRow;
+          const xs = xLine + <usize>(owLo * strideW + offW) * xRow;
+          const ds = dyLine + <usize>owLo * dyRow;
+          const count = owHi - owLo;
+          const xStep = <usize>strideW * xRow;
+          let q: i32 = 0;
+          if (ASC_FEATURE_SIMD) {
+            // M = 1: output channel q reads input channel q.
+            if (multiplier == 1) {
+              for (; q + 4 <= outC; q += 4) {
+                const span = min<i32>(4, (outC - q) >> 2);
+                dwise_block(xs + (<usize>q << 2), ds + (<usize>q << 2), tap + (<usize>q << 2), count, xStep, dyRow, span);
+                q += (span - 1) << 2;
               }
             }
-            v128.store(out + (<usize>q << 2), acc);
           }
-        }
-      }
-      for (; q < outC; q++) {
-        const ci = q / multiplier;
-        let acc: f32 = 0;
-        for (let n: i32 = 0; n < batch; n++) {
-          for (let oh = ohLo; oh < ohHi; oh++) {
-            const ih = oh * strideH + offH;
-            let xp = x + ((<usize>(n * inH + ih) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow) + (<usize>ci << 2);
-            let dp = dy + ((<usize>(n * outH + oh) * <usize>outW + <usize>owLo) * dyRow) + (<usize>q << 2);
-            const xStep = <usize>strideW * xRow;
-            for (let ow = owLo; ow < owHi; ow++) {
+          for (; q < outC; q++) {
+            let xp = xs + (<usize>(q / multiplier) << 2);
+            let dp = ds + (<usize>q << 2);
+            let acc: f32 = 0;
+            for (let j: i32 = 0; j < count; j++) {
               acc += load<f32>(xp) * load<f32>(dp);
               xp += xStep;
               dp += dyRow;
             }
+            const at = tap + (<usize>q << 2);
+            store<f32>(at, load<f32>(at) + acc);
           }
         }
-        store<f32>(out + (<usize>q << 2), acc);
       }
     }
   }
 }
 
+/** dW[q..q+4·span−1] += Σ_j x[j][q..] ⊙ dy[j][q..] along a row segment, span ∈ 1..4 vectors. */
+// @ts-ignore: decorator
+@inline function dwise_block(xp: usize, dp: usize, out: usize, count: i32, xStep: usize, dyStep: usize, span: i32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let j: i32 = 0; j < count; j++) {
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(dp)));
+    if (span > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(xp, 16), v128.load(dp, 16)));
+    if (span > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(xp, 32), v128.load(dp, 32)));
+    if (span > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(xp, 48), v128.load(dp, 48)));
+    xp += xStep;
+    dp += dyStep;
+  }
+  v128.store(out, f32x4.add(v128.load(out), a0));
+  if (span > 1) v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  if (span > 2) v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+  if (span > 3) v128.store(out, f32x4.add(v128.load(out, 48), a3), 48);
+}
+
 /**
  * ∂L/∂x of a depthwise 2-D convolution with channel multiplier M.
+ *
+ * Each output row (n, oh) scatters into the input rows its taps read: for tap (kh, kw) the valid
+ * ow form one segment, and dx[n, ih, iw, :] += dy[n, oh, ow, :] ⊙ w[kh, kw, :] along it (summed
+ * over m for M > 1), channel vectors at a time when M = 1.
  *
  * @param dy address of dy [N, OH, OW, Cin·M]
  * @param w  address of the filter [FH, FW, Cin, M]
@@ -190,33 +291,63 @@ export function depthwise_conv2d_backprop_input(
   memory.fill(dx, 0, <usize>batch * <usize>inH * <usize>inW * xRow);
   for (let n: i32 = 0; n < batch; n++) {
     for (let oh: i32 = 0; oh < outH; oh++) {
-      for (let ow: i32 = 0; ow < outW; ow++) {
-        const dp = dy + ((<usize>(n * outH + oh) * <usize>outW + <usize>ow) * dyRow);
-        for (let kh: i32 = 0; kh < filterH; kh++) {
-          const ih = oh * strideH + kh * dilationH - padTop;
-          if (<u32>ih >= <u32>inH) continue;
-          for (let kw: i32 = 0; kw < filterW; kw++) {
-            const iw = ow * strideW + kw * dilationW - padLeft;
-            if (<u32>iw >= <u32>inW) continue;
-            const xp = dx + ((<usize>(n * inH + ih) * <usize>inW + <usize>iw) * xRow);
-            const wp = w + ((<usize>(kh * filterW + kw) * <usize>outC) << 2);
-            let ci: i32 = 0;
-            if (ASC_FEATURE_SIMD) {
-              if (multiplier == 1) {
-                for (; ci + 4 <= inC; ci += 4) {
-                  const o = <usize>ci << 2;
-                  v128.store(xp + o, f32x4.add(v128.load(xp + o), f32x4.mul(v128.load(dp + o), v128.load(wp + o))));
+      const dyLine = dy + (<usize>(n * outH + oh) * <usize>outW) * dyRow;
+      for (let kh: i32 = 0; kh < filterH; kh++) {
+        const ih = oh * strideH + kh * dilationH - padTop;
+        if (<u32>ih >= <u32>inH) continue;
+        const xLine = dx + (<usize>(n * inH + ih) * <usize>inW) * xRow;
+        for (let kw: i32 = 0; kw < filterW; kw++) {
+          const offW = kw * dilationW - padLeft;
+          const owLo = first_valid(offW, strideW);
+          const owHi = end_valid(offW, strideW, inW, outW);
+          if (owHi <= owLo) continue;
+          const wp = w + <usize>(kh * filterW + kw) * dyRow;
+          const xs = xLine + <usize>(owLo * strideW + offW) * xRow;
+          const ds = dyLine + <usize>owLo * dyRow;
+          const count = owHi - owLo;
+          const xStep = <usize>strideW * xRow;
+          let ci: i32 = 0;
+          if (ASC_FEATURE_SIMD) {
+            if (inC == 1 && multiplier == 1 && strideW == 1) {
+              // One channel, unit stride: dx and dy segments are contiguous, four pixels per vector.
+              const wv = v128.load32_splat(wp);
+              let j: i32 = 0;
+              for (; j + 4 <= count; j += 4) {
+                const o = <usize>j << 2;
+                v128.store(xs + o, f32x4.add(v128.load(xs + o), f32x4.mul(v128.load(ds + o), wv)));
+              }
+              for (; j < count; j++) {
+                const o = <usize>j << 2;
+                store<f32>(xs + o, load<f32>(xs + o) + load<f32>(ds + o) * load<f32>(wp));
+              }
+              continue;
+            }
+            if (multiplier == 1) {
+              for (; ci + 4 <= inC; ci += 4) {
+                const o = <usize>ci << 2;
+                const wv = v128.load(wp + o);
+                let xp = xs + o;
+                let dp = ds + o;
+                for (let j: i32 = 0; j < count; j++) {
+                  v128.store(xp, f32x4.add(v128.load(xp), f32x4.mul(v128.load(dp), wv)));
+                  xp += xStep;
+                  dp += dyRow;
                 }
               }
             }
-            for (; ci < inC; ci++) {
+          }
+          for (; ci < inC; ci++) {
+            let xp = xs + (<usize>ci << 2);
+            let dp = ds + (<usize>(ci * multiplier) << 2);
+            const wc = wp + (<usize>(ci * multiplier) << 2);
+            for (let j: i32 = 0; j < count; j++) {
               let s: f32 = 0;
               for (let m: i32 = 0; m < multiplier; m++) {
-                const q = <usize>(ci * multiplier + m) << 2;
-                s += load<f32>(dp + q) * load<f32>(wp + q);
+                s += load<f32>(dp + (<usize>m << 2)) * load<f32>(wc + (<usize>m << 2));
               }
-              const o = <usize>ci << 2;
-              store<f32>(xp + o, load<f32>(xp + o) + s);
+              store<f32>(xp, load<f32>(xp) + s);
+              xp += xStep;
+              dp += dyRow;
             }
           }
         }
