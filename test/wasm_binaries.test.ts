@@ -23,6 +23,7 @@ const VARIANTS: KernelVariant[] = ['simd', 'scalar'];
 const KERNEL_NAMES: (keyof KernelExports)[] = [
   'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'softmax_dice_fwd_bwd',
   'seg_losses_fwd', 'seg_losses_bwd', 'exp_f32_array', 'log_f32_array',
+  'conv2d_backprop_filter', 'depthwise_conv2d_backprop_filter', 'depthwise_conv2d_backprop_input',
 ];
 
 const SECTION_IMPORT = 2;
@@ -310,5 +311,38 @@ describe('memory growth', () => {
       after.forEach((values, i) => expect(Array.from(values), `result ${i}`).toEqual(Array.from(before[i])));
     }
     tf.dispose([labels, logits, filler, ...copies]);
+  });
+});
+
+// The training kernels of src/kernels (conv gradients) obey the same rule: nothing outside the
+// blocks allocated during the call changes. Shapes with stride 2, 'same' padding, channel tails.
+const CONV_KERNEL_CASES: { name: string; kernel: string; inputs: Record<string, number[]>; attrs: object }[] = [
+  { name: 'Conv2DBackpropFilter, stride 2, 5 out channels', kernel: 'Conv2DBackpropFilter',
+    inputs: { x: [1, 5, 7, 3], dy: [1, 3, 4, 5] },
+    attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 5] } },
+  { name: 'Conv2DBackpropFilter, 16 out channels', kernel: 'Conv2DBackpropFilter',
+    inputs: { x: [2, 4, 5, 3], dy: [2, 4, 5, 16] },
+    attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 16] } },
+  { name: 'DepthwiseConv2dNativeBackpropFilter, 6 channels', kernel: 'DepthwiseConv2dNativeBackpropFilter',
+    inputs: { x: [1, 6, 5, 6], dy: [1, 6, 5, 6] },
+    attrs: { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 6, 1] } },
+  { name: 'DepthwiseConv2dNativeBackpropInput, multiplier 2', kernel: 'DepthwiseConv2dNativeBackpropInput',
+    inputs: { dy: [1, 6, 5, 8], filter: [3, 3, 4, 2] },
+    attrs: { strides: 1, dilations: 1, pad: 'same', inputShape: [1, 6, 5, 4] } },
+];
+
+describe.each(VARIANTS)('a conv gradient kernel call with the %s build', (variant) => {
+  let backend: BackendWasm;
+  beforeAll(async () => {
+    backend = await useWasm(variant);
+  });
+
+  it.each(CONV_KERNEL_CASES)('writes only into its own new blocks: $name', (c) => {
+    const rng = mulberry32(5);
+    const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, shape]) =>
+      [k, tf.tensor(Float32Array.from(randomLogits(rng, shape.reduce((a, b) => a * b, 1), 1)), shape)]));
+    const { outputs, stray } = strayWrites(backend, () => [runKernel(c.kernel, inputs, c.attrs) as tf.Tensor]);
+    expect(stray).toEqual([]);
+    tf.dispose([...Object.values(inputs), ...outputs as tf.Tensor[]]);
   });
 });
