@@ -10,15 +10,15 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function runScript(name: string): { stderr: string; result: Record<string, unknown> } {
-  const script = fileURLToPath(new URL(`./node/${name}`, import.meta.url));
-  const run = spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`${name} exited with ${run.status}:\n${run.stderr}`);
+function runScript(tfjsPackage: string): { stderr: string; result: Record<string, unknown> } {
+  const script = fileURLToPath(new URL('./node/train.mjs', import.meta.url));
+  const run = spawnSync(process.execPath, [script, tfjsPackage], { cwd: root, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`train.mjs ${tfjsPackage} exited with ${run.status}:\n${run.stderr}`);
   const lines = run.stdout.trim().split('\n');
   return { stderr: run.stderr, result: JSON.parse(lines[lines.length - 1]) };
 }
 
-describe.each(['train-with-core.mjs', 'train-with-tfjs.mjs'])('plain Node ESM: %s', (script) => {
+describe.each(['@tensorflow/tfjs-core', '@tensorflow/tfjs'])('plain Node ESM beside %s', (script) => {
   it('trains on wasm with the fused losses, without leaking tensors', () => {
     expect(existsSync(`${root}/dist/index.js`), 'run `npm run build` before the tests').toBe(true);
     const { stderr, result } = runScript(script);

@@ -1,7 +1,9 @@
 /**
- * The hand-written float32 exp/log of assembly/math, measured through the `exp_f32_array` /
- * `log_f32_array` kernels: maximum error in ulps against Math.exp / Math.log (float64) over dense
- * grids, the documented special values, and bit-identical results from the SIMD and scalar builds.
+ * The hand-written float32 exp/log of assembly/math, measured through the elementwise kernels
+ * (`exp_f32_array`, `log_f32_array`, and the softmax variants `exp_neg_f32_array`,
+ * `log1p_unit_f32_array`): maximum error in ulps against Math.exp / Math.log / Math.log1p
+ * (float64) over dense grids, the documented special values, and bit-identical results from the
+ * SIMD and scalar builds.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelExports, KernelVariant } from '../src/wasm/module.js';
@@ -21,7 +23,7 @@ beforeAll(async () => {
   backend = await useWasm('simd');
 });
 
-type ArrayKernel = 'exp_f32_array' | 'log_f32_array';
+type ArrayKernel = 'exp_f32_array' | 'log_f32_array' | 'exp_neg_f32_array' | 'log1p_unit_f32_array';
 
 /** Runs an elementwise kernel of one build over `xs` and returns a copy of its output. */
 function run(variant: KernelVariant, name: ArrayKernel, xs: Float32Array): Float32Array {
@@ -167,5 +169,37 @@ describe('log_f32', () => {
 
   it('gives the same bits in the SIMD and scalar builds', () => {
     expectSameBits(Float32Array.from([...logBinades(), ...logDense(), NaN, Infinity]), 'log_f32_array');
+  });
+});
+
+describe('exp_neg_f32 (the softmax exp, x ≤ 0)', () => {
+  it(`is within ${MAX_ULP} ulp of Math.exp on [−87.3, 0]`, () => {
+    const xs = linspace(-87.3, 0, 2 ** 20 + 1);
+    const { ulps, at } = maxUlpError(xs, run('simd', 'exp_neg_f32_array', xs), Math.exp);
+    console.log(`exp_neg_f32: max error ${ulps.toFixed(3)} ulp at x = ${at} (${xs.length} points on [−87.3, 0])`);
+    expect(ulps, `max ulp error, at x = ${at}`).toBeLessThanOrEqual(MAX_ULP);
+  });
+
+  it('is exactly 1 at 0, tiny but finite far below −87.3, NaN at NaN; same bits in both builds', () => {
+    for (const variant of ['simd', 'scalar'] as const) {
+      const [one, far, nan] = run(variant, 'exp_neg_f32_array', Float32Array.of(0, -1e4, NaN));
+      expect(one, `${variant} exp(0)`).toBe(1);
+      expect(far > 0 && far < 2e-38, `${variant} exp(-1e4) = ${far}`).toBe(true);
+      expect(nan, `${variant} exp(NaN)`).toBeNaN();
+    }
+    expectSameBits(Float32Array.from([...linspace(-87.3, 0, 4097), -1e4, -Infinity]), 'exp_neg_f32_array');
+  });
+});
+
+describe('log1p_unit_f32 (the two-class softmax normaliser, t ∈ [0, 1])', () => {
+  it(`is within ${MAX_ULP} ulp of Math.log1p on [0, 1], down to tiny t`, () => {
+    const xs = Float32Array.from([...linspace(0, 1, 2 ** 20 + 1), ...everyBinade(64).filter((x) => x < 1)]);
+    const { ulps, at } = maxUlpError(xs, run('simd', 'log1p_unit_f32_array', xs), Math.log1p);
+    console.log(`log1p_unit_f32: max error ${ulps.toFixed(3)} ulp at t = ${at} (${xs.length} points in [0, 1])`);
+    expect(ulps, `max ulp error, at t = ${at}`).toBeLessThanOrEqual(MAX_ULP);
+  });
+
+  it('gives the same bits in the SIMD and scalar builds', () => {
+    expectSameBits(Float32Array.from([...linspace(0, 1, 65537), NaN]), 'log1p_unit_f32_array');
   });
 });

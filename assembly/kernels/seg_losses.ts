@@ -23,6 +23,7 @@ import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';
 import {
   even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, gather_tile_f32x4, scatter_tile_f32x4,
 } from '../math/lanes';
+import { tile_exp_sum_f32x4 } from '../math/softmax';
 import { LABELS_ONE_HOT } from './softmax_cce';
 
 // @ts-ignore: decorator
@@ -307,16 +308,7 @@ function seg_fwd_tile4_f32x4(
   for (let i: i32 = 0; i < count; i += 4) {
     const rows = <usize>i * rowBytes;
     gather_tile_f32x4(logits + rows, rowBytes, zTile);
-    let m = v128.load(zTile);
-    for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(zTile + o));
-    let s = zero;
-    for (let o: usize = 0; o < tileBytes; o += 16) {
-      const zm = f32x4.sub(v128.load(zTile + o), m);
-      const e = exp_neg_f32x4(zm);
-      v128.store(zTile + o, zm);
-      v128.store(eTile + o, e);
-      s = f32x4.add(s, e);
-    }
+    const s = tile_exp_sum_f32x4(zTile, eTile, tileBytes, true);
     const L = log_f32x4(s);
     const r = f32x4.div(f32x4.splat(1.0), s);
     let y = i32x4.splat(-1);
@@ -371,14 +363,7 @@ function seg_bwd_tile4_f32x4(
   for (let i: i32 = 0; i < count; i += 4) {
     const rows = <usize>i * rowBytes;
     gather_tile_f32x4(logits + rows, rowBytes, pTile);
-    let m = v128.load(pTile);
-    for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(pTile + o));
-    let s = zero;
-    for (let o: usize = 0; o < tileBytes; o += 16) {
-      const e = exp_neg_f32x4(f32x4.sub(v128.load(pTile + o), m));
-      v128.store(pTile + o, e);
-      s = f32x4.add(s, e);
-    }
+    const s = tile_exp_sum_f32x4(pTile, pTile, tileBytes, false);
     const r = f32x4.div(f32x4.splat(1.0), s);
     let y = i32x4.splat(-1);
     if (labelKind == LABELS_ONE_HOT) gather_tile_f32x4(labels + rows, rowBytes, yTile);

@@ -48,19 +48,26 @@
 // @ts-ignore: decorator
 @inline export function exp_f32(x: f32): f32 {
   const xc = min<f32>(x, EXP_HI);
+  return xc < EXP_LO ? 0.0 : exp_scale_f32(max<f32>(xc, EXP_LO - 1));
+}
+
+/**
+ * e^x for xc in [EXP_LO − 1, EXP_HI], one lane: n = nearest(x·log2 e) (ties to even, as the
+ * f32x4 path's rounding add), r = x − n·ln2, e^r by the polynomial, times 2^n.
+ */
+// @ts-ignore: decorator
+@inline function exp_scale_f32(xc: f32): f32 {
   const n = nearest<f32>(xc * LOG2E);
   const r = xc - n * LN2_HI - n * LN2_LO;
-  const z = r * r;
   let p = P0;
   p = p * r + P1;
   p = p * r + P2;
   p = p * r + P3;
   p = p * r + P4;
   p = p * r + P5;
-  const er = p * z + r + 1.0;
-  // n ∈ [−126, 127] after the clamps, so n + 127 is a valid biased exponent.
-  const scale = reinterpret<f32>((<i32>max<f32>(n, -126.0) + 127) << 23);
-  return xc < EXP_LO ? 0.0 : er * scale;
+  // n ∈ [−128, 127]; below −126 the biased exponent wraps, which only EXP_LO − 1 ≤ x < EXP_LO
+  // reaches and both exp functions handle (flushed to 0, or clamped to EXP_LO).
+  return (p * (r * r) + r + 1.0) * reinterpret<f32>((<i32>n + 127) << 23);
 }
 
 /** e^x for four float32 lanes; the same arithmetic as `exp_f32`, lane by lane. */
@@ -110,15 +117,5 @@
 /** `exp_neg_f32x4` for one lane (the scalar twin, same arithmetic). */
 // @ts-ignore: decorator
 @inline export function exp_neg_f32(x: f32): f32 {
-  const xc = max<f32>(x, EXP_LO);
-  const n = nearest<f32>(xc * LOG2E);
-  const r = xc - n * LN2_HI - n * LN2_LO;
-  const z = r * r;
-  let p = P0;
-  p = p * r + P1;
-  p = p * r + P2;
-  p = p * r + P3;
-  p = p * r + P4;
-  p = p * r + P5;
-  return (p * z + r + 1.0) * reinterpret<f32>((<i32>n + 127) << 23);
+  return exp_scale_f32(max<f32>(x, EXP_LO));
 }

@@ -18,6 +18,8 @@
 // @ts-ignore: decorator
 @inline const SQRT_HALF: f32 = 0.707106781186547524;
 // @ts-ignore: decorator
+@inline const SQRT2_MINUS_1: f32 = 0.41421356237309503;
+// @ts-ignore: decorator
 @inline const LN2_HI: f32 = 0.693359375;
 // @ts-ignore: decorator
 @inline const LN2_LO: f32 = -2.12194440e-4;
@@ -51,7 +53,12 @@
   const small = m < SQRT_HALF;
   e -= <i32>small;
   const f: f32 = small ? m + m - 1.0 : m - 1.0;
-  const ef = <f32>e;
+  return log_parts_f32(f, <f32>e) + (x - x);
+}
+
+/** log(1 + f) + e·ln2 for f ∈ [√½ − 1, √2 − 1]: the polynomial all scalar logs share. */
+// @ts-ignore: decorator
+@inline function log_parts_f32(f: f32, e: f32): f32 {
   const z = f * f;
   let q = Q0;
   q = q * f + Q1;
@@ -62,10 +69,8 @@
   q = q * f + Q6;
   q = q * f + Q7;
   q = q * f + Q8;
-  let y = q * f * z;
-  y += ef * LN2_LO;
-  y -= 0.5 * z;
-  return f + y + ef * LN2_HI + (x - x);
+  const y = q * f * z + e * LN2_LO - 0.5 * z;
+  return f + y + e * LN2_HI;
 }
 
 /** log(x) for four float32 lanes; the same arithmetic as `log_f32`, lane by lane. */
@@ -76,9 +81,13 @@
   const small = f32x4.lt(m, f32x4.splat(SQRT_HALF));
   // `small` lanes are all ones, i.e. −1 as i32.
   e = i32x4.add(e, small);
-  const m1 = f32x4.sub(m, f32x4.splat(1.0));
-  const f = f32x4.add(m1, v128.and(m, small));
-  const ef = f32x4.convert_i32x4_s(e);
+  const f = f32x4.add(f32x4.sub(m, f32x4.splat(1.0)), v128.and(m, small));
+  return f32x4.add(log_parts_f32x4(f, f32x4.convert_i32x4_s(e)), f32x4.sub(x, x));
+}
+
+/** `log_parts_f32` on four lanes. */
+// @ts-ignore: decorator
+@inline function log_parts_f32x4(f: v128, e: v128): v128 {
   const z = f32x4.mul(f, f);
   let q = f32x4.splat(Q0);
   q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q1));
@@ -90,10 +99,9 @@
   q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q7));
   q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q8));
   let y = f32x4.mul(f32x4.mul(q, f), z);
-  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
+  y = f32x4.add(y, f32x4.mul(e, f32x4.splat(LN2_LO)));
   y = f32x4.sub(y, f32x4.mul(f32x4.splat(0.5), z));
-  const r = f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
-  return f32x4.add(r, f32x4.sub(x, x));
+  return f32x4.add(f32x4.add(f, y), f32x4.mul(e, f32x4.splat(LN2_HI)));
 }
 
 /**
@@ -105,45 +113,16 @@
  */
 // @ts-ignore: decorator
 @inline export function log1p_unit_f32x4(t: v128): v128 {
-  const big = f32x4.gt(t, f32x4.splat(0.41421356237309503));
+  const big = f32x4.gt(t, f32x4.splat(SQRT2_MINUS_1));
   const f = v128.bitselect(f32x4.mul(f32x4.sub(t, f32x4.splat(1.0)), f32x4.splat(0.5)), t, big);
-  const ef = v128.and(big, f32x4.splat(1.0));
-  const z = f32x4.mul(f, f);
-  let q = f32x4.splat(Q0);
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q1));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q2));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q3));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q4));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q5));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q6));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q7));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(Q8));
-  let y = f32x4.mul(f32x4.mul(q, f), z);
-  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
-  y = f32x4.sub(y, f32x4.mul(f32x4.splat(0.5), z));
-  return f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
+  return log_parts_f32x4(f, v128.and(big, f32x4.splat(1.0)));
 }
 
 /** `log1p_unit_f32x4` for one lane (the scalar twin, same arithmetic). */
 // @ts-ignore: decorator
 @inline export function log1p_unit_f32(t: f32): f32 {
-  const big = t > <f32>0.41421356237309503;
-  const f: f32 = big ? (t - 1.0) * 0.5 : t;
-  const ef: f32 = big ? 1.0 : 0.0;
-  const z = f * f;
-  let q = Q0;
-  q = q * f + Q1;
-  q = q * f + Q2;
-  q = q * f + Q3;
-  q = q * f + Q4;
-  q = q * f + Q5;
-  q = q * f + Q6;
-  q = q * f + Q7;
-  q = q * f + Q8;
-  let y = q * f * z;
-  y += ef * LN2_LO;
-  y -= 0.5 * z;
-  return f + y + ef * LN2_HI;
+  const big = t > SQRT2_MINUS_1;
+  return log_parts_f32(big ? (t - 1.0) * 0.5 : t, big ? 1.0 : 0.0);
 }
 
 /** log(1 + t) for t ≥ 0, accurate to a few ulp of the result even when t ≪ 1. */

@@ -37,6 +37,8 @@ export interface KernelExports {
   depthwise_conv2d_backprop_input(dy: number, filter: number, dx: number, ...geometry: ConvGeometry): void;
   exp_f32_array(src: number, dst: number, n: number): void;
   log_f32_array(src: number, dst: number, n: number): void;
+  exp_neg_f32_array(src: number, dst: number, n: number): void;
+  log1p_unit_f32_array(src: number, dst: number, n: number): void;
 }
 
 const binaries: Record<KernelVariant, string> = { simd: simdWasm, scalar: scalarWasm };

@@ -1,8 +1,9 @@
-// Plain Node ESM, tfjs-core + tfjs-backend-wasm + segloss only: a tiny model trains on 'wasm'.
+// Plain Node ESM: `node train.mjs <tfjs package>` with '@tensorflow/tfjs-core' (alone) or
+// '@tensorflow/tfjs', then tfjs-backend-wasm and segloss: a tiny model trains on 'wasm'.
 // Prints one JSON line: the kernel variant, the losses per step and the tensor counts.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
-import { setupWasmKernels, losses } from 'segloss';
+const tf = await import(process.argv[2]);
+await import('@tensorflow/tfjs-backend-wasm');
+const { setupWasmKernels, losses } = await import('segloss');
 
 await tf.setBackend('wasm');
 const { variant } = await setupWasmKernels();
