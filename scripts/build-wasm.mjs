@@ -18,7 +18,7 @@ const lines = [
 ];
 for (const target of targets) {
   const bytes = await readFile(`build/segloss-${target}.wasm`);
-  lines.push(`export const ${target}Wasm = '${bytes.toString('base64')}';`);
+  lines.push(`export const ${target}Wasm: string = '${bytes.toString('base64')}';`);
 }
 await writeFile('src/wasm/binaries.generated.ts', lines.join('\n') + '\n');
 console.log(`built ${targets.map((t) => `build/segloss-${t}.wasm`).join(', ')}`);
