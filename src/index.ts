@@ -11,3 +11,8 @@ export type {
 } from './losses/types.js';
 export { LOSS_NAMES } from './losses/types.js';
 export type { KernelVariant } from './wasm/module.js';
+export { presets, expandPreset, type Preset, type PlannedRun } from './experiment/presets.js';
+export {
+  parseRunConfig, runId, ConfigError, type RunConfig, type RunConfigInput,
+} from './experiment/config.js';
+export { trainRun, type StepLog, type RunOutcome, type Evaluation } from './experiment/train.js';

@@ -1,0 +1,139 @@
+/**
+ * The seed's ConvNet, from tfjs-core ops: nConv × [3×3 conv, `filters` maps, 'same', Xavier-uniform
+ * init, bias only without batch norm] → optional batch norm → ReLU, then a 1×1 conv to 2 logits
+ * (bias on). 198 trainable parameters for the seed's net without batch norm, 206 with.
+ *
+ * Batch norm follows tf.layers.batch_normalization as the seed used it: in training the batch's
+ * mean and (biased) variance over N, H, W; moving averages with momentum 0.99 updated once per
+ * step; ε = 1e-3; at evaluation the moving averages.
+ */
+import {
+  add, batchNorm, conv2d, keep, moments, mul, ones, relu, tensor, tidy, variable, zeros,
+  type Tensor, type Tensor1D, type Tensor4D, type Variable,
+} from '@tensorflow/tfjs-core';
+import type { RunConfig } from './config.js';
+import type { Random } from './random.js';
+
+const BN_MOMENTUM = 0.99;
+const BN_EPSILON = 1e-3;
+
+interface ConvLayer {
+  kernel: Variable;
+  bias?: Variable;
+  gamma?: Variable;
+  beta?: Variable;
+  movingMean?: Variable;
+  movingVariance?: Variable;
+}
+
+export interface BatchStatistics {
+  mean: Tensor;
+  variance: Tensor;
+}
+
+/**
+ * A variable holding `initial`'s bytes; `initial` itself is released (no leftover tensor). Names
+ * are left to tfjs (unique), so two nets can live side by side.
+ */
+function owned(initial: Tensor, trainable: boolean): Variable {
+  const v = variable(initial, trainable);
+  initial.dispose();
+  return v;
+}
+
+/** Glorot/Xavier uniform: U(−l, l), l = √(6 / (fan_in + fan_out)), fans = kh·kw·channels. */
+function xavierUniform(random: Random, shape: [number, number, number, number]): Tensor4D {
+  const [kh, kw, cin, cout] = shape;
+  const limit = Math.sqrt(6 / (kh * kw * cin + kh * kw * cout));
+  const values = new Float32Array(kh * kw * cin * cout);
+  for (let i = 0; i < values.length; i++) values[i] = (2 * random.nextFloat() - 1) * limit;
+  return tensor(values, shape) as Tensor4D;
+}
+
+export class ConvNet {
+  private readonly layers: ConvLayer[] = [];
+  private readonly head: ConvLayer;
+  /** Trainable variables in a fixed order (the order of the logs' gradient norms and the optimizer). */
+  readonly trainable: Variable[];
+
+  constructor(readonly config: Pick<RunConfig, 'nConv' | 'filters' | 'batchNorm'>, random: Random) {
+    this.head = this.build(random);
+    this.trainable = [...this.layers, this.head].flatMap((layer) =>
+      [layer.kernel, layer.bias, layer.gamma, layer.beta].filter((v): v is Variable => v != null));
+  }
+
+  /** Creates the conv layers (into `layers`) and returns the head. */
+  private build(random: Random): ConvLayer {
+    const { nConv, filters, batchNorm: bn } = this.config;
+    let channels = 1;
+    for (let l = 0; l < nConv; l++) {
+      const layer: ConvLayer = { kernel: owned(xavierUniform(random, [3, 3, channels, filters]), true) };
+      if (bn) {
+        layer.gamma = owned(ones([filters]), true);
+        layer.beta = owned(zeros([filters]), true);
+        layer.movingMean = owned(zeros([filters]), false);
+        layer.movingVariance = owned(ones([filters]), false);
+      } else {
+        layer.bias = owned(zeros([filters]), true);
+      }
+      this.layers.push(layer);
+      channels = filters;
+    }
+    return {
+      kernel: owned(xavierUniform(random, [1, 1, channels, 2]), true),
+      bias: owned(zeros([2]), true),
+    };
+  }
+
+  /** Number of trainable parameters (198 / 206 for the seed's net without / with batch norm). */
+  parameterCount(): number {
+    return this.trainable.reduce((total, v) => total + v.size, 0);
+  }
+
+  /**
+   * Logits [N, H, W, 2] for images [N, H, W, 1]. In training mode (batch norm on batch
+   * statistics) `statistics`, when given, receives each BN layer's batch mean and variance,
+   * kept past any enclosing tidy for the moving-average update.
+   */
+  apply(x: Tensor4D, training: boolean, statistics?: BatchStatistics[]): Tensor4D {
+    return tidy(() => {
+      let h: Tensor4D = x;
+      for (const layer of this.layers) {
+        h = conv2d(h, layer.kernel as Tensor4D, 1, 'same');
+        if (layer.bias) h = add(h, layer.bias);
+        if (layer.gamma && layer.beta) {
+          let mean: Tensor;
+          let variance: Tensor;
+          if (training) {
+            ({ mean, variance } = moments(h, [0, 1, 2]));
+            statistics?.push({ mean: keep(mean), variance: keep(variance) });
+          } else {
+            mean = layer.movingMean!;
+            variance = layer.movingVariance!;
+          }
+          h = batchNorm(h, mean as Tensor1D, variance as Tensor1D, layer.beta as Tensor1D, layer.gamma as Tensor1D, BN_EPSILON);
+        }
+        h = relu(h);
+      }
+      return add(conv2d(h, this.head.kernel as Tensor4D, 1, 'same'), this.head.bias!) as Tensor4D;
+    });
+  }
+
+  /** moving ← 0.99·moving + 0.01·batch, for each BN layer's statistics from `apply`. */
+  updateMovingAverages(statistics: BatchStatistics[]): void {
+    const bnLayers = this.layers.filter((l) => l.movingMean);
+    statistics.forEach(({ mean, variance }, i) => {
+      const layer = bnLayers[i];
+      tidy(() => {
+        layer.movingMean!.assign(add(mul(layer.movingMean!, BN_MOMENTUM), mul(mean, 1 - BN_MOMENTUM)));
+        layer.movingVariance!.assign(add(mul(layer.movingVariance!, BN_MOMENTUM), mul(variance, 1 - BN_MOMENTUM)));
+      });
+    });
+  }
+
+  dispose(): void {
+    for (const layer of [...this.layers, this.head]) {
+      for (const v of [layer.kernel, layer.bias, layer.gamma, layer.beta, layer.movingMean, layer.movingVariance]) v?.dispose();
+    }
+  }
+}

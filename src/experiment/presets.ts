@@ -1,0 +1,65 @@
+/**
+ * The study's grids as presets: each is a base config, the axes it varies, and the number of runs
+ * (seeds) per cell. `expandPreset` turns one into runs with stable ids (`adam-bn0-95fg-dicefg-run0`).
+ */
+import { LOSS_NAMES } from '../losses/types.js';
+import { parseRunConfig, runId, type RunConfig, type RunConfigInput } from './config.js';
+
+export interface Preset {
+  name: string;
+  description: string;
+  base: RunConfigInput;
+  /** Axis name → values; every combination is one grid cell. */
+  grid: Partial<{ [K in keyof RunConfigInput]: RunConfigInput[K][] }>;
+  /** Runs per cell; run r uses seed r. */
+  runs: number;
+}
+
+export interface PlannedRun {
+  id: string;
+  config: RunConfig;
+}
+
+const ADAM = { name: 'adam' as const };
+const SGD = { name: 'sgd' as const };
+
+export const presets: Record<'seed' | 'seed-draft' | 'quick', Preset> = {
+  seed: {
+    name: 'seed',
+    description: 'The published grid: {Adam, SGD} × BN {off, on} × {5, 50, 95}% fg × train loss {cce, dicefg, dice} × 3 runs = 108 trainings of 10,001 steps.',
+    base: { loggedLosses: ['cce', 'dicefg', 'dice'] },
+    grid: {
+      optimizer: [ADAM, SGD],
+      batchNorm: [false, true],
+      foreground: [0.05, 0.5, 0.95],
+      trainLoss: ['cce', 'dicefg', 'dice'],
+    },
+    runs: 3,
+  },
+  'seed-draft': {
+    name: 'seed-draft',
+    description: 'The earlier draft: five losses, batch 5, Adam, no BN, 5/10/50/90/95% fg, 5 runs = 125 trainings.',
+    base: { batchSize: 5, optimizer: ADAM, batchNorm: false, loggedLosses: [...LOSS_NAMES] },
+    grid: { foreground: [0.05, 0.1, 0.5, 0.9, 0.95], trainLoss: [...LOSS_NAMES] },
+    runs: 5,
+  },
+  quick: {
+    name: 'quick',
+    description: 'The headline effect in about a minute on 2 cores: 95% fg, Adam, BN off and on, the three losses, one run of 2,001 steps each.',
+    base: { foreground: 0.95, optimizer: ADAM, steps: 2001, evalEvery: 100, loggedLosses: ['cce', 'dicefg', 'dice'] },
+    grid: { batchNorm: [false, true], trainLoss: ['cce', 'dicefg', 'dice'] },
+    runs: 1,
+  },
+};
+
+/** Every run of a preset, in a stable order (grid axes in declaration order, then run). */
+export function expandPreset(preset: Preset, overrides: RunConfigInput = {}): PlannedRun[] {
+  let cells: RunConfigInput[] = [{ ...preset.base, ...overrides }];
+  for (const [axis, values] of Object.entries(preset.grid)) {
+    cells = cells.flatMap((cell) => (values as unknown[]).map((value) => ({ ...cell, [axis]: value })));
+  }
+  return cells.flatMap((cell) => Array.from({ length: preset.runs }, (_, run) => {
+    const config = parseRunConfig({ ...cell, seed: run });
+    return { id: runId(config, run), config };
+  }));
+}

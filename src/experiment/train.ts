@@ -1,0 +1,139 @@
+/**
+ * One training run of the study, as a generator of its log (DESIGN.md §4): every step, before the
+ * update and on the current batch, the value of every logged loss and the global gradient norm
+ * (√Σ‖g‖² over all trainable variables) of each; then the update with the training loss only;
+ * every `evalEvery` steps pixel accuracy, per-class Dice and IoU on a fixed validation set with
+ * batch norm in inference mode. No I/O, no workers: the sweep engine drives this.
+ */
+import {
+  addN, argMax, dispose, sqrt, square, sum, tensor4d, tidy, train, variableGrads,
+  type NamedTensorMap, type Optimizer, type Scalar, type Tensor, type Tensor3D,
+} from '@tensorflow/tfjs-core';
+import { segmentationLosses } from '../losses/segmentation_losses.js';
+import type { LossName } from '../losses/types.js';
+import type { RunConfig } from './config.js';
+import { makeBatch, makeBatchValues } from './data.js';
+import { ConvNet, type BatchStatistics } from './model.js';
+import { Random } from './random.js';
+
+/** Independent random streams of one run seed. */
+const STREAM_WEIGHTS = 0;
+const STREAM_BATCHES = 1;
+const STREAM_VALIDATION = 2;
+
+export interface Evaluation {
+  /** Pixel accuracy of argmax(logits) on the validation set. */
+  accuracy: number;
+  /** Per class (0 = background, 1 = foreground): 2|P∩Y| / (|P| + |Y|), 1 when both are empty. */
+  dice: number[];
+  /** Per class: |P∩Y| / |P∪Y|, 1 when both are empty. */
+  iou: number[];
+}
+
+export interface StepLog {
+  step: number;
+  losses: Partial<Record<LossName, number>>;
+  gradNorms: Partial<Record<LossName, number>>;
+  /** Present on evaluation steps (step % evalEvery = 0, and the last step). */
+  eval?: Evaluation;
+}
+
+export interface RunOutcome {
+  status: 'completed' | 'diverged';
+  /** Steps logged. */
+  steps: number;
+  /** The step whose loss was not finite, for a diverged run. */
+  divergedAt?: number;
+  parameters: number;
+}
+
+function makeOptimizer(config: RunConfig): Optimizer {
+  const o = config.optimizer;
+  if (o.name === 'adam') return train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
+  return o.momentum > 0 ? train.momentum(o.learningRate, o.momentum) : train.sgd(o.learningRate);
+}
+
+function globalNorm(grads: NamedTensorMap): number {
+  return tidy(() => sqrt(addN(Object.values(grads).map((g) => sum(square(g))))).dataSync()[0]);
+}
+
+/** Accuracy, Dice and IoU of hard predictions, counted in JS from the argmax. */
+export function evaluate(net: ConvNet, x: Tensor, labels: Int32Array): Evaluation {
+  const predicted = tidy(() => argMax(net.apply(x as never, false), 3).dataSync() as Int32Array);
+  const classes = 2;
+  const inter = new Array<number>(classes).fill(0);
+  const predCount = new Array<number>(classes).fill(0);
+  const trueCount = new Array<number>(classes).fill(0);
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const p = predicted[i];
+    const y = labels[i];
+    predCount[p]++;
+    trueCount[y]++;
+    if (p === y) {
+      correct++;
+      inter[y]++;
+    }
+  }
+  const ratio = (num: number, den: number) => (den === 0 ? 1 : num / den);
+  return {
+    accuracy: correct / labels.length,
+    dice: inter.map((n, c) => ratio(2 * n, predCount[c] + trueCount[c])),
+    iou: inter.map((n, c) => ratio(n, predCount[c] + trueCount[c] - n)),
+  };
+}
+
+/**
+ * Trains one run and yields its log step by step; returns how it ended. A non-finite value of
+ * any logged loss ends the run as `diverged` at that step (its log row is still yielded).
+ * Tensors are released as it goes: `tf.memory().numTensors` is flat across steps.
+ */
+export function* trainRun(config: RunConfig): Generator<StepLog, RunOutcome> {
+  const net = new ConvNet(config, new Random(config.seed, STREAM_WEIGHTS));
+  const batches = new Random(config.seed, STREAM_BATCHES);
+  const optimizer = makeOptimizer(config);
+  const validation = makeBatchValues(new Random(config.seed, STREAM_VALIDATION), config.validationImages,
+    config.imageSize, config.foreground);
+  const validationX = tensor4d(validation.x, [config.validationImages, config.imageSize, config.imageSize, 1]);
+  try {
+    for (let step = 0; step < config.steps; step++) {
+      const batch = makeBatch(batches, config.batchSize, config.imageSize, config.foreground);
+      const log: StepLog = { step, losses: {}, gradNorms: {} };
+      let trainGrads: NamedTensorMap | null = null;
+      const statistics: BatchStatistics[] = [];
+      for (const name of config.loggedLosses) {
+        const isTrainLoss = name === config.trainLoss;
+        const { value, grads } = variableGrads(() => {
+          const logits = net.apply(batch.x, true, isTrainLoss ? statistics : undefined);
+          return segmentationLosses(batch.labels as Tensor3D, logits)[name] as Scalar;
+        }, net.trainable);
+        log.losses[name] = value.dataSync()[0];
+        log.gradNorms[name] = globalNorm(grads);
+        value.dispose();
+        if (isTrainLoss) trainGrads = grads;
+        else dispose(Object.values(grads));
+      }
+      dispose([batch.x, batch.labels]);
+      const diverged = Object.values(log.losses).some((v) => !Number.isFinite(v));
+      if (!diverged) {
+        optimizer.applyGradients(trainGrads!);
+        net.updateMovingAverages(statistics);
+      }
+      dispose(Object.values(trainGrads!));
+      dispose(statistics.flatMap((s) => [s.mean, s.variance]));
+      if (diverged) {
+        yield log;
+        return { status: 'diverged', steps: step + 1, divergedAt: step, parameters: net.parameterCount() };
+      }
+      if (step % config.evalEvery === 0 || step === config.steps - 1) {
+        log.eval = evaluate(net, validationX, validation.labels);
+      }
+      yield log;
+    }
+    return { status: 'completed', steps: config.steps, parameters: net.parameterCount() };
+  } finally {
+    validationX.dispose();
+    optimizer.dispose();
+    net.dispose();
+  }
+}
