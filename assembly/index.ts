@@ -4,5 +4,6 @@ export { softmax_dice_fwd_bwd } from './kernels/softmax_dice';
 export { seg_losses_fwd, seg_losses_bwd } from './kernels/seg_losses';
 export { exp_f32_array, log_f32_array, exp_neg_f32_array, log1p_unit_f32_array } from './kernels/elementwise';
 export {
-  conv2d_backprop_filter, depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input,
+  conv2d_backprop_filter, conv2d_backprop_input, depthwise_conv2d_backprop_filter,
+  depthwise_conv2d_backprop_input,
 } from './kernels/conv2d_backprop';

@@ -55,10 +55,14 @@ for (const { name, x: xShape, filter } of CASES) {
   const forward = await timeKernel('wasm', 'Conv2D forward, tfjs-wasm (reference)', macs, 'Conv2D', { x, filter: w },
     { ...conv, dataFormat: 'NHWC', dilations: 1 });
   console.log(`  backprop filter / wasm forward conv: ${(wasmFilter.medianMs / forward.medianMs).toFixed(2)}×`);
-  await timeKernel('cpu', 'Conv2DBackpropInput, tfjs-cpu', macs, 'Conv2DBackpropInput', { dy, filter: w },
+  const cpuInput = await timeKernel('cpu', 'Conv2DBackpropInput, tfjs-cpu', macs, 'Conv2DBackpropInput', { dy, filter: w },
     { ...conv, dataFormat: 'NHWC', inputShape: xShape });
+  await setupWasmKernels({ variant: 'simd', replaceTfjsKernels: false });
   await timeKernel('wasm', 'Conv2DBackpropInput, tfjs-wasm (its own)', macs, 'Conv2DBackpropInput', { dy, filter: w },
-    { ...conv, dataFormat: 'NHWC', inputShape: xShape });
+    { ...conv, dataFormat: 'NHWC', inputShape: xShape }, cpuInput);
+  await setupWasmKernels({ variant: 'simd' });
+  await timeKernel('wasm', 'Conv2DBackpropInput, segloss simd', macs, 'Conv2DBackpropInput', { dy, filter: w },
+    { ...conv, dataFormat: 'NHWC', inputShape: xShape }, cpuInput);
 
   // Depthwise at the same spatial shape: filter [FH, FW, Cin, 1].
   const dwFilter: Shape4 = [FH, FW, Cin, 1];

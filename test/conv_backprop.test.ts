@@ -1,6 +1,7 @@
 /**
- * segloss's wasm kernels for Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter and
- * DepthwiseConv2dNativeBackpropInput against tfjs-backend-cpu's kernels of the same names, over a
+ * segloss's wasm kernels for Conv2DBackpropFilter, Conv2DBackpropInput (which replaces
+ * tfjs-backend-wasm's), DepthwiseConv2dNativeBackpropFilter and DepthwiseConv2dNativeBackpropInput
+ * against tfjs-backend-cpu's kernels of the same names, over a
  * grid of odd sizes, strides, dilations, paddings ('same', 'valid', a number with rounding,
  * explicit) and channel counts that are not multiples of 4, in both builds.
  *
@@ -124,6 +125,15 @@ describe.each(['simd', 'scalar'] as const)('%s build', (variant) => {
     const expected = await runOn('cpu', 'Conv2DBackpropFilter', { ...inputs }, attrs);
     const actual = await runOn('wasm', 'Conv2DBackpropFilter', { ...inputs }, attrs);
     expectClose(actual, expected, tolerance(expected), `${variant} ${c.name}: dW`);
+  });
+
+  it.each(CONV_CASES)('Conv2DBackpropInput (replacing tfjs-wasm\'s) matches tfjs-cpu: $name', async (c) => {
+    const dyShape = outShape(c, false);
+    const inputs = { dy: [random(7, tf.util.sizeFromShape(dyShape)), dyShape], filter: [random(8, tf.util.sizeFromShape(c.filter)), c.filter] } as const;
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.dimRoundingMode, inputShape: c.x };
+    const expected = await runOn('cpu', 'Conv2DBackpropInput', { ...inputs }, attrs);
+    const actual = await runOn('wasm', 'Conv2DBackpropInput', { ...inputs }, attrs);
+    expectClose(actual, expected, tolerance(expected), `${variant} ${c.name}: dx`);
   });
 
   it.each(DEPTHWISE_CASES)('DepthwiseConv2dNativeBackpropFilter matches its definition and tfjs-cpu: $name', async (c) => {

@@ -24,7 +24,8 @@ const KERNEL_NAMES: (keyof KernelExports)[] = [
   'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'softmax_dice_fwd_bwd',
   'seg_losses_fwd', 'seg_losses_bwd', 'exp_f32_array', 'log_f32_array', 'exp_neg_f32_array',
   'log1p_unit_f32_array',
-  'conv2d_backprop_filter', 'depthwise_conv2d_backprop_filter', 'depthwise_conv2d_backprop_input',
+  'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
+  'depthwise_conv2d_backprop_input',
 ];
 
 const SECTION_IMPORT = 2;
@@ -324,6 +325,9 @@ const CONV_KERNEL_CASES: { name: string; kernel: string; inputs: Record<string, 
   { name: 'Conv2DBackpropFilter, 16 out channels', kernel: 'Conv2DBackpropFilter',
     inputs: { x: [2, 4, 5, 3], dy: [2, 4, 5, 16] },
     attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 16] } },
+  { name: 'Conv2DBackpropInput, stride 2, 5 in channels', kernel: 'Conv2DBackpropInput',
+    inputs: { dy: [1, 3, 4, 3], filter: [3, 3, 5, 3] },
+    attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 5, 7, 5] } },
   { name: 'DepthwiseConv2dNativeBackpropFilter, 6 channels', kernel: 'DepthwiseConv2dNativeBackpropFilter',
     inputs: { x: [1, 6, 5, 6], dy: [1, 6, 5, 6] },
     attrs: { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 6, 1] } },

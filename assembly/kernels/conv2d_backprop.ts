@@ -355,3 +355,76 @@ export function depthwise_conv2d_backprop_input(
     }
   }
 }
+
+/**
+ * ∂L/∂x of a 2-D convolution:
+ *   ∂L/∂x[n,ih,iw,ci] = Σ_{oh,ow,kh,kw: ih,iw as above} Σ_co dy[n,oh,ow,co] · w[kh,kw,ci,co]
+ * scattered output row by output row and segment by segment, like the depthwise case. The filter
+ * is first transposed into `wT` [FH, FW, Cout, Cin] so that for each dy channel the Cin weights it
+ * spreads over are contiguous: four input channels per f32x4, one broadcast dy value each.
+ *
+ * @param dy address of dy [N, OH, OW, Cout]
+ * @param w  address of the filter [FH, FW, Cin, Cout]
+ * @param dx address of the output [N, H, W, Cin] (overwritten)
+ * @param wT address of FH·FW·Cin·Cout floats of scratch
+ */
+export function conv2d_backprop_input(
+  dy: usize, w: usize, dx: usize, wT: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32,
+  outW: i32, outC: i32, filterH: i32, filterW: i32, strideH: i32, strideW: i32, dilationH: i32,
+  dilationW: i32, padTop: i32, padLeft: i32,
+): void {
+  const xRow = <usize>inC << 2;
+  const dyRow = <usize>outC << 2;
+  const taps = filterH * filterW;
+  for (let t: i32 = 0; t < taps; t++) {
+    for (let ci: i32 = 0; ci < inC; ci++) {
+      for (let co: i32 = 0; co < outC; co++) {
+        store<f32>(wT + ((<usize>((t * outC + co) * inC + ci)) << 2), load<f32>(w + ((<usize>((t * inC + ci) * outC + co)) << 2)));
+      }
+    }
+  }
+  memory.fill(dx, 0, <usize>batch * <usize>inH * <usize>inW * xRow);
+  for (let n: i32 = 0; n < batch; n++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const dyLine = dy + (<usize>(n * outH + oh) * <usize>outW) * dyRow;
+      for (let kh: i32 = 0; kh < filterH; kh++) {
+        const ih = oh * strideH + kh * dilationH - padTop;
+        if (<u32>ih >= <u32>inH) continue;
+        const xLine = dx + (<usize>(n * inH + ih) * <usize>inW) * xRow;
+        for (let kw: i32 = 0; kw < filterW; kw++) {
+          const offW = kw * dilationW - padLeft;
+          const owLo = first_valid(offW, strideW);
+          const owHi = end_valid(offW, strideW, inW, outW);
+          if (owHi <= owLo) continue;
+          const tap = wT + (<usize>((kh * filterW + kw) * outC) * xRow);
+          const xStep = <usize>strideW * xRow;
+          let xp = xLine + <usize>(owLo * strideW + offW) * xRow;
+          let dp = dyLine + <usize>owLo * dyRow;
+          for (let ow = owLo; ow < owHi; ow++) {
+            let ci: i32 = 0;
+            if (ASC_FEATURE_SIMD) {
+              for (; ci + 4 <= inC; ci += 4) {
+                const o = <usize>ci << 2;
+                let acc = v128.load(xp + o);
+                for (let co: i32 = 0; co < outC; co++) {
+                  acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(dp + (<usize>co << 2)), v128.load(tap + <usize>co * xRow + o)));
+                }
+                v128.store(xp + o, acc);
+              }
+            }
+            for (; ci < inC; ci++) {
+              const o = <usize>ci << 2;
+              let acc = load<f32>(xp + o);
+              for (let co: i32 = 0; co < outC; co++) {
+                acc += load<f32>(dp + (<usize>co << 2)) * load<f32>(tap + <usize>co * xRow + o);
+              }
+              store<f32>(xp + o, acc);
+            }
+            xp += xStep;
+            dp += dyRow;
+          }
+        }
+      }
+    }
+  }
+}

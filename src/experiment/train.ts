@@ -12,7 +12,7 @@ import {
 import { segmentationLosses } from '../losses/segmentation_losses.js';
 import type { LossName } from '../losses/types.js';
 import type { RunConfig } from './config.js';
-import { makeBatch, makeBatchValues } from './data.js';
+import { makeBatch, makeBatchValues, type Batch } from './data.js';
 import { ConvNet, type BatchStatistics } from './model.js';
 import { Random } from './random.js';
 
@@ -47,12 +47,6 @@ export interface RunOutcome {
   parameters: number;
 }
 
-function makeOptimizer(config: RunConfig): Optimizer {
-  const o = config.optimizer;
-  if (o.name === 'adam') return train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
-  return o.momentum > 0 ? train.momentum(o.learningRate, o.momentum) : train.sgd(o.learningRate);
-}
-
 function globalNorm(grads: NamedTensorMap): number {
   return tidy(() => sqrt(addN(Object.values(grads).map((g) => sum(square(g))))).dataSync()[0]);
 }
@@ -83,44 +77,72 @@ export function evaluate(net: ConvNet, x: Tensor, labels: Int32Array): Evaluatio
   };
 }
 
+/** The five losses from logits: the fused op, or (for comparison) the tfjs-op composite. */
+export type LossesFn = (labels: Tensor3D, logits: Tensor) => Record<LossName, Scalar>;
+
+/**
+ * One step on `batch`: the value and global gradient norm of every logged loss (before the
+ * update), then the update with the training loss's gradients and, with batch norm, the moving
+ * averages. Returns the step's log row (without evaluation) and whether a loss was not finite
+ * (then nothing is updated). Leaves no tensor behind.
+ */
+export function trainingStep(
+  net: ConvNet, optimizer: Optimizer, batch: Batch, config: RunConfig, step: number,
+  lossesFn: LossesFn = segmentationLosses,
+): { log: StepLog; diverged: boolean } {
+  const log: StepLog = { step, losses: {}, gradNorms: {} };
+  let trainGrads: NamedTensorMap | null = null;
+  const statistics: BatchStatistics[] = [];
+  for (const name of config.loggedLosses) {
+    const isTrainLoss = name === config.trainLoss;
+    const { value, grads } = variableGrads(() => {
+      const logits = net.apply(batch.x, true, isTrainLoss ? statistics : undefined);
+      return lossesFn(batch.labels, logits)[name];
+    }, net.trainable);
+    log.losses[name] = value.dataSync()[0];
+    log.gradNorms[name] = globalNorm(grads);
+    value.dispose();
+    if (isTrainLoss) trainGrads = grads;
+    else dispose(Object.values(grads));
+  }
+  const diverged = Object.values(log.losses).some((v) => !Number.isFinite(v));
+  if (!diverged) {
+    optimizer.applyGradients(trainGrads!);
+    net.updateMovingAverages(statistics);
+  }
+  dispose(Object.values(trainGrads!));
+  dispose(statistics.flatMap((s) => [s.mean, s.variance]));
+  return { log, diverged };
+}
+
+/** The optimizer a run config names (Adam, or SGD with optional momentum). */
+export function makeOptimizer(config: RunConfig): Optimizer {
+  const o = config.optimizer;
+  if (o.name === 'adam') return train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
+  return o.momentum > 0 ? train.momentum(o.learningRate, o.momentum) : train.sgd(o.learningRate);
+}
+
+/** The three independent random streams of a run: initial weights, training batches, validation set. */
+export function runRandoms(seed: number): { weights: Random; batches: Random; validation: Random } {
+  return { weights: new Random(seed, STREAM_WEIGHTS), batches: new Random(seed, STREAM_BATCHES), validation: new Random(seed, STREAM_VALIDATION) };
+}
+
 /**
  * Trains one run and yields its log step by step; returns how it ended. A non-finite value of
  * any logged loss ends the run as `diverged` at that step (its log row is still yielded).
  * Tensors are released as it goes: `tf.memory().numTensors` is flat across steps.
  */
 export function* trainRun(config: RunConfig): Generator<StepLog, RunOutcome> {
-  const net = new ConvNet(config, new Random(config.seed, STREAM_WEIGHTS));
-  const batches = new Random(config.seed, STREAM_BATCHES);
+  const randoms = runRandoms(config.seed);
+  const net = new ConvNet(config, randoms.weights);
   const optimizer = makeOptimizer(config);
-  const validation = makeBatchValues(new Random(config.seed, STREAM_VALIDATION), config.validationImages,
-    config.imageSize, config.foreground);
+  const validation = makeBatchValues(randoms.validation, config.validationImages, config.imageSize, config.foreground);
   const validationX = tensor4d(validation.x, [config.validationImages, config.imageSize, config.imageSize, 1]);
   try {
     for (let step = 0; step < config.steps; step++) {
-      const batch = makeBatch(batches, config.batchSize, config.imageSize, config.foreground);
-      const log: StepLog = { step, losses: {}, gradNorms: {} };
-      let trainGrads: NamedTensorMap | null = null;
-      const statistics: BatchStatistics[] = [];
-      for (const name of config.loggedLosses) {
-        const isTrainLoss = name === config.trainLoss;
-        const { value, grads } = variableGrads(() => {
-          const logits = net.apply(batch.x, true, isTrainLoss ? statistics : undefined);
-          return segmentationLosses(batch.labels as Tensor3D, logits)[name] as Scalar;
-        }, net.trainable);
-        log.losses[name] = value.dataSync()[0];
-        log.gradNorms[name] = globalNorm(grads);
-        value.dispose();
-        if (isTrainLoss) trainGrads = grads;
-        else dispose(Object.values(grads));
-      }
+      const batch = makeBatch(randoms.batches, config.batchSize, config.imageSize, config.foreground);
+      const { log, diverged } = trainingStep(net, optimizer, batch, config, step);
       dispose([batch.x, batch.labels]);
-      const diverged = Object.values(log.losses).some((v) => !Number.isFinite(v));
-      if (!diverged) {
-        optimizer.applyGradients(trainGrads!);
-        net.updateMovingAverages(statistics);
-      }
-      dispose(Object.values(trainGrads!));
-      dispose(statistics.flatMap((s) => [s.mean, s.variance]));
       if (diverged) {
         yield log;
         return { status: 'diverged', steps: step + 1, divergedAt: step, parameters: net.parameterCount() };

@@ -1,21 +1,18 @@
-import {
-  getKernel, Identity, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { Identity, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '../wasm/backend.js';
+import { originalKernel, replaceKernel, restoreKernel } from './replace.js';
 
 /**
  * A zero-copy Identity for the wasm backend: the result shares the input's bytes (a reference
  * count, like tfjs-backend-cpu's Identity and tfjs-backend-wasm's own Reshape), where
  * tfjs-backend-wasm 4.22 copies them. tfjs runs Identity for tf.clone and to save every tensor a
- * gradient needs, so with the copy each fused loss paid a full pass over its gradient just to be
- * differentiable. Sharing is safe because tfjs tensors are immutable: no kernel writes into its
- * inputs. Strings keep the original copying kernel.
+ * gradient needs, so with the copy every differentiable op paid a full pass over what it saved.
+ * Sharing is safe because tfjs tensors are immutable: no kernel writes into its inputs. Strings
+ * keep the original copying kernel.
  */
-let original: KernelConfig | undefined;
-
 function identityShared(args: { inputs: { x: TensorInfo }; backend: unknown }): TensorInfo {
   const { inputs: { x }, backend } = args;
-  if (x.dtype === 'string') return original!.kernelFunc(args as never) as TensorInfo;
+  if (x.dtype === 'string') return originalKernel(sharedIdentityConfig)!.kernelFunc(args as never) as TensorInfo;
   (backend as BackendWasm).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
@@ -28,13 +25,6 @@ const sharedIdentityConfig: KernelConfig = {
 
 /** Installs (true) or removes (false) the zero-copy Identity for 'wasm'; idempotent. */
 export function useZeroCopyIdentity(enabled: boolean): void {
-  const current = getKernel(Identity, 'wasm');
-  if (enabled && current?.kernelFunc !== sharedIdentityConfig.kernelFunc) {
-    original ??= current;
-    if (current) unregisterKernel(Identity, 'wasm');
-    registerKernel(sharedIdentityConfig);
-  } else if (!enabled && current?.kernelFunc === sharedIdentityConfig.kernelFunc) {
-    unregisterKernel(Identity, 'wasm');
-    if (original) registerKernel(original);
-  }
+  if (enabled) replaceKernel(sharedIdentityConfig);
+  else restoreKernel(sharedIdentityConfig);
 }

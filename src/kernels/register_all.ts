@@ -6,6 +6,8 @@ import { segmentationLossesConfig, segmentationLossesGradKernelConfig } from './
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { replaceKernel, restoreKernel } from './replace.js';
 
 export const kernelConfigs: readonly KernelConfig[] = [
   softmaxCrossEntropyConfig,
@@ -18,9 +20,21 @@ export const kernelConfigs: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
 ];
 
-/** Registers what is not registered yet (so calling it twice is harmless). */
-export function registerAll(): void {
+/** tfjs-backend-wasm kernels segloss replaces by faster ones of its own (bench/RESULTS.md). */
+export const replacementConfigs: readonly KernelConfig[] = [
+  conv2DBackpropInputConfig,
+];
+
+/**
+ * Registers what is not registered yet, and installs the replacements (`replace`) or puts tfjs's
+ * originals back; calling it twice is harmless.
+ */
+export function registerAll(replace: boolean): void {
   for (const config of kernelConfigs) {
     if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
+  }
+  for (const config of replacementConfigs) {
+    if (replace) replaceKernel(config);
+    else restoreKernel(config);
   }
 }

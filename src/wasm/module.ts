@@ -33,6 +33,7 @@ export interface KernelExports {
     labels: number, labelKind: number, logits: number, grad: number, pixels: number,
     classes: number, epsilon: number, sums: number, weights: number, scratch: number, tile: number): void;
   conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
+  conv2d_backprop_input(dy: number, filter: number, dx: number, filterT: number, ...geometry: ConvGeometry): void;
   depthwise_conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
   depthwise_conv2d_backprop_input(dy: number, filter: number, dx: number, ...geometry: ConvGeometry): void;
   exp_f32_array(src: number, dst: number, n: number): void;

@@ -1,0 +1,66 @@
+/**
+ * Milliseconds per training step of the seed's model on one core (issue #4): the three logged
+ * losses' values and gradient norms plus the update, BN off and on, with segloss's fused
+ * five-loss op and with the same losses composed from tfjs ops; then where the time goes (tfjs
+ * kernel time by kernel, from tf.profile, and the rest: tfjs's JS around the kernels).
+ *
+ *   npx tsx bench/step.bench.ts [--steps N]
+ *
+ * Runs on the sources through tsx: @tensorflow/tfjs (full) is imported first so that tfjs-core's
+ * gradients are registered (segloss's own registration needs the rollup build; see
+ * src/tfjs/core_gradients.ts). The kernels are the same ones.
+ */
+import '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { setupWasmKernels } from '../src/setup.js';
+import { segmentationLossesComposite } from '../src/losses/composite.js';
+import { parseRunConfig } from '../src/experiment/config.js';
+import { makeBatch } from '../src/experiment/data.js';
+import { ConvNet } from '../src/experiment/model.js';
+import { makeOptimizer, runRandoms, trainingStep, type LossesFn } from '../src/experiment/train.js';
+import { segmentationLosses } from '../src/losses/segmentation_losses.js';
+import { formatRow, time } from './harness.js';
+
+const stepsArg = process.argv.indexOf('--steps');
+const timedSteps = stepsArg >= 0 ? Number(process.argv[stepsArg + 1]) : 400;
+
+await tf.setBackend('wasm');
+await setupWasmKernels();
+console.log(`training step of the seed model — ${new Date().toISOString()} — Node ${process.version}, tfjs ${tf.version_core}\n`);
+
+const impls: [string, LossesFn][] = [
+  ['tfjs-op losses', (labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)],
+  ['segloss fused losses', segmentationLosses],
+];
+
+for (const batchNorm of [false, true]) {
+  const config = parseRunConfig({ batchNorm, trainLoss: 'cce' });
+  let baseline;
+  for (const [name, lossesFn] of impls) {
+    const randoms = runRandoms(0);
+    const net = new ConvNet(config, randoms.weights);
+    const optimizer = makeOptimizer(config);
+    let step = 0;
+    const run = () => {
+      const batch = makeBatch(randoms.batches, config.batchSize, config.imageSize, config.foreground);
+      trainingStep(net, optimizer, batch, config, step++, lossesFn);
+      tf.dispose([batch.x, batch.labels]);
+    };
+    const t = time(`BN ${batchNorm ? 'on ' : 'off'}, ${name}`, 1, run, { warmup: 50, minRuns: timedSteps, minMs: 1000 });
+    console.log(formatRow(t, baseline).replace(/ +[\d.]+ Melem\/s/, ''));
+    baseline ??= t;
+    if (lossesFn === segmentationLosses) {
+      const profile = await tf.profile(() => { for (let i = 0; i < 20; i++) run(); });
+      const byKernel = new Map<string, number>();
+      for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number) / 20);
+      const kernelMs = [...byKernel.values()].reduce((a, b) => a + b, 0);
+      console.log(`   kernels ${kernelMs.toFixed(2)} ms/step in ${profile.kernels.length / 20} kernel calls; `
+        + `the rest of ${t.medianMs.toFixed(2)} ms is tfjs's JS around them (tape, tidy, dispatch)`);
+      console.log('   ' + [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)
+        .map(([k, ms]) => `${k} ${ms.toFixed(3)}`).join(', '));
+    }
+    optimizer.dispose();
+    net.dispose();
+  }
+}
