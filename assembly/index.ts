@@ -2,8 +2,12 @@
 export { softmax_cce_fwd_bwd, index_labels_scan, one_hot_weight_sum } from './kernels/softmax_cce';
 export { softmax_dice_fwd_bwd } from './kernels/softmax_dice';
 export { seg_losses_fwd, seg_losses_bwd } from './kernels/seg_losses';
-export { exp_f32_array, log_f32_array, exp_neg_f32_array, log1p_unit_f32_array } from './kernels/elementwise';
+export {
+  exp_f32_array, log_f32_array, exp_neg_f32_array, log1p_unit_f32_array, sum_squares_f32,
+} from './kernels/elementwise';
 export {
   conv2d_backprop_filter, conv2d_backprop_input, depthwise_conv2d_backprop_filter,
   depthwise_conv2d_backprop_input,
 } from './kernels/conv2d_backprop';
+export { batch_norm_train_fwd, batch_norm_train_bwd } from './kernels/batch_norm';
+export { adam_update } from './kernels/adam';

@@ -25,7 +25,8 @@ const KERNEL_NAMES: (keyof KernelExports)[] = [
   'seg_losses_fwd', 'seg_losses_bwd', 'exp_f32_array', 'log_f32_array', 'exp_neg_f32_array',
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
-  'depthwise_conv2d_backprop_input',
+  'depthwise_conv2d_backprop_input', 'batch_norm_train_fwd', 'batch_norm_train_bwd', 'sum_squares_f32',
+  'adam_update',
 ];
 
 const SECTION_IMPORT = 2;

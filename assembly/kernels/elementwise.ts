@@ -65,3 +65,13 @@ export function log1p_unit_f32_array(src: usize, dst: usize, n: i32): void {
     store<f32>(dst + o, log1p_unit_f32(load<f32>(src + o)));
   }
 }
+
+/** Σ x² over n floats, in f64: one tensor's share of a global gradient norm. */
+export function sum_squares_f32(src: usize, n: i32): f64 {
+  let total: f64 = 0;
+  for (let i: i32 = 0; i < n; i++) {
+    const v = <f64>load<f32>(src + (<usize>i << 2));
+    total += v * v;
+  }
+  return total;
+}

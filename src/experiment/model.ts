@@ -8,9 +8,10 @@
  * step; ε = 1e-3; at evaluation the moving averages.
  */
 import {
-  add, batchNorm, conv2d, keep, moments, mul, ones, relu, tensor, tidy, variable, zeros,
+  add, batchNorm, conv2d, dispose, mul, ones, relu, tensor, tidy, variable, zeros,
   type Tensor, type Tensor1D, type Tensor4D, type Variable,
 } from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../ops/batch_norm_training.js';
 import type { RunConfig } from './config.js';
 import type { Random } from './random.js';
 
@@ -92,8 +93,8 @@ export class ConvNet {
 
   /**
    * Logits [N, H, W, 2] for images [N, H, W, 1]. In training mode (batch norm on batch
-   * statistics) `statistics`, when given, receives each BN layer's batch mean and variance,
-   * kept past any enclosing tidy for the moving-average update.
+   * statistics, src/ops/batch_norm_training.ts) `statistics`, when given, receives each BN
+   * layer's batch mean and variance, kept past any enclosing tidy for the moving-average update.
    */
   apply(x: Tensor4D, training: boolean, statistics?: BatchStatistics[]): Tensor4D {
     return tidy(() => {
@@ -102,16 +103,15 @@ export class ConvNet {
         h = conv2d(h, layer.kernel as Tensor4D, 1, 'same');
         if (layer.bias) h = add(h, layer.bias);
         if (layer.gamma && layer.beta) {
-          let mean: Tensor;
-          let variance: Tensor;
           if (training) {
-            ({ mean, variance } = moments(h, [0, 1, 2]));
-            statistics?.push({ mean: keep(mean), variance: keep(variance) });
+            const bn = batchNormTraining(h, layer.gamma, layer.beta, BN_EPSILON);
+            h = bn.y as Tensor4D;
+            if (statistics) statistics.push({ mean: bn.mean, variance: bn.variance });
+            else dispose([bn.mean, bn.variance]);
           } else {
-            mean = layer.movingMean!;
-            variance = layer.movingVariance!;
+            h = batchNorm(h, layer.movingMean as Tensor1D, layer.movingVariance as Tensor1D,
+              layer.beta as Tensor1D, layer.gamma as Tensor1D, BN_EPSILON);
           }
-          h = batchNorm(h, mean as Tensor1D, variance as Tensor1D, layer.beta as Tensor1D, layer.gamma as Tensor1D, BN_EPSILON);
         }
         h = relu(h);
       }

@@ -45,8 +45,8 @@ export const presets: Record<'seed' | 'seed-draft' | 'quick', Preset> = {
   },
   quick: {
     name: 'quick',
-    description: 'The headline effect in about a minute on 2 cores: 95% fg, Adam, BN off and on, the three losses, one run of 2,001 steps each.',
-    base: { foreground: 0.95, optimizer: ADAM, steps: 2001, evalEvery: 100, loggedLosses: ['cce', 'dicefg', 'dice'] },
+    description: 'The headline effect in well under a minute on 2 cores: 95% fg, Adam, BN off and on, the three losses, one run of 4,001 steps each (≈ 2.2 ms a step).',
+    base: { foreground: 0.95, optimizer: ADAM, steps: 4001, evalEvery: 250, loggedLosses: ['cce', 'dicefg', 'dice'] },
     grid: { batchNorm: [false, true], trainLoss: ['cce', 'dicefg', 'dice'] },
     runs: 1,
   },

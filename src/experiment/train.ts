@@ -6,10 +6,12 @@
  * batch norm in inference mode. No I/O, no workers: the sweep engine drives this.
  */
 import {
-  addN, argMax, dispose, sqrt, square, sum, tensor4d, tidy, train, variableGrads,
-  type NamedTensorMap, type Optimizer, type Scalar, type Tensor, type Tensor3D,
+  argMax, dispose, tensor4d, tidy, train, variableGrads,
+  type NamedTensorMap, type Scalar, type Tensor, type Tensor3D,
 } from '@tensorflow/tfjs-core';
 import { segmentationLosses } from '../losses/segmentation_losses.js';
+import { globalNorm } from '../ops/global_norm.js';
+import { FusedAdam, type StepOptimizer } from '../ops/fused_adam.js';
 import type { LossName } from '../losses/types.js';
 import type { RunConfig } from './config.js';
 import { makeBatch, makeBatchValues, type Batch } from './data.js';
@@ -45,10 +47,6 @@ export interface RunOutcome {
   /** The step whose loss was not finite, for a diverged run. */
   divergedAt?: number;
   parameters: number;
-}
-
-function globalNorm(grads: NamedTensorMap): number {
-  return tidy(() => sqrt(addN(Object.values(grads).map((g) => sum(square(g))))).dataSync()[0]);
 }
 
 /** Accuracy, Dice and IoU of hard predictions, counted in JS from the argmax. */
@@ -87,7 +85,7 @@ export type LossesFn = (labels: Tensor3D, logits: Tensor) => Record<LossName, Sc
  * (then nothing is updated). Leaves no tensor behind.
  */
 export function trainingStep(
-  net: ConvNet, optimizer: Optimizer, batch: Batch, config: RunConfig, step: number,
+  net: ConvNet, optimizer: StepOptimizer, batch: Batch, config: RunConfig, step: number,
   lossesFn: LossesFn = segmentationLosses,
 ): { log: StepLog; diverged: boolean } {
   const log: StepLog = { step, losses: {}, gradNorms: {} };
@@ -100,7 +98,7 @@ export function trainingStep(
       return lossesFn(batch.labels, logits)[name];
     }, net.trainable);
     log.losses[name] = value.dataSync()[0];
-    log.gradNorms[name] = globalNorm(grads);
+    log.gradNorms[name] = globalNorm(Object.values(grads));
     value.dispose();
     if (isTrainLoss) trainGrads = grads;
     else dispose(Object.values(grads));
@@ -116,10 +114,11 @@ export function trainingStep(
 }
 
 /** The optimizer a run config names (Adam, or SGD with optional momentum). */
-export function makeOptimizer(config: RunConfig): Optimizer {
+export function makeOptimizer(config: RunConfig): StepOptimizer {
   const o = config.optimizer;
-  if (o.name === 'adam') return train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
-  return o.momentum > 0 ? train.momentum(o.learningRate, o.momentum) : train.sgd(o.learningRate);
+  if (o.name === 'adam') return new FusedAdam(o.learningRate, o.beta1, o.beta2, o.epsilon);
+  // tfjs types the gradients as Variables; it takes tensors by name (its own minimize passes them).
+  return (o.momentum > 0 ? train.momentum(o.learningRate, o.momentum) : train.sgd(o.learningRate)) as unknown as StepOptimizer;
 }
 
 /** The three independent random streams of a run: initial weights, training batches, validation set. */

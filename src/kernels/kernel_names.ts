@@ -47,3 +47,29 @@ export type SegmentationLossesGradInputs = LabelsAndLogits & {
   /** Upstream gradients of the five losses, in LOSS_NAMES order. */
   dy: TensorInfo;
 };
+
+/** Batch norm in training mode over the last axis: outputs [y, statistics [3, C] (mean, variance, 1/√(variance + ε))]. */
+export const SeglossBatchNormTraining = 'SeglossBatchNormTraining';
+/** Its gradient: inputs x, dy, gamma, statistics; outputs [dx, dgamma, dbeta]. */
+export const SeglossBatchNormTrainingGrad = 'SeglossBatchNormTrainingGrad';
+
+export interface BatchNormTrainingAttrs {
+  epsilon: number;
+}
+
+/**
+ * One Adam step for k variables: inputs theta0, grad0, m0, v0, theta1, …; outputs
+ * [theta'0, m'0, v'0, theta'1, …] (see assembly/kernels/adam.ts).
+ */
+export const SeglossAdamUpdate = 'SeglossAdamUpdate';
+
+export interface AdamUpdateAttrs {
+  count: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 − β1^t and 1 − β2^t for this step, as float32 values. */
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+}

@@ -7,6 +7,8 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
+import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
 
 export const kernelConfigs: readonly KernelConfig[] = [
@@ -18,6 +20,11 @@ export const kernelConfigs: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  // Batch norm in training mode, forward and backward fused (src/ops/batch_norm_training.ts).
+  batchNormTrainingConfig,
+  batchNormTrainingGradConfig,
+  // Adam for all variables in one call (src/ops/fused_adam.ts).
+  adamUpdateConfig,
 ];
 
 /** tfjs-backend-wasm kernels segloss replaces by faster ones of its own (bench/RESULTS.md). */

@@ -36,6 +36,16 @@ export interface KernelExports {
   conv2d_backprop_input(dy: number, filter: number, dx: number, filterT: number, ...geometry: ConvGeometry): void;
   depthwise_conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
   depthwise_conv2d_backprop_input(dy: number, filter: number, dx: number, ...geometry: ConvGeometry): void;
+  batch_norm_train_fwd(
+    x: number, gamma: number, beta: number, y: number, stats: number, pixels: number, channels: number,
+    epsilon: number, sums: number): void;
+  batch_norm_train_bwd(
+    x: number, dy: number, gamma: number, stats: number, dx: number, dgamma: number, dbeta: number,
+    pixels: number, channels: number, sums: number): void;
+  sum_squares_f32(src: number, n: number): number;
+  adam_update(
+    table: number, count: number, learningRate: number, beta1: number, beta2: number, oneMinusBeta1: number,
+    oneMinusBeta2: number, epsilon: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
   exp_f32_array(src: number, dst: number, n: number): void;
   log_f32_array(src: number, dst: number, n: number): void;
   exp_neg_f32_array(src: number, dst: number, n: number): void;
