@@ -24,7 +24,7 @@ import {
   even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, gather_tile_f32x4, scatter_tile_f32x4,
 } from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
-import { LABELS_ONE_HOT } from './softmax_cce';
+import { LABELS_ONE_HOT, label_value, labels_c2_f32x4 } from './labels';
 
 // @ts-ignore: decorator
 @inline const FLUSH_EVERY: i32 = 256;
@@ -143,18 +143,8 @@ function seg_fwd_c2_f32x4(
     const La = f32x4.add(L, ad);
     const nll0 = f32x4.pmin(f32x4.pmax(v128.bitselect(La, L, oneIsMax), lo), hi);
     const nll1 = f32x4.pmin(f32x4.pmax(v128.bitselect(L, La, oneIsMax), lo), hi);
-    let y0: v128, y1: v128;
-    if (labelKind == LABELS_ONE_HOT) {
-      const yp = labels + (<usize>i << 3);
-      const ya = v128.load(yp);
-      const yb = v128.load(yp, 16);
-      y0 = even_f32x4(ya, yb);
-      y1 = odd_f32x4(ya, yb);
-    } else {
-      const y = v128.load(labels + (<usize>i << 2));
-      y0 = v128.and(i32x4.eq(y, i32x4.splat(0)), one);
-      y1 = v128.and(i32x4.eq(y, i32x4.splat(1)), one);
-    }
+    const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+    const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
     cce = f32x4.add(cce, f32x4.add(f32x4.mul(y0, nll0), f32x4.mul(y1, nll1)));
     i0 = f32x4.add(i0, f32x4.mul(y0, p0));
     i1 = f32x4.add(i1, f32x4.mul(y1, p1));
@@ -211,7 +201,7 @@ function seg_fwd_scalar(
     for (let c: i32 = 0; c < classes; c++) {
       const z = load<f32>(zp + (<usize>c << 2));
       const p = exp_f32(z - m) * r;
-      const y = label_at(labels, labelKind, i, c, classes);
+      const y = label_value(labels, labelKind, i, c, classes);
       cce += y * min<f32>(max<f32>(L - (z - m), nllLo), nllHi);
       add_at(table, classes, ROW_I, c, <f64>(y * p));
       add_at(table, classes, ROW_Y, c, <f64>y);
@@ -222,12 +212,6 @@ function seg_fwd_scalar(
     total += cce;
   }
   return total;
-}
-
-// @ts-ignore: decorator
-@inline function label_at(labels: usize, labelKind: i32, i: i32, c: i32, classes: i32): f32 {
-  if (labelKind == LABELS_ONE_HOT) return load<f32>(labels + ((<usize>i * <usize>classes + <usize>c) << 2));
-  return load<i32>(labels + (<usize>i << 2)) == c ? 1 : 0;
 }
 
 /**
@@ -424,18 +408,8 @@ function seg_bwd_c2_f32x4(
     const oneIsMax = f32x4.gt(d, zero);
     const p0 = v128.bitselect(pMin, r, oneIsMax);
     const p1 = v128.bitselect(r, pMin, oneIsMax);
-    let y0: v128, y1: v128;
-    if (labelKind == LABELS_ONE_HOT) {
-      const yp = labels + (<usize>i << 3);
-      const ya = v128.load(yp);
-      const yb = v128.load(yp, 16);
-      y0 = even_f32x4(ya, yb);
-      y1 = odd_f32x4(ya, yb);
-    } else {
-      const y = v128.load(labels + (<usize>i << 2));
-      y0 = v128.and(i32x4.eq(y, i32x4.splat(0)), one);
-      y1 = v128.and(i32x4.eq(y, i32x4.splat(1)), one);
-    }
+    const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+    const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
     const g0 = f32x4.sub(f32x4.add(b0, f32x4.mul(bb0, f32x4.mul(two, p0))), f32x4.mul(a0, y0));
     const g1 = f32x4.sub(f32x4.add(b1, f32x4.mul(bb1, f32x4.mul(two, p1))), f32x4.mul(a1, y1));
     const dice1 = f32x4.mul(f32x4.mul(p0, p1), f32x4.sub(g1, g0));
@@ -470,13 +444,13 @@ function seg_bwd_scalar(
     let a: f32 = 0;
     for (let c: i32 = 0; c < classes; c++) {
       const p = load<f32>(gp + (<usize>c << 2)) * r;
-      const y = label_at(labels, labelKind, i, c, classes);
+      const y = label_value(labels, labelKind, i, c, classes);
       dot += p * seg_g(coefs, classes, c, y, p);
       if (p >= pLo && p <= pHi) a += y;
     }
     for (let c: i32 = 0; c < classes; c++) {
       const p = load<f32>(gp + (<usize>c << 2)) * r;
-      const y = label_at(labels, labelKind, i, c, classes);
+      const y = label_value(labels, labelKind, i, c, classes);
       const yu: f32 = p >= pLo && p <= pHi ? y : 0;
       store<f32>(gp + (<usize>c << 2), p * (seg_g(coefs, classes, c, y, p) - dot) + (p * a - yu) * cceScale);
     }

@@ -36,9 +36,7 @@ import {
 } from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
 
-/** Label layouts: float32 one-hot (or soft) [P, C], or int32 class indices [P]. */
-export const LABELS_ONE_HOT: i32 = 0;
-export const LABELS_INDEX: i32 = 1;
+import { LABELS_ONE_HOT, LABELS_INDEX } from './labels';
 
 // Lane sums are flushed into f64 after this many vector steps to bound f32 rounding growth.
 // @ts-ignore: decorator

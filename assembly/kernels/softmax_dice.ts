@@ -28,7 +28,7 @@ import {
   scatter_tile_f32x4,
 } from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
-import { LABELS_ONE_HOT } from './softmax_cce';
+import { LABELS_ONE_HOT, label_value, labels_c2_f32x4 } from './labels';
 
 // @ts-ignore: decorator
 @inline const FLUSH_EVERY: i32 = 256;
@@ -118,26 +118,6 @@ export function softmax_dice_fwd_bwd(
   return 1.0 - kappa * score;
 }
 
-/** y_c of pixel i as a float: one-hot value, or [index = c]. */
-// @ts-ignore: decorator
-@inline function label_value(labels: usize, labelKind: i32, i: i32, c: i32, classes: i32): f32 {
-  if (labelKind == LABELS_ONE_HOT) return load<f32>(labels + ((<usize>i * <usize>classes + <usize>c) << 2));
-  return load<i32>(labels + (<usize>i << 2)) == c ? 1 : 0;
-}
-
-/** Labels of four 2-channel pixels starting at pixel i, as channel vectors (y0, y1). */
-// @ts-ignore: decorator
-@inline function labels_c2_f32x4(labels: usize, labelKind: i32, i: i32, wantOne: bool): v128 {
-  if (labelKind == LABELS_ONE_HOT) {
-    const yp = labels + (<usize>i << 3);
-    const ya = v128.load(yp);
-    const yb = v128.load(yp, 16);
-    return wantOne ? odd_f32x4(ya, yb) : even_f32x4(ya, yb);
-  }
-  const y = v128.load(labels + (<usize>i << 2));
-  return mask_to_f32x4(i32x4.eq(y, i32x4.splat(wantOne ? 1 : 0)));
-}
-
 /** Pass 1, C = 2, four pixels per step over [start, end) (a multiple of 4 pixels). */
 function dice_sums_c2_f32x4(
   labels: usize, labelKind: i32, logits: usize, grad: usize, start: i32, end: i32, sq: bool, sums: usize,
@@ -157,8 +137,8 @@ function dice_sums_c2_f32x4(
     const oneIsMax = f32x4.gt(d, zero);
     const p0 = v128.bitselect(pMin, r, oneIsMax);
     const p1 = v128.bitselect(r, pMin, oneIsMax);
-    const y0 = labels_c2_f32x4(labels, labelKind, i, false);
-    const y1 = labels_c2_f32x4(labels, labelKind, i, true);
+    const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+    const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
     i0 = f32x4.add(i0, f32x4.mul(y0, p0));
     i1 = f32x4.add(i1, f32x4.mul(y1, p1));
     if (sq) {
@@ -336,8 +316,8 @@ function dice_grad_c2_f32x4(
     const pb = v128.load(gp, 16);
     const p0 = even_f32x4(pa, pb);
     const p1 = odd_f32x4(pa, pb);
-    const y0 = labels_c2_f32x4(labels, labelKind, i, false);
-    const y1 = labels_c2_f32x4(labels, labelKind, i, true);
+    const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+    const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
     let q0 = b0, q1 = b1;
     if (sq) {
       q0 = f32x4.mul(b0, f32x4.mul(two, p0));
