@@ -6,16 +6,18 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 
 const peer = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-layers', '@tensorflow/tfjs'];
+const dependencies = /^(comlink|commander|zod)(\/|$)/;
 
 export default {
-  input: { index: 'src/index.ts' },
+  input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts' },
   output: {
     dir: 'dist',
     format: 'es',
     sourcemap: true,
-    chunkFileNames: 'chunks/[name]-[hash].js',
+    // Chunks beside the entries: modules find dist/worker.js as ./worker.js wherever they land.
+    chunkFileNames: '[name]-[hash].js',
   },
-  external: (id) => peer.includes(id) || /^node:/.test(id),
+  external: (id) => peer.includes(id) || dependencies.test(id) || /^node:/.test(id),
   plugins: [
     nodeResolve({ extensions: ['.mjs', '.js', '.ts'] }),
     // tfjs-core's internals import seedrandom (CommonJS).

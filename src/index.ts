@@ -16,3 +16,7 @@ export {
   parseRunConfig, runId, ConfigError, type RunConfig, type RunConfigInput,
 } from './experiment/config.js';
 export { trainRun, type StepLog, type RunOutcome, type Evaluation } from './experiment/train.js';
+export { runSweep, type SweepOptions, type SweepProgress, type SweepResult } from './sdk/sweep.js';
+export { mergeSweeps, type MergeResult } from './sdk/merge.js';
+export { parseSweepSpec, planSweep, shardOf, type SweepSpec } from './sdk/plan.js';
+export type { RunSummary, FailedRun } from './sdk/store.js';

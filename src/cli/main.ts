@@ -1,0 +1,157 @@
+/**
+ * The `segloss` command: sweep, merge, presets. Exit codes: 0 done, 1 some runs failed,
+ * 2 bad flags or config (the message names the field), 130 interrupted (Ctrl-C; rerun with
+ * --resume to continue).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../experiment/config.js';
+import { presets } from '../experiment/presets.js';
+import { mergeSweeps } from '../sdk/merge.js';
+import { parseSweepSpec, planSweep, type SweepSpec } from '../sdk/plan.js';
+import { runSweep, type SweepProgress } from '../sdk/sweep.js';
+
+class UsageError extends Error {}
+
+function positiveInt(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+function shardArg(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`--shard must be i/N with 0 ≤ i < N, got '${value}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+function formatSeconds(s: number | null): string {
+  if (s == null || !Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
+
+/** A live line on a TTY, a plain line every few seconds otherwise. */
+function progressPrinter(stream: NodeJS.WriteStream): (p: SweepProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    const losses = Object.entries(p.losses).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(' ');
+    const line = `[${p.completedRuns}/${p.totalRuns} runs${p.failedRuns ? `, ${p.failedRuns} failed` : ''}] `
+      + `${p.runId} step ${p.step + 1}/${p.steps}  ${losses}  eta ${formatSeconds(p.etaSeconds)}`;
+    if (stream.isTTY) {
+      if (now - last < 100) return;
+      stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1).padEnd((stream.columns ?? 120) - 1)}`);
+    } else {
+      if (now - last < 5000) return;
+      stream.write(`${line}\n`);
+    }
+    last = now;
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('segloss')
+    .description('segmentation losses on the CPU: the CCE vs Dice study as sweeps')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let exitCode = 0;
+
+  program.command('sweep')
+    .description('train every run of a preset or sweep config in parallel workers; writes DIR/sweep.json, runs/, summary.csv')
+    .option('--preset <name>', `a preset: ${Object.keys(presets).join(', ')}`)
+    .option('--config <file>', 'a sweep config (JSON): {"parameters": {"trainLoss": {"values": [...]}, "seed": {"values": [0, 1]}}}')
+    .option('--steps <n>', 'training steps of every run', positiveInt('--steps'))
+    .option('--runs <r>', 'runs (seeds) per grid cell', positiveInt('--runs'))
+    .option('--workers <k>', 'parallel workers (default: available cores)', positiveInt('--workers'))
+    .option('--out <dir>', 'output directory (default: sweep-<preset or config name>)')
+    .option('--resume', 'continue the sweep in --out: keep complete runs, redo the rest')
+    .option('--shard <i/N>', 'run only shard i of N (see segloss merge)', shardArg)
+    .action(async (opts) => {
+      if ((opts.preset == null) === (opts.config == null)) throw new UsageError('give exactly one of --preset NAME or --config FILE');
+      let spec: SweepSpec;
+      if (opts.preset) {
+        spec = { preset: opts.preset };
+      } else {
+        let text: string;
+        try {
+          text = readFileSync(opts.config, 'utf8');
+        } catch (e) {
+          throw new UsageError(`--config: cannot read ${opts.config}: ${(e as Error).message}`);
+        }
+        try {
+          spec = JSON.parse(text);
+        } catch (e) {
+          throw new UsageError(`--config: ${opts.config} is not valid JSON: ${(e as Error).message}`);
+        }
+      }
+      if (opts.steps) spec = { ...spec, steps: opts.steps };
+      if (opts.runs) spec = { ...spec, runs: opts.runs };
+      const parsed = parseSweepSpec(spec);
+      const planned = planSweep(parsed).length;
+      const name = opts.preset ?? (opts.config as string).replace(/^.*\//, '').replace(/\.json$/, '');
+      const outDir = opts.out ?? `sweep-${name}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ''}`;
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      process.stderr.write(`segloss sweep: ${planned} runs${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count})` : ''} → ${outDir}\n`);
+      try {
+        const result = await runSweep(parsed, {
+          outDir, workers: opts.workers, resume: opts.resume, shard: opts.shard, signal: controller.signal,
+          onProgress: progressPrinter(process.stderr),
+        });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        const lines = [
+          `${result.runs.length} runs complete${result.resumed ? ` (${result.resumed} kept from before)` : ''}`,
+          result.failed.length ? `${result.failed.length} failed: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}` : '',
+          result.aborted ? 'interrupted: rerun with --resume to finish' : '',
+          `results in ${outDir}/summary.csv`,
+        ].filter(Boolean);
+        process.stderr.write(lines.join('\n') + '\n');
+        exitCode = result.aborted ? 130 : result.failed.length ? 1 : 0;
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
+    });
+
+  program.command('merge')
+    .description('combine the directories of shards of one sweep into one (as if run unsharded)')
+    .argument('<dirs...>', 'shard directories')
+    .requiredOption('--out <dir>', 'the merged directory')
+    .action((dirs: string[], opts) => {
+      const result = mergeSweeps(dirs, opts.out);
+      process.stderr.write(`${result.runs} runs merged into ${opts.out}`
+        + (result.missing.length ? `; missing (no shard has them complete): ${result.missing.join(', ')}` : '') + '\n');
+      exitCode = result.missing.length ? 1 : 0;
+    });
+
+  program.command('presets')
+    .description('list the presets')
+    .action(() => {
+      for (const preset of Object.values(presets)) {
+        process.stdout.write(`${preset.name.padEnd(12)} ${planSweep({ preset: preset.name as never }).length} runs  ${preset.description}\n`);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2; // --help / --version exit 0; bad flags 2
+    }
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`segloss: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`segloss: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,101 @@
+/**
+ * A sweep's plan: which runs, with which configs and ids. A sweep is a preset (optionally with
+ * steps / runs overridden) or a W&B/Ray-style spec, `parameters: { name: { value } | { values } }`,
+ * where `seed` is a parameter like any other. The plan is stable: same spec → same runs in the
+ * same order, which sharding and resuming rely on.
+ */
+import { z } from 'zod';
+import { ConfigError, parseRunConfig, runId } from '../experiment/config.js';
+import { expandPreset, presets, type PlannedRun } from '../experiment/presets.js';
+
+const parameter = z.union([
+  z.object({ value: z.unknown() }).strict(),
+  z.object({ values: z.array(z.unknown()).min(1) }).strict(),
+]);
+
+export const sweepSpecSchema = z.object({
+  /** A preset to start from (`segloss presets` lists them). */
+  preset: z.enum(Object.keys(presets) as [keyof typeof presets, ...(keyof typeof presets)[]]).optional(),
+  /** Parameters of the run config, each a fixed `value` or a list of `values` to sweep. */
+  parameters: z.record(z.string(), parameter).optional(),
+  /** Overrides applied to every run (CLI --steps). */
+  steps: z.number().int().positive().optional(),
+  /** Runs (seeds 0 … runs−1) per grid cell (CLI --runs); for presets, or when `seed` is not a parameter. */
+  runs: z.number().int().positive().optional(),
+}).strict().refine((s) => s.preset != null || s.parameters != null, { message: 'give a preset or parameters' });
+
+export type SweepSpec = z.infer<typeof sweepSpecSchema>;
+
+/** Validates a sweep spec; errors name the field (ConfigError). */
+export function parseSweepSpec(input: unknown): SweepSpec {
+  const result = sweepSpecSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  }
+  return result.data;
+}
+
+/** Every run of a sweep spec, validated, with unique ids. */
+export function planSweep(spec: SweepSpec): PlannedRun[] {
+  if (spec.preset) {
+    const preset = presets[spec.preset];
+    const base = { ...spec.parameters ? fixedValues(spec.parameters) : {}, ...(spec.steps ? { steps: spec.steps } : {}) };
+    return expandPreset({ ...preset, runs: spec.runs ?? preset.runs }, base);
+  }
+  const parameters = spec.parameters!;
+  let cells: Record<string, unknown>[] = [{}];
+  const varied: string[] = [];
+  for (const [name, p] of Object.entries(parameters)) {
+    const values = 'values' in p ? p.values : [p.value];
+    if (values.length > 1) varied.push(name);
+    cells = cells.flatMap((cell) => values.map((value) => ({ ...cell, [name]: value })));
+  }
+  if (!('seed' in parameters)) {
+    const runs = spec.runs ?? 1;
+    cells = cells.flatMap((cell) => Array.from({ length: runs }, (_, seed) => ({ ...cell, seed })));
+  }
+  if (spec.steps) cells = cells.map((cell) => ({ ...cell, steps: spec.steps }));
+  const runs = cells.map((cell, k) => {
+    try {
+      const config = parseRunConfig(cell);
+      return { id: runId(config, config.seed), config };
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        throw new ConfigError(e.issues.map((i) => ({ path: `parameters.${i.path}`, message: `${i.message} (run ${k})` })));
+      }
+      throw e;
+    }
+  });
+  return uniqueIds(runs, varied);
+}
+
+function fixedValues(parameters: Record<string, z.infer<typeof parameter>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parameters).map(([k, p]) => {
+    if ('values' in p) throw new ConfigError([{ path: `parameters.${k}`, message: 'a preset takes fixed values only' }]);
+    return [k, p.value];
+  }));
+}
+
+/** The seed's id names optimizer, BN, fg, loss and seed; other varied parameters are appended. */
+function uniqueIds(runs: PlannedRun[], varied: string[]): PlannedRun[] {
+  const named = new Set(['optimizer', 'batchNorm', 'foreground', 'trainLoss', 'seed']);
+  const extra = varied.filter((k) => !named.has(k));
+  const withExtras = runs.map((r) => ({
+    ...r,
+    id: r.id + extra.map((k) => `-${k}${String((r.config as Record<string, unknown>)[k]).replace(/[^A-Za-z0-9.]+/g, '_')}`).join(''),
+  }));
+  const seen = new Set<string>();
+  for (const r of withExtras) {
+    if (seen.has(r.id)) throw new ConfigError([{ path: 'parameters', message: `two runs would share the id ${r.id}` }]);
+    seen.add(r.id);
+  }
+  return withExtras;
+}
+
+/** Run k of a plan belongs to shard i of n when k mod n = i: deterministic, balanced, stable. */
+export function shardOf(runs: PlannedRun[], index: number, count: number): PlannedRun[] {
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new ConfigError([{ path: 'shard', message: `expected i/N with 0 ≤ i < N, got ${index}/${count}` }]);
+  }
+  return runs.filter((_, k) => k % count === index);
+}

@@ -1,0 +1,154 @@
+/**
+ * The sweep SDK and CLI on the built package (dist/): a pool of real workers, determinism across
+ * worker counts, shard + merge = unsharded bit for bit, resume after an abort and after a SIGKILLed
+ * process, a worker that dies or throws (with a stand-in worker), and bad configs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mergeSweeps, runSweep, type SweepSpec } from '../dist/index.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'bin/segloss.js');
+const scratch = mkdtempSync(join(tmpdir(), 'segloss-sweep-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const dir = (name: string) => join(scratch, name);
+/** Every file of a sweep directory, name → content. */
+function snapshot(path: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const f of ['sweep.json', 'summary.csv']) if (existsSync(join(path, f))) files[f] = readFileSync(join(path, f), 'utf8');
+  for (const f of readdirSync(join(path, 'runs')).sort()) files[`runs/${f}`] = readFileSync(join(path, 'runs', f), 'utf8');
+  return files;
+}
+
+const QUICK: SweepSpec = { preset: 'quick', steps: 40 };
+
+describe('runSweep with real workers', () => {
+  it('trains every run in 2 workers and writes the documented files', async () => {
+    const progress: string[] = [];
+    const result = await runSweep(QUICK, { outDir: dir('two'), workers: 2, onProgress: (p) => progress.push(p.runId) });
+    expect(result.runs.map((r) => r.id)).toEqual([
+      'adam-bn0-95fg-cce-run0', 'adam-bn0-95fg-dicefg-run0', 'adam-bn0-95fg-dice-run0',
+      'adam-bn1-95fg-cce-run0', 'adam-bn1-95fg-dicefg-run0', 'adam-bn1-95fg-dice-run0',
+    ]);
+    expect(result.failed).toEqual([]);
+    for (const run of result.runs) {
+      const lines = readFileSync(join(dir('two'), 'runs', `${run.id}.jsonl`), 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(40);
+      const first = JSON.parse(lines[0]);
+      expect(Object.keys(first.losses).sort()).toEqual(['cce', 'dice', 'dicefg']);
+      expect(first.accuracy).toBeGreaterThan(0);
+      expect(run.status).toBe('completed');
+    }
+    expect(readFileSync(join(dir('two'), 'summary.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    expect(new Set(progress).size).toBe(6);
+  });
+
+  it('writes bit-identical files with 1 worker', async () => {
+    await runSweep(QUICK, { outDir: dir('one'), workers: 1 });
+    expect(snapshot(dir('one'))).toEqual(snapshot(dir('two')));
+  });
+
+  it('shards merge into exactly the unsharded sweep', async () => {
+    await runSweep(QUICK, { outDir: dir('shard0'), workers: 1, shard: { index: 0, count: 2 } });
+    await runSweep(QUICK, { outDir: dir('shard1'), workers: 1, shard: { index: 1, count: 2 } });
+    expect(readdirSync(join(dir('shard0'), 'runs')).filter((f) => f.endsWith('.done.json'))).toHaveLength(3);
+    const merged = mergeSweeps([dir('shard0'), dir('shard1')], dir('merged'));
+    expect(merged.missing).toEqual([]);
+    expect(snapshot(dir('merged'))).toEqual(snapshot(dir('two')));
+  });
+
+  it('refuses to overwrite a sweep without resume, and resumes an aborted one', async () => {
+    await expect(runSweep(QUICK, { outDir: dir('two'), workers: 1 })).rejects.toThrow(/already holds a sweep/);
+    const controller = new AbortController();
+    const aborted = await runSweep({ preset: 'quick', steps: 400 }, {
+      outDir: dir('aborted'), workers: 2, signal: controller.signal,
+      onProgress: (p) => { if (p.completedRuns >= 1) controller.abort(); },
+    });
+    expect(aborted.aborted).toBe(true);
+    expect(aborted.runs.length).toBeGreaterThanOrEqual(1);
+    expect(aborted.runs.length).toBeLessThan(6);
+    const kept = aborted.runs.map((r) => r.id);
+    const before = Object.fromEntries(kept.map((id) => [id, readFileSync(join(dir('aborted'), 'runs', `${id}.jsonl`), 'utf8')]));
+    const trained = new Set<string>();
+    const resumed = await runSweep({ preset: 'quick', steps: 400 }, {
+      outDir: dir('aborted'), workers: 2, resume: true, onProgress: (p) => trained.add(p.runId),
+    });
+    expect(resumed.resumed).toBe(kept.length);
+    expect(resumed.runs).toHaveLength(6);
+    for (const id of kept) {
+      expect(trained.has(id), `${id} was complete and must not be trained again`).toBe(false);
+      expect(readFileSync(join(dir('aborted'), 'runs', `${id}.jsonl`), 'utf8')).toBe(before[id]);
+    }
+  });
+});
+
+describe('a worker that dies or throws', () => {
+  it('fails only its run, is replaced, and the sweep goes on', async () => {
+    const spec: SweepSpec = { parameters: { seed: { values: [0, 1, 2, 3, 4] }, steps: { value: 10 } } };
+    const result = await runSweep(spec, {
+      outDir: dir('faulty'), workers: 2, workerUrl: new URL('./fixtures/fake-worker.mjs', import.meta.url),
+    });
+    expect(result.runs.map((r) => r.config.seed)).toEqual([0, 3, 4]);
+    const failures = Object.fromEntries(result.failed.map((f) => [f.id, f.error]));
+    expect(failures['adam-bn0-95fg-cce-run1']).toMatch(/exited with code 3/);
+    expect(failures['adam-bn0-95fg-cce-run2']).toMatch(/fake failure in run\(\)/);
+    expect(JSON.parse(readFileSync(join(dir('faulty'), 'runs', 'adam-bn0-95fg-cce-run1.failed.json'), 'utf8')).error)
+      .toMatch(/exited with code 3/);
+  });
+});
+
+describe('the segloss CLI', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: scratch, encoding: 'utf8' });
+
+  it('lists the presets', () => {
+    const out = run('presets');
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^seed +108 runs/m);
+    expect(out.stdout).toMatch(/^quick +6 runs/m);
+  });
+
+  it.each([
+    [['sweep'], /exactly one of --preset NAME or --config FILE/],
+    [['sweep', '--preset', 'nope'], /preset/],
+    [['sweep', '--preset', 'quick', '--shard', '3/2'], /--shard must be i\/N/],
+    [['sweep', '--preset', 'quick', '--steps', '0'], /--steps must be a positive integer/],
+    [['sweep', '--config', 'missing.json'], /cannot read missing\.json/],
+  ])('exits 2 naming the problem: %j', (args, message) => {
+    const out = run(...(args as string[]));
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(message as RegExp);
+  });
+
+  it('exits 2 on a config whose run fields are invalid, naming the field', () => {
+    writeFileSync(join(scratch, 'bad.json'), JSON.stringify({ parameters: { batchSize: { value: 0 } } }));
+    const out = run('sweep', '--config', 'bad.json');
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/parameters\.batchSize/);
+  });
+
+  it('loses no finished run to a SIGKILL, and --resume finishes the sweep as if uninterrupted', async () => {
+    const out = dir('killed');
+    const args = ['sweep', '--preset', 'quick', '--steps', '600', '--workers', '2', '--out', out];
+    const child = spawn(process.execPath, [cli, ...args], { cwd: scratch, stdio: 'ignore' });
+    const doneFiles = () => (existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.done.json')) : []);
+    const deadline = Date.now() + 60_000;
+    while (doneFiles().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const survivors = doneFiles();
+    expect(survivors.length).toBeGreaterThanOrEqual(2);
+    for (const f of survivors) {
+      const id = f.replace('.done.json', '');
+      expect(JSON.parse(readFileSync(join(out, 'runs', f), 'utf8')).status).toBe('completed');
+      expect(readFileSync(join(out, 'runs', `${id}.jsonl`), 'utf8').trim().split('\n')).toHaveLength(600);
+    }
+    expect(run(...args, '--resume').status).toBe(0);
+    expect(run('sweep', '--preset', 'quick', '--steps', '600', '--workers', '2', '--out', dir('clean')).status).toBe(0);
+    expect(snapshot(out)).toEqual(snapshot(dir('clean')));
+  });
+});
