@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setupWasmKernels } from 'segloss';
-import { formatRow, time, type Timing } from './harness.js';
+import { formatRow, time, type Timing } from '../src/bench/harness.js';
 
 type Shape4 = [number, number, number, number];
 const CASES: { name: string; x: Shape4; filter: [number, number, number, number] }[] = [

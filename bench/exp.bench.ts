@@ -3,7 +3,7 @@
  * SIMD and scalar builds, on a memory of their own.
  */
 import { readFileSync } from 'node:fs';
-import { formatRow, time } from './harness.js';
+import { formatRow, time } from '../src/bench/harness.js';
 
 const n = 1 << 20;
 console.log(`exp/log approximations over ${n} floats (build/segloss-*.wasm)\n`);

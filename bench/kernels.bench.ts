@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { setupWasmKernels, type KernelVariant } from 'segloss';
-import { formatRow, time } from './harness.js';
+import { formatRow, time } from '../src/bench/harness.js';
 
 const variant = (process.argv[2] ?? 'simd') as KernelVariant;
 await tf.setBackend('wasm');

@@ -20,7 +20,7 @@ import { makeBatch } from '../src/experiment/data.js';
 import { ConvNet } from '../src/experiment/model.js';
 import { makeOptimizer, runRandoms, trainingStep, type LossesFn } from '../src/experiment/train.js';
 import { segmentationLosses } from '../src/losses/segmentation_losses.js';
-import { formatRow, time } from './harness.js';
+import { formatRow, time } from '../src/bench/harness.js';
 
 const stepsArg = process.argv.indexOf('--steps');
 const timedSteps = stepsArg >= 0 ? Number(process.argv[stepsArg + 1]) : 400;

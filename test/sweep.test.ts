@@ -131,6 +131,23 @@ describe('the segloss CLI', () => {
     expect(out.stderr).toMatch(/parameters\.batchSize/);
   });
 
+  it('stops on Ctrl-C (SIGINT) with exit code 130, leaving the sweep resumable', async () => {
+    const out = dir('interrupted');
+    const child = spawn(process.execPath, [cli, 'sweep', '--preset', 'quick', '--steps', '2000', '--workers', '2', '--out', out],
+      { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(out, 'runs', 'adam-bn0-95fg-cce-run0.jsonl')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: rerun with --resume/);
+    expect(readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.done.json')).length).toBeLessThan(6);
+  });
+
   it('loses no finished run to a SIGKILL, and --resume finishes the sweep as if uninterrupted', async () => {
     const out = dir('killed');
     const args = ['sweep', '--preset', 'quick', '--steps', '600', '--workers', '2', '--out', out];

@@ -4,7 +4,7 @@
  * --resume to continue).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../experiment/config.js';
 import { presets } from '../experiment/presets.js';
 import { mergeSweeps } from '../sdk/merge.js';
@@ -128,6 +128,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${result.runs} runs merged into ${opts.out}`
         + (result.missing.length ? `; missing (no shard has them complete): ${result.missing.join(', ')}` : '') + '\n');
       exitCode = result.missing.length ? 1 : 0;
+    });
+
+  program.command('bench')
+    .description('time the fused losses against the same losses from tfjs ops (forward + backward, wasm, this machine)')
+    .option('--quick', 'one shape ([8,128,128,2]) instead of three')
+    .option('--json <file>', 'also write the rows as JSON')
+    .action(async (opts) => {
+      // Loaded on demand: tfjs's backends and the kernels are not needed by the other commands.
+      const { benchmarkLosses, LOSS_BENCH_SHAPES } = await import('../bench/losses.js');
+      const rows = await benchmarkLosses(opts.quick ? LOSS_BENCH_SHAPES.slice(0, 1) : LOSS_BENCH_SHAPES,
+        (line) => process.stdout.write(`${line}\n`));
+      if (opts.json) writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
     });
 
   program.command('presets')
