@@ -31,7 +31,7 @@ export function mergeSweeps(shardDirs: readonly string[], outDir: string): Merge
   }
   const plan = planSweep(parseSweepSpec(first.spec));
   const out = new SweepStore(outDir);
-  out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, spec: first.spec, shard: null, runs: plan.map((r) => r.id) });
+  out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, spec: first.spec, shard: null, runs: plan });
   const missing: string[] = [];
   const summaries = [];
   for (const run of plan) {

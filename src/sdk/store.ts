@@ -1,8 +1,8 @@
 /**
  * A sweep's directory, written so that no finished run is ever lost:
  *
- *   DIR/sweep.json              the spec, the planned run ids, versions (no timestamps: a sweep's
- *                               files depend only on its spec)
+ *   DIR/sweep.json              the spec, every planned run (id and resolved config), versions (no
+ *                               timestamps: a sweep's files depend only on its spec)
  *   DIR/runs/<id>.jsonl         one JSON row per step, appended as the run goes
  *   DIR/runs/<id>.done.json     the completion marker, written last and atomically (tmp + rename):
  *                               a run is complete exactly when this exists

@@ -107,13 +107,13 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   const store = new SweepStore(options.outDir);
   const sweepFile = {
     segloss: seglossVersion(), tfjs: version_core, spec: parsed,
-    shard: options.shard ?? null, runs: runs.map((r) => r.id),
+    shard: options.shard ?? null, runs,
   };
   const existing = store.readSweep();
   if (existing && !options.resume) {
     throw new Error(`${options.outDir} already holds a sweep: resume it (--resume) or choose another directory`);
   }
-  if (existing && JSON.stringify(existing.runs) !== JSON.stringify(sweepFile.runs)) {
+  if (existing && JSON.stringify(existing.runs) !== JSON.stringify(runs)) {
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
   store.writeSweep(sweepFile);
