@@ -17,7 +17,8 @@ export interface SetupOptions {
   zeroCopyClone?: boolean;
   /**
    * Replace tfjs-backend-wasm kernels that segloss has faster versions of (default true): today
-   * Conv2DBackpropInput, 3–30× faster at 1–16 channels (bench/RESULTS.md). `false` keeps tfjs's.
+   * Conv2DBackpropInput, 1.5–5× faster than tfjs-wasm's at 1–16 channels (bench/RESULTS.md).
+   * `false` keeps tfjs's.
    */
   replaceTfjsKernels?: boolean;
 }
