@@ -6,7 +6,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 
 const peer = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-layers', '@tensorflow/tfjs'];
-const dependencies = /^(comlink|commander|zod)(\/|$)/;
+const dependencies = /^(comlink|commander|zod|vega|vega-lite|@resvg\/resvg-js)(\/|$)/;
 
 export default {
   input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts' },

@@ -20,3 +20,7 @@ export { runSweep, type SweepOptions, type SweepProgress, type SweepResult } fro
 export { mergeSweeps, type MergeResult } from './sdk/merge.js';
 export { parseSweepSpec, planSweep, shardOf, type SweepSpec } from './sdk/plan.js';
 export type { RunSummary, FailedRun } from './sdk/store.js';
+export { renderReport, specToSvg, type Report, type ReportRun, type ReportCell } from './report/render.js';
+export { writeReport, readSweepRuns } from './report/write.js';
+export { judgeRun, type Verdict, type RunVerdict } from './report/verdict.js';
+export type { RunLog } from './report/figures.js';

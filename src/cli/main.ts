@@ -10,6 +10,7 @@ import { presets } from '../experiment/presets.js';
 import { mergeSweeps } from '../sdk/merge.js';
 import { parseSweepSpec, planSweep, type SweepSpec } from '../sdk/plan.js';
 import { runSweep, type SweepProgress } from '../sdk/sweep.js';
+import { writeReport } from '../report/write.js';
 
 class UsageError extends Error {}
 
@@ -105,11 +106,12 @@ export async function main(argv: string[]): Promise<number> {
           onProgress: progressPrinter(process.stderr),
         });
         if (process.stderr.isTTY) process.stderr.write('\n');
+        const report = result.runs.length > 0 ? await writeReport(outDir) : null;
         const lines = [
           `${result.runs.length} runs complete${result.resumed ? ` (${result.resumed} kept from before)` : ''}`,
           result.failed.length ? `${result.failed.length} failed: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}` : '',
           result.aborted ? 'interrupted: rerun with --resume to finish' : '',
-          `results in ${outDir}/summary.csv`,
+          `results in ${outDir}/summary.csv${report ? `, report in ${report.index}` : ''}`,
         ].filter(Boolean);
         process.stderr.write(lines.join('\n') + '\n');
         exitCode = result.aborted ? 130 : result.failed.length ? 1 : 0;
@@ -117,6 +119,14 @@ export async function main(argv: string[]): Promise<number> {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
       }
+    });
+
+  program.command('report')
+    .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG) and a verdict per run')
+    .argument('<dir>', 'a sweep directory')
+    .action(async (dir: string) => {
+      const { report, index } = await writeReport(dir);
+      process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`);
     });
 
   program.command('merge')

@@ -1,0 +1,111 @@
+/**
+ * The seed's figure, as a vega-lite spec: one figure per (optimizer, batch norm, foreground, run),
+ * one column per training loss; top row the global gradient norm of every logged loss (moving
+ * average over 201 steps), bottom row every logged loss (moving average over 11) with validation
+ * accuracy on a second y axis. A loss has the same colour in every figure.
+ */
+import type { RunConfig } from '../experiment/config.js';
+import type { StepLog } from '../experiment/train.js';
+import { LOSS_NAMES, type LossName } from '../losses/types.js';
+import { movingAverage, sampleIndices } from './series.js';
+
+export const LOSS_COLORS: Record<LossName, string> = {
+  cce: '#1f77b4', dice: '#ff7f0e', dicefg: '#2ca02c', dice_square: '#d62728', dicefg_square: '#9467bd',
+};
+const GRAD_WINDOW = 201;
+const LOSS_WINDOW = 11;
+const MAX_POINTS = 400;
+
+export interface RunLog {
+  id: string;
+  config: RunConfig;
+  rows: readonly StepLog[];
+  status: 'completed' | 'diverged';
+}
+
+export interface FigureGroup {
+  /** A file-safe key, e.g. `adam-bn0-95fg-run0`. */
+  key: string;
+  /** The seed's title lines: "95% Foreground (run 2)", "ADAM, Batch Norm: False". */
+  title: [string, string];
+  /** One run per training loss, in the order the sweep plans them (the seed's: cce, dicefg, dice). */
+  runs: RunLog[];
+}
+
+/** Groups runs into the seed's figures: same optimizer, batch norm, foreground and seed. */
+export function groupFigures(runs: readonly RunLog[]): FigureGroup[] {
+  const groups = new Map<string, FigureGroup>();
+  for (const run of runs) {
+    const c = run.config;
+    const fg = Math.round(c.foreground * 100);
+    const key = `${c.optimizer.name}-bn${c.batchNorm ? 1 : 0}-${fg}fg-run${c.seed}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        key,
+        title: [`${fg}% Foreground (run ${c.seed})`, `${c.optimizer.name.toUpperCase()}, Batch Norm: ${c.batchNorm ? 'True' : 'False'}`],
+        runs: [],
+      };
+      groups.set(key, group);
+    }
+    group.runs.push(run);
+  }
+  return [...groups.values()];
+}
+
+function curveRows(rows: readonly StepLog[], pick: (r: StepLog) => Partial<Record<LossName, number>>, window: number) {
+  const names = LOSS_NAMES.filter((n) => rows.length > 0 && pick(rows[0])[n] !== undefined);
+  const keep = sampleIndices(rows.length, MAX_POINTS);
+  return names.flatMap((name) => {
+    const smooth = movingAverage(rows.map((r) => pick(r)[name] ?? NaN), window);
+    return keep.filter((i) => Number.isFinite(smooth[i])).map((i) => ({ step: rows[i].step, loss: name, value: smooth[i] }));
+  });
+}
+
+const x = { field: 'step', type: 'quantitative', title: 'step', axis: { tickCount: 4 } };
+/** Fixed colours for all five losses; the legend lists the ones the figure logs. */
+const colorFor = (logged: readonly LossName[]) => ({
+  field: 'loss', type: 'nominal', title: 'loss',
+  scale: { domain: [...LOSS_NAMES], range: LOSS_NAMES.map((n) => LOSS_COLORS[n]) },
+  legend: { values: LOSS_NAMES.filter((n) => logged.includes(n)) },
+});
+
+/** The vega-lite spec of one figure. */
+export function figureSpec(group: FigureGroup): Record<string, unknown> {
+  const color = colorFor(group.runs[0]?.config.loggedLosses ?? []);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: group.title, anchor: 'middle', fontSize: 14 },
+    config: { font: 'DejaVu Sans', view: { stroke: '#ddd' }, legend: { orient: 'right' } },
+    hconcat: group.runs.map((run) => ({
+      vconcat: [
+        {
+          title: { text: run.config.trainLoss.toUpperCase(), fontSize: 12 },
+          width: 240, height: 130,
+          data: { values: curveRows(run.rows, (r) => r.gradNorms, GRAD_WINDOW) },
+          mark: { type: 'line', strokeWidth: 1.2 },
+          encoding: { x, y: { field: 'value', type: 'quantitative', title: `grad norm (MA ${GRAD_WINDOW})` }, color },
+        },
+        {
+          width: 240, height: 130,
+          layer: [
+            {
+              data: { values: curveRows(run.rows, (r) => r.losses, LOSS_WINDOW) },
+              mark: { type: 'line', strokeWidth: 1.2 },
+              encoding: { x, y: { field: 'value', type: 'quantitative', title: `loss (MA ${LOSS_WINDOW})` }, color },
+            },
+            {
+              data: { values: run.rows.filter((r) => r.eval).map((r) => ({ step: r.step, accuracy: r.eval!.accuracy })) },
+              mark: { type: 'line', color: 'black', strokeDash: [4, 3], strokeWidth: 1.2, point: { size: 10, color: 'black' } },
+              encoding: {
+                x,
+                y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (dashed)', scale: { zero: false }, axis: { orient: 'right' } },
+              },
+            },
+          ],
+          resolve: { scale: { y: 'independent' } },
+        },
+      ],
+    })),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Vega-lite specs to SVG without a DOM (a vega View with renderer 'none'), in Node or a browser;
+ * and `renderReport`, the report a sweep ends with: one SVG per figure and the overview's data.
+ */
+import { compile } from 'vega-lite';
+import { parse, View } from 'vega';
+import { LOSS_NAMES, type LossName } from '../losses/types.js';
+import { figureSpec, groupFigures, type RunLog } from './figures.js';
+import { judgeRun, type RunVerdict } from './verdict.js';
+
+export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
+  const view = new View(parse(compile(spec as never).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export interface ReportRun extends RunVerdict {
+  id: string;
+  figure: string;
+  optimizer: string;
+  batchNorm: boolean;
+  foreground: number;
+  trainLoss: LossName;
+  seed: number;
+  status: 'completed' | 'diverged';
+  steps: number;
+  finalAccuracy: number | null;
+  finalLosses: Partial<Record<LossName, number>>;
+}
+
+export interface ReportCell {
+  optimizer: string;
+  batchNorm: boolean;
+  foreground: number;
+  trainLoss: LossName;
+  runs: number;
+  meanAccuracy: number | null;
+  /** Sample standard deviation of the final accuracy over the cell's runs (0 for one run). */
+  sdAccuracy: number | null;
+  verdicts: Partial<Record<RunVerdict['verdict'], number>>;
+}
+
+export interface Report {
+  figures: { key: string; title: [string, string]; svg: string }[];
+  runs: ReportRun[];
+  cells: ReportCell[];
+}
+
+/** Figures, per-run verdicts and per-cell accuracy statistics of a sweep's runs. */
+export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
+  const groups = groupFigures(runs);
+  const figures = [];
+  for (const group of groups) figures.push({ key: group.key, title: group.title, svg: await specToSvg(figureSpec(group)) });
+  const figureOf = new Map(groups.flatMap((g) => g.runs.map((r) => [r.id, g.key] as const)));
+  const reportRuns: ReportRun[] = runs.map((run) => {
+    const lastEval = [...run.rows].reverse().find((r) => r.eval)?.eval;
+    return {
+      id: run.id, figure: figureOf.get(run.id)!, optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
+      foreground: run.config.foreground, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
+      steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalLosses: run.rows.at(-1)?.losses ?? {},
+      ...judgeRun(run.config, run.rows, run.status),
+    };
+  });
+  const cells = new Map<string, ReportRun[]>();
+  for (const r of reportRuns) {
+    const key = `${r.optimizer}|${r.batchNorm}|${r.foreground}|${r.trainLoss}`;
+    cells.set(key, [...(cells.get(key) ?? []), r]);
+  }
+  const reportCells = [...cells.values()].map((members) => {
+    const accs = members.map((m) => m.finalAccuracy).filter((a): a is number => a != null);
+    const mean = accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : null;
+    const sd = mean == null ? null : accs.length > 1
+      ? Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / (accs.length - 1)) : 0;
+    const verdicts: ReportCell['verdicts'] = {};
+    for (const m of members) verdicts[m.verdict] = (verdicts[m.verdict] ?? 0) + 1;
+    const { optimizer, batchNorm, foreground, trainLoss } = members[0];
+    return { optimizer, batchNorm, foreground, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
+  });
+  reportCells.sort((a, b) => a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
+    || a.foreground - b.foreground || LOSS_NAMES.indexOf(a.trainLoss) - LOSS_NAMES.indexOf(b.trainLoss));
+  return { figures, runs: reportRuns, cells: reportCells };
+}

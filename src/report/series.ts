@@ -1,0 +1,31 @@
+/**
+ * Curves for display: a trailing moving average (the seed's figures smooth gradient norms over
+ * 201 steps and losses over 11), then at most `maxPoints` points, which after that smoothing loses
+ * nothing the eye can see and keeps a 108-run report fast.
+ */
+export function movingAverage(values: readonly number[], window: number): number[] {
+  const out = new Array<number>(values.length);
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) {
+      sum += v;
+      count++;
+    }
+    const drop = i - window;
+    if (drop >= 0 && Number.isFinite(values[drop])) {
+      sum -= values[drop];
+      count--;
+    }
+    out[i] = count > 0 ? sum / count : NaN;
+  }
+  return out;
+}
+
+/** Indices of at most `maxPoints` evenly spaced samples, always keeping the first and last. */
+export function sampleIndices(length: number, maxPoints: number): number[] {
+  if (length <= maxPoints) return Array.from({ length }, (_, i) => i);
+  const step = (length - 1) / (maxPoints - 1);
+  return Array.from({ length: maxPoints }, (_, k) => Math.round(k * step));
+}
