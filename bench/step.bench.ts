@@ -18,8 +18,7 @@ import { segmentationLossesComposite } from '../src/losses/composite.js';
 import { parseRunConfig } from '../src/experiment/config.js';
 import { makeBatch } from '../src/experiment/data.js';
 import { ConvNet } from '../src/experiment/model.js';
-import { makeOptimizer, runRandoms, trainingStep, type LossesFn } from '../src/experiment/train.js';
-import { segmentationLosses } from '../src/losses/segmentation_losses.js';
+import { fusedLoss, makeOptimizer, runRandoms, trainingStep, type LossFn } from '../src/experiment/train.js';
 import { formatRow, time } from '../src/bench/harness.js';
 
 const stepsArg = process.argv.indexOf('--steps');
@@ -29,9 +28,9 @@ await tf.setBackend('wasm');
 await setupWasmKernels();
 console.log(`training step of the seed model — ${new Date().toISOString()} — Node ${process.version}, tfjs ${tf.version_core}\n`);
 
-const impls: [string, LossesFn][] = [
-  ['tfjs-op losses', (labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)],
-  ['segloss fused losses', segmentationLosses],
+const impls: [string, LossFn][] = [
+  ['tfjs-op losses', (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name]],
+  ['segloss fused losses', fusedLoss],
 ];
 
 for (const batchNorm of [false, true]) {
@@ -50,7 +49,7 @@ for (const batchNorm of [false, true]) {
     const t = time(`BN ${batchNorm ? 'on ' : 'off'}, ${name}`, 1, run, { warmup: 50, minRuns: timedSteps, minMs: 1000 });
     console.log(formatRow(t, baseline).replace(/ +[\d.]+ Melem\/s/, ''));
     baseline ??= t;
-    if (lossesFn === segmentationLosses) {
+    if (lossesFn === fusedLoss) {
       const profile = await tf.profile(() => { for (let i = 0; i < 20; i++) run(); });
       const byKernel = new Map<string, number>();
       for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number) / 20);

@@ -9,7 +9,8 @@ import {
   argMax, dispose, tensor4d, tidy, train, variableGrads,
   type NamedTensorMap, type Scalar, type Tensor, type Tensor3D,
 } from '@tensorflow/tfjs-core';
-import { segmentationLosses } from '../losses/segmentation_losses.js';
+import { categoricalCrossEntropy } from '../losses/categorical_cross_entropy.js';
+import { dice } from '../losses/dice.js';
 import { globalNorm } from '../ops/global_norm.js';
 import { FusedAdam, type StepOptimizer } from '../ops/fused_adam.js';
 import type { LossName } from '../losses/types.js';
@@ -75,8 +76,22 @@ export function evaluate(net: ConvNet, x: Tensor, labels: Int32Array): Evaluatio
   };
 }
 
-/** The five losses from logits: the fused op, or (for comparison) the tfjs-op composite. */
-export type LossesFn = (labels: Tensor3D, logits: Tensor) => Record<LossName, Scalar>;
+/** A logged loss from logits: the fused ops, or (for comparison) the tfjs-op composite. */
+export type LossFn = (name: LossName, labels: Tensor3D, logits: Tensor) => Scalar;
+
+/**
+ * One of the seed's losses by name, each with its own fused op (loss and gradient in one kernel
+ * call; `segmentationLosses` would compute all five and need a second kernel for the gradient).
+ */
+export const fusedLoss: LossFn = (name, labels, logits) => {
+  switch (name) {
+    case 'cce': return categoricalCrossEntropy(labels, logits, { clip: true }) as Scalar;
+    case 'dice': return dice(labels, logits);
+    case 'dice_square': return dice(labels, logits, { square: true });
+    case 'dicefg': return dice(labels, logits, { includeBackground: false });
+    case 'dicefg_square': return dice(labels, logits, { includeBackground: false, square: true });
+  }
+};
 
 /**
  * One step on `batch`: the value and global gradient norm of every logged loss (before the
@@ -86,7 +101,7 @@ export type LossesFn = (labels: Tensor3D, logits: Tensor) => Record<LossName, Sc
  */
 export function trainingStep(
   net: ConvNet, optimizer: StepOptimizer, batch: Batch, config: RunConfig, step: number,
-  lossesFn: LossesFn = segmentationLosses,
+  lossFn: LossFn = fusedLoss,
 ): { log: StepLog; diverged: boolean } {
   const log: StepLog = { step, losses: {}, gradNorms: {} };
   let trainGrads: NamedTensorMap | null = null;
@@ -95,7 +110,7 @@ export function trainingStep(
     const isTrainLoss = name === config.trainLoss;
     const { value, grads } = variableGrads(() => {
       const logits = net.apply(batch.x, true, isTrainLoss ? statistics : undefined);
-      return lossesFn(batch.labels, logits)[name];
+      return lossFn(name, batch.labels, logits);
     }, net.trainable);
     log.losses[name] = value.dataSync()[0];
     log.gradNorms[name] = globalNorm(Object.values(grads));
