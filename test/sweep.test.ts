@@ -105,6 +105,19 @@ describe('a worker that dies or throws', () => {
 describe('the segloss CLI', () => {
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: scratch, encoding: 'utf8' });
 
+  it('renders the report of a sweep directory, and answers --help', () => {
+    const out = run('report', dir('two'));
+    expect(out.status).toBe(0);
+    const html = readFileSync(join(dir('two'), 'report', 'index.html'), 'utf8');
+    expect(html).toContain('adam-bn1-95fg-dice-run0');
+    expect(readdirSync(join(dir('two'), 'report', 'figures')).sort()).toEqual([
+      'adam-bn0-95fg-run0.png', 'adam-bn0-95fg-run0.svg', 'adam-bn1-95fg-run0.png', 'adam-bn1-95fg-run0.svg',
+    ]);
+    const help = run('sweep', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--resume/);
+  });
+
   it('lists the presets', () => {
     const out = run('presets');
     expect(out.status).toBe(0);
