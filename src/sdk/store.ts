@@ -12,7 +12,7 @@
  * A row: {"step", "losses": {name: value}, "gradNorms": {…}, and when evaluated "accuracy",
  * "dice": [bg, fg], "iou": [bg, fg]}.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../experiment/config.js';
 import type { RunOutcome, StepLog } from '../experiment/train.js';
@@ -95,11 +95,6 @@ export class SweepStore {
 
   failRun(failure: FailedRun): void {
     writeAtomic(this.path(failure.id, '.failed.json'), JSON.stringify(failure, null, 2) + '\n');
-  }
-
-  failedRuns(): FailedRun[] {
-    return readdirSync(this.runsDir).filter((f) => f.endsWith('.failed.json'))
-      .map((f) => JSON.parse(readFileSync(join(this.runsDir, f), 'utf8')));
   }
 
   writeSummaryCsv(summaries: readonly RunSummary[]): void {
