@@ -2,7 +2,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { addressOf, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
 import { labelKind } from '../losses/labels.js';
 import { LOSS_NAMES } from '../losses/types.js';
-import { assertIndexLabelsInRange } from './validate_index_labels.js';
+import { scanIndexLabels } from './validate_index_labels.js';
 import {
   SeglossSegmentationLosses, SeglossSegmentationLossesGrad, type LabelsAndLogits,
   type SegmentationLossesAttrs, type SegmentationLossesGradInputs,
@@ -18,7 +18,7 @@ function segmentationLosses(args: { backend: unknown; inputs: LabelsAndLogits; a
   const { epsilon } = args.attrs as unknown as SegmentationLossesAttrs;
   const [N, H, W, C] = logits.shape;
   const k = kernels(backend);
-  assertIndexLabelsInRange(backend, k, labels, C);
+  scanIndexLabels(backend, k, labels, C);
   const losses = backend.makeOutput([LOSS_NAMES.length], 'float32');
   const sums = backend.makeOutput([5, C], 'float32');
   // Scratch: 5·C f64 of sums, then the kernel's tile of 8·C vectors.

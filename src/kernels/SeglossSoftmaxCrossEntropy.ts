@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { addressOf, kernels, withScratch, writeF32, backendMemory, type BackendWasm } from '../wasm/backend.js';
-import { invalidIndexLabelError, labelKind, LABELS_INDEX } from '../losses/labels.js';
+import { addressOf, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
+import { labelKind } from '../losses/labels.js';
+import { scanIndexLabels } from './validate_index_labels.js';
 import { SeglossSoftmaxCrossEntropy, type LabelsAndLogits, type SoftmaxCrossEntropyAttrs } from './kernel_names.js';
 
 /**
@@ -16,7 +17,6 @@ function softmaxCrossEntropy(args: { backend: unknown; inputs: LabelsAndLogits; 
   const pixels = N * H * W;
   const kind = labelKind(labels);
   const hasWeights = attrs.classWeights.length > 0;
-  const hasIgnore = attrs.ignoreIndex != null;
   const k = kernels(backend);
   const labelsAt = addressOf(backend, labels);
 
@@ -25,18 +25,8 @@ function softmaxCrossEntropy(args: { backend: unknown; inputs: LabelsAndLogits; 
   return withScratch(backend, tileOffset + 3 * C * 16, (weights) => {
     writeF32(backend, weights, hasWeights ? attrs.classWeights : new Array<number>(C).fill(1));
     // The mean's denominator; index labels are validated on the way (before any output exists).
-    let denominator = pixels;
-    if (kind === LABELS_INDEX) {
-      denominator = k.index_labels_scan(labelsAt, pixels, C, hasWeights ? weights : 0, hasIgnore ? 1 : 0,
-        attrs.ignoreIndex ?? 0);
-      if (denominator < 0) {
-        const pixel = -denominator - 1;
-        const value = new Int32Array(backendMemory(backend).buffer, labelsAt, pixels)[pixel];
-        throw invalidIndexLabelError(labels.shape, pixel, value, C, attrs.ignoreIndex);
-      }
-    } else if (hasWeights) {
-      denominator = k.one_hot_weight_sum(labelsAt, pixels, C, weights);
-    }
+    const denominator = scanIndexLabels(backend, k, labels, C, { weights: hasWeights ? weights : 0, ignoreIndex: attrs.ignoreIndex })
+      ?? (hasWeights ? k.one_hot_weight_sum(labelsAt, pixels, C, weights) : pixels);
     const perPixel = attrs.reduction === 'none';
     const loss = backend.makeOutput(perPixel ? [N, H, W] : [], 'float32');
     const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');

@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { addressOf, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
 import { labelKind } from '../losses/labels.js';
-import { assertIndexLabelsInRange } from './validate_index_labels.js';
+import { scanIndexLabels } from './validate_index_labels.js';
 import { SeglossSoftmaxDice, type LabelsAndLogits, type SoftmaxDiceAttrs } from './kernel_names.js';
 
 /** Fused softmax + Dice on the wasm backend: loss and dLoss/dlogits from `softmax_dice_fwd_bwd`. */
@@ -11,7 +11,7 @@ function softmaxDice(args: { backend: unknown; inputs: LabelsAndLogits; attrs?: 
   const attrs = args.attrs as unknown as SoftmaxDiceAttrs;
   const [N, H, W, C] = logits.shape;
   const k = kernels(backend);
-  assertIndexLabelsInRange(backend, k, labels, C);
+  scanIndexLabels(backend, k, labels, C);
   const groups = attrs.perImage ? N : 1;
   const loss = backend.makeOutput([], 'float32');
   const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');

@@ -19,7 +19,7 @@ import {
 import { activeKernelVariant } from '../wasm/backend.js';
 
 /** tf.customGrad's argument type (tfjs-core does not export its name). */
-type CustomGradientFunc = Parameters<typeof customGrad>[0];
+export type CustomGradientFunc = Parameters<typeof customGrad>[0];
 import { SeglossSegmentationLosses, SeglossSegmentationLossesGrad } from '../kernels/kernel_names.js';
 import { firstInvalidIndexLabel, invalidIndexLabelError } from './labels.js';
 

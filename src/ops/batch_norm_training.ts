@@ -8,7 +8,7 @@ import {
   batchNorm, customGrad, engine, keep, moments, slice, squeeze, type GradSaveFunc, type Tensor,
 } from '@tensorflow/tfjs-core';
 import { SeglossBatchNormTraining, SeglossBatchNormTrainingGrad } from '../kernels/kernel_names.js';
-import { fusedKernelAvailable } from '../losses/fused.js';
+import { fusedKernelAvailable, type CustomGradientFunc } from '../losses/fused.js';
 
 export interface BatchNormTrainingResult {
   y: Tensor;
@@ -16,8 +16,6 @@ export interface BatchNormTrainingResult {
   mean: Tensor;
   variance: Tensor;
 }
-
-type CustomGradientFunc = Parameters<typeof customGrad>[0];
 
 export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): BatchNormTrainingResult {
   if (!fusedKernelAvailable(SeglossBatchNormTraining)) {
