@@ -17,11 +17,11 @@ import {
   type GradSaveFunc, type NamedAttrMap, type Scalar, type Tensor,
 } from '@tensorflow/tfjs-core';
 import { activeKernelVariant } from '../wasm/backend.js';
+import { SeglossSegmentationLosses, SeglossSegmentationLossesGrad } from '../kernels/kernel_names.js';
+import { firstInvalidIndexLabel, invalidIndexLabelError } from './labels.js';
 
 /** tf.customGrad's argument type (tfjs-core does not export its name). */
 export type CustomGradientFunc = Parameters<typeof customGrad>[0];
-import { SeglossSegmentationLosses, SeglossSegmentationLossesGrad } from '../kernels/kernel_names.js';
-import { firstInvalidIndexLabel, invalidIndexLabelError } from './labels.js';
 
 /** True when the current backend is 'wasm' and setupWasmKernels() has registered `kernelName`. */
 export function fusedKernelAvailable(kernelName: string): boolean {
