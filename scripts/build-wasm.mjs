@@ -1,10 +1,11 @@
-// Compiles the AssemblyScript kernels (asconfig.json targets `simd` and `scalar`) and writes
-// src/wasm/binaries.generated.ts, which inlines both binaries as base64 so that the library,
+// Compiles the AssemblyScript kernels (asconfig.json targets `simd`, `scalar` and `simd-shared`, the
+// SIMD build for the shared memory of tfjs's threaded wasm backend) and writes
+// src/wasm/binaries.generated.ts, which inlines the binaries as base64 so that the library,
 // its tests and the browser bundle load them the same way, with no file or network access.
 import asc from 'assemblyscript/asc';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 
-const targets = ['simd', 'scalar'];
+const targets = ['simd', 'scalar', 'simd-shared'];
 await mkdir('build', { recursive: true });
 for (const target of targets) {
   const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target]);
@@ -18,7 +19,7 @@ const lines = [
 ];
 for (const target of targets) {
   const bytes = await readFile(`build/segloss-${target}.wasm`);
-  lines.push(`export const ${target}Wasm: string = '${bytes.toString('base64')}';`);
+  lines.push(`export const ${target.replace(/-(\w)/g, (_, c) => c.toUpperCase())}Wasm: string = '${bytes.toString('base64')}';`);
 }
 await writeFile('src/wasm/binaries.generated.ts', lines.join('\n') + '\n');
 console.log(`built ${targets.map((t) => `build/segloss-${t}.wasm`).join(', ')}`);

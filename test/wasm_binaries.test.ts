@@ -118,6 +118,42 @@ describe.each(VARIANTS)('the %s binary', (variant) => {
   });
 });
 
+describe('the simd-shared binary (for the shared memory of tfjs\'s threaded build)', () => {
+  const bytes = kernelBinary('simd-shared');
+  const simd = kernelBinary('simd');
+
+  it('imports env.memory shared, with a maximum of 65536 pages (4 GiB, what tfjs declares)', () => {
+    // flags 3: a maximum and shared. A shared memory links only into a shared import, and its
+    // maximum must not exceed the import's; tfjs's threaded build asks for exactly 4 GiB.
+    expect(WebAssembly.validate(bytes as BufferSource)).toBe(true);
+    expect(importedMemoryLimits(bytes)).toEqual({ flags: 3, minimum: 0 });
+    const ids = sectionsOf(bytes).map((s) => s.id);
+    expect(ids).toEqual(sectionsOf(simd).map((s) => s.id));
+  });
+
+  it('holds the same code as the simd binary, byte for byte, outside the import section', () => {
+    const contents = (b: Uint8Array) => sectionsOf(b).filter((s) => s.id !== SECTION_IMPORT)
+      .map((s) => Buffer.from(b.subarray(s.start, s.start + s.size)).toString('hex'));
+    expect(contents(bytes)).toEqual(contents(simd));
+  });
+
+  it('runs on a shared memory and gives the simd build\'s bits', () => {
+    const n = 1001;
+    const input = Float32Array.from(randomLogits(mulberry32(9), n, 30));
+    const run = (binary: Uint8Array, memory: WebAssembly.Memory) => {
+      const kernels = new WebAssembly.Instance(new WebAssembly.Module(binary as BufferSource), { env: { memory } })
+        .exports as unknown as KernelExports;
+      new Float32Array(memory.buffer, 0, n).set(input);
+      kernels.exp_f32_array(0, 8192, n);
+      return Array.from(new Uint32Array(memory.buffer, 8192, n));
+    };
+    const shared = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(() => run(simd, shared)).toThrow(WebAssembly.LinkError);
+    expect(run(bytes, shared)).toEqual(run(simd, new WebAssembly.Memory({ initial: 1 })));
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Run time: what a kernel call writes.
 

@@ -5,8 +5,12 @@
  * instantiating them writes nothing: they run in place on tfjs's heap, on the tensors' own bytes
  * (zero-copy). An instance is bound to one `WebAssembly.Memory` object; growth keeps the object,
  * so an instance stays valid, and nothing here caches a view of the buffer.
+ *
+ * tfjs's threaded build (chosen in cross-origin isolated pages) has a shared memory, which only a
+ * module declaring a shared memory import may take: the SIMD build has a twin that does
+ * ('simd-shared', the same code), compiled by setupWasmKernels where pages can share memory.
  */
-import { scalarWasm, simdWasm } from './binaries.generated';
+import { scalarWasm, simdSharedWasm, simdWasm } from './binaries.generated';
 import type { ConvGeometry } from '../kernels/conv_geometry.js';
 
 /** Which build of the kernels runs: f32x4 SIMD, or the scalar twin for engines without SIMD. */
@@ -52,9 +56,12 @@ export interface KernelExports {
   log1p_unit_f32_array(src: number, dst: number, n: number): void;
 }
 
-const binaries: Record<KernelVariant, string> = { simd: simdWasm, scalar: scalarWasm };
-const compiled = new Map<KernelVariant, WebAssembly.Module>();
-const instances = new Map<KernelVariant, WeakMap<WebAssembly.Memory, KernelExports>>();
+/** A binary: a variant, or the SIMD variant for a shared memory. */
+type Build = KernelVariant | 'simd-shared';
+
+const binaries: Record<Build, string> = { simd: simdWasm, scalar: scalarWasm, 'simd-shared': simdSharedWasm };
+const compiled = new Map<Build, WebAssembly.Module>();
+const instances = new Map<Build, WeakMap<WebAssembly.Memory, KernelExports>>();
 
 function decodeBase64(text: string): Uint8Array {
   if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
@@ -65,7 +72,7 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** The raw bytes of one build (for tests that inspect the binaries). */
-export function kernelBinary(variant: KernelVariant): Uint8Array {
+export function kernelBinary(variant: Build): Uint8Array {
   return decodeBase64(binaries[variant]);
 }
 
@@ -74,14 +81,34 @@ export function simdSupported(): boolean {
   return WebAssembly.validate(kernelBinary('simd') as BufferSource);
 }
 
-/** Compiles a build once; async so that browsers' main threads never compile synchronously. */
-export async function compileKernels(variant: KernelVariant): Promise<WebAssembly.Module> {
-  let module = compiled.get(variant);
+/**
+ * True where tfjs-backend-wasm may pick its threaded build, whose memory is shared: a cross-origin
+ * isolated page or worker (tfjs never uses threads in Node).
+ */
+export function sharedMemoryPossible(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+async function compileBuild(build: Build): Promise<WebAssembly.Module> {
+  let module = compiled.get(build);
   if (module == null) {
-    module = await WebAssembly.compile(kernelBinary(variant) as BufferSource);
-    compiled.set(variant, module);
+    module = await WebAssembly.compile(kernelBinary(build) as BufferSource);
+    compiled.set(build, module);
   }
   return module;
+}
+
+/**
+ * Compiles a variant once (and, for SIMD where memory may be shared, its shared-memory twin);
+ * async so that browsers' main threads never compile synchronously.
+ */
+export async function compileKernels(variant: KernelVariant): Promise<WebAssembly.Module> {
+  if (variant === 'simd' && sharedMemoryPossible()) await compileBuild('simd-shared');
+  return compileBuild(variant);
+}
+
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 /**
@@ -89,14 +116,21 @@ export async function compileKernels(variant: KernelVariant): Promise<WebAssembl
  * (a tfjs backend re-initialised with a new memory gets a new instance).
  */
 export function kernelsFor(variant: KernelVariant, memory: WebAssembly.Memory): KernelExports {
-  const module = compiled.get(variant);
-  if (module == null) {
-    throw new Error(`segloss: the ${variant} kernels are not compiled yet; await setupWasmKernels() first`);
+  let build: Build = variant;
+  if (isShared(memory)) {
+    if (variant === 'scalar') {
+      throw new Error('segloss: tfjs-backend-wasm runs its threaded build (shared memory), which needs the simd kernels; call setupWasmKernels() with variant \'auto\' or \'simd\'');
+    }
+    build = 'simd-shared';
   }
-  let byMemory = instances.get(variant);
+  const module = compiled.get(build);
+  if (module == null) {
+    throw new Error(`segloss: the ${build} kernels are not compiled yet; await setupWasmKernels() first`);
+  }
+  let byMemory = instances.get(build);
   if (byMemory == null) {
     byMemory = new WeakMap();
-    instances.set(variant, byMemory);
+    instances.set(build, byMemory);
   }
   let exports = byMemory.get(memory);
   if (exports == null) {
