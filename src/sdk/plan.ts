@@ -99,3 +99,11 @@ export function shardOf(runs: PlannedRun[], index: number, count: number): Plann
   }
   return runs.filter((_, k) => k % count === index);
 }
+
+/** A spec (or a preset's name) validated, planned and sharded: what both runSweeps start from. */
+export function resolveSweep(spec: SweepSpec | string, shard?: { index: number; count: number }):
+  { spec: SweepSpec; runs: PlannedRun[] } {
+  const parsed = parseSweepSpec(typeof spec === 'string' ? { preset: spec } : spec);
+  const plan = planSweep(parsed);
+  return { spec: parsed, runs: shard ? shardOf(plan, shard.index, shard.count) : plan };
+}

@@ -14,28 +14,11 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunConfig } from '../experiment/config.js';
-import type { RunOutcome, StepLog } from '../experiment/train.js';
-import type { LossName } from '../losses/types.js';
+import type { StepLog } from '../experiment/train.js';
+import type { RunStore } from './pool.js';
+import { rowToJson, summaryCsv, type FailedRun, type RunSummary } from './summary.js';
 
-/** What the completion marker records, and the summary and report read. */
-export interface RunSummary {
-  id: string;
-  config: RunConfig;
-  status: RunOutcome['status'];
-  steps: number;
-  divergedAt: number | null;
-  finalAccuracy: number | null;
-  bestAccuracy: number | null;
-  finalLosses: Partial<Record<LossName, number>>;
-  /** Per-class Dice of the final evaluation: a class at 0 was never predicted correctly. */
-  finalDice: number[] | null;
-}
-
-export interface FailedRun {
-  id: string;
-  error: string;
-}
+export { rowToJson, SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
 
 function writeAtomic(path: string, content: string): void {
   const tmp = `${path}.tmp`;
@@ -43,13 +26,8 @@ function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-export function rowToJson(row: StepLog): string {
-  const out: Record<string, unknown> = { step: row.step, losses: row.losses, gradNorms: row.gradNorms };
-  if (row.eval) Object.assign(out, { accuracy: row.eval.accuracy, dice: row.eval.dice, iou: row.eval.iou });
-  return JSON.stringify(out);
-}
-
-export class SweepStore {
+/** A sweep's directory (the layout above). */
+export class SweepStore implements RunStore {
   readonly runsDir: string;
 
   constructor(readonly dir: string) {
@@ -98,41 +76,7 @@ export class SweepStore {
   }
 
   writeSummaryCsv(summaries: readonly RunSummary[]): void {
-    const losses = [...new Set(summaries.flatMap((s) => Object.keys(s.finalLosses)))] as LossName[];
-    const header = ['id', 'optimizer', 'batchNorm', 'foreground', 'trainLoss', 'seed', 'status', 'steps',
-      'divergedAt', 'finalAccuracy', 'bestAccuracy', 'finalDiceBackground', 'finalDiceForeground',
-      ...losses.map((l) => `final_${l}`)];
-    const cell = (v: unknown) => (v == null ? '' : String(v));
-    const lines = summaries.map((s) => [s.id, s.config.optimizer.name, s.config.batchNorm, s.config.foreground,
-      s.config.trainLoss, s.config.seed, s.status, s.steps, s.divergedAt, s.finalAccuracy, s.bestAccuracy,
-      s.finalDice?.[0], s.finalDice?.[1], ...losses.map((l) => s.finalLosses[l])].map(cell).join(','));
-    writeAtomic(join(this.dir, 'summary.csv'), [header.join(','), ...lines].join('\n') + '\n');
+    writeAtomic(join(this.dir, 'summary.csv'), summaryCsv(summaries));
   }
 }
 
-/** Follows a run's rows to its summary fields (final and best accuracy, final losses). */
-export class SummaryTracker {
-  private finalAccuracy: number | null = null;
-  private bestAccuracy: number | null = null;
-  private finalDice: number[] | null = null;
-  private finalLosses: Partial<Record<LossName, number>> = {};
-
-  add(rows: readonly StepLog[]): void {
-    for (const row of rows) {
-      this.finalLosses = row.losses;
-      if (row.eval) {
-        this.finalAccuracy = row.eval.accuracy;
-        this.bestAccuracy = Math.max(this.bestAccuracy ?? -Infinity, row.eval.accuracy);
-        this.finalDice = row.eval.dice;
-      }
-    }
-  }
-
-  summary(id: string, config: RunConfig, outcome: RunOutcome): RunSummary {
-    return {
-      id, config, status: outcome.status, steps: outcome.steps, divergedAt: outcome.divergedAt ?? null,
-      finalAccuracy: this.finalAccuracy, bestAccuracy: this.bestAccuracy, finalLosses: this.finalLosses,
-      finalDice: this.finalDice,
-    };
-  }
-}

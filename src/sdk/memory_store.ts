@@ -1,0 +1,69 @@
+/**
+ * A sweep's results held in memory (the browser's store; Node writes files, SweepStore): every
+ * run's rows as they come, its summary when complete, its error when failed. Pass the same store
+ * to another `runSweep` with `resume: true` to finish an aborted sweep; `runLogs()` feeds
+ * `renderReport`; `summaryCsv()` is the text of summary.csv.
+ */
+import type { StepLog } from '../experiment/train.js';
+import type { RunLog } from '../report/figures.js';
+import type { RunStore } from './pool.js';
+import { summaryCsv, type FailedRun, type RunSummary } from './summary.js';
+
+export class MemorySweepStore implements RunStore {
+  private readonly rows = new Map<string, StepLog[]>();
+  private readonly summaries = new Map<string, RunSummary>();
+  private readonly failures = new Map<string, FailedRun>();
+  /** The plan this store's runs belong to (set by the first runSweep that uses it). */
+  planned: { id: string; config: RunSummary['config'] }[] | null = null;
+
+  isComplete(id: string): boolean {
+    return this.summaries.has(id);
+  }
+
+  readSummary(id: string): RunSummary {
+    const summary = this.summaries.get(id);
+    if (summary == null) throw new Error(`segloss: run ${id} is not complete`);
+    return summary;
+  }
+
+  beginRun(id: string): void {
+    this.rows.set(id, []);
+    this.failures.delete(id);
+  }
+
+  appendRows(id: string, rows: readonly StepLog[]): void {
+    const log = this.rows.get(id);
+    if (log == null) throw new Error(`segloss: run ${id} was not begun`);
+    for (const row of rows) log.push(row);
+  }
+
+  completeRun(summary: RunSummary): void {
+    this.summaries.set(summary.id, summary);
+  }
+
+  failRun(failure: FailedRun): void {
+    this.failures.set(failure.id, failure);
+  }
+
+  /** A run's rows so far (complete or not), or [] for a run not begun. */
+  rowsOf(id: string): readonly StepLog[] {
+    return this.rows.get(id) ?? [];
+  }
+
+  failed(): FailedRun[] {
+    return [...this.failures.values()];
+  }
+
+  /** Every complete run, in plan order, as `renderReport` takes them. */
+  runLogs(): RunLog[] {
+    return (this.planned ?? []).filter((r) => this.summaries.has(r.id)).map((r) => ({
+      id: r.id, config: r.config, rows: this.rowsOf(r.id),
+      status: this.summaries.get(r.id)!.status,
+    }));
+  }
+
+  /** summary.csv's text for the complete runs, in plan order. */
+  summaryCsv(): string {
+    return summaryCsv((this.planned ?? []).filter((r) => this.summaries.has(r.id)).map((r) => this.summaries.get(r.id)!));
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * runSweep for browsers: the runs of a sweep spec trained in parallel module Web Workers, their
+ * rows kept in a MemorySweepStore as they come. Same plan, scheduling, failure handling, progress
+ * and abort as Node's runSweep (both are pool.ts); what differs is the worker (a module Web Worker
+ * running dist/browser/worker.js) and the store (memory instead of a directory).
+ *
+ * ```js
+ * import { runSweep, renderReport } from 'segloss/browser';
+ * const { store } = await runSweep({ preset: 'quick', steps: 500 }, {
+ *   workerUrl: new URL('segloss/browser/worker.js', import.meta.url), // or where you serve it
+ *   onProgress: (p) => console.log(p.runId, p.step),
+ * });
+ * const report = await renderReport(store.runLogs());
+ * ```
+ */
+import type { Endpoint } from 'comlink';
+import type { StepLog } from '../experiment/train.js';
+import type { PlannedRun } from '../experiment/presets.js';
+import type { WorkerInitOptions } from '../workers/api.js';
+import { MemorySweepStore } from './memory_store.js';
+import { resolveSweep, type SweepSpec } from './plan.js';
+import { trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
+import type { FailedRun, RunSummary } from './summary.js';
+
+export interface BrowserSweepOptions {
+  /**
+   * The worker script, dist/browser/worker.js of this package as served by your app (a
+   * self-contained module: tfjs is bundled in). tfjs-backend-wasm's .wasm files must be served
+   * beside it, or located by `wasmPaths`.
+   */
+  workerUrl: URL | string;
+  /** Where tfjs-backend-wasm's .wasm files are (setWasmPaths's argument); default: beside the worker. */
+  wasmPaths?: WorkerInitOptions['wasmPaths'];
+  /** Parallel workers (default: navigator.hardwareConcurrency, else 2). */
+  workers?: number;
+  /** Where results go (default: a new MemorySweepStore). Pass an aborted sweep's store with `resume`. */
+  store?: MemorySweepStore;
+  /** Continue the sweep held by `store`: complete runs are kept, the others (re)done. */
+  resume?: boolean;
+  shard?: { index: number; count: number };
+  signal?: AbortSignal;
+  onProgress?: (progress: SweepProgress) => void;
+  /** Every batch of rows as it arrives (for live curves). */
+  onRows?: (run: PlannedRun, rows: readonly StepLog[]) => void;
+}
+
+export interface BrowserSweepResult {
+  store: MemorySweepStore;
+  /** Every planned run of this sweep (or shard), in plan order. */
+  plan: PlannedRun[];
+  /** Every complete run, in plan order. */
+  runs: RunSummary[];
+  failed: FailedRun[];
+  resumed: number;
+  aborted: boolean;
+}
+
+/** Module Web Workers; an uncaught error in one ends it, as a dead worker_thread does in Node. */
+function webWorkers(workerUrl: URL | string): SpawnWorker {
+  return () => {
+    const worker = new Worker(workerUrl, { type: 'module', name: 'segloss-sweep' });
+    let fail: (error: Error) => void = () => undefined;
+    const exited = new Promise<never>((_, reject) => { fail = reject; });
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      worker.terminate();
+      fail(new WorkerDied(event.message || 'the worker script failed to load or threw'));
+    });
+    worker.addEventListener('messageerror', () => {
+      worker.terminate();
+      fail(new WorkerDied('a message from the worker could not be read'));
+    });
+    return { endpoint: worker as unknown as Endpoint, exited, terminate: () => worker.terminate() };
+  };
+}
+
+/** Trains every run of `spec` (a preset name, or a SweepSpec) in module Web Workers. */
+export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOptions): Promise<BrowserSweepResult> {
+  if (options.workerUrl == null) throw new Error('segloss runSweep: options.workerUrl (the URL of dist/browser/worker.js) is required');
+  const { runs } = resolveSweep(spec, options.shard);
+  const store = options.store ?? new MemorySweepStore();
+  if (store.planned != null) {
+    if (!options.resume) throw new Error('segloss runSweep: this store already holds a sweep: pass resume: true or a new store');
+    if (JSON.stringify(store.planned) !== JSON.stringify(runs)) {
+      throw new Error('segloss runSweep: the store holds a different sweep (other runs); resume it with its own spec');
+    }
+  }
+  store.planned = runs;
+  const hardware = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
+  const { failed, resumed, aborted } = await trainRuns(runs, {
+    store, spawn: webWorkers(options.workerUrl), workers: options.workers ?? (hardware || 2),
+    init: options.wasmPaths != null ? { wasmPaths: options.wasmPaths } : {},
+    signal: options.signal, onProgress: options.onProgress, onRows: options.onRows,
+  });
+  const summaries = runs.filter((r) => store.isComplete(r.id)).map((r) => store.readSummary(r.id));
+  return { store, plan: runs, runs: summaries, failed, resumed, aborted };
+}
