@@ -1,0 +1,278 @@
+/**
+ * The demo page: a sweep of the seed's experiment in module Web Workers with live progress and
+ * live figures (the report's), and the fused-vs-tfjs-ops benchmark in a worker of this browser.
+ * The SDK is on `window.segloss` for the console (and the browser tests).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as segloss from '../src/browser.js';
+import type { LossName, PlannedRun, RunLog, SweepProgress, SweepSpec } from '../src/browser.js';
+import * as Comlink from 'comlink';
+import type { WorkerApi } from '../src/workers/api.js';
+
+const here = new URL('./', import.meta.url);
+const workerUrl = new URL('./worker.js', import.meta.url);
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const LOGGED: LossName[] = ['cce', 'dicefg', 'dice'];
+const BENCH_SHAPES: segloss.Shape4[] = [[8, 128, 128, 2], [4, 128, 128, 4]];
+
+const DEFAULT_CUSTOM: SweepSpec = {
+  parameters: {
+    foreground: { values: [0.5, 0.95] },
+    trainLoss: { values: ['cce', 'dicefg'] },
+    optimizer: { value: { name: 'adam' } },
+    seed: { values: [0] },
+  },
+};
+
+/** Escapes text for innerHTML. */
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+const fmt = (x: number | null | undefined, digits = 4) => (x == null || Number.isNaN(x) ? '' : x.toFixed(digits));
+
+// -----------------------------------------------------------------------------------------------
+// The page's own tfjs (main thread): used by the loss check below and to report the environment.
+
+async function setupMainThread(): Promise<{ variant: string; backend: string }> {
+  setWasmPaths(here.href);
+  await tf.setBackend('wasm');
+  const { variant } = await segloss.setupWasmKernels();
+  return { variant, backend: tf.getBackend() };
+}
+
+/**
+ * The loss ops on this thread's tfjs: values and gradients of every fused loss for the given
+ * logits and labels, as plain arrays (the browser tests compare them with Node's bit for bit).
+ */
+async function lossCheck(shape: number[], logits: number[], labels: number[]) {
+  const z = tf.tensor(logits, shape, 'float32');
+  const y = tf.tensor(labels, shape.slice(0, 3), 'int32');
+  const C = shape[3];
+  const oneHot = tf.oneHot(y, C).asType('float32');
+  const out: Record<string, { value: number[]; grad: number[] }> = {};
+  const ops: Record<string, (zz: tf.Tensor) => tf.Tensor> = {
+    cce: (zz) => segloss.losses.categoricalCrossEntropy(y, zz),
+    cce_clip: (zz) => segloss.losses.categoricalCrossEntropy(oneHot, zz, { clip: true }),
+    dice: (zz) => segloss.losses.dice(oneHot, zz),
+    dicefg_square: (zz) => segloss.losses.dice(oneHot, zz, { includeBackground: false, square: true }),
+    five_losses_dicefg: (zz) => segloss.losses.segmentationLosses(oneHot, zz).dicefg,
+  };
+  for (const [name, op] of Object.entries(ops)) {
+    const { value, grads } = tf.variableGrads(() => op(tf.variable(z, true, `${name}_z`)) as tf.Scalar);
+    out[name] = { value: Array.from(await value.data()), grad: Array.from(await Object.values(grads)[0].data()) };
+    tf.dispose([value, ...Object.values(grads)]);
+    tf.disposeVariables();
+  }
+  tf.dispose([z, y, oneHot]);
+  return { out, numTensors: tf.memory().numTensors };
+}
+
+// -----------------------------------------------------------------------------------------------
+// Sweep UI.
+
+const state = {
+  running: null as AbortController | null,
+  store: null as segloss.MemorySweepStore | null,
+  plan: [] as PlannedRun[],
+  dirty: new Set<string>(),
+  lastDraw: 0,
+  done: false,
+  lastResult: null as null | { completed: number; failed: number; aborted: boolean },
+};
+
+function readSpec(): SweepSpec {
+  const preset = $<HTMLSelectElement>('preset').value;
+  const steps = Number($<HTMLInputElement>('steps').value);
+  const runs = Number($<HTMLInputElement>('runs').value);
+  const base = preset === 'custom' ? JSON.parse($<HTMLTextAreaElement>('spec').value) : { preset };
+  return { ...base, ...(steps > 0 ? { steps } : {}), ...(preset !== 'custom' || !base.parameters?.seed ? { runs } : {}) };
+}
+
+function showError(message: string | null): void {
+  const el = $('error');
+  el.hidden = message == null;
+  el.textContent = message ?? '';
+}
+
+function runsTable(plan: PlannedRun[]): void {
+  const table = $<HTMLTableElement>('runs-table');
+  table.hidden = false;
+  table.tBodies[0].innerHTML = plan.map((r) =>
+    `<tr id="run-${esc(r.id)}"><td>${esc(r.id)}</td><td>0</td><td></td><td></td><td></td><td>queued</td></tr>`).join('');
+}
+
+function updateRunRow(id: string, step: number | null, losses: Partial<Record<LossName, number>> | null, status?: string): void {
+  const row = document.getElementById(`run-${id}`) as HTMLTableRowElement | null;
+  if (row == null) return;
+  if (step != null) row.cells[1].textContent = String(step);
+  if (losses) LOGGED.forEach((l, i) => { row.cells[2 + i].textContent = fmt(losses[l]); });
+  if (status) {
+    row.cells[5].textContent = status;
+    row.cells[5].className = `status-${status.split(' ')[0]}`;
+  }
+}
+
+function onProgress(p: SweepProgress): void {
+  const total = state.plan.reduce((n, r) => n + r.config.steps, 0);
+  const done = state.plan.reduce((n, r) => n + (state.store?.rowsOf(r.id).length ?? 0), 0);
+  $<HTMLProgressElement>('progress').value = total ? done / total : 0;
+  const eta = p.etaSeconds == null ? '' : `, about ${Math.ceil(p.etaSeconds)} s left`;
+  $('progress-text').textContent = `${p.completedRuns} of ${p.totalRuns} runs done${p.failedRuns ? `, ${p.failedRuns} failed` : ''}${eta}`;
+  updateRunRow(p.runId, p.step, p.losses, 'running');
+}
+
+/** The runs so far (complete or partial) as the report's RunLogs. */
+function liveLogs(): RunLog[] {
+  const store = state.store!;
+  return state.plan.filter((r) => store.rowsOf(r.id).length > 0).map((r) => ({
+    id: r.id, config: r.config, rows: store.rowsOf(r.id),
+    status: store.isComplete(r.id) ? store.readSummary(r.id).status : 'completed',
+  }));
+}
+
+let drawing = false;
+/** Redraws the figures whose runs got rows since the last draw (at most once a second while running). */
+async function drawFigures(force = false): Promise<void> {
+  if (drawing || state.store == null || (!force && Date.now() - state.lastDraw < 1000)) return;
+  drawing = true;
+  try {
+    state.lastDraw = Date.now();
+    const container = $('figures');
+    for (const group of segloss.groupFigures(liveLogs())) {
+      if (!force && !group.runs.some((r) => state.dirty.has(r.id))) continue;
+      const svg = await segloss.specToSvg(segloss.figureSpec(group));
+      let figure = document.getElementById(`fig-${group.key}`);
+      if (figure == null) {
+        figure = document.createElement('figure');
+        figure.id = `fig-${group.key}`;
+        figure.className = 'figure';
+        container.append(figure);
+      }
+      figure.innerHTML = svg;
+    }
+    state.dirty.clear();
+  } finally {
+    drawing = false;
+  }
+}
+
+function detail(r: segloss.ReportRun): string {
+  if (r.convergedAt != null) return `from step ${r.convergedAt}`;
+  if (r.predictedClass != null) return `predicts class ${r.predictedClass} everywhere`;
+  return '';
+}
+
+async function showVerdicts(logs: RunLog[]): Promise<void> {
+  const report = await segloss.renderReport(logs);
+  const rows = report.runs.map((r) => `<tr><td>${esc(r.id)}</td><td>${fmt(r.finalAccuracy)}</td>`
+    + `<td class="verdict-${esc(r.verdict.split(' ')[0])}">${esc(r.verdict)}</td><td>${esc(detail(r))}</td></tr>`).join('');
+  $('verdicts').innerHTML = `<table class="verdicts"><thead><tr><th>run</th><th>final accuracy</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+async function runSweepFromForm(event: Event): Promise<void> {
+  event.preventDefault();
+  if (state.running) return;
+  showError(null);
+  let spec: SweepSpec;
+  let plan: PlannedRun[];
+  try {
+    spec = readSpec();
+    plan = segloss.planSweep(segloss.parseSweepSpec(spec));
+  } catch (error) {
+    showError(error instanceof segloss.ConfigError || error instanceof SyntaxError ? String(error.message) : String(error));
+    return;
+  }
+  const controller = new AbortController();
+  Object.assign(state, { running: controller, store: new segloss.MemorySweepStore(), plan, done: false, lastResult: null });
+  state.dirty.clear();
+  $('figures').innerHTML = '';
+  $('verdicts').innerHTML = '';
+  runsTable(plan);
+  $<HTMLButtonElement>('run').disabled = true;
+  $<HTMLButtonElement>('stop').disabled = false;
+  $('progress-text').textContent = `starting ${plan.length} runs…`;
+  const workers = Number($<HTMLInputElement>('workers').value) || undefined;
+  try {
+    const result = await segloss.runSweep(spec, {
+      workerUrl, workers, store: state.store!, signal: controller.signal, onProgress,
+      onRows: (run) => { state.dirty.add(run.id); void drawFigures(); },
+    });
+    for (const s of result.runs) updateRunRow(s.id, s.steps - 1, s.finalLosses, s.status);
+    for (const f of result.failed) updateRunRow(f.id, null, null, 'failed');
+    await drawFigures(true);
+    await showVerdicts(result.store.runLogs());
+    state.lastResult = { completed: result.runs.length, failed: result.failed.length, aborted: result.aborted };
+    $<HTMLProgressElement>('progress').value = result.aborted ? $<HTMLProgressElement>('progress').value : 1;
+    $('progress-text').textContent = result.aborted
+      ? `Stopped: ${result.runs.length} of ${plan.length} runs complete.`
+      : `Done: ${result.runs.length} of ${plan.length} runs complete${result.failed.length ? `, ${result.failed.length} failed (${result.failed.map((f) => f.error).join('; ')})` : ''}.`;
+  } catch (error) {
+    showError(String(error instanceof Error ? error.message : error));
+  } finally {
+    state.running = null;
+    state.done = true;
+    $<HTMLButtonElement>('run').disabled = false;
+    $<HTMLButtonElement>('stop').disabled = true;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Benchmark UI: a fresh worker runs src/bench/losses.ts; rows appear as they are measured.
+
+async function runBenchmark(): Promise<void> {
+  const button = $<HTMLButtonElement>('bench');
+  button.disabled = true;
+  const status = $('bench-status');
+  const table = $<HTMLTableElement>('bench-table');
+  table.tBodies[0].innerHTML = '';
+  const worker = new Worker(workerUrl, { type: 'module', name: 'segloss-bench' });
+  const api = Comlink.wrap<WorkerApi>(worker);
+  try {
+    status.textContent = 'starting the worker…';
+    await api.init({});
+    status.textContent = 'measuring (about 20 s)…';
+    const rows = await api.benchmarkLosses(BENCH_SHAPES, Comlink.proxy(() => undefined));
+    table.hidden = false;
+    table.tBodies[0].innerHTML = rows.map((r) => `<tr><td>${esc(r.group)}</td><td>${esc(r.name)}</td>`
+      + `<td>${r.medianMs.toFixed(3)}</td><td>${r.melemPerS.toFixed(1)}</td>`
+      + `<td>${r.speedup == null ? 'baseline' : `${r.speedup.toFixed(1)}×`}</td></tr>`).join('');
+    status.textContent = 'done (speed-up: against the first row of its block; scalar rows against SIMD).';
+  } catch (error) {
+    status.textContent = `failed: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    api[Comlink.releaseProxy]();
+    worker.terminate();
+    button.disabled = false;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const select = $<HTMLSelectElement>('preset');
+  select.innerHTML = Object.values(segloss.presets).map((p) =>
+    `<option value="${esc(p.name)}" title="${esc(p.description)}">${esc(p.name)} (${p.runs * Object.values(p.grid).reduce((n, v) => n * (v as unknown[]).length, 1)} runs)</option>`).join('')
+    + '<option value="custom">custom</option>';
+  select.value = 'quick';
+  $<HTMLTextAreaElement>('spec').value = JSON.stringify(DEFAULT_CUSTOM, null, 2);
+  select.addEventListener('change', () => { ($('custom') as HTMLDetailsElement).open = select.value === 'custom'; });
+  $<HTMLInputElement>('workers').value = String(navigator.hardwareConcurrency || 2);
+  $('sweep-form').addEventListener('submit', (e) => void runSweepFromForm(e));
+  $('stop').addEventListener('click', () => state.running?.abort());
+  $('bench').addEventListener('click', () => void runBenchmark());
+
+  const isolated = globalThis.crossOriginIsolated === true;
+  try {
+    const { variant } = await setupMainThread();
+    $('env').textContent = `tfjs ${tf.version_core}, wasm backend; segloss kernels: ${variant}; `
+      + `cross-origin isolated: ${isolated ? 'yes (tfjs may use threads on this page)' : 'no (single-threaded tfjs; everything still works)'}; `
+      + `${navigator.hardwareConcurrency} logical cores.`;
+  } catch (error) {
+    $('env').textContent = `tfjs's wasm backend failed to start here: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  document.body.dataset.ready = 'true';
+}
+
+Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, tf } });
+void main();
