@@ -9,6 +9,7 @@ import * as segloss from '../src/browser.js';
 import type { LossName, PlannedRun, RunLog, SweepProgress, SweepSpec } from '../src/browser.js';
 import * as Comlink from 'comlink';
 import type { WorkerApi } from '../src/workers/api.js';
+import { lossCheck } from './loss_check.js';
 
 const here = new URL('./', import.meta.url);
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -39,33 +40,6 @@ async function setupMainThread(): Promise<{ variant: string; backend: string }> 
   await tf.setBackend('wasm');
   const { variant } = await segloss.setupWasmKernels();
   return { variant, backend: tf.getBackend() };
-}
-
-/**
- * The loss ops on this thread's tfjs: values and gradients of every fused loss for the given
- * logits and labels, as plain arrays (the browser tests compare them with Node's bit for bit).
- */
-async function lossCheck(shape: number[], logits: number[], labels: number[]) {
-  const z = tf.tensor(logits, shape, 'float32');
-  const y = tf.tensor(labels, shape.slice(0, 3), 'int32');
-  const C = shape[3];
-  const oneHot = tf.oneHot(y, C).asType('float32');
-  const out: Record<string, { value: number[]; grad: number[] }> = {};
-  const ops: Record<string, (zz: tf.Tensor) => tf.Tensor> = {
-    cce: (zz) => segloss.losses.categoricalCrossEntropy(y, zz),
-    cce_clip: (zz) => segloss.losses.categoricalCrossEntropy(oneHot, zz, { clip: true }),
-    dice: (zz) => segloss.losses.dice(oneHot, zz),
-    dicefg_square: (zz) => segloss.losses.dice(oneHot, zz, { includeBackground: false, square: true }),
-    five_losses_dicefg: (zz) => segloss.losses.segmentationLosses(oneHot, zz).dicefg,
-  };
-  for (const [name, op] of Object.entries(ops)) {
-    const { value, grads } = tf.variableGrads(() => op(tf.variable(z, true, `${name}_z`)) as tf.Scalar);
-    out[name] = { value: Array.from(await value.data()), grad: Array.from(await Object.values(grads)[0].data()) };
-    tf.dispose([value, ...Object.values(grads)]);
-    tf.disposeVariables();
-  }
-  tf.dispose([z, y, oneHot]);
-  return { out, numTensors: tf.memory().numTensors };
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -234,8 +208,10 @@ async function runBenchmark(): Promise<void> {
     status.textContent = 'measuring (about 20 s)…';
     const rows = await api.benchmarkLosses(BENCH_SHAPES, Comlink.proxy(() => undefined));
     table.hidden = false;
-    table.tBodies[0].innerHTML = rows.map((r) => `<tr><td>${esc(r.group)}</td><td>${esc(r.name)}</td>`
-      + `<td>${r.medianMs.toFixed(3)}</td><td>${r.melemPerS.toFixed(1)}</td>`
+    // One block per shape: a heading row, then its rows; the first row of a block is its baseline.
+    table.tBodies[0].innerHTML = rows.map((r, i) => (i === 0 || rows[i - 1].group !== r.group
+      ? `<tr class="group"><th colspan="4">${esc(r.group)} (${(r.group.slice(1, -1).split(',').reduce((n, d) => n * Number(d), 1) / 1e6).toFixed(2)} M elements)</th></tr>` : '')
+      + `<tr><td>${esc(r.name)}</td><td>${r.medianMs.toFixed(3)}</td><td>${r.melemPerS.toFixed(1)}</td>`
       + `<td>${r.speedup == null ? 'baseline' : `${r.speedup.toFixed(1)}×`}</td></tr>`).join('');
     status.textContent = 'done (speed-up: against the first row of its block; scalar rows against SIMD).';
   } catch (error) {
@@ -274,5 +250,12 @@ async function main(): Promise<void> {
   document.body.dataset.ready = 'true';
 }
 
-Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, tf } });
+/** For the console and the browser tests: whether tfjs's memory on this page is shared (threaded build). */
+function sharedMemory(): boolean {
+  const wasm = (tf.backend() as unknown as { wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory } }).wasm;
+  const memory = wasm.asm?.memory ?? wasm.wasmMemory;
+  return typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+}
+
+Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, sharedMemory, tf } });
 void main();

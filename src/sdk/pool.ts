@@ -28,7 +28,7 @@ export interface SweepProgress {
 /** A started worker, whatever its kind. */
 export interface WorkerHandle {
   endpoint: Comlink.Endpoint;
-  /** Rejects with a WorkerDied error when the worker dies; never resolves. */
+  /** Rejects with a WorkerDied error when the worker ends (it died, or was terminated); never resolves. */
   exited: Promise<never>;
   terminate(): Promise<unknown> | void;
 }

@@ -70,7 +70,13 @@ function webWorkers(workerUrl: URL | string): SpawnWorker {
       worker.terminate();
       fail(new WorkerDied('a message from the worker could not be read'));
     });
-    return { endpoint: worker as unknown as Endpoint, exited, terminate: () => worker.terminate() };
+    // A terminated Web Worker fires nothing (a worker_thread fires 'exit'): end `exited` ourselves,
+    // so that a run in flight when the sweep is aborted settles.
+    const terminate = () => {
+      worker.terminate();
+      fail(new WorkerDied('terminated'));
+    };
+    return { endpoint: worker as unknown as Endpoint, exited, terminate };
   };
 }
 

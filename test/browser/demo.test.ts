@@ -1,0 +1,272 @@
+/**
+ * segloss in real headless Chromium: the loss ops give Node's numbers bit for bit (on the page's
+ * main thread, where a cross-origin isolated page runs tfjs's threaded build on a shared memory),
+ * a sweep in module Web Workers logs exactly what Node's trainRun logs, the sweep aborts and
+ * resumes, a worker that cannot start fails its runs and nothing else, and the demo page's own
+ * sweep and benchmark complete and draw. With and without the cross-origin isolation headers.
+ * A screenshot of the page after its sweep goes to test-output/browser/.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSweepSpec, planSweep, trainRun, type StepLog, type SweepSpec } from '../../src/index.js';
+import { lossCheck } from '../../web/loss_check.js';
+import { useWasm } from '../helpers/wasm.js';
+import { mulberry32 } from '../helpers/random.js';
+import { launchChromium, openDemo, serve, type Served } from './chromium.js';
+
+const SCREENSHOTS = 'test-output/browser';
+
+/** A short grid over what changes the kernels a step runs: optimizer, batch norm, training loss. */
+const SPEC: SweepSpec = {
+  parameters: {
+    optimizer: { values: [{ name: 'adam' }, { name: 'sgd' }] },
+    batchNorm: { values: [false, true] },
+    trainLoss: { values: ['cce', 'dicefg'] },
+    foreground: { value: 0.95 },
+    steps: { value: 120 },
+    evalEvery: { value: 50 },
+    seed: { values: [3] },
+  },
+};
+
+/** Every run's log, trained in this Node process (tfjs-backend-wasm, segloss's simd kernels). */
+async function nodeLogs(spec: SweepSpec): Promise<Record<string, StepLog[]>> {
+  await useWasm('simd');
+  const logs: Record<string, StepLog[]> = {};
+  for (const run of planSweep(parseSweepSpec(spec))) {
+    const rows: StepLog[] = [];
+    const it = trainRun(run.config);
+    for (let next = it.next(); !next.done; next = it.next()) rows.push(next.value);
+    logs[run.id] = rows;
+  }
+  return logs;
+}
+
+/** runSweep of the browser SDK, on the page, with 2 module Web Workers; rows per run id. */
+function browserSweep(page: Page, spec: SweepSpec) {
+  return page.evaluate(async (spec) => {
+    const { runSweep } = (globalThis as any).segloss;
+    const result = await runSweep(spec, { workerUrl: new URL('./worker.js', location.href), workers: 2 });
+    return {
+      failed: result.failed,
+      rows: Object.fromEntries(result.plan.map((r: { id: string }) => [r.id, result.store.rowsOf(r.id)])),
+    };
+  }, spec);
+}
+
+const LOSS_CASES = [
+  { shape: [2, 5, 7, 2], seed: 1 },  // C = 2: the sigmoid path; 70 pixels, not a multiple of 4
+  { shape: [1, 6, 5, 4], seed: 2 },  // C = 4: the tile path
+  { shape: [1, 3, 3, 3], seed: 3 },  // C = 3: the scalar path
+];
+
+function lossInputs(shape: number[], seed: number) {
+  const rng = mulberry32(seed);
+  const pixels = shape[0] * shape[1] * shape[2];
+  return {
+    logits: Array.from({ length: pixels * shape[3] }, () => Math.fround((rng() - 0.5) * 12)),
+    labels: Array.from({ length: pixels }, () => Math.floor(rng() * shape[3])),
+  };
+}
+
+let reference: Record<string, StepLog[]>;
+let nodeLosses: Awaited<ReturnType<typeof lossCheck>>[];
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  reference = await nodeLogs(SPEC);
+  nodeLosses = [];
+  for (const c of LOSS_CASES) {
+    const { logits, labels } = lossInputs(c.shape, c.seed);
+    nodeLosses.push(await lossCheck(c.shape, logits, labels));
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe.each([
+  { isolation: true, name: 'cross-origin isolated (COOP/COEP)' },
+  { isolation: false, name: 'not isolated (no COOP/COEP headers)' },
+])('Chromium, $name', ({ isolation }) => {
+  let server: Served;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    server = await serve(isolation);
+    ({ page, errors } = await openDemo(browser, server.url));
+  });
+
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+  });
+
+  it('loads from a sub-path, with the SIMD kernels, isolated exactly when the headers are sent', async () => {
+    expect(server.url).toMatch(/\/nested\/segloss-demo\/$/);
+    const env = await page.evaluate(() => ({
+      isolated: globalThis.crossOriginIsolated,
+      variant: (globalThis as any).segloss.kernelVariant(),
+      backend: (globalThis as any).seglossDemo.tf.getBackend(),
+      shared: (globalThis as any).seglossDemo.sharedMemory(),
+    }));
+    // Isolated, tfjs picks its threaded build, whose memory is shared: the simd-shared kernels run.
+    expect(env).toEqual({ isolated: isolation, variant: 'simd', backend: 'wasm', shared: isolation });
+    expect(await page.textContent('#env')).toContain(isolation ? 'cross-origin isolated: yes' : 'cross-origin isolated: no');
+  });
+
+  it('computes every loss and its gradient bit-identically to Node', async () => {
+    for (const [k, c] of LOSS_CASES.entries()) {
+      const { logits, labels } = lossInputs(c.shape, c.seed);
+      const inBrowser = await page.evaluate(([shape, logits, labels]) =>
+        (globalThis as any).seglossDemo.lossCheck(shape, logits, labels), [c.shape, logits, labels] as const);
+      expect(Object.keys(inBrowser)).toEqual(Object.keys(nodeLosses[k]));
+      expect(inBrowser).toEqual(nodeLosses[k]);
+    }
+  });
+
+  it('runs a sweep in module Web Workers whose per-step logs equal Node\'s trainRun, bit for bit', async () => {
+    const { failed, rows } = await browserSweep(page, SPEC);
+    expect(failed).toEqual([]);
+    expect(Object.keys(rows)).toEqual(Object.keys(reference));
+    for (const id of Object.keys(reference)) {
+      expect(rows[id].length, id).toBe(120);
+      expect(rows[id], id).toEqual(reference[id]);
+    }
+  });
+
+  it('aborts a sweep and resumes it from the same store, keeping complete runs untouched', async () => {
+    const outcome = await page.evaluate(async (spec) => {
+      const { runSweep, MemorySweepStore } = (globalThis as any).segloss;
+      const workerUrl = new URL('./worker.js', location.href);
+      const store = new MemorySweepStore();
+      const controller = new AbortController();
+      const first = await runSweep(spec, {
+        workerUrl, workers: 1, store, signal: controller.signal,
+        // Stop once the second run has started: the first is complete, the second partial.
+        onProgress: (p: { completedRuns: number }) => { if (p.completedRuns >= 1) controller.abort(); },
+      });
+      const kept = Object.fromEntries(first.runs.map((r: { id: string }) => [r.id, JSON.stringify(store.rowsOf(r.id))]));
+      const second = await runSweep(spec, { workerUrl, workers: 2, store, resume: true });
+      const again = Object.fromEntries(first.runs.map((r: { id: string }) => [r.id, JSON.stringify(store.rowsOf(r.id))]));
+      let refused = '';
+      try { await runSweep(spec, { workerUrl, store }); } catch (e) { refused = (e as Error).message; }
+      return {
+        firstAborted: first.aborted, firstComplete: first.runs.length, kept, again,
+        resumed: second.resumed, secondComplete: second.runs.length, secondAborted: second.aborted,
+        rows: Object.fromEntries(second.plan.map((r: { id: string }) => [r.id, store.rowsOf(r.id)])),
+        refused,
+      };
+    }, SPEC);
+    expect(outcome.firstAborted).toBe(true);
+    expect(outcome.firstComplete).toBeGreaterThanOrEqual(1);
+    expect(outcome.firstComplete).toBeLessThan(8);
+    expect(outcome.resumed).toBe(outcome.firstComplete);
+    expect(outcome.again).toEqual(outcome.kept);
+    expect(outcome.secondAborted).toBe(false);
+    expect(outcome.secondComplete).toBe(8);
+    expect(outcome.rows).toEqual(reference);
+    expect(outcome.refused).toMatch(/already holds a sweep/);
+  });
+
+  it('records runs as failed, with the error, when their worker cannot start', async () => {
+    const result = await page.evaluate(async () => {
+      const { runSweep } = (globalThis as any).segloss;
+      const spec = { parameters: { steps: { value: 5 }, trainLoss: { values: ['cce', 'dice'] } } };
+      const r = await runSweep(spec, { workerUrl: new URL('./no-such-worker.js', location.href), workers: 1 });
+      return { complete: r.runs.length, failed: r.failed, storeFailed: r.store.failed().length };
+    });
+    expect(result.complete).toBe(0);
+    expect(result.failed.map((f: { id: string }) => f.id)).toEqual(['adam-bn0-95fg-cce-run0', 'adam-bn0-95fg-dice-run0']);
+    for (const f of result.failed) expect(f.error).toMatch(/^WorkerDied: worker died during the run/);
+    expect(result.storeFailed).toBe(2);
+    // The page itself logs the 404 of the missing script; nothing else may have gone wrong.
+    errors.splice(0, errors.length, ...errors.filter((e) => !/404|no-such-worker/.test(e)));
+  });
+
+  it('raised no page, console or worker error', () => {
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('the demo page', () => {
+  let server: Served;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    server = await serve(true);
+    ({ page, errors } = await openDemo(browser, server.url));
+  });
+
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+  });
+
+  it('runs the quick preset from its form, with live progress, and draws the report\'s figures', async () => {
+    await page.selectOption('#preset', 'quick');
+    await page.fill('#steps', '501');
+    await page.fill('#workers', '2');
+    await page.click('#run');
+    // Live: a figure is drawn and progress moves before the sweep is done.
+    await page.waitForSelector('#figures svg', { timeout: 60_000 });
+    const midway = await page.evaluate(() => (globalThis as any).seglossDemo.state.done);
+    expect(midway).toBe(false);
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 120_000 });
+    expect(await page.textContent('#progress-text')).toBe('Done: 6 of 6 runs complete.');
+    expect(await page.textContent('#error')).toBe('');
+    const statuses = await page.$$eval('#runs-table tbody tr td:last-child', (cells) => cells.map((c) => c.textContent));
+    expect(statuses).toEqual(Array(6).fill('completed'));
+    // Two figures (BN off, on), each with the seed's title and one column per training loss.
+    const figures = await page.$$eval('#figures figure', (fs) => fs.map((f) => ({
+      id: f.id, text: Array.from(f.querySelectorAll('svg text')).map((t) => t.textContent).join('|'),
+      paths: f.querySelectorAll('svg path').length,
+    })));
+    expect(figures.map((f) => f.id)).toEqual(['fig-adam-bn0-95fg-run0', 'fig-adam-bn1-95fg-run0']);
+    for (const f of figures) {
+      expect(f.text).toContain('95% Foreground (run 0)');
+      for (const column of ['CCE', 'DICEFG', 'DICE']) expect(f.text.split('|')).toContain(column);
+      expect(f.paths).toBeGreaterThan(12);
+    }
+    expect(await page.$$eval('#verdicts tbody tr', (rows) => rows.length)).toBe(6);
+    await page.screenshot({ path: `${SCREENSHOTS}/demo-sweep.png`, fullPage: true });
+  });
+
+  it('shows a clear error for a bad grid and loses nothing on the page', async () => {
+    await page.selectOption('#preset', 'custom');
+    await page.fill('#spec', '{"parameters": {"batchSize": {"value": -1}}}');
+    await page.click('#run');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/batchSize/);
+    // The previous sweep's figures are still there.
+    expect(await page.locator('#figures figure').count()).toBe(2);
+  });
+
+  it('benchmarks the fused kernels against tfjs ops in a worker and shows the ratios', async () => {
+    await page.click('#bench');
+    await page.waitForSelector('#bench-table:not([hidden])', { timeout: 150_000 });
+    const groups = await page.$$eval('#bench-table tbody tr.group', (trs) => trs.map((tr) => tr.textContent));
+    expect(groups).toEqual(['[8,128,128,2] (0.26 M elements)', '[4,128,128,4] (0.26 M elements)']);
+    const rows = await page.$$eval('#bench-table tbody tr:not(.group)', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells).map((c) => c.textContent ?? '')));
+    expect(rows.length).toBe(2 * 11);
+    for (const row of rows) {
+      expect(Number(row[1])).toBeGreaterThan(0);
+      expect(Number(row[2])).toBeGreaterThan(0);
+      expect(row[3] === 'baseline' || /^\d+(\.\d)?×$/.test(row[3])).toBe(true);
+    }
+    const fused = rows.filter((r) => r[0].startsWith('CCE  segloss fused (exact), simd'));
+    expect(fused.length).toBe(2);
+    expect(await page.textContent('#bench-status')).toMatch(/^done/);
+    await page.screenshot({ path: `${SCREENSHOTS}/demo-benchmark.png`, fullPage: true });
+  });
+
+  it('raised no page, console or worker error', () => {
+    expect(errors).toEqual([]);
+  });
+});
