@@ -16,7 +16,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 
 const require = createRequire(import.meta.url);
-const peer = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-layers', '@tensorflow/tfjs'];
+const peer = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers', '@tensorflow/tfjs'];
 const dependencies = /^(comlink|commander|zod|vega|vega-lite|@resvg\/resvg-js)(\/|$)/;
 const external = (id) => peer.includes(id) || dependencies.test(id) || /^node:/.test(id);
 

@@ -137,6 +137,24 @@ describe('the segloss CLI', () => {
     expect(out.stderr).toMatch(message as RegExp);
   });
 
+  it('lists the benchmarks, and runs those named, writing their rows as JSON', () => {
+    const list = run('bench', '--list');
+    expect(list.status).toBe(0);
+    expect(list.stdout.split('\n').filter(Boolean).map((l) => l.split(/ +/)[0]))
+      .toEqual(['exp', 'kernels', 'losses', 'conv', 'step', 'sweep', 'report']);
+    const out = run('bench', 'exp', '--quick', '--json', 'bench.json');
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^=== exp: /m);
+    expect(out.stdout).not.toMatch(/^=== kernels/m);
+    const json = JSON.parse(readFileSync(join(scratch, 'bench.json'), 'utf8'));
+    expect(json.quick).toBe(true);
+    expect(json.results.exp.map((r: { name: string }) => r.name)).toEqual(['exp simd', 'log simd', 'exp scalar', 'log scalar']);
+    for (const r of json.results.exp) expect(r.medianMs).toBeGreaterThan(0);
+    const bad = run('bench', 'nope');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown benchmark nope/);
+  });
+
   it('exits 2 on a config whose run fields are invalid, naming the field', () => {
     writeFileSync(join(scratch, 'bad.json'), JSON.stringify({ parameters: { batchSize: { value: 0 } } }));
     const out = run('sweep', '--config', 'bad.json');

@@ -2,7 +2,7 @@
  * Fused softmax + loss kernels vs the same losses composed from tfjs ops, forward + backward
  * (the gradient w.r.t. the logits), on tfjs's wasm backend in this process: medians, Melem/s
  * (elements = N·H·W·C) and speed-ups against baselines measured in the same run. Used by
- * `segloss bench` and bench/losses.bench.ts.
+ * `segloss bench losses` and the browser demo's benchmark button.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';

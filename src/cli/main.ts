@@ -11,6 +11,7 @@ import { mergeSweeps } from '../sdk/merge.js';
 import { parseSweepSpec, planSweep, type SweepSpec } from '../sdk/plan.js';
 import { runSweep, type SweepProgress } from '../sdk/sweep.js';
 import { writeReport } from '../report/write.js';
+import { BENCHMARKS } from '../bench/suite.js';
 
 class UsageError extends Error {}
 
@@ -141,15 +142,30 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program.command('bench')
-    .description('time the fused losses against the same losses from tfjs ops (forward + backward, wasm, this machine)')
-    .option('--quick', 'one shape ([8,128,128,2]) instead of three')
-    .option('--json <file>', 'also write the rows as JSON')
-    .action(async (opts) => {
-      // Loaded on demand: tfjs's backends and the kernels are not needed by the other commands.
-      const { benchmarkLosses, LOSS_BENCH_SHAPES } = await import('../bench/losses.js');
-      const rows = await benchmarkLosses(opts.quick ? LOSS_BENCH_SHAPES.slice(0, 1) : LOSS_BENCH_SHAPES,
-        (line) => process.stdout.write(`${line}\n`));
-      if (opts.json) writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+    .description('run the benchmarks (all, or those named): medians, and ratios against baselines measured in the same process')
+    .argument('[names...]', `benchmarks to run: ${BENCHMARKS.map((b) => b.name).join(', ')} (default: all)`)
+    .option('--list', 'list the benchmarks and exit')
+    .option('--quick', 'small shapes and few steps: a smoke run, not numbers to quote')
+    .option('--json <file>', 'also write every benchmark\'s rows as JSON')
+    .action(async (names: string[], opts) => {
+      if (opts.list) {
+        for (const b of BENCHMARKS) process.stdout.write(`${b.name.padEnd(8)} ${b.description}\n`);
+        return;
+      }
+      const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+      if (unknown.length) throw new UsageError(`unknown benchmark ${unknown.join(', ')}; segloss bench --list shows them`);
+      const chosen = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+      const print = (line: string) => process.stdout.write(`${line}\n`);
+      const { version_core } = await import('@tensorflow/tfjs-core');
+      print(`segloss bench — ${new Date().toISOString()} — Node ${process.version}, tfjs ${version_core}${opts.quick ? ' — quick (smoke run)' : ''}`);
+      const results: Record<string, unknown> = {};
+      for (const b of chosen) {
+        print(`\n=== ${b.name}: ${b.description}\n`);
+        results[b.name] = await b.run({ print, quick: Boolean(opts.quick) });
+      }
+      if (opts.json) {
+        writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: Boolean(opts.quick), results }, null, 2));
+      }
     });
 
   program.command('presets')

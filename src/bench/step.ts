@@ -1,0 +1,60 @@
+/**
+ * Milliseconds per training step of the seed's model on one core (issue #4): the three logged
+ * losses' values and gradient norms plus the update, BN off and on, with segloss's fused loss
+ * ops and with the same losses composed from tfjs ops; then the number of tfjs kernel calls per
+ * step and where tf.profile sees the time.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import '../tfjs/core_gradients.js';
+import { setupWasmKernels } from '../setup.js';
+import { segmentationLossesComposite } from '../losses/composite.js';
+import { parseRunConfig } from '../experiment/config.js';
+import { makeBatch } from '../experiment/data.js';
+import { ConvNet } from '../experiment/model.js';
+import { fusedLoss, makeOptimizer, runRandoms, trainingStep, type LossFn } from '../experiment/train.js';
+import { formatRow, time, type Timing } from './harness.js';
+import type { BenchContext } from './suite.js';
+
+export async function benchStep({ print, quick }: BenchContext): Promise<Timing[]> {
+  await tf.setBackend('wasm');
+  await setupWasmKernels();
+  const timedSteps = quick ? 50 : 400;
+  const impls: [string, LossFn][] = [
+    ['tfjs-op losses', (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name]],
+    ['segloss fused losses', fusedLoss],
+  ];
+  const rows: Timing[] = [];
+  for (const batchNorm of [false, true]) {
+    const config = parseRunConfig({ batchNorm, trainLoss: 'cce' });
+    let baseline: Timing | undefined;
+    for (const [name, lossesFn] of impls) {
+      const randoms = runRandoms(0);
+      const net = new ConvNet(config, randoms.weights);
+      const optimizer = makeOptimizer(config);
+      let step = 0;
+      const run = () => {
+        const batch = makeBatch(randoms.batches, config.batchSize, config.imageSize, config.foreground);
+        trainingStep(net, optimizer, batch, config, step++, lossesFn);
+        tf.dispose([batch.x, batch.labels]);
+      };
+      const t = time(`BN ${batchNorm ? 'on ' : 'off'}, ${name}`, 1, run,
+        { warmup: quick ? 10 : 50, minRuns: timedSteps, minMs: quick ? 200 : 1000 });
+      print(formatRow(t, baseline).replace(/ +[\d.]+ Melem\/s/, ''));
+      rows.push(t);
+      baseline ??= t;
+      if (lossesFn === fusedLoss) {
+        const profile = await tf.profile(() => { for (let i = 0; i < 20; i++) run(); });
+        const byKernel = new Map<string, number>();
+        for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number) / 20);
+        print(`   ${profile.kernels.length / 20} kernel calls per step; time by kernel under tf.profile `
+          + '(which adds its own overhead, so these are relative): '
+          + [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, ms]) => `${k} ${ms.toFixed(3)}`).join(', '));
+      }
+      optimizer.dispose();
+      net.dispose();
+    }
+  }
+  print('\nspeed-up column: against the tfjs-op losses row of the same BN setting.');
+  return rows;
+}

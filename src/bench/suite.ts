@@ -1,0 +1,50 @@
+/**
+ * segloss's benchmarks, by name: what `segloss bench [NAME…]` and `npm run bench` run. Each prints
+ * medians (and ratios against a baseline measured in the same process) and returns its rows.
+ * Modules load on demand, so a benchmark only pulls in what it measures.
+ */
+export interface BenchContext {
+  print: (line: string) => void;
+  /** Smaller shapes and fewer steps: a smoke run of the benchmark, not numbers to quote. */
+  quick: boolean;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run: (context: BenchContext) => Promise<unknown>;
+}
+
+export const BENCHMARKS: Benchmark[] = [
+  {
+    name: 'exp', description: 'the kernels\' exp/log approximations alone, SIMD and scalar',
+    run: async (c) => (await import('./exp.js')).benchExp(c),
+  },
+  {
+    name: 'kernels', description: 'each fused loss kernel alone (forward + backward, one call), SIMD and scalar',
+    run: async (c) => (await import('./kernels.js')).benchKernels(c),
+  },
+  {
+    name: 'losses', description: 'the fused losses vs the same losses from tfjs ops, through tf.grad',
+    run: async (c) => {
+      const { benchmarkLosses, LOSS_BENCH_SHAPES } = await import('./losses.js');
+      return benchmarkLosses(c.quick ? LOSS_BENCH_SHAPES.slice(0, 1) : LOSS_BENCH_SHAPES, c.print);
+    },
+  },
+  {
+    name: 'conv', description: 'the conv gradient kernels vs tfjs-cpu\'s and the wasm forward conv',
+    run: async (c) => (await import('./conv.js')).benchConv(c),
+  },
+  {
+    name: 'step', description: 'one training step of the seed model, fused vs tfjs-op losses, BN off/on',
+    run: async (c) => (await import('./step.js')).benchStep(c),
+  },
+  {
+    name: 'sweep', description: 'run-steps/s of the seed preset with 1 and 2 workers; the full preset\'s projected time',
+    run: async (c) => (await import('./sweep.js')).benchSweep(c),
+  },
+  {
+    name: 'report', description: 'writeReport on a synthetic full seed sweep (108 runs × 10,001 steps)',
+    run: async (c) => (await import('./report.js')).benchReport(c),
+  },
+];
