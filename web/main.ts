@@ -194,19 +194,28 @@ async function runSweepFromForm(event: Event): Promise<void> {
 // -----------------------------------------------------------------------------------------------
 // Benchmark UI: a fresh worker runs src/bench/losses.ts; rows appear as they are measured.
 
+/** The loss benchmark (src/bench/losses.ts) in a fresh module worker of this page; its rows. */
+async function benchmark(shapes: segloss.Shape4[] = BENCH_SHAPES): Promise<segloss.LossBenchRow[]> {
+  const worker = new Worker(workerUrl, { type: 'module', name: 'segloss-bench' });
+  const api = Comlink.wrap<WorkerApi>(worker);
+  try {
+    await api.init({});
+    return await api.benchmarkLosses(shapes);
+  } finally {
+    api[Comlink.releaseProxy]();
+    worker.terminate();
+  }
+}
+
 async function runBenchmark(): Promise<void> {
   const button = $<HTMLButtonElement>('bench');
   button.disabled = true;
   const status = $('bench-status');
   const table = $<HTMLTableElement>('bench-table');
   table.tBodies[0].innerHTML = '';
-  const worker = new Worker(workerUrl, { type: 'module', name: 'segloss-bench' });
-  const api = Comlink.wrap<WorkerApi>(worker);
   try {
-    status.textContent = 'starting the worker…';
-    await api.init({});
     status.textContent = 'measuring (about 20 s)…';
-    const rows = await api.benchmarkLosses(BENCH_SHAPES, Comlink.proxy(() => undefined));
+    const rows = await benchmark();
     table.hidden = false;
     // One block per shape: a heading row, then its rows; the first row of a block is its baseline.
     table.tBodies[0].innerHTML = rows.map((r, i) => (i === 0 || rows[i - 1].group !== r.group
@@ -217,8 +226,6 @@ async function runBenchmark(): Promise<void> {
   } catch (error) {
     status.textContent = `failed: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
-    api[Comlink.releaseProxy]();
-    worker.terminate();
     button.disabled = false;
   }
 }
@@ -257,5 +264,5 @@ function sharedMemory(): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
 }
 
-Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, sharedMemory, tf } });
+Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, sharedMemory, benchmark, tf } });
 void main();

@@ -1,0 +1,26 @@
+/**
+ * What segloss's Node entry (index.ts) and browser entry (browser.ts) both export: the losses, the
+ * kernels' setup, the experiment, sweep plans and the report's figures. Each entry adds its own
+ * runSweep and what only it can do.
+ */
+import './tfjs/core_gradients.js';
+import * as losses from './losses/index.js';
+
+export { losses };
+export { setupWasmKernels, kernelVariant, type SetupOptions, type SetupResult } from './setup.js';
+export type {
+  CategoricalCrossEntropyOptions, DiceOptions, LossName, Reduction, SegmentationLossesOptions,
+} from './losses/types.js';
+export { LOSS_NAMES } from './losses/types.js';
+export type { KernelVariant } from './wasm/module.js';
+export { presets, expandPreset, type Preset, type PlannedRun } from './experiment/presets.js';
+export {
+  parseRunConfig, runId, ConfigError, type RunConfig, type RunConfigInput,
+} from './experiment/config.js';
+export { trainRun, type StepLog, type RunOutcome, type Evaluation } from './experiment/train.js';
+export type { SweepProgress } from './sdk/pool.js';
+export { parseSweepSpec, planSweep, shardOf, type SweepSpec } from './sdk/plan.js';
+export type { RunSummary, FailedRun } from './sdk/summary.js';
+export { renderReport, specToSvg, type Report, type ReportRun, type ReportCell } from './report/render.js';
+export { figureSpec, groupFigures, type RunLog, type FigureGroup } from './report/figures.js';
+export { judgeRun, type Verdict, type RunVerdict } from './report/verdict.js';
