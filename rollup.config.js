@@ -80,7 +80,8 @@ export default [
   },
   {
     input: { worker: 'src/workers/worker.browser.ts' },
-    output: { dir: 'dist/browser', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    // No source map: it would be 5 MB of tfjs's sources in the package, for a worker users don't debug.
+    output: { dir: 'dist/browser', format: 'es', sourcemap: false, inlineDynamicImports: true },
     onwarn,
     plugins: [...browserBundle('dist/browser'), copy(TFJS_WASM_FILES.map((f) => [f, join(tfjsWasmDir, f)]))],
   },
