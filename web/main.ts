@@ -144,6 +144,16 @@ async function showVerdicts(logs: RunLog[]): Promise<void> {
   $('verdicts').innerHTML = `<table class="verdicts"><thead><tr><th>run</th><th>final accuracy</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** Points the download links at the store's summary.csv and JSON (what a sweep directory would hold). */
+function offerDownloads(store: segloss.MemorySweepStore): void {
+  for (const [id, text, type] of [['dl-csv', store.summaryCsv(), 'text/csv'], ['dl-json', JSON.stringify(store), 'application/json']]) {
+    const link = $<HTMLAnchorElement>(id);
+    if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([text], { type }));
+  }
+  $('downloads').hidden = false;
+}
+
 async function runSweepFromForm(event: Event): Promise<void> {
   event.preventDefault();
   if (state.running) return;
@@ -176,6 +186,7 @@ async function runSweepFromForm(event: Event): Promise<void> {
     for (const f of result.failed) updateRunRow(f.id, null, null, 'failed');
     await drawFigures(true);
     await showVerdicts(result.store.runLogs());
+    offerDownloads(result.store);
     state.lastResult = { completed: result.runs.length, failed: result.failed.length, aborted: result.aborted };
     $<HTMLProgressElement>('progress').value = result.aborted ? $<HTMLProgressElement>('progress').value : 1;
     $('progress-text').textContent = result.aborted

@@ -2,12 +2,23 @@
  * A sweep's results held in memory (the browser's store; Node writes files, SweepStore): every
  * run's rows as they come, its summary when complete, its error when failed. Pass the same store
  * to another `runSweep` with `resume: true` to finish an aborted sweep; `runLogs()` feeds
- * `renderReport`; `summaryCsv()` is the text of summary.csv.
+ * `renderReport`; `summaryCsv()` is the text of summary.csv. `toJSON()` / `fromJSON()` save and
+ * restore a store (say, to a download, or to localStorage), partial runs included.
  */
 import type { StepLog } from '../experiment/train.js';
 import type { RunLog } from '../report/figures.js';
 import type { RunStore } from './pool.js';
 import { summaryCsv, type FailedRun, type RunSummary } from './summary.js';
+
+/** A MemorySweepStore as plain data (JSON.stringify-able). */
+export interface MemorySweepStoreData {
+  format: 'segloss-memory-sweep-store';
+  version: 1;
+  planned: MemorySweepStore['planned'];
+  rows: Record<string, StepLog[]>;
+  summaries: RunSummary[];
+  failures: FailedRun[];
+}
 
 export class MemorySweepStore implements RunStore {
   private readonly rows = new Map<string, StepLog[]>();
@@ -65,5 +76,26 @@ export class MemorySweepStore implements RunStore {
   /** summary.csv's text for the complete runs, in plan order. */
   summaryCsv(): string {
     return summaryCsv((this.planned ?? []).filter((r) => this.summaries.has(r.id)).map((r) => this.summaries.get(r.id)!));
+  }
+
+  toJSON(): MemorySweepStoreData {
+    return {
+      format: 'segloss-memory-sweep-store', version: 1, planned: this.planned,
+      rows: Object.fromEntries(this.rows), summaries: [...this.summaries.values()], failures: this.failed(),
+    };
+  }
+
+  /** A store from `toJSON()`'s data (or its JSON text). */
+  static fromJSON(input: MemorySweepStoreData | string): MemorySweepStore {
+    const data = typeof input === 'string' ? JSON.parse(input) as MemorySweepStoreData : input;
+    if (data?.format !== 'segloss-memory-sweep-store' || data.version !== 1) {
+      throw new Error('segloss MemorySweepStore.fromJSON: not a saved store (format segloss-memory-sweep-store, version 1)');
+    }
+    const store = new MemorySweepStore();
+    store.planned = data.planned;
+    for (const [id, rows] of Object.entries(data.rows)) store.rows.set(id, rows);
+    for (const summary of data.summaries) store.summaries.set(summary.id, summary);
+    for (const failure of data.failures) store.failures.set(failure.id, failure);
+    return store;
   }
 }

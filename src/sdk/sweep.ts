@@ -58,7 +58,7 @@ function seglossVersion(): string {
 }
 
 /** worker_threads workers; an uncaught error arrives as 'error' then 'exit', and is kept for the record. */
-function nodeWorkers(workerUrl: URL): SpawnWorker {
+export function nodeWorkers(workerUrl: URL): SpawnWorker {
   return () => {
     const worker = new Worker(workerUrl);
     let crash: Error | null = null;

@@ -235,6 +235,15 @@ describe('the demo page', () => {
       expect(f.paths).toBeGreaterThan(12);
     }
     expect(await page.$$eval('#verdicts tbody tr', (rows) => rows.length)).toBe(6);
+    // The results can be downloaded: summary.csv, and the whole store as JSON.
+    const downloads = await page.evaluate(async () => {
+      const text = async (id: string) => (await fetch((document.getElementById(id) as HTMLAnchorElement).href)).text();
+      return { csv: await text('dl-csv'), json: JSON.parse(await text('dl-json')) };
+    });
+    expect(downloads.csv.trim().split('\n')).toHaveLength(7);
+    expect(downloads.csv).toMatch(/^id,optimizer,batchNorm,foreground,trainLoss,seed,status/);
+    expect(downloads.json.format).toBe('segloss-memory-sweep-store');
+    expect(Object.values(downloads.json.rows as Record<string, unknown[]>).map((rows) => rows.length)).toEqual(Array(6).fill(501));
     await page.screenshot({ path: `${SCREENSHOTS}/demo-sweep.png`, fullPage: true });
   });
 

@@ -1,0 +1,72 @@
+/**
+ * The sweep pool (src/sdk/pool.ts) is one code path whatever the store: here Node worker_threads
+ * (the stand-in worker of test/fixtures/fake-worker.mjs) write into a MemorySweepStore, the
+ * browser's store; failures, resume, the report's view, summary.csv (the same text SweepStore
+ * writes) and saving a store to JSON and back.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemorySweepStore } from '../src/sdk/memory_store.js';
+import { parseSweepSpec, planSweep } from '../src/sdk/plan.js';
+import { trainRuns } from '../src/sdk/pool.js';
+import { SweepStore } from '../src/sdk/store.js';
+import { nodeWorkers } from '../src/sdk/sweep.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'segloss-memory-store-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// Seed 1: the worker dies after its first batch; seed 2: run() throws (see the fixture).
+const plan = planSweep(parseSweepSpec({ parameters: { seed: { values: [0, 1, 2, 3] }, steps: { value: 10 } } }));
+const spawn = nodeWorkers(new URL('./fixtures/fake-worker.mjs', import.meta.url));
+
+describe('trainRuns into a MemorySweepStore', () => {
+  const store = new MemorySweepStore();
+  store.planned = plan;
+
+  it('stores complete runs and records failures, the workers replaced', async () => {
+    const batches: string[] = [];
+    const result = await trainRuns(plan, { store, spawn, workers: 2, onRows: (run, rows) => batches.push(`${run.id}:${rows.length}`) });
+    expect(result).toMatchObject({ resumed: 0, aborted: false });
+    expect(result.failed.map((f) => f.id).sort()).toEqual(['adam-bn0-95fg-cce-run1', 'adam-bn0-95fg-cce-run2']);
+    expect(store.failed().find((f) => f.id.endsWith('run1'))!.error).toMatch(/WorkerDied: worker died during the run: it exited with code 3/);
+    expect(store.failed().find((f) => f.id.endsWith('run2'))!.error).toMatch(/fake failure in run\(\)/);
+    expect(plan.map((r) => store.isComplete(r.id))).toEqual([true, false, false, true]);
+    expect(store.rowsOf(plan[0].id).map((r) => r.step)).toEqual([...Array(10).keys()]);
+    // The run that died mid-way keeps the rows it sent, as a partial run.
+    expect(store.rowsOf(plan[1].id)).toHaveLength(5);
+    expect(batches).toContain(`${plan[0].id}:5`);
+    expect(store.runLogs().map((r) => r.id)).toEqual([plan[0].id, plan[3].id]);
+  });
+
+  it('resumes: complete runs are kept as they are, the others retried', async () => {
+    const kept = store.rowsOf(plan[0].id);
+    const result = await trainRuns(plan, { store, spawn, workers: 1 });
+    expect(result.resumed).toBe(2);
+    expect(result.failed).toHaveLength(2);
+    expect(store.rowsOf(plan[0].id)).toBe(kept);
+  });
+
+  it('writes the summary.csv that SweepStore writes for the same runs', () => {
+    const files = new SweepStore(scratch);
+    const summaries = store.runLogs().map((r) => store.readSummary(r.id));
+    files.writeSummaryCsv(summaries);
+    expect(store.summaryCsv()).toBe(readFileSync(join(scratch, 'summary.csv'), 'utf8'));
+    expect(store.summaryCsv().trim().split('\n')).toHaveLength(3);
+  });
+
+  it('saves to JSON and back, partial runs and failures included', () => {
+    const restored = MemorySweepStore.fromJSON(JSON.stringify(store));
+    expect(restored.runLogs()).toEqual(store.runLogs());
+    expect(restored.summaryCsv()).toBe(store.summaryCsv());
+    expect(restored.failed()).toEqual(store.failed());
+    expect(restored.rowsOf(plan[1].id)).toEqual(store.rowsOf(plan[1].id));
+    expect(restored.planned).toEqual(plan);
+    expect(() => MemorySweepStore.fromJSON('{"format": "other"}')).toThrow(/not a saved store/);
+  });
+
+  it('refuses rows for a run not begun', () => {
+    expect(() => new MemorySweepStore().appendRows('x', [])).toThrow(/run x was not begun/);
+  });
+});
