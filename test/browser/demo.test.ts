@@ -247,14 +247,28 @@ describe('the demo page', () => {
     await page.screenshot({ path: `${SCREENSHOTS}/demo-sweep.png`, fullPage: true });
   });
 
+  it('stops a sweep from its Stop button and leaves the form ready for the next', async () => {
+    await page.fill('#steps', '20001');
+    await page.click('#run');
+    await page.waitForSelector('#figures svg', { timeout: 60_000 });
+    expect(await page.isEnabled('#stop')).toBe(true);
+    expect(await page.isDisabled('#run')).toBe(true);
+    await page.click('#stop');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 60_000 });
+    expect(await page.textContent('#progress-text')).toMatch(/^Stopped: 0 of 6 runs complete\.$/);
+    expect(await page.isEnabled('#run')).toBe(true);
+    expect(await page.isDisabled('#stop')).toBe(true);
+    expect(await page.textContent('#error')).toBe('');
+  });
+
   it('shows a clear error for a bad grid and loses nothing on the page', async () => {
     await page.selectOption('#preset', 'custom');
     await page.fill('#spec', '{"parameters": {"batchSize": {"value": -1}}}');
     await page.click('#run');
     await page.waitForSelector('#error:not([hidden])');
     expect(await page.textContent('#error')).toMatch(/batchSize/);
-    // The previous sweep's figures are still there.
-    expect(await page.locator('#figures figure').count()).toBe(2);
+    // The stopped sweep's figures (its partial runs) are still there.
+    expect(await page.locator('#figures figure').count()).toBeGreaterThanOrEqual(1);
   });
 
   it('benchmarks the fused kernels against tfjs ops in a worker and shows the ratios', async () => {
