@@ -66,6 +66,13 @@ describe('trainRuns into a MemorySweepStore', () => {
     expect(() => MemorySweepStore.fromJSON('{"format": "other"}')).toThrow(/not a saved store/);
   });
 
+  it.each([0, -1, 1.5, NaN])('refuses %s workers with a clear error, before touching the store', async (workers) => {
+    const fresh = new MemorySweepStore();
+    await expect(trainRuns(plan, { store: fresh, spawn, workers })).rejects.toThrow(/workers must be a positive integer/);
+    expect(fresh.runLogs()).toEqual([]);
+    expect(fresh.rowsOf(plan[0].id)).toEqual([]);
+  });
+
   it('refuses rows for a run not begun', () => {
     expect(() => new MemorySweepStore().appendRows('x', [])).toThrow(/run x was not begun/);
   });

@@ -62,6 +62,11 @@ describe('runSweep with real workers', () => {
     expect(snapshot(dir('merged'))).toEqual(snapshot(dir('two')));
   });
 
+  it('refuses a bad worker count before writing anything', async () => {
+    await expect(runSweep(QUICK, { outDir: dir('bad-workers'), workers: 0 })).rejects.toThrow(/workers must be a positive integer, got 0/);
+    expect(existsSync(dir('bad-workers'))).toBe(false);
+  });
+
   it('refuses to overwrite a sweep without resume, and resumes an aborted one', async () => {
     await expect(runSweep(QUICK, { outDir: dir('two'), workers: 1 })).rejects.toThrow(/already holds a sweep/);
     const controller = new AbortController();

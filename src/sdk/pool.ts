@@ -94,9 +94,17 @@ async function stopSlot(slot: Slot): Promise<void> {
   await slot.handle.terminate();
 }
 
+/** Throws a RangeError unless `workers` is a whole number ≥ 1 (runSweep checks before writing anything). */
+export function checkWorkerCount(workers: number): void {
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new RangeError(`segloss runSweep: workers must be a positive integer, got ${String(workers)}`);
+  }
+}
+
 /** Trains the runs of `runs` that `store` does not hold complete, `options.workers` at a time. */
 export async function trainRuns(runs: readonly PlannedRun[], options: PoolOptions): Promise<PoolResult> {
   const { store } = options;
+  checkWorkerCount(options.workers);
   const pending = runs.filter((r) => !store.isComplete(r.id));
   const resumed = runs.length - pending.length;
   const failed: FailedRun[] = [];

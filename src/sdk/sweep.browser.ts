@@ -19,7 +19,7 @@ import type { PlannedRun } from '../experiment/presets.js';
 import type { WorkerInitOptions } from '../workers/api.js';
 import { MemorySweepStore } from './memory_store.js';
 import { resolveSweep, type SweepSpec } from './plan.js';
-import { trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
+import { checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
 import type { FailedRun, RunSummary } from './summary.js';
 
 export interface BrowserSweepOptions {
@@ -84,6 +84,9 @@ function webWorkers(workerUrl: URL | string): SpawnWorker {
 export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOptions): Promise<BrowserSweepResult> {
   if (options.workerUrl == null) throw new Error('segloss runSweep: options.workerUrl (the URL of dist/browser/worker.js) is required');
   const { runs } = resolveSweep(spec, options.shard);
+  const hardware = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
+  const workers = options.workers ?? (hardware || 2);
+  checkWorkerCount(workers);
   const store = options.store ?? new MemorySweepStore();
   if (store.planned != null) {
     if (!options.resume) throw new Error('segloss runSweep: this store already holds a sweep: pass resume: true or a new store');
@@ -92,9 +95,8 @@ export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOp
     }
   }
   store.planned = runs;
-  const hardware = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
   const { failed, resumed, aborted } = await trainRuns(runs, {
-    store, spawn: webWorkers(options.workerUrl), workers: options.workers ?? (hardware || 2),
+    store, spawn: webWorkers(options.workerUrl), workers,
     init: options.wasmPaths != null ? { wasmPaths: options.wasmPaths } : {},
     signal: options.signal, onProgress: options.onProgress, onRows: options.onRows,
   });

@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { version_core } from '@tensorflow/tfjs-core';
 import type { Endpoint } from 'comlink';
 import { resolveSweep, type SweepSpec } from './plan.js';
-import { trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
+import { checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
 import { SweepStore, type FailedRun, type RunSummary } from './store.js';
 
 export type { SweepProgress } from './pool.js';
@@ -72,6 +72,8 @@ export function nodeWorkers(workerUrl: URL): SpawnWorker {
 /** Trains every run of `spec` (a preset name, or a SweepSpec) and stores the results in `outDir`. */
 export async function runSweep(spec: SweepSpec | string, options: SweepOptions): Promise<SweepResult> {
   const { spec: parsed, runs } = resolveSweep(spec, options.shard);
+  const workers = options.workers ?? availableParallelism();
+  checkWorkerCount(workers);
   const store = new SweepStore(options.outDir);
   const sweepFile = {
     segloss: seglossVersion(), tfjs: version_core, spec: parsed,
@@ -88,7 +90,7 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
 
   const { failed, resumed, aborted } = await trainRuns(runs, {
     store, spawn: nodeWorkers(options.workerUrl ?? new URL('./worker.js', import.meta.url)),
-    workers: options.workers ?? availableParallelism(), signal: options.signal, onProgress: options.onProgress,
+    workers, signal: options.signal, onProgress: options.onProgress,
   });
   const summaries = runs.filter((r) => store.isComplete(r.id)).map((r) => store.readSummary(r.id));
   store.writeSummaryCsv(summaries);
