@@ -8,9 +8,12 @@
  * step; ε = 1e-3; at evaluation the moving averages.
  */
 import {
-  add, batchNorm, conv2d, dispose, mul, ones, relu, tensor, tidy, variable, zeros,
-  type Tensor, type Tensor1D, type Tensor4D, type Variable,
+  add, batchNorm, cast, conv2d, dispose, engine, mul, ones, relu, reshape, slice, squeeze, step, sum, tensor,
+  tidy, variable, zeros, type NamedTensorMap, type Tensor, type Tensor1D, type Tensor4D, type TensorContainer,
+  type Variable,
 } from '@tensorflow/tfjs-core';
+import { SeglossBatchNormTraining, SeglossBatchNormTrainingGrad } from '../kernels/kernel_names.js';
+import { fusedKernelAvailable } from '../losses/fused.js';
 import { batchNormTraining } from '../ops/batch_norm_training.js';
 import type { RunConfig } from './config.js';
 import type { Random } from './random.js';
@@ -36,6 +39,20 @@ export interface BatchStatistics {
  * A variable holding `initial`'s bytes; `initial` itself is released (no leftover tensor). Names
  * are left to tfjs (unique), so two nets can live side by side.
  */
+/**
+ * A training-mode forward pass kept for `ConvNet.backward`: per conv layer its input, the input of
+ * its relu and, with batch norm, the conv output and the [2, C] batch statistics.
+ */
+export interface TrainingPass {
+  logits: Tensor4D;
+  layers: { input: Tensor4D; preActivation: Tensor4D; conv?: Tensor4D; stats?: Tensor }[];
+  headInput: Tensor4D;
+  /** Each BN layer's batch mean and variance, for `updateMovingAverages`. */
+  statistics: BatchStatistics[];
+}
+
+const CONV_ATTRS = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined } as const;
+
 function owned(initial: Tensor, trainable: boolean): Variable {
   const v = variable(initial, trainable);
   initial.dispose();
@@ -117,6 +134,89 @@ export class ConvNet {
       }
       return add(conv2d(h, this.head.kernel as Tensor4D, 1, 'same'), this.head.bias!) as Tensor4D;
     });
+  }
+
+  /**
+   * True where `forwardTraining` and `backward` run: tfjs's wasm backend with segloss's kernels
+   * (the batch norm kernels are called directly). Elsewhere train through `apply` and the tape.
+   */
+  canBackpropByHand(): boolean {
+    return fusedKernelAvailable(SeglossBatchNormTraining);
+  }
+
+  /**
+   * `apply(x, true)` once, recording what `backward` needs, so that several losses of the same
+   * logits get their gradients without a forward pass (and a tape) each. Dispose the pass with
+   * `disposePass` (its statistics are the caller's, as with `apply`).
+   */
+  forwardTraining(x: Tensor4D): TrainingPass {
+    return tidy(() => {
+      const layers: TrainingPass['layers'] = [];
+      const statistics: BatchStatistics[] = [];
+      let h: Tensor4D = x;
+      for (const layer of this.layers) {
+        const conv = conv2d(h, layer.kernel as Tensor4D, 1, 'same');
+        if (layer.bias) {
+          layers.push({ input: h, preActivation: add(conv, layer.bias) });
+        } else {
+          const [y, stats] = engine().runKernel(SeglossBatchNormTraining,
+            { x: conv, gamma: layer.gamma!, beta: layer.beta! }, { epsilon: BN_EPSILON }) as Tensor[];
+          const C = conv.shape[3];
+          statistics.push({ mean: squeeze(slice(stats, [0, 0], [1, C]), [0]), variance: squeeze(slice(stats, [1, 0], [1, C]), [0]) });
+          layers.push({ input: h, preActivation: y as Tensor4D, conv, stats });
+        }
+        h = relu(layers[layers.length - 1].preActivation);
+      }
+      const logits = add(conv2d(h, this.head.kernel as Tensor4D, 1, 'same'), this.head.bias!) as Tensor4D;
+      const pass: TrainingPass = { logits, layers, headInput: h, statistics };
+      return pass as unknown as TensorContainer; // tidy keeps every tensor it holds
+    }) as unknown as TrainingPass;
+  }
+
+  /**
+   * The gradients of a loss w.r.t. every trainable variable (keyed by name, in `trainable`'s
+   * order, as `variableGrads` returns them) from dLoss/dlogits and a pass of `forwardTraining`.
+   * The same kernels and formulas as tfjs's registered gradients (Conv2D, Add, Relu) and segloss's
+   * batch norm gradient, so the same bits as backpropagation on the tape.
+   */
+  backward(pass: TrainingPass, dLogits: Tensor4D): NamedTensorMap {
+    return tidy(() => {
+      const grads = new Map<Variable, Tensor>();
+      const biasGrad = (dy: Tensor, bias: Variable) => reshape(sum(dy, [0, 1, 2]), bias.shape);
+      const filterGrad = (x: Tensor4D, dy: Tensor, filter: Variable) =>
+        engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...CONV_ATTRS, filterShape: filter.shape } as never) as Tensor;
+      const inputGrad = (x: Tensor4D, dy: Tensor, filter: Variable) =>
+        engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...CONV_ATTRS, inputShape: x.shape } as never) as Tensor;
+
+      grads.set(this.head.bias!, biasGrad(dLogits, this.head.bias!));
+      grads.set(this.head.kernel, filterGrad(pass.headInput, dLogits, this.head.kernel));
+      let dh = inputGrad(pass.headInput, dLogits, this.head.kernel);
+      for (let l = this.layers.length - 1; l >= 0; l--) {
+        const layer = this.layers[l];
+        const saved = pass.layers[l];
+        const dPre = mul(dh, cast(step(saved.preActivation), 'float32'));
+        let dConv: Tensor;
+        if (layer.bias) {
+          grads.set(layer.bias, biasGrad(dPre, layer.bias));
+          dConv = dPre;
+        } else {
+          const [dx, dGamma, dBeta] = engine().runKernel(SeglossBatchNormTrainingGrad,
+            { x: saved.conv!, dy: dPre, gamma: layer.gamma!, stats: saved.stats! }, {}) as Tensor[];
+          grads.set(layer.gamma!, dGamma);
+          grads.set(layer.beta!, dBeta);
+          dConv = dx;
+        }
+        grads.set(layer.kernel, filterGrad(saved.input, dConv, layer.kernel));
+        if (l > 0) dh = inputGrad(saved.input, dConv, layer.kernel);
+      }
+      return Object.fromEntries(this.trainable.map((v) => [v.name, grads.get(v)!]));
+    });
+  }
+
+  /** Releases a pass's tensors but its statistics (and the input image it refers to). */
+  disposePass(pass: TrainingPass): void {
+    dispose([pass.logits, pass.headInput, ...pass.layers.slice(1).map((l) => l.input),
+      ...pass.layers.flatMap((l) => [l.preActivation, l.conv, l.stats].filter((t): t is Tensor => t != null))]);
   }
 
   /** moving ← 0.99·moving + 0.01·batch, for each BN layer's statistics from `apply`. */

@@ -6,8 +6,8 @@
  * batch norm in inference mode. No I/O, no workers: the sweep engine drives this.
  */
 import {
-  argMax, dispose, tensor4d, tidy, train, variableGrads,
-  type NamedTensorMap, type Scalar, type Tensor, type Tensor3D,
+  argMax, dispose, tensor4d, tidy, train, valueAndGrad, variableGrads,
+  type NamedTensorMap, type Scalar, type Tensor, type Tensor3D, type Tensor4D,
 } from '@tensorflow/tfjs-core';
 import { categoricalCrossEntropy } from '../losses/categorical_cross_entropy.js';
 import { dice } from '../losses/dice.js';
@@ -98,25 +98,47 @@ export const fusedLoss: LossFn = (name, labels, logits) => {
  * update), then the update with the training loss's gradients and, with batch norm, the moving
  * averages. Returns the step's log row (without evaluation) and whether a loss was not finite
  * (then nothing is updated). Leaves no tensor behind.
+ *
+ * On tfjs's wasm backend with segloss's kernels the net runs forward once and each logged loss is
+ * backpropagated by hand from its dLoss/dlogits (ConvNet.backward: the tape's kernels and formulas,
+ * the same bits); elsewhere, or with `byHand: false`, each loss gets a forward pass and a tape
+ * (variableGrads).
  */
 export function trainingStep(
   net: ConvNet, optimizer: StepOptimizer, batch: Batch, config: RunConfig, step: number,
-  lossFn: LossFn = fusedLoss,
+  lossFn: LossFn = fusedLoss, { byHand = net.canBackpropByHand() }: { byHand?: boolean } = {},
 ): { log: StepLog; diverged: boolean } {
   const log: StepLog = { step, losses: {}, gradNorms: {} };
   let trainGrads: NamedTensorMap | null = null;
   const statistics: BatchStatistics[] = [];
-  for (const name of config.loggedLosses) {
-    const isTrainLoss = name === config.trainLoss;
-    const { value, grads } = variableGrads(() => {
-      const logits = net.apply(batch.x, true, isTrainLoss ? statistics : undefined);
-      return lossFn(name, batch.labels, logits);
-    }, net.trainable);
+  const record = (name: LossName, value: Tensor, grads: NamedTensorMap) => {
     log.losses[name] = value.dataSync()[0];
     log.gradNorms[name] = globalNorm(Object.values(grads));
     value.dispose();
-    if (isTrainLoss) trainGrads = grads;
+    if (name === config.trainLoss) trainGrads = grads;
     else dispose(Object.values(grads));
+  };
+  if (byHand) {
+    const pass = net.forwardTraining(batch.x);
+    statistics.push(...pass.statistics);
+    try {
+      for (const name of config.loggedLosses) {
+        const { value, grad } = valueAndGrad((logits: Tensor) => lossFn(name, batch.labels, logits))(pass.logits);
+        const grads = net.backward(pass, grad as Tensor4D);
+        grad.dispose();
+        record(name, value, grads);
+      }
+    } finally {
+      net.disposePass(pass);
+    }
+  } else {
+    for (const name of config.loggedLosses) {
+      const { value, grads } = variableGrads(() => {
+        const logits = net.apply(batch.x, true, name === config.trainLoss ? statistics : undefined);
+        return lossFn(name, batch.labels, logits);
+      }, net.trainable);
+      record(name, value, grads);
+    }
   }
   const diverged = Object.values(log.losses).some((v) => !Number.isFinite(v));
   if (!diverged) {
