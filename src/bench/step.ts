@@ -1,8 +1,9 @@
 /**
  * Milliseconds per training step of the seed's model on one core (issue #4): the three logged
- * losses' values and gradient norms plus the update, BN off and on, with segloss's fused loss
- * ops and with the same losses composed from tfjs ops; then the number of tfjs kernel calls per
- * step and where tf.profile sees the time.
+ * losses' values and gradient norms plus the update, BN off and on, with the same losses composed
+ * from tfjs ops, with segloss's fused loss ops on the tape, and fused with the by-hand backward
+ * trainingStep uses on wasm; then the number of tfjs kernel calls per step and where tf.profile
+ * sees the time.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -16,26 +17,30 @@ import { fusedLoss, makeOptimizer, runRandoms, trainingStep, type LossFn } from 
 import { formatRow, time, type Timing } from './harness.js';
 import type { BenchContext } from './suite.js';
 
-export async function benchStep({ print, quick }: BenchContext): Promise<Timing[]> {
+export async function benchStep({ print, quick, steps }: BenchContext): Promise<Timing[]> {
   await tf.setBackend('wasm');
   await setupWasmKernels();
-  const timedSteps = quick ? 50 : 400;
-  const impls: [string, LossFn][] = [
-    ['tfjs-op losses', (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name]],
-    ['segloss fused losses', fusedLoss],
+  const timedSteps = steps ?? (quick ? 50 : 400);
+  const composite: LossFn = (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name];
+  // The tape: a forward pass and variableGrads per logged loss. By hand: one forward pass, then
+  // ConvNet.backward per loss (what trainingStep does on wasm; the same bits).
+  const impls: [string, LossFn, boolean][] = [
+    ['tfjs-op losses, tape', composite, false],
+    ['segloss fused losses, tape', fusedLoss, false],
+    ['segloss fused losses, by hand', fusedLoss, true],
   ];
   const rows: Timing[] = [];
   for (const batchNorm of [false, true]) {
     const config = parseRunConfig({ batchNorm, trainLoss: 'cce' });
     let baseline: Timing | undefined;
-    for (const [name, lossesFn] of impls) {
+    for (const [name, lossesFn, byHand] of impls) {
       const randoms = runRandoms(0);
       const net = new ConvNet(config, randoms.weights);
       const optimizer = makeOptimizer(config);
       let step = 0;
       const run = () => {
         const batch = makeBatch(randoms.batches, config.batchSize, config.imageSize, config.foreground);
-        trainingStep(net, optimizer, batch, config, step++, lossesFn);
+        trainingStep(net, optimizer, batch, config, step++, lossesFn, { byHand });
         tf.dispose([batch.x, batch.labels]);
       };
       const t = time(`BN ${batchNorm ? 'on ' : 'off'}, ${name}`, 1, run,
@@ -43,7 +48,7 @@ export async function benchStep({ print, quick }: BenchContext): Promise<Timing[
       print(formatRow(t, baseline).replace(/ +[\d.]+ Melem\/s/, ''));
       rows.push(t);
       baseline ??= t;
-      if (lossesFn === fusedLoss) {
+      if (byHand) {
         const profile = await tf.profile(() => { for (let i = 0; i < 20; i++) run(); });
         const byKernel = new Map<string, number>();
         for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number) / 20);

@@ -7,6 +7,8 @@ export interface BenchContext {
   print: (line: string) => void;
   /** Smaller shapes and fewer steps: a smoke run of the benchmark, not numbers to quote. */
   quick: boolean;
+  /** Steps per run (sweep) or timed steps (step), instead of the benchmark's default. */
+  steps?: number;
 }
 
 export interface Benchmark {

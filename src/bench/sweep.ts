@@ -17,8 +17,8 @@ export interface SweepBenchResult {
   projectedMinutes: Record<number, number>;
 }
 
-export async function benchSweep({ print, quick }: BenchContext): Promise<SweepBenchResult> {
-  const steps = quick ? 20 : 200;
+export async function benchSweep({ print, quick, steps: stepsOption }: BenchContext): Promise<SweepBenchResult> {
+  const steps = stepsOption ?? (quick ? 20 : 200);
   const scratch = mkdtempSync(join(tmpdir(), 'segloss-bench-'));
   print(`seed preset, 108 runs × ${steps} steps\n`);
   const rates: Record<number, number> = {};

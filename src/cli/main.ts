@@ -146,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[names...]', `benchmarks to run: ${BENCHMARKS.map((b) => b.name).join(', ')} (default: all)`)
     .option('--list', 'list the benchmarks and exit')
     .option('--quick', 'small shapes and few steps: a smoke run, not numbers to quote')
+    .option('--steps <n>', 'steps per run (sweep) or timed steps (step)', positiveInt('--steps'))
     .option('--json <file>', 'also write every benchmark\'s rows as JSON')
     .action(async (names: string[], opts) => {
       if (opts.list) {
@@ -161,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
       const results: Record<string, unknown> = {};
       for (const b of chosen) {
         print(`\n=== ${b.name}: ${b.description}\n`);
-        results[b.name] = await b.run({ print, quick: Boolean(opts.quick) });
+        results[b.name] = await b.run({ print, quick: Boolean(opts.quick), steps: opts.steps });
       }
       if (opts.json) {
         writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: Boolean(opts.quick), results }, null, 2));

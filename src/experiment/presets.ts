@@ -45,7 +45,7 @@ export const presets: Record<'seed' | 'seed-draft' | 'quick', Preset> = {
   },
   quick: {
     name: 'quick',
-    description: 'The headline effect in well under a minute on 2 cores: 95% fg, Adam, BN off and on, the three losses, one run of 4,001 steps each (≈ 1.7–1.9 ms a step).',
+    description: 'The headline effect in well under a minute on 2 cores: 95% fg, Adam, BN off and on, the three losses, one run of 4,001 steps each (≈ 1.2–1.4 ms a step).',
     base: { foreground: 0.95, optimizer: ADAM, steps: 4001, evalEvery: 250, loggedLosses: ['cce', 'dicefg', 'dice'] },
     grid: { batchNorm: [false, true], trainLoss: ['cce', 'dicefg', 'dice'] },
     runs: 1,
