@@ -61,7 +61,8 @@ type Build = KernelVariant | 'simd-shared';
 
 const binaries: Record<Build, string> = { simd: simdWasm, scalar: scalarWasm, 'simd-shared': simdSharedWasm };
 const compiled = new Map<Build, WebAssembly.Module>();
-const instances = new Map<Build, WeakMap<WebAssembly.Memory, KernelExports>>();
+/** Per requested variant, the instance bound to each memory (of the variant's build for that memory). */
+const instances = new Map<KernelVariant, WeakMap<WebAssembly.Memory, KernelExports>>();
 
 function decodeBase64(text: string): Uint8Array {
   if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
@@ -111,31 +112,34 @@ function isShared(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
+/** The build that runs `variant` on `memory`: its shared-memory twin when the memory is shared. */
+function buildFor(variant: KernelVariant, memory: WebAssembly.Memory): Build {
+  if (!isShared(memory)) return variant;
+  if (variant === 'scalar') {
+    throw new Error('segloss: tfjs-backend-wasm runs its threaded build (shared memory), which needs the simd kernels; call setupWasmKernels() with variant \'auto\' or \'simd\'');
+  }
+  return 'simd-shared';
+}
+
 /**
  * The kernels of a compiled build bound to `memory`, instantiated on first use for that memory
- * (a tfjs backend re-initialised with a new memory gets a new instance).
+ * (a tfjs backend re-initialised with a new memory gets a new instance). Whether the memory is
+ * shared is looked at then only: it cannot change.
  */
 export function kernelsFor(variant: KernelVariant, memory: WebAssembly.Memory): KernelExports {
-  let build: Build = variant;
-  if (isShared(memory)) {
-    if (variant === 'scalar') {
-      throw new Error('segloss: tfjs-backend-wasm runs its threaded build (shared memory), which needs the simd kernels; call setupWasmKernels() with variant \'auto\' or \'simd\'');
-    }
-    build = 'simd-shared';
-  }
-  const module = compiled.get(build);
-  if (module == null) {
-    throw new Error(`segloss: the ${build} kernels are not compiled yet; await setupWasmKernels() first`);
-  }
-  let byMemory = instances.get(build);
+  let byMemory = instances.get(variant);
   if (byMemory == null) {
     byMemory = new WeakMap();
-    instances.set(build, byMemory);
+    instances.set(variant, byMemory);
   }
   let exports = byMemory.get(memory);
   if (exports == null) {
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    exports = instance.exports as unknown as KernelExports;
+    const build = buildFor(variant, memory);
+    const module = compiled.get(build);
+    if (module == null) {
+      throw new Error(`segloss: the ${build} kernels are not compiled yet; await setupWasmKernels() first`);
+    }
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     byMemory.set(memory, exports);
   }
   return exports;
