@@ -8,13 +8,13 @@
  * step; ε = 1e-3; at evaluation the moving averages.
  */
 import {
-  add, batchNorm, cast, conv2d, dispose, engine, mul, ones, relu, reshape, slice, squeeze, step, sum, tensor,
+  add, batchNorm, cast, conv2d, dispose, engine, mul, ones, relu, reshape, step, sum, tensor,
   tidy, variable, zeros, type NamedTensorMap, type Tensor, type Tensor1D, type Tensor4D, type TensorContainer,
   type Variable,
 } from '@tensorflow/tfjs-core';
 import { SeglossBatchNormTraining, SeglossBatchNormTrainingGrad } from '../kernels/kernel_names.js';
 import { fusedKernelAvailable } from '../losses/fused.js';
-import { batchNormTraining } from '../ops/batch_norm_training.js';
+import { batchNormTraining, splitStatistics } from '../ops/batch_norm_training.js';
 import type { RunConfig } from './config.js';
 import type { Random } from './random.js';
 
@@ -161,8 +161,7 @@ export class ConvNet {
         } else {
           const [y, stats] = engine().runKernel(SeglossBatchNormTraining,
             { x: conv, gamma: layer.gamma!, beta: layer.beta! }, { epsilon: BN_EPSILON }) as Tensor[];
-          const C = conv.shape[3];
-          statistics.push({ mean: squeeze(slice(stats, [0, 0], [1, C]), [0]), variance: squeeze(slice(stats, [1, 0], [1, C]), [0]) });
+          statistics.push(splitStatistics(stats));
           layers.push({ input: h, preActivation: y as Tensor4D, conv, stats });
         }
         h = relu(layers[layers.length - 1].preActivation);

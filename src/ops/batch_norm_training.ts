@@ -17,6 +17,12 @@ export interface BatchNormTrainingResult {
   variance: Tensor;
 }
 
+/** The batch mean and variance [C] in the two rows of the training kernel's [2, C] statistics. */
+export function splitStatistics(stats: Tensor): { mean: Tensor; variance: Tensor } {
+  const C = stats.shape[1]!;
+  return { mean: squeeze(slice(stats, [0, 0], [1, C]), [0]), variance: squeeze(slice(stats, [1, 0], [1, C]), [0]) };
+}
+
 export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): BatchNormTrainingResult {
   if (!fusedKernelAvailable(SeglossBatchNormTraining)) {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
@@ -36,9 +42,7 @@ export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilo
     };
   }) as CustomGradientFunc);
   const y = op(x, gamma, beta);
-  const C = x.shape[x.shape.length - 1];
-  const mean = keep(squeeze(slice(statistics!, [0, 0], [1, C]), [0]));
-  const variance = keep(squeeze(slice(statistics!, [1, 0], [1, C]), [0]));
+  const { mean, variance } = splitStatistics(statistics!);
   statistics!.dispose();
-  return { y, mean, variance };
+  return { y, mean: keep(mean), variance: keep(variance) };
 }
