@@ -65,17 +65,19 @@ export class MemorySweepStore implements RunStore {
     return [...this.failures.values()];
   }
 
+  /** The summaries of the complete runs, in plan order. */
+  private completeInPlanOrder(): RunSummary[] {
+    return (this.planned ?? []).filter((r) => this.summaries.has(r.id)).map((r) => this.summaries.get(r.id)!);
+  }
+
   /** Every complete run, in plan order, as `renderReport` takes them. */
   runLogs(): RunLog[] {
-    return (this.planned ?? []).filter((r) => this.summaries.has(r.id)).map((r) => ({
-      id: r.id, config: r.config, rows: this.rowsOf(r.id),
-      status: this.summaries.get(r.id)!.status,
-    }));
+    return this.completeInPlanOrder().map((s) => ({ id: s.id, config: s.config, rows: this.rowsOf(s.id), status: s.status }));
   }
 
   /** summary.csv's text for the complete runs, in plan order. */
   summaryCsv(): string {
-    return summaryCsv((this.planned ?? []).filter((r) => this.summaries.has(r.id)).map((r) => this.summaries.get(r.id)!));
+    return summaryCsv(this.completeInPlanOrder());
   }
 
   toJSON(): MemorySweepStoreData {

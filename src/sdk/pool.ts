@@ -65,6 +65,8 @@ export interface PoolOptions {
 }
 
 export interface PoolResult {
+  /** Every complete run in `store` (resumed or trained now), in plan order. */
+  complete: RunSummary[];
   failed: FailedRun[];
   resumed: number;
   aborted: boolean;
@@ -179,5 +181,6 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  return { failed, resumed, aborted };
+  const complete = runs.filter((r) => store.isComplete(r.id)).map((r) => store.readSummary(r.id));
+  return { complete, failed, resumed, aborted };
 }

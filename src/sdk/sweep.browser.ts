@@ -95,11 +95,10 @@ export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOp
     }
   }
   store.planned = runs;
-  const { failed, resumed, aborted } = await trainRuns(runs, {
+  const { complete, failed, resumed, aborted } = await trainRuns(runs, {
     store, spawn: webWorkers(options.workerUrl), workers,
     init: options.wasmPaths != null ? { wasmPaths: options.wasmPaths } : {},
     signal: options.signal, onProgress: options.onProgress, onRows: options.onRows,
   });
-  const summaries = runs.filter((r) => store.isComplete(r.id)).map((r) => store.readSummary(r.id));
-  return { store, plan: runs, runs: summaries, failed, resumed, aborted };
+  return { store, plan: runs, runs: complete, failed, resumed, aborted };
 }

@@ -88,11 +88,10 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   }
   store.writeSweep(sweepFile);
 
-  const { failed, resumed, aborted } = await trainRuns(runs, {
+  const { complete, failed, resumed, aborted } = await trainRuns(runs, {
     store, spawn: nodeWorkers(options.workerUrl ?? new URL('./worker.js', import.meta.url)),
     workers, signal: options.signal, onProgress: options.onProgress,
   });
-  const summaries = runs.filter((r) => store.isComplete(r.id)).map((r) => store.readSummary(r.id));
-  store.writeSummaryCsv(summaries);
-  return { outDir: options.outDir, runs: summaries, failed, resumed, aborted };
+  store.writeSummaryCsv(complete);
+  return { outDir: options.outDir, runs: complete, failed, resumed, aborted };
 }
