@@ -38,8 +38,8 @@ function copy(files) {
 
 const ts = (outDir, tsconfig = 'tsconfig.build.json') => typescript({ tsconfig, declaration: false, outDir, sourceMap: true });
 
-// Bundling tfjs for browsers: its package.json `browser` fields drop the Node built-ins that its
-// emscripten glue only requires behind a Node check.
+// Resolving for browsers: package.json `browser` fields; for tfjs, they drop the Node built-ins that
+// its emscripten glue only requires behind a Node check.
 const browserBundle = (outDir, tsconfig) => [
   nodeResolve({ browser: true, extensions: ['.mjs', '.js', '.ts'] }),
   commonjs(),
@@ -76,7 +76,7 @@ export default [
     // tfjs-core's gradients too are left to the app's bundler (it resolves their extensionless
     // imports), so that the app has one tfjs.
     external: (id) => external(id) || id.startsWith('@tensorflow/'),
-    plugins: [nodeResolve({ browser: true, extensions: ['.mjs', '.js', '.ts'] }), commonjs(), ts('dist/browser')],
+    plugins: browserBundle('dist/browser'),
   },
   {
     input: { worker: 'src/workers/worker.browser.ts' },
