@@ -1,39 +1,38 @@
 #!/usr/bin/env node
-// The benchmarks in headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH): the fused
-// losses vs tfjs ops in a module Web Worker (src/bench/losses.ts, the demo's benchmark button), and
-// the seed preset's sweep throughput with 1 and 2 Web Workers. Needs `npm run build` (build/web).
+// The benchmarks in headless Chromium (scripts/chromium.mjs): the fused losses vs tfjs ops in a
+// module Web Worker (src/bench/losses.ts, the demo's benchmark button; the lines `segloss bench
+// losses` prints in Node), and the seed preset's sweep throughput with 1 and 2 Web Workers.
+// Needs `npm run build` (build/web).
 //
 //   node scripts/bench-browser.mjs [--steps N] [--quick] [--sweep-only]
-import { chromium } from 'playwright-core';
+import { parseArgs } from 'node:util';
+import { launchChromium } from './chromium.mjs';
 import { serveDemo } from './serve-web.mjs';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : quick ? 20 : 200;
-const shapes = quick ? [[8, 128, 128, 2]] : [[8, 128, 128, 2], [4, 256, 256, 4], [2, 512, 512, 8]];
+const { values: args } = parseArgs({
+  options: { steps: { type: 'string' }, quick: { type: 'boolean' }, 'sweep-only': { type: 'boolean' } },
+});
+const steps = args.steps != null ? Number(args.steps) : args.quick ? 20 : 200;
+const shapes = args.quick ? [[8, 128, 128, 2]] : [[8, 128, 128, 2], [4, 256, 256, 4], [2, 512, 512, 8]];
 
 const server = await serveDemo({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--no-first-run', '--disable-quic', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(server.url);
   await page.waitForSelector('body[data-ready=true]');
   console.log(`segloss browser bench — ${new Date().toISOString()} — ${browser.version()} headless, `
-    + `${await page.evaluate(() => navigator.hardwareConcurrency)} logical cores\n`);
+    + `${await page.evaluate(() => navigator.hardwareConcurrency)} logical cores`);
 
-  const rows = args.includes('--sweep-only') ? [] : await page.evaluate((shapes) => globalThis.seglossDemo.benchmark(shapes), shapes);
-  let group = '';
-  for (const r of rows) {
-    if (r.group !== group) console.log(`\n${(group = r.group)}`);
-    console.log([r.name.padEnd(44), `${r.medianMs.toFixed(3).padStart(9)} ms`,
-      `[${r.p25Ms.toFixed(3)}–${r.p75Ms.toFixed(3)}]`.padStart(20), `${r.melemPerS.toFixed(1).padStart(8)} Melem/s`,
-      (r.speedup == null ? '' : `${r.speedup.toFixed(1)}×`).padStart(8)].join('  '));
+  if (!args['sweep-only']) {
+    const lines = await page.evaluate(async (shapes) => {
+      const printed = [];
+      await globalThis.seglossDemo.benchmark(shapes, (line) => printed.push(line));
+      return printed;
+    }, shapes);
+    for (const line of lines) console.log(line);
+    console.log('');
   }
-  if (rows.length) console.log('\nspeed-up column: the baseline is the first row of its block (for scalar rows: the SIMD row).\n');
 
   const rates = {};
   for (const workers of [1, 2]) {

@@ -10,6 +10,7 @@
 import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import sirv from 'sirv';
 
 const ISOLATION_HEADERS = {
@@ -54,21 +55,19 @@ export async function serveDemo({ root = 'build/web', port = 8080, host = '127.0
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const value = (flag, fallback) => {
-    const i = args.indexOf(flag);
-    return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-  };
-  const unknown = args.filter((a, i) => a.startsWith('--') && !['--port', '--base', '--no-isolation'].includes(a)
-    || (!a.startsWith('--') && !['--port', '--base'].includes(args[i - 1])));
-  if (unknown.length > 0) {
-    console.error(`unknown argument ${unknown[0]}\nusage: node scripts/serve-web.mjs [--port 8080] [--base /path/] [--no-isolation]`);
+  let args;
+  try {
+    ({ values: args } = parseArgs({
+      options: { port: { type: 'string', default: '8080' }, base: { type: 'string', default: '/' }, 'no-isolation': { type: 'boolean' } },
+    }));
+  } catch (error) {
+    console.error(`${error.message}\nusage: node scripts/serve-web.mjs [--port 8080] [--base /path/] [--no-isolation]`);
     process.exit(2);
   }
-  const port = Number(value('--port', '8080'));
+  const isolation = !args['no-isolation'];
   try {
-    const { url } = await serveDemo({ port, base: value('--base', '/'), isolation: !args.includes('--no-isolation') });
-    console.log(`segloss demo at ${url} (${args.includes('--no-isolation') ? 'not cross-origin isolated' : 'cross-origin isolated'}); Ctrl-C stops it`);
+    const { url } = await serveDemo({ port: Number(args.port), base: args.base, isolation });
+    console.log(`segloss demo at ${url} (${isolation ? 'cross-origin isolated' : 'not cross-origin isolated'}); Ctrl-C stops it`);
   } catch (error) {
     console.error(error.message);
     process.exit(1);

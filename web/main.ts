@@ -9,6 +9,7 @@ import * as segloss from '../src/browser.js';
 import type { LossName, PlannedRun, RunLog, SweepProgress, SweepSpec } from '../src/browser.js';
 import * as Comlink from 'comlink';
 import type { WorkerApi } from '../src/workers/api.js';
+import { backendMemory, type BackendWasm } from '../src/wasm/backend.js';
 import { lossCheck } from './loss_check.js';
 
 const here = new URL('./', import.meta.url);
@@ -52,7 +53,6 @@ const state = {
   dirty: new Set<string>(),
   lastDraw: 0,
   done: false,
-  lastResult: null as null | { completed: number; failed: number; aborted: boolean },
 };
 
 function readSpec(): SweepSpec {
@@ -168,7 +168,7 @@ async function runSweepFromForm(event: Event): Promise<void> {
     return;
   }
   const controller = new AbortController();
-  Object.assign(state, { running: controller, store: new segloss.MemorySweepStore(), plan, done: false, lastResult: null });
+  Object.assign(state, { running: controller, store: new segloss.MemorySweepStore(), plan, done: false });
   state.dirty.clear();
   $('figures').innerHTML = '';
   $('verdicts').innerHTML = '';
@@ -187,7 +187,6 @@ async function runSweepFromForm(event: Event): Promise<void> {
     await drawFigures(true);
     await showVerdicts(result.store.runLogs());
     offerDownloads(result.store);
-    state.lastResult = { completed: result.runs.length, failed: result.failed.length, aborted: result.aborted };
     $<HTMLProgressElement>('progress').value = result.aborted ? $<HTMLProgressElement>('progress').value : 1;
     $('progress-text').textContent = result.aborted
       ? `Stopped: ${result.runs.length} of ${plan.length} runs complete.`
@@ -205,13 +204,16 @@ async function runSweepFromForm(event: Event): Promise<void> {
 // -----------------------------------------------------------------------------------------------
 // Benchmark UI: a fresh worker runs src/bench/losses.ts; rows appear as they are measured.
 
-/** The loss benchmark (src/bench/losses.ts) in a fresh module worker of this page; its rows. */
-async function benchmark(shapes: segloss.Shape4[] = BENCH_SHAPES): Promise<segloss.LossBenchRow[]> {
+/**
+ * The loss benchmark (src/bench/losses.ts) in a fresh module worker of this page; its rows.
+ * `print` gets the lines `segloss bench losses` prints in Node.
+ */
+async function benchmark(shapes: segloss.Shape4[] = BENCH_SHAPES, print?: (line: string) => void): Promise<segloss.LossBenchRow[]> {
   const worker = new Worker(workerUrl, { type: 'module', name: 'segloss-bench' });
   const api = Comlink.wrap<WorkerApi>(worker);
   try {
     await api.init({});
-    return await api.benchmarkLosses(shapes);
+    return await api.benchmarkLosses(shapes, print && Comlink.proxy(print));
   } finally {
     api[Comlink.releaseProxy]();
     worker.terminate();
@@ -270,9 +272,8 @@ async function main(): Promise<void> {
 
 /** For the console and the browser tests: whether tfjs's memory on this page is shared (threaded build). */
 function sharedMemory(): boolean {
-  const wasm = (tf.backend() as unknown as { wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory } }).wasm;
-  const memory = wasm.asm?.memory ?? wasm.wasmMemory;
-  return typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+  return typeof SharedArrayBuffer !== 'undefined'
+    && backendMemory(tf.backend() as BackendWasm).buffer instanceof SharedArrayBuffer;
 }
 
 Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, sharedMemory, benchmark, tf } });

@@ -1,26 +1,16 @@
 /**
- * Real headless Chromium (Debian's `chromium`, driven by playwright-core) against the demo page
- * (build/web, from `npm run build`) served on localhost by scripts/serve-web.mjs.
+ * Real headless Chromium (Debian's `chromium`, driven by playwright-core: scripts/chromium.mjs)
+ * against the demo page (build/web, from `npm run build`) served on localhost by
+ * scripts/serve-web.mjs.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+// @ts-expect-error: plain .mjs scripts with no types
+import { launchChromium as launch } from '../../scripts/chromium.mjs';
 // @ts-expect-error: a plain .mjs script with no types
 import { serveDemo } from '../../scripts/serve-web.mjs';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** The flags of DESIGN.md §5: no sandbox (root), no GPU, no background traffic on a closed network. */
-const FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', '--disable-quic', '--disable-sync',
-];
-
-export function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-}
+/** Debian's Chromium, with DESIGN.md §5's flags (scripts/chromium.mjs). */
+export const launchChromium: () => Promise<Browser> = launch;
 
 export interface Served {
   url: string;
