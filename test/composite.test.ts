@@ -16,8 +16,9 @@ import {
 import type { CategoricalCrossEntropyOptions, DiceOptions, Reduction } from '../src/losses/types.js';
 import { LOSS_NAMES } from '../src/losses/types.js';
 import { expectClose } from './helpers/assert.js';
+import { tensorsOf, withIgnored, type LossCase } from './helpers/cases.js';
 import { mulberry32, randomIndexLabels, randomLogits, randomSoftLabels, type Rng } from './helpers/random.js';
-import { cce64, dice64, segmentationLosses64, type Labels64, type Shape4 } from './reference/losses64.js';
+import { cce64, dice64, segmentationLosses64, type Shape4 } from './reference/losses64.js';
 
 // float32 ops against float64 math on the same float32 inputs: sums of ≤ 150 terms of size ≤ ~20
 // lose a few ulps (~1e-7 relative each), and gradients of a mean are ~1/P, so abs 1e-5 + rel 1e-4
@@ -35,11 +36,7 @@ const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
 const LOGIT_SCALE = 2; // p stays far from the clip thresholds (see reference.test.ts)
 
 /** The same labels for the reference and as a tensor: float32 [N,H,W,C] or int32 [N,H,W]. */
-interface Case {
-  shape: Shape4;
-  logits: Float64Array;
-  labels: Labels64;
-}
+type Case = LossCase;
 
 function makeCase(rng: Rng, kind: LabelKind, shape: Shape4): Case {
   const C = shape[3];
@@ -52,24 +49,6 @@ function makeCase(rng: Rng, kind: LabelKind, shape: Shape4): Case {
   const oneHot = new Float32Array(P * C);
   index.forEach((c, i) => (oneHot[i * C + c] = 1));
   return { shape, logits, labels: { kind: 'onehot', data: oneHot } };
-}
-
-/** Index labels with about a quarter of the pixels set to `ignoreIndex` (first yes, last no). */
-function withIgnored(rng: Rng, c: Case, ignoreIndex: number): Case {
-  if (c.labels.kind !== 'index') throw new Error('ignoreIndex needs index labels');
-  const data = c.labels.data.map((v) => (rng() < 0.25 ? ignoreIndex : v));
-  data[0] = ignoreIndex;
-  if (data[data.length - 1] === ignoreIndex) data[data.length - 1] = ignoreIndex === 0 ? 1 : 0;
-  return { ...c, labels: { kind: 'index', data } };
-}
-
-function tensorsOf(c: Case): { labels: tf.Tensor; logits: tf.Tensor } {
-  const [N, H, W, C] = c.shape;
-  const labels =
-    c.labels.kind === 'index'
-      ? tf.tensor3d(c.labels.data, [N, H, W], 'int32')
-      : tf.tensor4d(Float32Array.from(c.labels.data), [N, H, W, C], 'float32');
-  return { labels, logits: tf.tensor4d(Float32Array.from(c.logits), [N, H, W, C], 'float32') };
 }
 
 /**

@@ -12,6 +12,7 @@ import { kernelVariant, losses, LOSS_NAMES } from '../src/index.js';
 import type { CategoricalCrossEntropyOptions, DiceOptions, LossName } from '../src/losses/types.js';
 import type { KernelVariant } from '../src/wasm/module.js';
 import { expectClose, type Tolerance } from './helpers/assert.js';
+import { tensorsOf, withIgnored, type LossCase } from './helpers/cases.js';
 import { mulberry32, randomIndexLabels, randomLogits, randomSoftLabels, type Rng } from './helpers/random.js';
 import { useWasm } from './helpers/wasm.js';
 import { cce64, dice64, segmentationLosses64, type Labels64, type Shape4 } from './reference/losses64.js';
@@ -50,11 +51,7 @@ type LabelKind = (typeof LABEL_KINDS)[number];
 const LOGIT_SCALE = 2;
 
 /** One input: logits and labels of an [N,H,W,C] batch, exactly representable in float32. */
-interface Case {
-  shape: Shape4;
-  logits: Float64Array;
-  labels: Labels64;
-}
+type Case = LossCase;
 
 interface Result {
   value: ArrayLike<number>;
@@ -96,25 +93,6 @@ function makeCase(seed: number, kind: LabelKind, shape: Shape4, scale = LOGIT_SC
   return { shape, logits, labels: labelsOf(rng, kind, index, C) };
 }
 
-/** The same logits with index labels where about a quarter of the pixels (the first among them) are `ignoreIndex`. */
-function withIgnored(c: Case, ignoreIndex: number): Case {
-  if (c.labels.kind !== 'index') throw new Error('ignoreIndex needs index labels');
-  const rng = mulberry32(ignoreIndex + 7);
-  const data = c.labels.data.map((v) => (rng() < 0.25 ? ignoreIndex : v));
-  data[0] = ignoreIndex;
-  // The last pixel stays counted, so the mean never divides by zero.
-  if (data[data.length - 1] === ignoreIndex) data[data.length - 1] = ignoreIndex === 0 ? 1 : 0;
-  return { ...c, labels: { kind: 'index', data } };
-}
-
-function tensorsOf(c: Case): { labels: tf.Tensor; logits: tf.Tensor } {
-  const [N, H, W, C] = c.shape;
-  const labels = c.labels.kind === 'index'
-    ? tf.tensor3d(c.labels.data, [N, H, W], 'int32')
-    : tf.tensor4d(Float32Array.from(c.labels.data), [N, H, W, C], 'float32');
-  return { labels, logits: tf.tensor4d(Float32Array.from(c.logits), [N, H, W, C], 'float32') };
-}
-
 const describeCase = (c: Case) =>
   `[${c.shape}] ${c.labels.kind === 'index' ? 'index' : 'float'} labels`;
 
@@ -140,11 +118,11 @@ function cceVariants(c: Case, extended: boolean): [CategoricalCrossEntropyOption
   }
   if (c.labels.kind === 'index') {
     // Outside [0, C) on both sides, and inside, where the label would otherwise select a class.
-    variants.push([{ ignoreIndex: 255 }, withIgnored(c, 255)]);
+    variants.push([{ ignoreIndex: 255 }, withIgnored(mulberry32(255 + 7), c, 255)]);
     if (extended) {
       variants.push(
-        [{ ignoreIndex: -1, classWeights: weights }, withIgnored(c, -1)],
-        [{ ignoreIndex: 0 }, withIgnored(c, 0)],
+        [{ ignoreIndex: -1, classWeights: weights }, withIgnored(mulberry32(-1 + 7), c, -1)],
+        [{ ignoreIndex: 0 }, withIgnored(mulberry32(0 + 7), c, 0)],
       );
     }
   }
