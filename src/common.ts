@@ -19,7 +19,7 @@ export {
 } from './experiment/config.js';
 export { trainRun, type StepLog, type RunOutcome, type Evaluation } from './experiment/train.js';
 export type { SweepProgress } from './sdk/pool.js';
-export { parseSweepSpec, planSweep, shardOf, type SweepSpec } from './sdk/plan.js';
+export { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from './sdk/plan.js';
 export type { RunSummary, FailedRun } from './sdk/summary.js';
 export { renderReport, specToSvg, type Report, type ReportRun, type ReportCell } from './report/render.js';
 export { figureSpec, groupFigures, type RunLog, type FigureGroup } from './report/figures.js';

@@ -73,7 +73,56 @@ describe('trainRuns into a MemorySweepStore', () => {
     expect(fresh.rowsOf(plan[0].id)).toEqual([]);
   });
 
-  it('refuses rows for a run not begun', () => {
-    expect(() => new MemorySweepStore().appendRows('x', [])).toThrow(/run x was not begun/);
+  it('claims a run for one sweep at a time, and refuses rows for a run not begun', () => {
+    const fresh = new MemorySweepStore();
+    const lease = fresh.claim('x')!;
+    expect(lease).not.toBeNull();
+    expect(fresh.claim('x')).toBeNull();
+    expect(fresh.holder('x')).toMatch(/another sweep on this store/);
+    expect(() => lease.append([{ step: 0, losses: {}, gradNorms: {} }])).toThrow(/run x was not begun/);
+    lease.release();
+    expect(fresh.holder('x')).toBeNull();
+    expect(fresh.claim('x')).not.toBeNull();
+  });
+});
+
+describe('two sweeps on one MemorySweepStore at once', () => {
+  it('split its runs: each run is trained once, and both see every run complete', async () => {
+    const runs = planSweep(parseSweepSpec({ parameters: { seed: { values: [0, 3, 4, 5, 6, 7] }, steps: { value: 10 } } }));
+    const store = new MemorySweepStore();
+    store.planned = runs;
+    const trainedBy: Record<string, string[]> = { a: [], b: [] };
+    const sweep = (name: string) => trainRuns(runs, {
+      store, spawn, workers: 1, pollMs: 20,
+      onRows: (run, rows) => { if (rows[0].step === 0) trainedBy[name].push(run.id); },
+    });
+    const [a, b] = await Promise.all([sweep('a'), sweep('b')]);
+    expect([...trainedBy.a, ...trainedBy.b].sort()).toEqual(runs.map((r) => r.id).sort());
+    expect(a.trained + b.trained).toBe(6);
+    expect(a.trained).toBeGreaterThan(0);
+    expect(b.trained).toBeGreaterThan(0);
+    expect(a.complete.map((s) => s.id)).toEqual(runs.map((r) => r.id));
+    expect(b.complete).toEqual(a.complete);
+  });
+});
+
+describe('a store that cannot write', () => {
+  it('stops every worker and rejects with the store\'s error, leaving what was written', async () => {
+    const runs = planSweep(parseSweepSpec({ parameters: { seed: { values: [0, 3, 4, 5] }, steps: { value: 10 } } }));
+    const store = new MemorySweepStore();
+    const full = new Error('QuotaExceededError: the storage is full');
+    let appends = 0;
+    const failing: typeof store = Object.create(store);
+    failing.claim = (id: string) => {
+      const lease = store.claim(id);
+      if (!lease) return null;
+      return { ...lease, append: (rows) => { if (++appends > 2) throw full; lease.append(rows); } };
+    };
+    const started = Date.now();
+    await expect(trainRuns(runs, { store: failing, spawn, workers: 2 })).rejects.toBe(full);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(runs.filter((r) => store.isComplete(r.id)).length).toBeLessThan(4);
+    expect(store.failed()).toEqual([]); // a fault of the store is not a failure of the run
+    for (const run of runs) expect(store.holder(run.id)).toBeNull(); // every claim given back
   });
 });

@@ -16,7 +16,8 @@ import { renderReport } from '../src/report/render.js';
 import { movingAverage, sampleIndices } from '../src/report/series.js';
 import { judgeRun } from '../src/report/verdict.js';
 import { writeReport } from '../src/report/write.js';
-import { SummaryTracker, SweepStore } from '../src/sdk/store.js';
+import { recordRun } from '../src/sdk/pool.js';
+import { SweepStore } from '../src/sdk/store.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-report-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -95,14 +96,9 @@ describe('a rendered report', () => {
   it('writes index.html listing every run, and PNGs that decode at twice the SVG size', async () => {
     const dir = join(scratch, 'sweep');
     const store = new SweepStore(dir);
+    store.create();
     store.writeSweep({ spec: { preset: 'quick' }, runs: logs.map(({ id, config }) => ({ id, config })) });
-    for (const log of logs) {
-      store.beginRun(log.id);
-      store.appendRows(log.id, log.rows);
-      const tracker = new SummaryTracker();
-      tracker.add(log.rows);
-      store.completeRun(tracker.summary(log.id, log.config, { status: 'completed', steps: 600, parameters: 198 }));
-    }
+    for (const log of logs) recordRun(store, log, log.rows, { status: 'completed', steps: 600, parameters: 198 });
     const { report, index } = await writeReport(dir, 'a <sweep> & "friends"');
     const html = readFileSync(index, 'utf8');
     for (const log of logs) expect(html).toContain(log.id);

@@ -54,12 +54,27 @@ describe('runSweep with real workers', () => {
   });
 
   it('shards merge into exactly the unsharded sweep', async () => {
-    await runSweep(QUICK, { outDir: dir('shard0'), workers: 1, shard: { index: 0, count: 2 } });
-    await runSweep(QUICK, { outDir: dir('shard1'), workers: 1, shard: { index: 1, count: 2 } });
-    expect(readdirSync(join(dir('shard0'), 'runs')).filter((f) => f.endsWith('.done.json'))).toHaveLength(3);
-    const merged = mergeSweeps([dir('shard0'), dir('shard1')], dir('merged'));
+    await runSweep(QUICK, { outDir: dir('shard1'), workers: 1, shard: { current: 1, total: 2 } });
+    await runSweep(QUICK, { outDir: dir('shard2'), workers: 1, shard: { current: 2, total: 2 } });
+    const done = (d: string) => readdirSync(join(d, 'runs')).filter((f) => f.endsWith('.done.json')).sort();
+    // Shard 1/2 has runs 0, 2, 4 of the plan (counted from 0), shard 2/2 runs 1, 3, 5.
+    expect(done(dir('shard1'))).toEqual(['adam-bn0-95fg-cce-run0', 'adam-bn0-95fg-dice-run0', 'adam-bn1-95fg-dicefg-run0']
+      .map((id) => `${id}.done.json`));
+    expect(done(dir('shard2'))).toHaveLength(3);
+    const merged = mergeSweeps([dir('shard1'), dir('shard2')], dir('merged'));
     expect(merged.missing).toEqual([]);
     expect(snapshot(dir('merged'))).toEqual(snapshot(dir('two')));
+  });
+
+  it.each([
+    [{ current: 0, total: 2 }, /1 ≤ i ≤ N, got 0\/2: shards count from 1/],
+    [{ current: 3, total: 2 }, /1 ≤ i ≤ N, got 3\/2/],
+    [{ current: 1.5, total: 2 }, /1 ≤ i ≤ N/],
+    [{ index: 0, count: 2 }, /counted from 1 .*\{ index, count \} \(from 0\) is gone/],
+  ])('refuses the shard %j before writing anything', async (shard, message) => {
+    const out = dir(`bad-shard-${JSON.stringify(shard).replace(/\W+/g, '')}`);
+    await expect(runSweep(QUICK, { outDir: out, workers: 1, shard: shard as never })).rejects.toThrow(message);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a bad worker count before writing anything', async () => {
@@ -133,7 +148,10 @@ describe('the segloss CLI', () => {
   it.each([
     [['sweep'], /exactly one of --preset NAME or --config FILE/],
     [['sweep', '--preset', 'nope'], /preset/],
-    [['sweep', '--preset', 'quick', '--shard', '3/2'], /--shard must be i\/N/],
+    [['sweep', '--preset', 'quick', '--shard', '3/2'], /--shard must be i\/N with 1 ≤ i ≤ N \(counted from 1, as in Vitest, Jest and Playwright\), got '3\/2'/],
+    [['sweep', '--preset', 'quick', '--shard', '0/2'], /got '0\/2'; shards count from 1, so the first of 2 is 1\/2/],
+    [['sweep', '--preset', 'quick', '--shard', 'two'], /--shard must be i\/N/],
+    [['sweep', '--preset', 'quick', '--claim-timeout', '0'], /--claim-timeout must be a positive number of seconds/],
     [['sweep', '--preset', 'quick', '--steps', '0'], /--steps must be a positive integer/],
     [['sweep', '--config', 'missing.json'], /cannot read missing\.json/],
   ])('exits 2 naming the problem: %j', (args, message) => {

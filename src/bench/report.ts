@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { expandPreset, presets } from '../experiment/presets.js';
 import type { StepLog } from '../experiment/train.js';
 import { writeReport } from '../report/write.js';
-import { SummaryTracker, SweepStore } from '../sdk/store.js';
+import { recordRun } from '../sdk/pool.js';
+import { SweepStore } from '../sdk/store.js';
 import type { BenchContext } from './suite.js';
 
 export async function benchReport({ print, quick }: BenchContext): Promise<{ runs: number; steps: number; seconds: number }> {
@@ -17,6 +18,7 @@ export async function benchReport({ print, quick }: BenchContext): Promise<{ run
   try {
     const runs = expandPreset(presets.seed, quick ? { steps: 1001 } : {});
     const store = new SweepStore(dir);
+    store.create();
     store.writeSweep({ spec: { preset: 'seed' }, runs });
     for (const { id, config } of runs) {
       const rows: StepLog[] = Array.from({ length: config.steps }, (_, step) => ({
@@ -25,11 +27,7 @@ export async function benchReport({ print, quick }: BenchContext): Promise<{ run
         gradNorms: { cce: 1 + Math.sin(step), dicefg: 0.5 + Math.cos(step) / 4, dice: 0.25 },
         ...(step % 250 === 0 || step === config.steps - 1 ? { eval: { accuracy: 0.95 + step / 4e5, dice: [0.5, 0.97], iou: [0.4, 0.95] } } : {}),
       }));
-      store.beginRun(id);
-      store.appendRows(id, rows);
-      const tracker = new SummaryTracker();
-      tracker.add(rows);
-      store.completeRun(tracker.summary(id, config, { status: 'completed', steps: config.steps, parameters: 198 }));
+      recordRun(store, { id, config }, rows, { status: 'completed', steps: config.steps, parameters: 198 });
     }
     const started = performance.now();
     const { report } = await writeReport(dir);

@@ -1,19 +1,22 @@
 /**
- * The `segloss` command: sweep, merge, presets. Exit codes: 0 done, 1 some runs failed,
- * 2 bad flags or config (the message names the field), 130 interrupted (Ctrl-C; rerun with
- * --resume to continue).
+ * The `segloss` command: sweep, report, merge, presets, bench. Exit codes: 0 done, 1 some runs
+ * failed or a file could not be written (the message names the path and the cause), 2 bad flags or
+ * config (the message names the field), 130 interrupted (Ctrl-C; rerun with --resume to continue).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../experiment/config.js';
 import { presets } from '../experiment/presets.js';
 import { mergeSweeps } from '../sdk/merge.js';
-import { parseSweepSpec, planSweep, type SweepSpec } from '../sdk/plan.js';
-import { runSweep, type SweepProgress } from '../sdk/sweep.js';
+import { SweepIOError } from '../sdk/fsio.js';
+import { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '../sdk/plan.js';
+import { runSweep, seglossVersion, type SweepProgress, type SweepResult } from '../sdk/sweep.js';
 import { writeReport } from '../report/write.js';
 import { BENCHMARKS } from '../bench/suite.js';
 
 class UsageError extends Error {}
+/** A sweep stopped by a file it could not write: exit 1 with the path, the cause and what to do. */
+class SweepIOFault extends Error {}
 
 function positiveInt(name: string) {
   return (value: string) => {
@@ -23,16 +26,33 @@ function positiveInt(name: string) {
   };
 }
 
-function shardArg(value: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(value);
-  if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`--shard must be i/N with 0 ≤ i < N, got '${value}'`);
-  return { index: Number(m[1]), count: Number(m[2]) };
+function shardArg(value: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const [current, total] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(current >= 1 && current <= total)) {
+    const hint = current === 0 ? `; shards count from 1, so the first of ${total} is 1/${total}` : '';
+    throw new InvalidArgumentError(`--shard must be i/N with 1 ≤ i ≤ N (counted from 1, as in Vitest, Jest and Playwright), got '${value}'${hint}`);
+  }
+  return { current, total };
+}
+
+function secondsArg(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number of seconds, got '${value}'`);
+    return n;
+  };
 }
 
 function formatSeconds(s: number | null): string {
   if (s == null || !Number.isFinite(s)) return '?';
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
+
+/** A message on its own line (clearing a live progress line on a TTY). */
+function noticePrinter(stream: NodeJS.WriteStream, prefix: string): (message: string) => void {
+  return (message) => stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${prefix}${message}\n`);
 }
 
 /** A live line on a TTY, a plain line every few seconds otherwise. */
@@ -57,6 +77,7 @@ function progressPrinter(stream: NodeJS.WriteStream): (p: SweepProgress) => void
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('segloss')
     .description('segmentation losses on the CPU: the CCE vs Dice study as sweeps')
+    .version(seglossVersion(), '-v, --version', 'print segloss\'s version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -70,8 +91,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <r>', 'runs (seeds) per grid cell', positiveInt('--runs'))
     .option('--workers <k>', 'parallel workers (default: available cores)', positiveInt('--workers'))
     .option('--out <dir>', 'output directory (default: sweep-<preset or config name>)')
-    .option('--resume', 'continue the sweep in --out: keep complete runs, redo the rest')
-    .option('--shard <i/N>', 'run only shard i of N (see segloss merge)', shardArg)
+    .option('--resume', 'continue the sweep in --out: keep complete runs, redo the rest; '
+      + 'several processes may resume one directory at once and share its runs')
+    .option('--shard <i/N>', 'run only shard i of N, counted from 1: 1/3, 2/3, 3/3 (see segloss merge)', shardArg)
+    .option('--claim-timeout <seconds>', 'take over a run whose owner has shown no heartbeat for this long (default 30)',
+      secondsArg('--claim-timeout'))
     .action(async (opts) => {
       if ((opts.preset == null) === (opts.config == null)) throw new UsageError('give exactly one of --preset NAME or --config FILE');
       let spec: SweepSpec;
@@ -95,21 +119,38 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseSweepSpec(spec);
       const planned = planSweep(parsed).length;
       const name = opts.preset ?? (opts.config as string).replace(/^.*\//, '').replace(/\.json$/, '');
-      const outDir = opts.out ?? `sweep-${name}${opts.shard ? `-shard${opts.shard.index}of${opts.shard.count}` : ''}`;
+      const shard = opts.shard as Shard | undefined;
+      const outDir = opts.out ?? `sweep-${name}${shard ? `-shard${shard.current}of${shard.total}` : ''}`;
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
-      process.stderr.write(`segloss sweep: ${planned} runs${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count})` : ''} → ${outDir}\n`);
+      process.stderr.write(`segloss sweep: ${planned} runs${shard ? ` (shard ${shard.current}/${shard.total}: ${shardOf(planSweep(parsed), shard).length} runs)` : ''} → ${outDir}\n`);
+      const notice = noticePrinter(process.stderr, 'segloss: ');
       try {
-        const result = await runSweep(parsed, {
-          outDir, workers: opts.workers, resume: opts.resume, shard: opts.shard, signal: controller.signal,
-          onProgress: progressPrinter(process.stderr),
-        });
+        let result: SweepResult;
+        try {
+          result = await runSweep(parsed, {
+            outDir, workers: opts.workers, resume: opts.resume, shard, signal: controller.signal,
+            onProgress: progressPrinter(process.stderr), onNotice: notice,
+            claimTimeoutMs: opts.claimTimeout != null ? opts.claimTimeout * 1000 : undefined,
+          });
+        } catch (error) {
+          if (error instanceof SweepIOError) {
+            throw new SweepIOFault(`${error.message}\nthe sweep stopped: fix the cause, then rerun with --resume to continue`);
+          }
+          throw error;
+        }
         if (process.stderr.isTTY) process.stderr.write('\n');
-        const report = result.runs.length > 0 ? await writeReport(outDir) : null;
+        const report = result.runs.length > 0 ? await writeReport(outDir, undefined, { onWarning: notice }) : null;
+        const others = result.runs.length - result.resumed - result.trained;
+        const origin = [
+          `${result.trained} trained here`,
+          others > 0 ? `${others} by other processes` : '',
+          result.resumed ? `${result.resumed} kept from before` : '',
+        ].filter(Boolean).join(', ');
         const lines = [
-          `${result.runs.length} runs complete${result.resumed ? ` (${result.resumed} kept from before)` : ''}`,
+          `${result.runs.length} runs complete: ${origin}`,
           result.failed.length ? `${result.failed.length} failed: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}` : '',
           result.aborted ? 'interrupted: rerun with --resume to finish' : '',
           `results in ${outDir}/summary.csv${report ? `, report in ${report.index}` : ''}`,
@@ -126,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG) and a verdict per run')
     .argument('<dir>', 'a sweep directory')
     .action(async (dir: string) => {
-      const { report, index } = await writeReport(dir);
+      const { report, index } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
       process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`);
     });
 
@@ -136,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--out <dir>', 'the merged directory')
     .action((dirs: string[], opts) => {
       const result = mergeSweeps(dirs, opts.out);
+      for (const problem of result.damaged) process.stderr.write(`segloss merge: ${problem}\n`);
       process.stderr.write(`${result.runs} runs merged into ${opts.out}`
         + (result.missing.length ? `; missing (no shard has them complete): ${result.missing.join(', ')}` : '') + '\n');
       exitCode = result.missing.length ? 1 : 0;
@@ -188,6 +230,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`segloss: ${error.message}\n`);
       return 2;
     }
+    // SweepIOError, SweepIOFault: a file could not be written or read (message: the path and the cause).
     process.stderr.write(`segloss: ${(error as Error).message}\n`);
     return 1;
   }

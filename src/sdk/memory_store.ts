@@ -7,7 +7,7 @@
  */
 import type { StepLog } from '../experiment/train.js';
 import type { RunLog } from '../report/figures.js';
-import type { RunStore } from './pool.js';
+import type { RunLease, RunState, RunStore } from './pool.js';
 import { summaryCsv, type FailedRun, type RunSummary } from './summary.js';
 
 /** A MemorySweepStore as plain data (JSON.stringify-able). */
@@ -24,8 +24,17 @@ export class MemorySweepStore implements RunStore {
   private readonly rows = new Map<string, StepLog[]>();
   private readonly summaries = new Map<string, RunSummary>();
   private readonly failures = new Map<string, FailedRun>();
+  /** Runs a sweep on this store is training now: a second sweep on the same store leaves them be. */
+  private readonly claimed = new Set<string>();
   /** The plan this store's runs belong to (set by the first runSweep that uses it). */
   planned: { id: string; config: RunSummary['config'] }[] | null = null;
+
+  inspect(id: string): RunState {
+    const summary = this.summaries.get(id);
+    if (summary) return { kind: 'complete', summary };
+    const failure = this.failures.get(id);
+    return failure ? { kind: 'failed', failure } : { kind: 'absent' };
+  }
 
   isComplete(id: string): boolean {
     return this.summaries.has(id);
@@ -37,23 +46,44 @@ export class MemorySweepStore implements RunStore {
     return summary;
   }
 
-  beginRun(id: string): void {
-    this.rows.set(id, []);
-    this.failures.delete(id);
+  claim(id: string): RunLease | null {
+    if (this.claimed.has(id)) return null;
+    this.claimed.add(id);
+    const attempt = `memory-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    let held = true;
+    const settle = () => {
+      if (!held) throw new Error(`segloss: the claim of run ${id} was already given up`);
+      held = false;
+      this.claimed.delete(id);
+    };
+    return {
+      attempt,
+      begin: () => {
+        this.rows.set(id, []);
+        this.summaries.delete(id);
+        this.failures.delete(id);
+      },
+      append: (rows) => {
+        const log = this.rows.get(id);
+        if (log == null) throw new Error(`segloss: run ${id} was not begun`);
+        for (const row of rows) log.push(row);
+      },
+      complete: (summary) => {
+        settle();
+        this.summaries.set(id, summary);
+      },
+      fail: (failure) => {
+        settle();
+        this.failures.set(id, { ...failure, id, attempt });
+      },
+      release: () => {
+        if (held) settle();
+      },
+    };
   }
 
-  appendRows(id: string, rows: readonly StepLog[]): void {
-    const log = this.rows.get(id);
-    if (log == null) throw new Error(`segloss: run ${id} was not begun`);
-    for (const row of rows) log.push(row);
-  }
-
-  completeRun(summary: RunSummary): void {
-    this.summaries.set(summary.id, summary);
-  }
-
-  failRun(failure: FailedRun): void {
-    this.failures.set(failure.id, failure);
+  holder(id: string): string | null {
+    return this.claimed.has(id) ? 'another sweep on this store' : null;
   }
 
   /** A run's rows so far (complete or not), or [] for a run not begun. */

@@ -1,18 +1,23 @@
 /**
  * `segloss merge`: shard directories of one sweep combined into one directory that is, file for
  * file, what the unsharded sweep would have written (sweep.json with every run in plan order,
- * runs/, summary.csv). Refuses shards of different sweeps and incomplete sets.
+ * runs/, summary.csv). Refuses shards of different sweeps. Every completion marker is checked
+ * against its log before the run is copied: a damaged run is taken from another shard that has it
+ * intact, or reported (by id and file) among the missing.
  */
-import { copyFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { io, writeAtomic } from './fsio.js';
 import { parseSweepSpec, planSweep } from './plan.js';
 import { SweepStore } from './store.js';
+import type { RunSummary } from './summary.js';
 
 export interface MergeResult {
   outDir: string;
   runs: number;
-  /** Planned runs no shard has complete. */
+  /** Planned runs no shard has complete (and intact). */
   missing: string[];
+  /** Damaged runs found in the shards, by shard directory: "DIR: runs/….jsonl is damaged: …". */
+  damaged: string[];
 }
 
 export function mergeSweeps(shardDirs: readonly string[], outDir: string): MergeResult {
@@ -31,20 +36,28 @@ export function mergeSweeps(shardDirs: readonly string[], outDir: string): Merge
   }
   const plan = planSweep(parseSweepSpec(first.spec));
   const out = new SweepStore(outDir);
+  out.create();
   out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, spec: first.spec, shard: null, runs: plan });
   const missing: string[] = [];
-  const summaries = [];
+  const damaged: string[] = [];
+  const summaries: RunSummary[] = [];
   for (const run of plan) {
-    const source = shards.find((s) => s.store.isComplete(run.id));
-    if (!source) {
-      missing.push(run.id);
-      continue;
+    let summary: RunSummary | null = null;
+    for (const shard of shards) {
+      const state = shard.store.inspect(run.id);
+      if (state.kind === 'damaged') damaged.push(`${shard.dir}: ${state.problem}`);
+      if (state.kind !== 'complete') continue;
+      // The log first, the marker last: what was verified, byte for byte.
+      for (const suffix of ['.jsonl', '.done.json'] as const) {
+        const from = shard.store.path(run.id, suffix);
+        writeAtomic(out.path(run.id, suffix), io('read', from, () => readFileSync(from)));
+      }
+      summary = state.summary;
+      break;
     }
-    for (const file of readdirSync(source.store.runsDir).filter((f) => f === `${run.id}.jsonl` || f === `${run.id}.done.json`)) {
-      copyFileSync(join(source.store.runsDir, file), join(out.runsDir, file));
-    }
-    summaries.push(out.readSummary(run.id));
+    if (summary) summaries.push(summary);
+    else missing.push(run.id);
   }
   out.writeSummaryCsv(summaries);
-  return { outDir, runs: summaries.length, missing };
+  return { outDir, runs: summaries.length, missing, damaged };
 }

@@ -92,18 +92,34 @@ function uniqueIds(runs: PlannedRun[], varied: string[]): PlannedRun[] {
   return withExtras;
 }
 
-/** Run k of a plan belongs to shard i of n when k mod n = i: deterministic, balanced, stable. */
-export function shardOf(runs: PlannedRun[], index: number, count: number): PlannedRun[] {
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
-    throw new ConfigError([{ path: 'shard', message: `expected i/N with 0 ≤ i < N, got ${index}/${count}` }]);
+/** Shard `current` of `total`, counted from 1 as in Vitest, Jest and Playwright (`--shard 1/3`). */
+export interface Shard {
+  current: number;
+  total: number;
+}
+
+/** Throws a ConfigError naming the problem unless `shard` is a valid 1-based shard. */
+export function checkShard(shard: Shard): void {
+  const { current, total } = (shard ?? {}) as Partial<Shard>;
+  if ('index' in (shard ?? {}) || 'count' in (shard ?? {})) {
+    throw new ConfigError([{ path: 'shard', message: 'shards are { current, total }, counted from 1 (1/N … N/N), '
+      + 'as in Vitest, Jest and Playwright; { index, count } (from 0) is gone' }]);
   }
-  return runs.filter((_, k) => k % count === index);
+  if (!Number.isInteger(total) || total! < 1 || !Number.isInteger(current) || current! < 1 || current! > total!) {
+    const hint = current === 0 ? ': shards count from 1, so the first of N is 1/N' : '';
+    throw new ConfigError([{ path: 'shard', message: `expected i/N with 1 ≤ i ≤ N, got ${current}/${total}${hint}` }]);
+  }
+}
+
+/** Run k (from 0) of a plan belongs to shard (k mod total) + 1: deterministic, balanced, stable. */
+export function shardOf(runs: PlannedRun[], shard: Shard): PlannedRun[] {
+  checkShard(shard);
+  return runs.filter((_, k) => k % shard.total === shard.current - 1);
 }
 
 /** A spec (or a preset's name) validated, planned and sharded: what both runSweeps start from. */
-export function resolveSweep(spec: SweepSpec | string, shard?: { index: number; count: number }):
-  { spec: SweepSpec; runs: PlannedRun[] } {
+export function resolveSweep(spec: SweepSpec | string, shard?: Shard): { spec: SweepSpec; runs: PlannedRun[] } {
   const parsed = parseSweepSpec(typeof spec === 'string' ? { preset: spec } : spec);
   const plan = planSweep(parsed);
-  return { spec: parsed, runs: shard ? shardOf(plan, shard.index, shard.count) : plan };
+  return { spec: parsed, runs: shard ? shardOf(plan, shard) : plan };
 }

@@ -7,7 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import type { PlannedRun } from '../experiment/presets.js';
-import type { StepLog } from '../experiment/train.js';
+import type { RunOutcome, StepLog } from '../experiment/train.js';
 import type { LossName } from '../losses/types.js';
 import { decodeRows } from '../workers/protocol.js';
 import type { WorkerApi, WorkerInitOptions } from '../workers/api.js';
@@ -35,15 +35,69 @@ export interface WorkerHandle {
 
 export type SpawnWorker = () => WorkerHandle;
 
-/** Where a sweep's results go: files in Node (SweepStore), memory in a browser (MemorySweepStore). */
+/** What a store holds for one run. */
+export type RunState =
+  /** Never begun, or begun and not finished (a partial log, which a new attempt replaces). */
+  | { kind: 'absent' }
+  | { kind: 'complete'; summary: RunSummary }
+  /** A completion marker whose log does not match it: `problem` names the file ("runs/….jsonl is damaged: …"). */
+  | { kind: 'damaged'; problem: string }
+  | { kind: 'failed'; failure: FailedRun };
+
+/** A run claimed in a store: while it is held, no other process or sweep trains that run. */
+export interface RunLease {
+  /** Names this attempt (recorded with a failure, so a sweep tells its own failures from older ones). */
+  readonly attempt: string;
+  /** Starts the run afresh: any partial log, damaged marker and failure record of it are dropped. */
+  begin(): void;
+  /** Throws ClaimLost when another process has taken the run over. */
+  append(rows: readonly StepLog[]): void;
+  /** Records the run complete (its marker last) and gives up the claim. */
+  complete(summary: RunSummary): void;
+  /** Records the run failed and gives up the claim. */
+  fail(failure: FailedRun): void;
+  /** Gives up the claim, leaving what was written (an unfinished run, to be redone). */
+  release(): void;
+}
+
+/**
+ * Where a sweep's results go: files in Node (SweepStore), memory in a browser (MemorySweepStore).
+ * A method that throws anything but ClaimLost is a fault of the store (a full disk, say): the sweep
+ * stops its workers and rejects with that error.
+ */
 export interface RunStore {
-  isComplete(id: string): boolean;
-  readSummary(id: string): RunSummary;
-  /** Starts (or restarts) a run: any partial log and failure record of it are dropped. */
-  beginRun(id: string): void;
-  appendRows(id: string, rows: readonly StepLog[]): void;
-  completeRun(summary: RunSummary): void;
-  failRun(failure: FailedRun): void;
+  inspect(id: string): RunState;
+  /** Claims run `id` for this sweep; null while another (live) process or sweep holds it. */
+  claim(id: string): RunLease | null;
+  /** Who holds run `id`, for messages; null when nobody does. */
+  holder(id: string): string | null;
+}
+
+/**
+ * Records a whole run in `store` at once: a log made elsewhere (imported, or made up by a test or a
+ * benchmark). Throws if another process or sweep holds the run.
+ */
+export function recordRun(store: RunStore, run: Pick<PlannedRun, 'id' | 'config'>, rows: readonly StepLog[],
+  outcome: RunOutcome): RunSummary {
+  const lease = store.claim(run.id);
+  if (!lease) throw new Error(`segloss: run ${run.id} is held by ${store.holder(run.id) ?? 'another process'}`);
+  try {
+    lease.begin();
+    lease.append(rows);
+    const tracker = new SummaryTracker();
+    tracker.add(rows);
+    const summary = tracker.summary(run.id, run.config, outcome);
+    lease.complete(summary);
+    return summary;
+  } catch (error) {
+    try { lease.release(); } catch { /* the first error is the one to report */ }
+    throw error;
+  }
+}
+
+/** The store says a run this sweep was training is no longer its own (another process took it over). */
+export class ClaimLost extends Error {
+  override readonly name = 'ClaimLost';
 }
 
 export class WorkerDied extends Error {
@@ -62,26 +116,50 @@ export interface PoolOptions {
   onProgress?: (progress: SweepProgress) => void;
   /** Every batch of rows, as stored (for live views). */
   onRows?: (run: PlannedRun, rows: readonly StepLog[]) => void;
+  /**
+   * What a user should know that is not an error: a damaged run to be retrained, runs other
+   * processes hold, a run lost to another process.
+   */
+  onNotice?: (message: string) => void;
+  /** How often to look again at runs that other processes hold (default 1 s). */
+  pollMs?: number;
 }
 
 export interface PoolResult {
-  /** Every complete run in `store` (resumed or trained now), in plan order. */
+  /** Every complete run in `store` (resumed, trained here or by another process), in plan order. */
   complete: RunSummary[];
   failed: FailedRun[];
+  /** Runs found complete at the start. */
   resumed: number;
+  /** Runs this call trained to completion. */
+  trained: number;
   aborted: boolean;
 }
 
 interface Slot {
   handle: WorkerHandle;
   api: Comlink.Remote<WorkerApi>;
+  stopping?: Promise<void>;
+}
+
+/** An error the store threw: it stops the whole sweep. */
+class StoreFault {
+  constructor(readonly error: unknown) {}
+}
+
+function viaStore<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw error instanceof ClaimLost ? error : new StoreFault(error);
+  }
 }
 
 async function startSlot(spawn: SpawnWorker, init: WorkerInitOptions | undefined): Promise<Slot> {
   const handle = spawn();
   handle.exited.catch(() => undefined); // observed through Promise.race only
   const api = Comlink.wrap<WorkerApi>(handle.endpoint);
-  const slot = { handle, api };
+  const slot: Slot = { handle, api };
   try {
     await Promise.race([api.init(init ?? {}), handle.exited]);
   } catch (error) {
@@ -91,9 +169,13 @@ async function startSlot(spawn: SpawnWorker, init: WorkerInitOptions | undefined
   return slot;
 }
 
-async function stopSlot(slot: Slot): Promise<void> {
-  slot.api[Comlink.releaseProxy]();
-  await slot.handle.terminate();
+/** Ends a slot's worker; idempotent, never rejects. */
+function stopSlot(slot: Slot): Promise<void> {
+  slot.stopping ??= (async () => {
+    slot.api[Comlink.releaseProxy]();
+    await slot.handle.terminate();
+  })().catch(() => undefined);
+  return slot.stopping;
 }
 
 /** Throws a RangeError unless `workers` is a whole number ≥ 1 (runSweep checks before writing anything). */
@@ -103,33 +185,113 @@ export function checkWorkerCount(workers: number): void {
   }
 }
 
-/** Trains the runs of `runs` that `store` does not hold complete, `options.workers` at a time. */
+/**
+ * Trains the runs of `runs` that `store` does not hold complete, `options.workers` at a time. Each
+ * run is claimed before it is trained; runs that other processes hold are waited for (and taken
+ * over when the store finds their claim stale), so any number of processes sharing a store split
+ * its runs and each returns when every run is settled. A fault of the store stops every worker and
+ * rejects with the store's error.
+ */
 export async function trainRuns(runs: readonly PlannedRun[], options: PoolOptions): Promise<PoolResult> {
   const { store } = options;
+  const notice = (message: string) => options.onNotice?.(message);
   checkWorkerCount(options.workers);
-  const pending = runs.filter((r) => !store.isComplete(r.id));
+  const pending: PlannedRun[] = [];
+  /** Failures recorded before this sweep started: their runs are retried (a failure recorded since is final). */
+  const olderFailure = new Map<string, string | undefined>();
+  for (const run of runs) {
+    const state = store.inspect(run.id);
+    if (state.kind === 'complete') continue;
+    if (state.kind === 'damaged') notice(`${state.problem}; will retrain`);
+    if (state.kind === 'failed') olderFailure.set(run.id, state.failure.attempt);
+    pending.push(run);
+  }
   const resumed = runs.length - pending.length;
   const failed: FailedRun[] = [];
-  let completed = resumed;
+  let trained = 0;
+  let settledElsewhere = 0;
   const totalSteps = pending.reduce((n, r) => n + r.config.steps, 0);
   let doneSteps = 0;
   const started = Date.now();
   const queue = [...pending];
   const slots = new Set<Slot>();
+  const sleepers = new Set<() => void>();
   let aborted = options.signal?.aborted ?? false;
+  let fatal: { error: unknown } | null = null;
+  const stopped = () => aborted || fatal != null;
+  const stopAll = () => {
+    for (const slot of slots) void stopSlot(slot);
+    for (const wake of sleepers) wake();
+  };
+  const setFatal = (error: unknown) => {
+    fatal ??= { error };
+    stopAll();
+  };
   const onAbort = () => {
     aborted = true;
-    for (const slot of slots) void stopSlot(slot);
+    stopAll();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      sleepers.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    sleepers.add(wake);
+  });
+  const release = (lease: RunLease) => {
+    try {
+      lease.release();
+    } catch (error) {
+      if (!fatal) setFatal(error);
+    }
+  };
 
-  const trainOne = async (slot: Slot, run: PlannedRun) => {
-    store.beginRun(run.id);
+  /** The next run to train here, claimed; or the runs other processes hold; or null when none is left. */
+  const claimNext = (): { run: PlannedRun; lease: RunLease } | { held: string[] } | null => {
+    const held: string[] = [];
+    for (let k = 0; k < queue.length;) {
+      const run = queue[k];
+      const lease = store.claim(run.id);
+      if (!lease) {
+        held.push(`${run.id} (${store.holder(run.id) ?? 'another process'})`);
+        k++;
+        continue;
+      }
+      queue.splice(k, 1);
+      const state = store.inspect(run.id); // another process may have settled it since the start
+      if (state.kind === 'complete') {
+        release(lease);
+        settledElsewhere++;
+      } else if (state.kind === 'failed' && state.failure.attempt !== olderFailure.get(run.id)) {
+        release(lease);
+        failed.push(state.failure);
+      } else {
+        return { run, lease };
+      }
+    }
+    return held.length > 0 ? { held } : null;
+  };
+  let lastWait = '';
+
+  const trainOne = async (slot: Slot, run: PlannedRun, lease: RunLease) => {
+    viaStore(() => lease.begin());
     const tracker = new SummaryTracker();
     const losses = run.config.loggedLosses;
+    let sinkError: unknown = null;
     const sink = Comlink.proxy((data: Float64Array) => {
+      if (sinkError != null || stopped()) return;
       const rows = decodeRows(data, losses);
-      store.appendRows(run.id, rows);
+      try {
+        viaStore(() => lease.append(rows));
+      } catch (error) {
+        sinkError = error;
+        if (error instanceof StoreFault) setFatal(error.error);
+        else void stopSlot(slot); // the claim was lost: stop training a run that is not ours
+        return;
+      }
       tracker.add(rows);
       options.onRows?.(run, rows);
       doneSteps += rows.length;
@@ -137,42 +299,80 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
       const elapsed = (Date.now() - started) / 1000;
       options.onProgress?.({
         runId: run.id, step: last.step, steps: run.config.steps, losses: last.losses,
-        completedRuns: completed, failedRuns: failed.length, totalRuns: runs.length,
+        completedRuns: resumed + trained + settledElsewhere, failedRuns: failed.length, totalRuns: runs.length,
         etaSeconds: doneSteps > 0 && elapsed > 0 ? ((totalSteps - doneSteps) * elapsed) / doneSteps : null,
       });
     });
-    const outcome = await Promise.race([slot.api.run(run.config, sink), slot.handle.exited]);
-    store.completeRun(tracker.summary(run.id, run.config, outcome));
-    completed++;
+    try {
+      const outcome = await Promise.race([slot.api.run(run.config, sink), slot.handle.exited]);
+      if (sinkError != null) throw sinkError;
+      viaStore(() => lease.complete(tracker.summary(run.id, run.config, outcome)));
+    } catch (error) {
+      throw sinkError ?? error;
+    }
+    trained++;
   };
 
   const worker = async () => {
     let slot: Slot | null = null;
-    while (!aborted && queue.length > 0) {
-      const run = queue.shift()!;
+    const dropSlot = async () => {
+      if (!slot) return;
+      slots.delete(slot);
+      await stopSlot(slot);
+      slot = null;
+    };
+    while (!stopped()) {
+      let next: ReturnType<typeof claimNext>;
+      try {
+        next = claimNext();
+      } catch (error) {
+        setFatal(error);
+        break;
+      }
+      if (next === null) break;
+      if ('held' in next) {
+        const wait = `waiting for ${next.held.length} run${next.held.length > 1 ? 's' : ''} that other processes hold: ${next.held.join(', ')}`;
+        if (wait !== lastWait) notice(wait);
+        lastWait = wait;
+        await sleep(options.pollMs ?? 1000);
+        continue;
+      }
+      const { run, lease } = next;
       try {
         if (!slot) {
           slot = await startSlot(options.spawn, options.init);
           slots.add(slot);
-          if (aborted) break;
         }
-        await trainOne(slot, run);
+        if (stopped()) {
+          release(lease);
+          break;
+        }
+        await trainOne(slot, run, lease);
       } catch (error) {
-        if (aborted) break; // the run stays partial: a resume redoes it
-        const failure = { id: run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-        store.failRun(failure);
-        failed.push(failure);
-        if (slot) {
-          slots.delete(slot);
-          await stopSlot(slot).catch(() => undefined);
-          slot = null;
+        if (error instanceof StoreFault) setFatal(error.error);
+        if (stopped()) {
+          release(lease); // aborted, or the store failed: the run stays unfinished, for a resume
+          break;
         }
+        await dropSlot();
+        if (error instanceof ClaimLost) {
+          release(lease);
+          notice(`${run.id}: ${error.message}; left to the process that holds it now`);
+          continue;
+        }
+        const failure: FailedRun = {
+          id: run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: lease.attempt,
+        };
+        try {
+          lease.fail(failure);
+        } catch (storeError) {
+          setFatal(storeError);
+          break;
+        }
+        failed.push(failure);
       }
     }
-    if (slot) {
-      slots.delete(slot);
-      await stopSlot(slot).catch(() => undefined);
-    }
+    await dropSlot();
   };
 
   const count = Math.max(1, Math.min(options.workers, pending.length));
@@ -181,6 +381,10 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const complete = runs.filter((r) => store.isComplete(r.id)).map((r) => store.readSummary(r.id));
-  return { complete, failed, resumed, aborted };
+  if (fatal) throw (fatal as { error: unknown }).error;
+  const complete = runs.flatMap((r) => {
+    const state = store.inspect(r.id);
+    return state.kind === 'complete' ? [state.summary] : [];
+  });
+  return { complete, failed, resumed, trained, aborted };
 }

@@ -1,41 +1,118 @@
 /**
- * A sweep's directory, written so that no finished run is ever lost:
+ * A sweep's directory, written so that no finished run is ever lost or silently damaged, by any
+ * number of processes at once:
  *
  *   DIR/sweep.json              the spec, every planned run (id and resolved config), versions (no
  *                               timestamps: a sweep's files depend only on its spec)
+ *   DIR/runs/<id>.claim         while a process trains the run: who (host, pid) and a heartbeat
+ *                               (claims.ts); removed when the run ends
  *   DIR/runs/<id>.jsonl         one JSON row per step, appended as the run goes
- *   DIR/runs/<id>.done.json     the completion marker, written last and atomically (tmp + rename):
- *                               a run is complete exactly when this exists
+ *   DIR/runs/<id>.done.json     the completion marker: the run's summary and its log's row count,
+ *                               size and SHA-256. Written last: the log is fsynced, the marker
+ *                               written to a temporary, fsynced and renamed into place, the
+ *                               directory fsynced. A run is complete when its marker exists and
+ *                               its log matches it
  *   DIR/runs/<id>.failed.json   a run whose worker threw or died, with the error
  *   DIR/summary.csv             one line per complete run
  *
  * A row: {"step", "losses": {name: value}, "gradNorms": {…}, and when evaluated "accuracy",
- * "dice": [bg, fg], "iou": [bg, fg]}.
+ * "dice": [bg, fg], "iou": [bg, fg]}. Every file operation that fails throws a SweepIOError naming
+ * the path and the cause; a file read back that is not what it should be is reported by id and
+ * file (`inspect`), never as a bare JSON parse error.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StepLog } from '../experiment/train.js';
-import type { RunStore } from './pool.js';
+import { Claim, ClaimBook, type ClaimOptions } from './claims.js';
+import { io, removeOrphanedTemporaries, SweepDataError, writeAll, writeAtomic } from './fsio.js';
+import type { RunLease, RunState, RunStore } from './pool.js';
 import { rowToJson, summaryCsv, type FailedRun, type RunSummary } from './summary.js';
 
 export { rowToJson, SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
 
-function writeAtomic(path: string, content: string): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+/** What a completion marker records about its run's log. */
+export interface LogDigest {
+  rows: number;
+  bytes: number;
+  sha256: string;
 }
 
-/** A sweep's directory (the layout above). */
+/** A completion marker: the summary, and (since segloss 0.2) the digest of the log it vouches for. */
+type Marker = RunSummary & { log?: LogDigest };
+
+interface JsonRow {
+  step: number;
+  losses: StepLog['losses'];
+  gradNorms: StepLog['gradNorms'];
+  accuracy?: number;
+  dice?: number[];
+  iou?: number[];
+}
+
+/** A log line back to a row, or null when the line is not one (damaged). */
+function parseRow(line: string): StepLog | null {
+  let r: JsonRow;
+  try {
+    r = JSON.parse(line) as JsonRow;
+  } catch {
+    return null;
+  }
+  if (typeof r !== 'object' || r === null || typeof r.step !== 'number' || typeof r.losses !== 'object') return null;
+  const row: StepLog = { step: r.step, losses: r.losses, gradNorms: r.gradNorms };
+  if (r.accuracy !== undefined) row.eval = { accuracy: r.accuracy, dice: r.dice!, iou: r.iou! };
+  return row;
+}
+
+function readIfExists(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return io('read', path, () => { throw error; });
+  }
+}
+
+/** Why `log` is not the log `marker` vouches for, or null when it is. */
+function logProblem(id: string, log: Buffer, marker: Marker): string | null {
+  const expected = marker.log?.rows ?? marker.steps;
+  if (marker.log) {
+    const sha256 = createHash('sha256').update(log).digest('hex');
+    if (sha256 === marker.log.sha256 && log.length === marker.log.bytes) return null;
+  }
+  const lines = log.toString('utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const readable = lines.filter((line) => parseRow(line) != null).length;
+  if (!marker.log && readable === expected && lines.length === expected) return null; // a marker from before digests
+  const unreadable = lines.length - readable;
+  if (readable === expected && unreadable === 0) {
+    return `runs/${id}.jsonl is damaged: its ${readable} rows are not those its completion marker recorded (SHA-256 differs)`;
+  }
+  return `runs/${id}.jsonl is damaged: ${readable} of ${expected} rows readable`
+    + (unreadable > 0 ? `, ${unreadable} unreadable line${unreadable > 1 ? 's' : ''}` : '');
+}
+
+export interface SweepStoreOptions extends ClaimOptions {}
+
+/** A sweep's directory (the layout above). Constructing one writes nothing; `create()` does. */
 export class SweepStore implements RunStore {
   readonly runsDir: string;
+  private readonly claims: ClaimBook;
 
-  constructor(readonly dir: string) {
+  constructor(readonly dir: string, options: SweepStoreOptions = {}) {
     this.runsDir = join(dir, 'runs');
-    mkdirSync(this.runsDir, { recursive: true });
+    this.claims = new ClaimBook(this.runsDir, options);
   }
 
-  private path(id: string, suffix: string): string {
+  /** Makes the directory and runs/, and removes temporaries that killed processes of this host left. */
+  create(): void {
+    io('create the directory', this.runsDir, () => mkdirSync(this.runsDir, { recursive: true }));
+    removeOrphanedTemporaries(this.dir);
+    removeOrphanedTemporaries(this.runsDir);
+  }
+
+  path(id: string, suffix: '.jsonl' | '.done.json' | '.failed.json' | '.claim'): string {
     return join(this.runsDir, `${id}${suffix}`);
   }
 
@@ -43,36 +120,78 @@ export class SweepStore implements RunStore {
     writeAtomic(join(this.dir, 'sweep.json'), JSON.stringify(content, null, 2) + '\n');
   }
 
+  /** sweep.json, or null when there is none; a damaged one is a SweepDataError naming it. */
   readSweep(): Record<string, unknown> | null {
     const path = join(this.dir, 'sweep.json');
-    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
+    const text = readIfExists(path);
+    if (text == null) return null;
+    try {
+      const sweep = JSON.parse(text.toString('utf8'));
+      if (typeof sweep === 'object' && sweep !== null && Array.isArray(sweep.runs)) return sweep;
+    } catch { /* reported below */ }
+    throw new SweepDataError(`${path} is damaged (not the JSON of a sweep): restore it, or start the sweep in a new directory`);
+  }
+
+  /** What the directory holds for run `id`, its completion marker checked against its log. */
+  inspect(id: string): RunState {
+    const markerText = readIfExists(this.path(id, '.done.json'));
+    if (markerText != null) {
+      let marker: Marker;
+      try {
+        marker = JSON.parse(markerText.toString('utf8'));
+      } catch {
+        return { kind: 'damaged', problem: `runs/${id}.done.json is damaged (not JSON)` };
+      }
+      if (typeof marker !== 'object' || marker === null || marker.id !== id || typeof marker.steps !== 'number') {
+        return { kind: 'damaged', problem: `runs/${id}.done.json is damaged (not the completion marker of ${id})` };
+      }
+      const log = readIfExists(this.path(id, '.jsonl'));
+      if (log == null) return { kind: 'damaged', problem: `runs/${id}.jsonl is missing (its completion marker is there)` };
+      const problem = logProblem(id, log, marker);
+      if (problem) return { kind: 'damaged', problem };
+      const { log: _digest, ...summary } = marker;
+      return { kind: 'complete', summary };
+    }
+    const failedText = readIfExists(this.path(id, '.failed.json'));
+    if (failedText != null) {
+      try {
+        const failure = JSON.parse(failedText.toString('utf8')) as FailedRun;
+        if (typeof failure?.error === 'string') return { kind: 'failed', failure: { ...failure, id } };
+      } catch { /* reported below */ }
+      return { kind: 'failed', failure: { id, error: `runs/${id}.failed.json is damaged (not JSON)` } };
+    }
+    return { kind: 'absent' };
   }
 
   isComplete(id: string): boolean {
-    return existsSync(this.path(id, '.done.json'));
+    return this.inspect(id).kind === 'complete';
   }
 
+  /** The summary of a complete run; throws (naming the file) for one that is not. */
   readSummary(id: string): RunSummary {
-    return JSON.parse(readFileSync(this.path(id, '.done.json'), 'utf8'));
+    const state = this.inspect(id);
+    if (state.kind === 'complete') return state.summary;
+    throw new SweepDataError(state.kind === 'damaged' ? state.problem : `run ${id} is not complete in ${this.dir}`);
   }
 
-  /** Starts (or restarts) a run: its partial log and any failure record are removed. */
-  beginRun(id: string): void {
-    rmSync(this.path(id, '.jsonl'), { force: true });
-    rmSync(this.path(id, '.failed.json'), { force: true });
-    writeFileSync(this.path(id, '.jsonl'), '');
+  /** The rows of run `id`'s log (of a complete run: `inspect` first). */
+  readRows(id: string): StepLog[] {
+    const path = this.path(id, '.jsonl');
+    const text = io('read', path, () => readFileSync(path, 'utf8'));
+    return text.split('\n').filter(Boolean).map((line, k) => {
+      const row = parseRow(line);
+      if (row == null) throw new SweepDataError(`runs/${id}.jsonl is damaged: line ${k + 1} is not a row`);
+      return row;
+    });
   }
 
-  appendRows(id: string, rows: readonly StepLog[]): void {
-    if (rows.length > 0) appendFileSync(this.path(id, '.jsonl'), rows.map(rowToJson).join('\n') + '\n');
+  claim(id: string): RunLease | null {
+    const claim = this.claims.tryClaim(id);
+    return claim ? new FileRunLease(this, id, claim) : null;
   }
 
-  completeRun(summary: RunSummary): void {
-    writeAtomic(this.path(summary.id, '.done.json'), JSON.stringify(summary, null, 2) + '\n');
-  }
-
-  failRun(failure: FailedRun): void {
-    writeAtomic(this.path(failure.id, '.failed.json'), JSON.stringify(failure, null, 2) + '\n');
+  holder(id: string): string | null {
+    return this.claims.holder(id);
   }
 
   writeSummaryCsv(summaries: readonly RunSummary[]): void {
@@ -80,3 +199,73 @@ export class SweepStore implements RunStore {
   }
 }
 
+/** A run this process claimed in a SweepStore: its log written through one descriptor, hashed as it goes. */
+class FileRunLease implements RunLease {
+  private fd: number | null = null;
+  private hash: Hash | null = null;
+  private rows = 0;
+  private bytes = 0;
+
+  constructor(private readonly store: SweepStore, private readonly id: string, private readonly claim: Claim) {}
+
+  get attempt(): string {
+    return this.claim.token;
+  }
+
+  begin(): void {
+    this.claim.verify();
+    for (const suffix of ['.done.json', '.failed.json', '.jsonl'] as const) {
+      const path = this.store.path(this.id, suffix);
+      io('remove', path, () => rmSync(path, { force: true }));
+    }
+    // A new file: a process that lost this run keeps writing, if at all, to the old one.
+    const path = this.store.path(this.id, '.jsonl');
+    this.fd = io('create', path, () => openSync(path, 'wx'));
+    this.hash = createHash('sha256');
+  }
+
+  append(rows: readonly StepLog[]): void {
+    if (rows.length === 0) return;
+    this.claim.verify();
+    const data = Buffer.from(rows.map(rowToJson).join('\n') + '\n');
+    io('write', this.store.path(this.id, '.jsonl'), () => writeAll(this.fd!, data));
+    this.hash!.update(data);
+    this.rows += rows.length;
+    this.bytes += data.length;
+  }
+
+  complete(summary: RunSummary): void {
+    this.claim.verify();
+    const logPath = this.store.path(this.id, '.jsonl');
+    io('write', logPath, () => fsyncSync(this.fd!));
+    this.closeLog();
+    const marker: Marker = { ...summary, log: { rows: this.rows, bytes: this.bytes, sha256: this.hash!.digest('hex') } };
+    this.claim.verify();
+    writeAtomic(this.store.path(this.id, '.done.json'), JSON.stringify(marker, null, 2) + '\n');
+    this.claim.release();
+  }
+
+  fail(failure: FailedRun): void {
+    this.closeLog();
+    if (this.claim.held()) {
+      const record = { ...failure, attempt: this.attempt, host: hostname(), pid: process.pid };
+      writeAtomic(this.store.path(this.id, '.failed.json'), JSON.stringify(record, null, 2) + '\n');
+    }
+    this.claim.release();
+  }
+
+  release(): void {
+    try {
+      this.closeLog();
+    } finally {
+      this.claim.release();
+    }
+  }
+
+  private closeLog(): void {
+    if (this.fd == null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try { closeSync(fd); } catch { /* the descriptor is gone either way */ }
+  }
+}

@@ -23,6 +23,8 @@ export interface RunSummary {
 export interface FailedRun {
   id: string;
   error: string;
+  /** The claim (attempt) the run failed under: tells a failure of this sweep's from an earlier one. */
+  attempt?: string;
 }
 
 export function rowToJson(row: StepLog): string {

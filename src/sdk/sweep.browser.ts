@@ -18,7 +18,7 @@ import type { StepLog } from '../experiment/train.js';
 import type { PlannedRun } from '../experiment/presets.js';
 import type { WorkerInitOptions } from '../workers/api.js';
 import { MemorySweepStore } from './memory_store.js';
-import { resolveSweep, type SweepSpec } from './plan.js';
+import { resolveSweep, type Shard, type SweepSpec } from './plan.js';
 import { checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
 import type { FailedRun, RunSummary } from './summary.js';
 
@@ -37,11 +37,14 @@ export interface BrowserSweepOptions {
   store?: MemorySweepStore;
   /** Continue the sweep held by `store`: complete runs are kept, the others (re)done. */
   resume?: boolean;
-  shard?: { index: number; count: number };
+  /** Run only shard `current` of `total`, counted from 1 (as Node's runSweep and `--shard 1/3`). */
+  shard?: Shard;
   signal?: AbortSignal;
   onProgress?: (progress: SweepProgress) => void;
   /** Every batch of rows as it arrives (for live curves). */
   onRows?: (run: PlannedRun, rows: readonly StepLog[]) => void;
+  /** Messages that are not errors (runs another sweep on the same store holds). */
+  onNotice?: (message: string) => void;
 }
 
 export interface BrowserSweepResult {
@@ -52,6 +55,8 @@ export interface BrowserSweepResult {
   runs: RunSummary[];
   failed: FailedRun[];
   resumed: number;
+  /** Runs this call trained. */
+  trained: number;
   aborted: boolean;
 }
 
@@ -95,10 +100,10 @@ export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOp
     }
   }
   store.planned = runs;
-  const { complete, failed, resumed, aborted } = await trainRuns(runs, {
+  const { complete, failed, resumed, trained, aborted } = await trainRuns(runs, {
     store, spawn: webWorkers(options.workerUrl), workers,
     init: options.wasmPaths != null ? { wasmPaths: options.wasmPaths } : {},
-    signal: options.signal, onProgress: options.onProgress, onRows: options.onRows,
+    signal: options.signal, onProgress: options.onProgress, onRows: options.onRows, onNotice: options.onNotice,
   });
-  return { store, plan: runs, runs: complete, failed, resumed, aborted };
+  return { store, plan: runs, runs: complete, failed, resumed, trained, aborted };
 }

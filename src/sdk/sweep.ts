@@ -1,10 +1,14 @@
 /**
  * runSweep for Node: the runs of a sweep spec trained in parallel Comlink workers (worker_threads),
  * their logs streamed to a sweep directory (SweepStore) as they come. Resumable (complete runs are
- * kept, partial ones redone), shardable (a deterministic partition of the plan), cancellable with
- * an AbortSignal (workers stop, written rows stay, unfinished runs stay resumable). A worker that
- * throws or dies fails only its run: it is recorded with the error, the worker replaced, the sweep
- * goes on. The scheduling is pool.ts's, shared with the browser's runSweep (sweep.browser.ts).
+ * kept after their logs are checked, partial and damaged ones redone), shardable (a deterministic
+ * partition of the plan), cancellable with an AbortSignal (workers stop, written rows stay,
+ * unfinished runs stay resumable). Any number of processes may resume one directory at once: each
+ * run is claimed before it is trained (claims.ts), so they split the runs and train each once. A
+ * worker that throws or dies fails only its run: it is recorded with the error, the worker
+ * replaced, the sweep goes on. A file that cannot be written (a full disk) stops every worker and
+ * rejects with a SweepIOError naming the path. The scheduling is pool.ts's, shared with the
+ * browser's runSweep (sweep.browser.ts).
  */
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { version_core } from '@tensorflow/tfjs-core';
 import type { Endpoint } from 'comlink';
-import { resolveSweep, type SweepSpec } from './plan.js';
+import { resolveSweep, type Shard, type SweepSpec } from './plan.js';
 import { checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
 import { SweepStore, type FailedRun, type RunSummary } from './store.js';
 
@@ -24,12 +28,22 @@ export interface SweepOptions {
   outDir: string;
   /** Parallel workers (default: the machine's available parallelism). */
   workers?: number;
-  /** Continue a sweep in `outDir`: complete runs are kept, the others (re)done. */
+  /**
+   * Continue a sweep in `outDir`: complete runs are kept, the others (re)done. Other processes may
+   * be resuming the same directory at the same time: they share the runs out.
+   */
   resume?: boolean;
-  /** Run only shard `index` of `count` (runs k with k mod count = index). */
-  shard?: { index: number; count: number };
+  /** Run only shard `current` of `total`, from 1 (runs k, from 0, with k mod total = current − 1). */
+  shard?: Shard;
   signal?: AbortSignal;
   onProgress?: (progress: SweepProgress) => void;
+  /** Messages that are not errors: damaged runs to retrain, runs other processes hold, takeovers. */
+  onNotice?: (message: string) => void;
+  /**
+   * How long a run's claim may go without a heartbeat before another process takes the run over
+   * (default 30 s; see claims.ts for the choice). A claim of a dead process on this host is taken at once.
+   */
+  claimTimeoutMs?: number;
   /** The worker script (default: dist/worker.js beside this module). */
   workerUrl?: URL;
 }
@@ -41,11 +55,13 @@ export interface SweepResult {
   failed: FailedRun[];
   /** Runs found complete and kept by a resume. */
   resumed: number;
+  /** Runs this call trained (the rest of `runs` were kept, or trained by other processes). */
+  trained: number;
   aborted: boolean;
 }
 
 /** segloss's version, from the package.json above this module (dist/ or src/sdk/). */
-function seglossVersion(): string {
+export function seglossVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++, dir = dirname(dir)) {
     const path = join(dir, 'package.json');
@@ -74,7 +90,7 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   const { spec: parsed, runs } = resolveSweep(spec, options.shard);
   const workers = options.workers ?? availableParallelism();
   checkWorkerCount(workers);
-  const store = new SweepStore(options.outDir);
+  const store = new SweepStore(options.outDir, { timeoutMs: options.claimTimeoutMs });
   const sweepFile = {
     segloss: seglossVersion(), tfjs: version_core, spec: parsed,
     shard: options.shard ?? null, runs,
@@ -86,12 +102,13 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   if (existing && JSON.stringify(existing.runs) !== JSON.stringify(runs)) {
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
+  store.create();
   store.writeSweep(sweepFile);
 
-  const { complete, failed, resumed, aborted } = await trainRuns(runs, {
+  const { complete, failed, resumed, trained, aborted } = await trainRuns(runs, {
     store, spawn: nodeWorkers(options.workerUrl ?? new URL('./worker.js', import.meta.url)),
-    workers, signal: options.signal, onProgress: options.onProgress,
+    workers, signal: options.signal, onProgress: options.onProgress, onNotice: options.onNotice,
   });
   store.writeSummaryCsv(complete);
-  return { outDir: options.outDir, runs: complete, failed, resumed, aborted };
+  return { outDir: options.outDir, runs: complete, failed, resumed, trained, aborted };
 }
