@@ -7,23 +7,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeSweeps, runSweep, type SweepSpec } from '../dist/index.js';
+import { cli, snapshot } from './helpers/sweep_dir.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'bin/segloss.js');
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-sweep-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const dir = (name: string) => join(scratch, name);
-/** Every file of a sweep directory, name → content. */
-function snapshot(path: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const f of ['sweep.json', 'summary.csv']) if (existsSync(join(path, f))) files[f] = readFileSync(join(path, f), 'utf8');
-  for (const f of readdirSync(join(path, 'runs')).sort()) files[`runs/${f}`] = readFileSync(join(path, 'runs', f), 'utf8');
-  return files;
-}
 
 const QUICK: SweepSpec = { preset: 'quick', steps: 40 };
 

@@ -137,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
           });
         } catch (error) {
           if (error instanceof SweepIOError) {
-            throw new SweepIOFault(`${error.message}\nthe sweep stopped: fix the cause, then rerun with --resume to continue`);
+            throw new SweepIOFault(`${error.message}\nsegloss: the sweep stopped: fix the cause, then rerun with --resume to continue`);
           }
           throw error;
         }

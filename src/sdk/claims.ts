@@ -77,6 +77,9 @@ export class Claim {
   private released = false;
   private trouble: SweepIOError | null = null;
 
+  /** When this claim replaced a stale one: whose it was and why it was stale. */
+  tookOverFrom: string | null = null;
+
   constructor(readonly path: string, private readonly fd: number, private readonly record: ClaimRecord, heartbeatMs: number) {
     const stat = fstatSync(fd);
     this.ino = stat.ino;
@@ -101,8 +104,7 @@ export class Claim {
   verify(): void {
     if (this.trouble) throw this.trouble;
     if (!this.held()) {
-      throw new ClaimLost(`${this.path} is no longer this process's claim: another process took the run over `
-        + '(this one stalled for longer than the claim timeout)');
+      throw new ClaimLost(`another process took over the claim ${this.path} (this process stalled for longer than the claim timeout)`);
     }
   }
 
@@ -167,16 +169,19 @@ export class ClaimBook {
   /** Claims run `id`: a Claim, or null while another live process holds it (`holder` says who). */
   tryClaim(id: string): Claim | null {
     const path = this.path(id);
+    let tookOverFrom: string | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       const claim = this.create(path);
       if (claim) {
         this.observed.delete(path);
+        claim.tookOverFrom = tookOverFrom;
         return claim;
       }
       const content = this.read(path);
       if (content == null) continue; // released between our create and read: try again
-      if (!this.isStale(path, content)) return null;
-      this.takeOver(path, content);
+      const stale = this.staleness(path, content);
+      if (stale == null) return null;
+      if (this.takeOver(path, content)) tookOverFrom = stale;
     }
     return null;
   }
@@ -218,28 +223,32 @@ export class ClaimBook {
     }
   }
 
-  private isStale(path: string, content: string): boolean {
+  /** Null while the claim is live; when it is stale, whose it is and why ("host (pid 12), whose process is gone"). */
+  private staleness(path: string, content: string): string | null {
     const record = parse(content);
+    const owner = record ? `${record.host} (pid ${record.pid})` : 'a process that never finished writing it';
     if (record && record.host === hostname()) {
-      if (record.pid === process.pid) return !liveTokens.has(record.token);
-      if (!pidAlive(record.pid)) return true;
+      if (record.pid === process.pid) return liveTokens.has(record.token) ? null : `${owner}: an earlier sweep of this process`;
+      if (!pidAlive(record.pid)) return `${owner}, whose process is gone`;
       // A live pid may have been reused by another program: the heartbeat decides.
     }
     const now = performance.now();
     const seen = this.observed.get(path);
     if (!seen || seen.content !== content) {
       this.observed.set(path, { content, since: now });
-      return false;
+      return null;
     }
-    return now - seen.since >= this.timeoutMs;
+    const idle = now - seen.since;
+    return idle >= this.timeoutMs ? `${owner}, which showed no heartbeat for ${(idle / 1000).toFixed(1)} s` : null;
   }
 
-  private takeOver(path: string, content: string): void {
+  /** Moves a stale claim out of the way; false if it was gone already or turned out to be live. */
+  private takeOver(path: string, content: string): boolean {
     const aside = temporaryPath(path);
     try {
       renameSync(path, aside);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // gone already: claim it as usual
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone already: claim it as usual
       throw new SweepIOError('take over the stale claim', path, error);
     }
     this.observed.delete(path);
@@ -252,5 +261,6 @@ export class ClaimBook {
       try { linkSync(aside, path); } catch { /* EEXIST: the newer claim wins */ }
     }
     io('remove the stale claim', aside, () => rmSync(aside, { force: true }));
+    return moved === content;
   }
 }

@@ -48,6 +48,8 @@ export type RunState =
 export interface RunLease {
   /** Names this attempt (recorded with a failure, so a sweep tells its own failures from older ones). */
   readonly attempt: string;
+  /** When the claim was taken over from a stale one: whose it was and why it was stale. */
+  readonly tookOverFrom?: string | null;
   /** Starts the run afresh: any partial log, damaged marker and failure record of it are dropped. */
   begin(): void;
   /** Throws ClaimLost when another process has taken the run over. */
@@ -269,6 +271,7 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
         release(lease);
         failed.push(state.failure);
       } else {
+        if (lease.tookOverFrom) notice(`${run.id}: taken over from ${lease.tookOverFrom}`);
         return { run, lease };
       }
     }
@@ -357,7 +360,7 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
         await dropSlot();
         if (error instanceof ClaimLost) {
           release(lease);
-          notice(`${run.id}: ${error.message}; left to the process that holds it now`);
+          notice(`${run.id}: ${error.message}; the run is left to that process`);
           continue;
         }
         const failure: FailedRun = {

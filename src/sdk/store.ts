@@ -212,6 +212,10 @@ class FileRunLease implements RunLease {
     return this.claim.token;
   }
 
+  get tookOverFrom(): string | null {
+    return this.claim.tookOverFrom;
+  }
+
   begin(): void {
     this.claim.verify();
     for (const suffix of ['.done.json', '.failed.json', '.jsonl'] as const) {
