@@ -7,3 +7,4 @@ export * from './common.js';
 export { runSweep, type SweepOptions, type SweepResult } from './sdk/sweep.js';
 export { mergeSweeps, type MergeResult } from './sdk/merge.js';
 export { writeReport, readSweepRuns } from './report/write.js';
+export { SweepIOError, SweepDataError } from './sdk/fsio.js';
