@@ -12,5 +12,5 @@ export * from './common.js';
 export {
   runSweep, type BrowserSweepOptions, type BrowserSweepResult,
 } from './sdk/sweep.browser.js';
-export { MemorySweepStore } from './sdk/memory_store.js';
+export { MemorySweepStore, type MemorySweepStoreData } from './sdk/memory_store.js';
 export type { LossBenchRow, Shape4 } from './bench/losses.js';

@@ -49,11 +49,70 @@ async function setupMainThread(): Promise<{ variant: string; backend: string }> 
 const state = {
   running: null as AbortController | null,
   store: null as segloss.MemorySweepStore | null,
+  spec: null as SweepSpec | null,
   plan: [] as PlannedRun[],
   dirty: new Set<string>(),
   lastDraw: 0,
   done: false,
+  /** Complete runs when the sweep was last saved (it is saved as each run completes). */
+  savedAt: -1,
+  /** Saving failed (the browser's storage is full): the sweep goes on in memory, unsaved. */
+  saveFailed: false,
 };
+
+// -----------------------------------------------------------------------------------------------
+// The sweep is saved in this browser (localStorage) as each run completes, so that a reload or a
+// crash of the tab loses no complete run: the page offers to resume it. When the storage is full
+// (QuotaExceededError: a large sweep outgrows the few MB a site gets), the page says so and the
+// sweep goes on in memory, where nothing is lost while the page stays open (and its JSON can be
+// downloaded); the saved copy is removed rather than left behind out of date.
+
+const SAVE_KEY = 'segloss-demo-sweep';
+
+interface SavedSweep {
+  spec: SweepSpec;
+  store: segloss.MemorySweepStoreData;
+}
+
+function showSaveWarning(message: string | null): void {
+  const el = $('save-warning');
+  el.hidden = message == null;
+  el.textContent = message ?? '';
+}
+
+function saveSweep(): void {
+  if (state.saveFailed || state.store == null || state.spec == null) return;
+  try {
+    localStorage.setItem(SAVE_KEY, JSON.stringify({ spec: state.spec, store: state.store }));
+  } catch (error) {
+    state.saveFailed = true;
+    try { localStorage.removeItem(SAVE_KEY); } catch { /* storage unavailable altogether */ }
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    showSaveWarning(`This sweep could not be saved in the browser (${cause}). It goes on in memory and loses nothing `
+      + 'while this page stays open; download its JSON when it ends to keep it.');
+  }
+}
+
+function readSaved(): SavedSweep | null {
+  try {
+    const text = localStorage.getItem(SAVE_KEY);
+    if (text == null) return null;
+    const saved = JSON.parse(text) as SavedSweep;
+    segloss.MemorySweepStore.fromJSON(saved.store); // validates
+    return saved;
+  } catch {
+    localStorage.removeItem(SAVE_KEY); // unreadable: nothing to resume
+    return null;
+  }
+}
+
+function offerSaved(): void {
+  const saved = readSaved();
+  $('saved').hidden = saved == null;
+  if (saved == null) return;
+  const planned = saved.store.planned?.length ?? 0;
+  $('saved-text').textContent = `A sweep saved in this browser: ${saved.store.summaries.length} of ${planned} runs complete.`;
+}
 
 function readSpec(): SweepSpec {
   const preset = $<HTMLSelectElement>('preset').value;
@@ -88,6 +147,10 @@ function updateRunRow(id: string, step: number | null, losses: Partial<Record<Lo
 }
 
 function onProgress(p: SweepProgress): void {
+  if (p.completedRuns !== state.savedAt) {
+    state.savedAt = p.completedRuns;
+    saveSweep();
+  }
   const total = state.plan.reduce((n, r) => n + r.config.steps, 0);
   const done = state.plan.reduce((n, r) => n + (state.store?.rowsOf(r.id).length ?? 0), 0);
   $<HTMLProgressElement>('progress').value = total ? done / total : 0;
@@ -167,19 +230,38 @@ async function runSweepFromForm(event: Event): Promise<void> {
     showError(error instanceof segloss.ConfigError || error instanceof SyntaxError ? String(error.message) : String(error));
     return;
   }
+  await sweep(spec, plan, new segloss.MemorySweepStore(), false);
+}
+
+/** Resumes the sweep saved in this browser: its complete runs are kept, the others trained. */
+async function resumeSaved(): Promise<void> {
+  if (state.running) return;
+  const saved = readSaved();
+  if (saved == null) return offerSaved();
+  showError(null);
+  const store = segloss.MemorySweepStore.fromJSON(saved.store);
+  await sweep(saved.spec, segloss.planSweep(segloss.parseSweepSpec(saved.spec)), store, true);
+}
+
+async function sweep(spec: SweepSpec, plan: PlannedRun[], store: segloss.MemorySweepStore, resume: boolean): Promise<void> {
   const controller = new AbortController();
-  Object.assign(state, { running: controller, store: new segloss.MemorySweepStore(), plan, done: false });
+  Object.assign(state, { running: controller, store, spec, plan, done: false, savedAt: -1, saveFailed: false });
+  showSaveWarning(null);
+  $('saved').hidden = true;
   state.dirty.clear();
   $('figures').innerHTML = '';
   $('verdicts').innerHTML = '';
   runsTable(plan);
+  for (const r of plan) {
+    if (store.isComplete(r.id)) updateRunRow(r.id, store.readSummary(r.id).steps - 1, store.readSummary(r.id).finalLosses, 'completed');
+  }
   $<HTMLButtonElement>('run').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
-  $('progress-text').textContent = `starting ${plan.length} runs…`;
+  $('progress-text').textContent = `${resume ? 'resuming' : 'starting'} ${plan.length} runs…`;
   const workers = Number($<HTMLInputElement>('workers').value) || undefined;
   try {
     const result = await segloss.runSweep(spec, {
-      workerUrl, workers, store: state.store!, signal: controller.signal, onProgress,
+      workerUrl, workers, store, resume, signal: controller.signal, onProgress,
       onRows: (run) => { state.dirty.add(run.id); void drawFigures(); },
     });
     for (const s of result.runs) updateRunRow(s.id, s.steps - 1, s.finalLosses, s.status);
@@ -191,13 +273,18 @@ async function runSweepFromForm(event: Event): Promise<void> {
     $('progress-text').textContent = result.aborted
       ? `Stopped: ${result.runs.length} of ${plan.length} runs complete.`
       : `Done: ${result.runs.length} of ${plan.length} runs complete${result.failed.length ? `, ${result.failed.length} failed (${result.failed.map((f) => f.error).join('; ')})` : ''}.`;
+    // A finished sweep has nothing left to resume; a stopped or partly failed one stays saved.
+    if (result.runs.length === plan.length) localStorage.removeItem(SAVE_KEY);
+    else saveSweep();
   } catch (error) {
     showError(String(error instanceof Error ? error.message : error));
+    saveSweep();
   } finally {
     state.running = null;
     state.done = true;
     $<HTMLButtonElement>('run').disabled = false;
     $<HTMLButtonElement>('stop').disabled = true;
+    offerSaved();
   }
 }
 
@@ -257,6 +344,9 @@ async function main(): Promise<void> {
   $('sweep-form').addEventListener('submit', (e) => void runSweepFromForm(e));
   $('stop').addEventListener('click', () => state.running?.abort());
   $('bench').addEventListener('click', () => void runBenchmark());
+  $('resume').addEventListener('click', () => void resumeSaved());
+  $('discard').addEventListener('click', () => { localStorage.removeItem(SAVE_KEY); offerSaved(); });
+  offerSaved();
 
   const isolated = globalThis.crossOriginIsolated === true;
   try {

@@ -271,6 +271,61 @@ describe('the demo page', () => {
     expect(await page.locator('#figures figure').count()).toBeGreaterThanOrEqual(1);
   });
 
+  it('saves a stopped sweep in the browser and resumes it after a reload', async () => {
+    await page.selectOption('#preset', 'quick');
+    await page.fill('#steps', '301');
+    await page.fill('#workers', '1');
+    await page.click('#run');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.store?.runLogs().length >= 2, null, { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 60_000 });
+    const kept = await page.evaluate(() => (globalThis as any).seglossDemo.state.store.runLogs().length);
+    expect(kept).toBeGreaterThanOrEqual(2);
+    expect(kept).toBeLessThan(6);
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+    expect(await page.isVisible('#saved')).toBe(true);
+    expect(await page.textContent('#saved-text')).toBe(`A sweep saved in this browser: ${kept} of 6 runs complete.`);
+    const savedIds = await page.evaluate(() => JSON.parse(localStorage.getItem('segloss-demo-sweep')!).store.summaries.map((s: { id: string }) => s.id));
+    expect(savedIds).toHaveLength(kept);
+    await page.evaluate(() => { // record which runs the resumed sweep claims (trains)
+      const proto = (globalThis as any).segloss.MemorySweepStore.prototype;
+      const claim = proto.claim;
+      (globalThis as any).claimed = [];
+      proto.claim = function (id: string) { (globalThis as any).claimed.push(id); return claim.call(this, id); };
+    });
+    await page.click('#resume');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 120_000 });
+    const claimed = await page.evaluate(() => (globalThis as any).claimed as string[]);
+    expect(claimed).toHaveLength(6 - kept);
+    for (const id of savedIds) expect(claimed).not.toContain(id);
+    expect(await page.textContent('#progress-text')).toBe('Done: 6 of 6 runs complete.');
+    expect(await page.$$eval('#runs-table tbody tr td:last-child', (cells) => cells.map((c) => c.textContent))).toEqual(Array(6).fill('completed'));
+    // Finished: nothing is left to resume.
+    expect(await page.evaluate(() => localStorage.getItem('segloss-demo-sweep'))).toBeNull();
+    expect(await page.isHidden('#saved')).toBe(true);
+  });
+
+  it('says so when the browser\'s storage is full, and finishes the sweep in memory', async () => {
+    await page.evaluate(() => {
+      Storage.prototype.setItem = () => { throw new DOMException('the quota has been exceeded', 'QuotaExceededError'); };
+    });
+    await page.selectOption('#preset', 'quick');
+    await page.fill('#steps', '201');
+    await page.fill('#workers', '2');
+    await page.click('#run');
+    await page.waitForSelector('#save-warning:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#save-warning')).toMatch(
+      /^This sweep could not be saved in the browser \(QuotaExceededError: the quota has been exceeded\)\. It goes on in memory/);
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 120_000 });
+    expect(await page.textContent('#progress-text')).toBe('Done: 6 of 6 runs complete.');
+    expect(await page.textContent('#error')).toBe('');
+    const json = await page.evaluate(async () => JSON.parse(await (await fetch((document.getElementById('dl-json') as HTMLAnchorElement).href)).text()));
+    expect(Object.values(json.rows as Record<string, unknown[]>).map((rows) => rows.length)).toEqual(Array(6).fill(201));
+    await page.reload(); // the real setItem again
+    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  });
+
   it('benchmarks the fused kernels against tfjs ops in a worker and shows the ratios', async () => {
     await page.click('#bench');
     await page.waitForSelector('#bench-table:not([hidden])', { timeout: 150_000 });
