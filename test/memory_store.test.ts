@@ -64,6 +64,7 @@ describe('trainRuns into a MemorySweepStore', () => {
     expect(restored.rowsOf(plan[1].id)).toEqual(store.rowsOf(plan[1].id));
     expect(restored.planned).toEqual(plan);
     expect(() => MemorySweepStore.fromJSON('{"format": "other"}')).toThrow(/not a saved store/);
+    expect(() => MemorySweepStore.fromJSON('{"format": "segloss-mem')).toThrow(/fromJSON: the text is not JSON \(.*\): not a saved store/);
   });
 
   it.each([0, -1, 1.5, NaN])('refuses %s workers with a clear error, before touching the store', async (workers) => {

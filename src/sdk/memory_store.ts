@@ -119,7 +119,12 @@ export class MemorySweepStore implements RunStore {
 
   /** A store from `toJSON()`'s data (or its JSON text). */
   static fromJSON(input: MemorySweepStoreData | string): MemorySweepStore {
-    const data = typeof input === 'string' ? JSON.parse(input) as MemorySweepStoreData : input;
+    let data: MemorySweepStoreData;
+    try {
+      data = typeof input === 'string' ? JSON.parse(input) as MemorySweepStoreData : input;
+    } catch (error) {
+      throw new Error(`segloss MemorySweepStore.fromJSON: the text is not JSON (${(error as Error).message}): not a saved store`);
+    }
     if (data?.format !== 'segloss-memory-sweep-store' || data.version !== 1) {
       throw new Error('segloss MemorySweepStore.fromJSON: not a saved store (format segloss-memory-sweep-store, version 1)');
     }
