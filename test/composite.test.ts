@@ -13,7 +13,7 @@ import {
   resolveDiceOptions,
   segmentationLossesComposite,
 } from '../src/losses/composite.js';
-import type { CategoricalCrossEntropyOptions, DiceOptions, Reduction } from '../src/losses/types.js';
+import type { CategoricalCrossEntropyOptions, SeedDiceOptions, Reduction } from '../src/losses/types.js';
 import { LOSS_NAMES } from '../src/losses/types.js';
 import { expectClose } from './helpers/assert.js';
 import { tensorsOf, withIgnored, type LossCase } from './helpers/cases.js';
@@ -158,7 +158,7 @@ describe('diceComposite equals dice64', () => {
           for (const square of [false, true]) {
             for (const includeBackground of [true, false]) {
               for (const perImage of [false, true]) {
-                const opts: DiceOptions = { square, includeBackground, perImage };
+                const opts: SeedDiceOptions = { square, includeBackground, perImage };
                 const tag = JSON.stringify(opts);
                 const expected = dice64(c.labels, c.logits, c.shape, opts);
                 const actual = valueAndGrad((z) => diceComposite(labels, z, opts), logits);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { kernelVariant, losses, LOSS_NAMES } from '../src/index.js';
-import type { CategoricalCrossEntropyOptions, DiceOptions, LossName } from '../src/losses/types.js';
+import type { CategoricalCrossEntropyOptions, SeedDiceOptions, LossName } from '../src/losses/types.js';
 import type { KernelVariant } from '../src/wasm/module.js';
 import { expectClose, type Tolerance } from './helpers/assert.js';
 import { tensorsOf, withIgnored, type LossCase } from './helpers/cases.js';
@@ -165,7 +165,7 @@ function diceOps(data: Case): OpCase[] {
   return ops;
 }
 
-function diceOp(data: Case, opts: DiceOptions): OpCase {
+function diceOp(data: Case, opts: SeedDiceOptions): OpCase {
   return {
     name: `dice ${JSON.stringify(opts)} ${describeCase(data)}`,
     data,

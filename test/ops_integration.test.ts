@@ -217,6 +217,8 @@ describe('setupWasmKernels', () => {
 const SHAPE: Shape4 = [2, 4, 4, 2];
 const DATA = makeData(SHAPE, 1);
 const LABELS_EXPECTED = 'float32 one-hot [2,4,4,2] or int32 class indices [2,4,4]';
+/** dice takes any rank (its input checks are the region losses'): what it says instead. */
+const DICE_LABELS_EXPECTED = 'float32 [2,4,4,2] (one-hot, soft or multi-label) or int32 class indices [2,4,4]';
 
 type OpName = 'categoricalCrossEntropy' | 'dice' | 'segmentationLosses';
 const OP_NAMES: OpName[] = ['categoricalCrossEntropy', 'dice', 'segmentationLosses'];
@@ -247,21 +249,23 @@ const oneHot = () => tf.tensor4d(DATA.oneHot, SHAPE);
 const index = () => tf.tensor3d(DATA.index, [2, 4, 4], 'int32');
 
 /** Bad (labels, logits) pairs: every op must reject them the same way. */
-const INPUT_CASES: { name: string; make: () => unknown[]; message: string[] }[] = [
+const INPUT_CASES: { name: string; make: () => unknown[]; message: string[]; dice?: string[] }[] = [
   { name: 'one-hot labels of another shape', make: () => [tf.zeros([2, 4, 4, 3]), logits()],
-    message: ['labels must be', LABELS_EXPECTED, 'got float32 [2,4,4,3]'] },
+    message: ['labels must be', LABELS_EXPECTED, 'got float32 [2,4,4,3]'], dice: ['labels must be', DICE_LABELS_EXPECTED, 'got float32 [2,4,4,3]'] },
   { name: 'index labels of another shape', make: () => [tf.zeros([2, 4, 5], 'int32'), logits()],
-    message: ['labels must be', LABELS_EXPECTED, 'got int32 [2,4,5]'] },
+    message: ['labels must be', LABELS_EXPECTED, 'got int32 [2,4,5]'], dice: ['labels must be', DICE_LABELS_EXPECTED, 'got int32 [2,4,5]'] },
   { name: 'int32 labels of rank 4', make: () => [tf.zeros(SHAPE, 'int32'), logits()],
-    message: ['labels must be', LABELS_EXPECTED, 'got int32 [2,4,4,2]'] },
+    message: ['labels must be', LABELS_EXPECTED, 'got int32 [2,4,4,2]'], dice: ['labels must be', DICE_LABELS_EXPECTED, 'got int32 [2,4,4,2]'] },
   { name: 'float32 labels of rank 3', make: () => [tf.zeros([2, 4, 4]), logits()],
-    message: ['labels must be', LABELS_EXPECTED, 'got float32 [2,4,4]'] },
+    message: ['labels must be', LABELS_EXPECTED, 'got float32 [2,4,4]'], dice: ['labels must be', DICE_LABELS_EXPECTED, 'got float32 [2,4,4]'] },
   { name: 'bool labels', make: () => [tf.zeros([2, 4, 4], 'bool'), logits()],
-    message: ['labels must be', LABELS_EXPECTED, 'got bool [2,4,4]'] },
+    message: ['labels must be', LABELS_EXPECTED, 'got bool [2,4,4]'], dice: ['labels must be', DICE_LABELS_EXPECTED, 'got bool [2,4,4]'] },
   { name: 'int32 logits', make: () => [index(), tf.zeros(SHAPE, 'int32')],
-    message: ['logits must be float32 [N,H,W,C]', 'got int32 [2,4,4,2]'] },
-  { name: 'logits of rank 3', make: () => [index(), tf.zeros([2, 4, 4])],
-    message: ['logits must be float32 [N,H,W,C]', 'got float32 [2,4,4]'] },
+    message: ['logits must be float32 [N,H,W,C]', 'got int32 [2,4,4,2]'],
+    dice: ['logits must be float32 [N, ...spatial, C] with 1, 2 or 3 spatial axes (rank 3 to 5)', 'got int32 [2,4,4,2]'] },
+  { name: 'logits of rank 2', make: () => [tf.zeros([2], 'int32'), tf.zeros([2, 4])],
+    message: ['logits must be float32 [N,H,W,C]', 'got float32 [2,4]'],
+    dice: ['logits must be float32 [N, ...spatial, C] with 1, 2 or 3 spatial axes (rank 3 to 5)', 'got float32 [2,4]'] },
   { name: 'empty tensors', make: () => [tf.zeros([0, 4, 4, 2]), tf.zeros([0, 4, 4, 2])],
     message: ['logits must not be empty', '[0,4,4,2]'] },
   { name: 'an array as labels', make: () => [[[[[1, 0]]]], logits()],
@@ -276,9 +280,13 @@ const ONE_CLASS = () => [tf.zeros([2, 4, 4, 1]), tf.zeros([2, 4, 4, 1])];
 
 /** Bad options, or inputs bad only for one op: [op, labels and logits, options, message]. */
 const OPTION_CASES: { op: OpName; name: string; make: () => unknown[]; opts: unknown; message: string[] }[] = [
-  ...OP_NAMES.flatMap((op) => [NaN, -1, 0, Infinity].map((epsilon) => ({
+  ...OP_NAMES.filter((op) => op !== 'dice').flatMap((op) => [NaN, -1, 0, Infinity].map((epsilon) => ({
     op, name: `epsilon ${epsilon}`, make: () => [oneHot(), logits()], opts: { epsilon },
     message: ['epsilon must be a finite number in (0, ', `got ${epsilon}`] }))),
+  // Dice's ε may be 0 (every class known present), as MONAI's smooth_nr / smooth_dr.
+  ...[NaN, -1, Infinity].map((epsilon) => ({
+    op: 'dice' as const, name: `epsilon ${epsilon}`, make: () => [oneHot(), logits()], opts: { epsilon },
+    message: ['epsilon must be a finite number ≥ 0', `got ${epsilon}`] })),
   ...OP_NAMES.map((op) => ({ op, name: 'null options', make: () => [oneHot(), logits()], opts: null,
     message: ['options must be an object', 'got null'] })),
   ...OP_NAMES.map((op) => ({ op, name: 'an unknown option', make: () => [oneHot(), logits()], opts: { weights: [1, 1] },
@@ -308,7 +316,9 @@ const OPTION_CASES: { op: OpName; name: string; make: () => unknown[]; opts: unk
   { op: 'dice', name: 'a non-boolean square', make: () => [oneHot(), logits()], opts: { square: 1 },
     message: ['square must be a boolean', 'got 1'] },
   { op: 'dice', name: 'includeBackground false with C = 1', make: ONE_CLASS, opts: { includeBackground: false },
-    message: ['logits must have at least 2 classes', 'got C = 1'] },
+    message: ["activation 'softmax' needs at least 2 classes", 'got C = 1'] },
+  { op: 'dice', name: 'includeBackground false with C = 1, sigmoid', make: ONE_CLASS, opts: { includeBackground: false, activation: 'sigmoid' },
+    message: ['includeBackground: false needs at least 2 classes', 'got C = 1'] },
   { op: 'segmentationLosses', name: 'C = 1', make: ONE_CLASS, opts: {},
     message: ['logits must have at least 2 classes', 'got C = 1'] },
 ];
@@ -323,8 +333,8 @@ const indexWith = (value: number) => () => {
 describe('bad input is rejected with a precise Error and leaks nothing', () => {
   const inputCases = INPUT_CASES.flatMap((c) => OP_NAMES.map((op) => ({ ...c, op })));
 
-  it.each(inputCases)('$op: $name', ({ op, make, message }) => {
-    expectRejected(make, ([y, z]) => callOp(op, y, z), [`segloss.losses.${op}: `, ...message]);
+  it.each(inputCases)('$op: $name', ({ op, make, message, dice }) => {
+    expectRejected(make, ([y, z]) => callOp(op, y, z), [`segloss.losses.${op}: `, ...(op === 'dice' && dice ? dice : message)]);
   });
 
   it.each(OPTION_CASES)('$op: $name', ({ op, make, opts, message }) => {

@@ -4,7 +4,7 @@
  * check values (DESIGN.md §3).
  */
 import { describe, expect, it } from 'vitest';
-import type { CategoricalCrossEntropyOptions, DiceOptions, Reduction } from '../src/losses/types.js';
+import type { CategoricalCrossEntropyOptions, SeedDiceOptions, Reduction } from '../src/losses/types.js';
 import { expectClose } from './helpers/assert.js';
 import {
   mulberry32,
@@ -155,7 +155,7 @@ describe('dice64 gradient equals finite differences', () => {
           for (const square of [false, true]) {
             for (const includeBackground of [true, false]) {
               for (const perImage of [false, true]) {
-                const opts: DiceOptions = { square, includeBackground, perImage };
+                const opts: SeedDiceOptions = { square, includeBackground, perImage };
                 const r = dice64(labels, logits, shape, opts);
                 const fd = finiteDifferenceGrad((z) => dice64(labels, z, shape, opts).loss, logits);
                 expectClose(r.grad, fd, FD_TOL, JSON.stringify(opts));
@@ -324,7 +324,7 @@ describe('dice64 values', () => {
     // Class 0: Σyp = 0.25, Σy = 1, Σp = 0.5. Class 1: Σyp = 0.75, Σy = 1, Σp = 1.5.
     const plain = [score(0.25, 1, 0.5), score(0.75, 1, 1.5)];
     const squared = [score(0.25, 1, 2 * 0.0625), score(0.75, 1, 2 * 0.5625)];
-    const loss = (o: DiceOptions) => dice64(labels, z, shape, o).loss;
+    const loss = (o: SeedDiceOptions) => dice64(labels, z, shape, o).loss;
     expectClose([loss({})], [1 - (plain[0] + plain[1]) / 2], EXACT_TOL, 'dice');
     expectClose([loss({ square: true })], [1 - (squared[0] + squared[1]) / 2], EXACT_TOL, 'dice_square');
     expectClose([loss({ includeBackground: false })], [1 - plain[1]], EXACT_TOL, 'dicefg');

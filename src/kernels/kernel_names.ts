@@ -48,6 +48,35 @@ export type SegmentationLossesGradInputs = LabelsAndLogits & {
   dy: TensorInfo;
 };
 
+/**
+ * The region-loss engine's first pass (assembly/kernels/region_losses.ts): inputs labels, input
+ * (logits or probabilities, [P, C] in any rank); outputs [sums (float32 [groups·C·5·2]: the f64
+ * sums I, S, Y, S2, Y2 per group and class, as bytes), p (the input's shape; empty without withProbs)].
+ */
+export const SeglossRegionStats = 'SeglossRegionStats';
+/**
+ * Its gradient pass: inputs labels, probs (p from the first pass), coefs (float32 [groups·C·3·2]:
+ * f64 a, b, k per group and class, as bytes); output dLoss/dinput.
+ */
+export const SeglossRegionGrad = 'SeglossRegionGrad';
+
+/** Activations as the region kernels number them. */
+export const ACTIVATION_CODES = { softmax: 0, sigmoid: 1, none: 2 } as const;
+
+export interface RegionStatsAttrs {
+  activation: number;
+  groups: number;
+  /** The ignored label, or null. */
+  ignoreIndex: number | null;
+  withProbs: boolean;
+}
+
+export interface RegionGradAttrs {
+  activation: number;
+  groups: number;
+  ignoreIndex: number | null;
+}
+
 /** Batch norm in training mode over the last axis: outputs [y, statistics [3, C] (mean, variance, 1/√(variance + ε))]. */
 export const SeglossBatchNormTraining = 'SeglossBatchNormTraining';
 /** Its gradient: inputs x, dy, gamma, statistics; outputs [dx, dgamma, dbeta]. */

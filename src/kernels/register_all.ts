@@ -3,6 +3,7 @@ import { getKernel, registerKernel, type KernelConfig } from '@tensorflow/tfjs-c
 import { softmaxCrossEntropyConfig } from './SeglossSoftmaxCrossEntropy.js';
 import { softmaxDiceConfig } from './SeglossSoftmaxDice.js';
 import { segmentationLossesConfig, segmentationLossesGradKernelConfig } from './SeglossSegmentationLosses.js';
+import { regionGradConfig, regionStatsConfig } from './SeglossRegionLosses.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
@@ -16,6 +17,9 @@ export const kernelConfigs: readonly KernelConfig[] = [
   softmaxDiceConfig,
   segmentationLossesConfig,
   segmentationLossesGradKernelConfig,
+  // The region-loss engine: Dice's other forms, generalized Dice, Tversky (src/losses/region.ts).
+  regionStatsConfig,
+  regionGradConfig,
   // The training kernels tfjs-backend-wasm 4.22 lacks (tensorflow/tfjs#8474).
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,

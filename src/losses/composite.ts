@@ -8,7 +8,7 @@
  * [N,H,W,C] or int32 class indices [N,H,W].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { CategoricalCrossEntropyOptions, DiceOptions, LossName, Reduction } from './types.js';
+import type { CategoricalCrossEntropyOptions, LossName, Reduction, SeedDiceOptions } from './types.js';
 
 /** ε of the clipped CCE and of the Dice variants when none is given (the seed's value). */
 export const DEFAULT_EPSILON = 1e-7;
@@ -22,7 +22,7 @@ export interface ResolvedCceOptions {
   readonly reduction: Reduction;
 }
 
-/** `DiceOptions` with every default filled in. */
+/** `SeedDiceOptions` with every default filled in. */
 export interface ResolvedDiceOptions {
   readonly square: boolean;
   readonly includeBackground: boolean;
@@ -43,7 +43,7 @@ export function resolveCceOptions(opts: CategoricalCrossEntropyOptions = {}): Re
 }
 
 /** Fills in the Dice defaults (no squares, background included, batch Dice, ε 1e-7); frozen. */
-export function resolveDiceOptions(opts: DiceOptions = {}): ResolvedDiceOptions {
+export function resolveDiceOptions(opts: SeedDiceOptions = {}): ResolvedDiceOptions {
   return Object.freeze({
     square: opts.square ?? false,
     includeBackground: opts.includeBackground ?? true,
@@ -73,8 +73,8 @@ export function cceComposite(labels: tf.Tensor, logits: tf.Tensor, opts?: Catego
   });
 }
 
-/** Dice loss from tfjs ops (the seed's `dice_loss`), with the semantics of `DiceOptions`; a scalar. */
-export function diceComposite(labels: tf.Tensor, logits: tf.Tensor, opts?: DiceOptions): tf.Scalar {
+/** Dice loss from tfjs ops (the seed's `dice_loss`), with the semantics of `SeedDiceOptions`; a scalar. */
+export function diceComposite(labels: tf.Tensor, logits: tf.Tensor, opts?: SeedDiceOptions): tf.Scalar {
   const o = resolveDiceOptions(opts);
   return tf.tidy(() => {
     const { targets } = denseTargets(labels, logits, null);

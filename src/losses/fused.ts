@@ -29,7 +29,7 @@ export function fusedKernelAvailable(kernelName: string): boolean {
 }
 
 /** True inside tf.grad / variableGrads / minimize, where a gradient may be asked for. */
-function recordingGradients(): boolean {
+export function recordingGradients(): boolean {
   return engine().state.gradientDepth > 0;
 }
 

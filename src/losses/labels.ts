@@ -11,17 +11,18 @@ export function labelKind(labels: TensorInfo): number {
   return labels.dtype === 'int32' ? LABELS_INDEX : LABELS_ONE_HOT;
 }
 
-/** Error for an index label outside [0, C): names the pixel as [n, h, w] and the value. */
+/** Error for an index label outside [0, C): names the pixel by its index in the labels' shape, and the value. */
 export function invalidIndexLabelError(
   shape: readonly number[], pixel: number, value: number, classes: number, ignoreIndex: number | null,
 ): Error {
-  const [, H, W] = shape;
-  const n = Math.floor(pixel / (H * W));
-  const h = Math.floor(pixel / W) % H;
-  const w = pixel % W;
+  const at: number[] = [];
+  for (let axis = shape.length - 1, rest = pixel; axis >= 0; axis--) {
+    at.unshift(rest % shape[axis]);
+    rest = Math.floor(rest / shape[axis]);
+  }
   const ignored = ignoreIndex == null ? '' : ` and is not ignoreIndex (${ignoreIndex})`;
   return new Error(
-    `segloss: labels[${n}, ${h}, ${w}] = ${value} is outside the class range [0, ${classes})${ignored}`);
+    `segloss: labels[${at.join(', ')}] = ${value} is outside the class range [0, ${classes})${ignored}`);
 }
 
 /** Finds the first index label outside [0, C) that is not ignored, or −1. */

@@ -3,7 +3,10 @@
  * what was expected and what was given; nothing is computed from invalid input.
  */
 import { Tensor } from '@tensorflow/tfjs-core';
-import type { CategoricalCrossEntropyOptions, DiceOptions, SegmentationLossesOptions } from './types.js';
+import type {
+  Activation, CategoricalCrossEntropyOptions, DiceOptions, GeneralizedDiceOptions, RegionLossOptions, SegmentationLossesOptions,
+  TverskyOptions,
+} from './types.js';
 
 const describe = (t: Tensor) => `${t.dtype} [${t.shape.join(',')}]`;
 
@@ -78,15 +81,104 @@ export function checkCceOptions(op: string, opts: CategoricalCrossEntropyOptions
   }
 }
 
-export function checkDiceOptions(op: string, opts: DiceOptions, C: number): void {
-  checkKeys(op, opts, ['square', 'includeBackground', 'perImage', 'epsilon']);
-  checkBoolean(op, 'square', opts.square);
+/**
+ * Checks the input of a region loss — float32 [N, ...spatial, C] with 1 to 3 spatial axes, nothing
+ * empty — and labels (float32 of the same shape, or int32 [N, ...spatial]), and that the activation
+ * suits C; returns C.
+ */
+export function checkRegionInputs(op: string, labels: unknown, input: unknown, activation: Activation): number {
+  if (!(input instanceof Tensor)) fail(op, `logits must be a tf.Tensor, got ${typeof input}`);
+  if (!(labels instanceof Tensor)) fail(op, `labels must be a tf.Tensor, got ${typeof labels}`);
+  if (input.dtype !== 'float32' || input.rank < 3 || input.rank > 5) {
+    fail(op, `logits must be float32 [N, ...spatial, C] with 1, 2 or 3 spatial axes (rank 3 to 5), got ${describe(input)}`);
+  }
+  if (input.size === 0) fail(op, `logits must not be empty, got shape [${input.shape.join(',')}]`);
+  const C = input.shape[input.rank - 1];
+  const pixelShape = input.shape.slice(0, -1);
+  const dense = labels.dtype === 'float32' && labels.rank === input.rank && labels.shape.every((d: number, i: number) => d === input.shape[i]);
+  const indices = labels.dtype === 'int32' && labels.rank === input.rank - 1 && labels.shape.every((d: number, i: number) => d === pixelShape[i]);
+  if (!dense && !indices) {
+    fail(op, `labels must be float32 [${input.shape.join(',')}] (one-hot, soft or multi-label) or int32 class indices `
+      + `[${pixelShape.join(',')}] matching logits, got ${describe(labels)}`);
+  }
+  if (activation === 'softmax' && C < 2) {
+    fail(op, `activation 'softmax' needs at least 2 classes (a softmax over one channel is the constant 1), got C = ${C}: `
+      + `use activation 'sigmoid' for a single-channel (binary) output`);
+  }
+  return C;
+}
+
+function checkNumber(op: string, name: string, value: unknown, { min = -Infinity, open = false } = {}): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (open && value === min)) {
+    fail(op, `${name} must be a finite number ${open ? '>' : '≥'} ${min}, got ${String(value)}`);
+  }
+}
+
+function checkClassWeights(op: string, w: unknown, C: number): void {
+  if (w === undefined) return;
+  if (!Array.isArray(w) && !ArrayBuffer.isView(w)) fail(op, `classWeights must be an array of ${C} numbers, got ${String(w)}`);
+  const weights = Array.from(w as ArrayLike<unknown>);
+  if (weights.length !== C) fail(op, `classWeights must have one weight per class (${C}), got ${weights.length}`);
+  const bad = weights.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0);
+  if (bad >= 0) fail(op, `classWeights[${bad}] must be a finite number ≥ 0, got ${String(weights[bad])}`);
+}
+
+function checkIgnoreIndex(op: string, ignoreIndex: unknown, labels: Tensor): void {
+  if (ignoreIndex === undefined) return;
+  if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex as number) > 2 ** 31 - 1) {
+    fail(op, `ignoreIndex must be an int32 integer, got ${String(ignoreIndex)}`);
+  }
+  if (labels.dtype !== 'int32') fail(op, `ignoreIndex applies to int32 class-index labels only, got labels ${describe(labels)}`);
+}
+
+function checkEnum(op: string, name: string, value: unknown, allowed: readonly string[]): void {
+  if (value !== undefined && !allowed.includes(value as string)) {
+    fail(op, `${name} must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`);
+  }
+}
+
+const REGION_KEYS = ['activation', 'includeBackground', 'perImage', 'epsilon', 'ignoreIndex', 'reduction'] as const;
+
+/** The options every region loss shares; `C` from checkRegionInputs. */
+function checkRegionOptions(op: string, opts: RegionLossOptions, C: number, labels: Tensor, extra: readonly string[]): void {
+  checkKeys(op, opts, [...REGION_KEYS, ...extra]);
+  checkEnum(op, 'activation', opts.activation, ['softmax', 'sigmoid', 'none']);
   checkBoolean(op, 'includeBackground', opts.includeBackground);
   checkBoolean(op, 'perImage', opts.perImage);
-  checkEpsilon(op, opts.epsilon, Infinity);
+  const eps = opts.epsilon;
+  if (eps !== undefined) {
+    if (typeof eps === 'object' && eps !== null) {
+      checkKeys(op, eps, ['numerator', 'denominator']);
+      checkNumber(op, 'epsilon.numerator', eps.numerator ?? NaN, { min: 0 });
+      checkNumber(op, 'epsilon.denominator', eps.denominator ?? NaN, { min: 0 });
+    } else {
+      checkNumber(op, 'epsilon', eps, { min: 0 });
+    }
+  }
+  checkIgnoreIndex(op, opts.ignoreIndex, labels);
+  checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum', 'none']);
   if (opts.includeBackground === false && C < 2) {
     fail(op, `includeBackground: false needs at least 2 classes (channel 0 is dropped), got C = ${C}`);
   }
+}
+
+export function checkDiceOptions(op: string, opts: DiceOptions, C: number, labels: Tensor): void {
+  checkRegionOptions(op, opts, C, labels, ['square', 'jaccard', 'log', 'classWeights']);
+  for (const name of ['square', 'jaccard', 'log'] as const) checkBoolean(op, name, opts[name]);
+  checkClassWeights(op, opts.classWeights, C);
+}
+
+export function checkGeneralizedDiceOptions(op: string, opts: GeneralizedDiceOptions, C: number, labels: Tensor): void {
+  checkRegionOptions(op, opts, C, labels, ['weightType']);
+  checkEnum(op, 'weightType', opts.weightType, ['square', 'simple', 'uniform']);
+}
+
+export function checkTverskyOptions(op: string, opts: TverskyOptions, C: number, labels: Tensor): void {
+  checkRegionOptions(op, opts, C, labels, ['alpha', 'beta', 'gamma']);
+  checkNumber(op, 'alpha', opts.alpha, { min: 0 });
+  checkNumber(op, 'beta', opts.beta, { min: 0 });
+  checkNumber(op, 'gamma', opts.gamma, { min: 0, open: true });
 }
 
 export function checkSegmentationLossesOptions(op: string, opts: SegmentationLossesOptions): void {

@@ -30,6 +30,12 @@ export interface KernelExports {
     labels: number, labelKind: number, logits: number, grad: number, groups: number,
     pixelsPerGroup: number, classes: number, square: number, firstClass: number, epsilon: number,
     scratch: number, tile: number): number;
+  region_stats(
+    labels: number, labelKind: number, input: number, probs: number, activation: number, groups: number,
+    pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, sums: number, scratch: number): void;
+  region_grad(
+    labels: number, labelKind: number, probs: number, grad: number, activation: number, groups: number,
+    pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, coefs: number, scratch: number): void;
   seg_losses_fwd(
     labels: number, labelKind: number, logits: number, pixels: number, classes: number,
     epsilon: number, scratch: number, sumsOut: number, lossesOut: number, tile: number): void;

@@ -7,7 +7,7 @@
  * Layout: logits and one-hot labels are NHWC flattened, pixels major and channels last, so the
  * value of pixel i, channel c sits at index i·C + c; index labels hold one class per pixel.
  */
-import type { CategoricalCrossEntropyOptions, DiceOptions, LossName } from '../../src/losses/types.js';
+import type { CategoricalCrossEntropyOptions, LossName, SeedDiceOptions } from '../../src/losses/types.js';
 
 /** Logits of P pixels × C channels, channels last. */
 export type Logits64 = Float64Array | Float32Array | readonly number[];
@@ -119,11 +119,11 @@ export function cce64(
 }
 
 /**
- * Dice loss, with the semantics of `DiceOptions`: 1 − mean over (group, class ∈ K) of
+ * Dice loss, with the semantics of `SeedDiceOptions`: 1 − mean over (group, class ∈ K) of
  * (2 Σ y p + ε) / (Σ y^q + Σ p^q + ε), q = 2 with `square`, else 1; K drops channel 0 when
  * `includeBackground` is false; a group is the whole batch, or one image with `perImage`.
  */
-export function dice64(labels: Labels64, logits: Logits64, shape: Shape4, opts: DiceOptions = {}): LossAndGrad {
+export function dice64(labels: Labels64, logits: Logits64, shape: Shape4, opts: SeedDiceOptions = {}): LossAndGrad {
   const [N, , , C] = shape;
   const P = shape[0] * shape[1] * shape[2];
   const q = opts.square ? 2 : 1;

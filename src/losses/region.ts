@@ -1,0 +1,193 @@
+/**
+ * The region losses — Dice in all its forms, generalized Dice, Tversky and focal Tversky — on one
+ * engine: a statistics kernel (the per-class sums of each group), the loss's formula in float64
+ * (region_formulas.ts), and a gradient kernel that applies the formula's per-class coefficients
+ * through the activation's Jacobian. Off the wasm kernels, the same losses from tfjs ops
+ * (region_composite.ts). Any rank: [N, ...spatial, C] with 1 to 3 spatial axes.
+ */
+import {
+  customGrad, engine, mean, reshape, sum, tensor, tidy,
+  type GradSaveFunc, type NamedAttrMap, type Tensor, type Tensor2D,
+} from '@tensorflow/tfjs-core';
+import {
+  ACTIVATION_CODES, SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
+} from '../kernels/kernel_names.js';
+import { DEFAULT_EPSILON } from './composite.js';
+import { checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients, type CustomGradientFunc } from './fused.js';
+import {
+  diceFormula, generalizedDiceFormula, tverskyFormula, type DiceFormulaOptions, type GeneralizedDiceFormulaOptions,
+  type GroupSums, type RegionFormula, type TverskyFormulaOptions,
+} from './region_formulas.js';
+import { diceValues, generalizedDiceValues, regionSums, tverskyValues, type SumTensors } from './region_composite.js';
+import type {
+  Activation, DiceOptions, GeneralizedDiceOptions, Reduction, RegionEpsilon, RegionLossOptions, TverskyOptions,
+} from './types.js';
+import { checkGeneralizedDiceOptions, checkRegionInputs, checkTverskyOptions } from './validate.js';
+
+/** What every region loss shares, with the defaults filled in. */
+export interface ResolvedRegion {
+  activation: Activation;
+  firstClass: number;
+  perImage: boolean;
+  numerator: number;
+  denominator: number;
+  ignoreIndex: number | null;
+  reduction: Reduction;
+}
+
+function resolveEpsilon(epsilon: RegionEpsilon | undefined): { numerator: number; denominator: number } {
+  if (epsilon == null) return { numerator: DEFAULT_EPSILON, denominator: DEFAULT_EPSILON };
+  if (typeof epsilon === 'number') return { numerator: epsilon, denominator: epsilon };
+  return { numerator: epsilon.numerator, denominator: epsilon.denominator };
+}
+
+export function resolveRegion(opts: RegionLossOptions): ResolvedRegion {
+  return {
+    activation: opts.activation ?? 'softmax',
+    firstClass: opts.includeBackground === false ? 1 : 0,
+    perImage: opts.perImage ?? false,
+    ...resolveEpsilon(opts.epsilon),
+    ignoreIndex: opts.ignoreIndex ?? null,
+    reduction: opts.reduction ?? 'mean',
+  };
+}
+
+/** A region loss: the shared options, its float64 formula and its tfjs-op twin. */
+interface RegionLoss {
+  region: ResolvedRegion;
+  formula: RegionFormula;
+  composite: (sums: SumTensors) => Tensor2D;
+}
+
+/** The group values [G·V] reduced as `reduction` says: a scalar, or [V] / [N, V] for 'none'. */
+function reduceValues(values: Tensor, groups: number, perGroup: number, region: ResolvedRegion): Tensor {
+  if (region.reduction === 'mean') return mean(values);
+  if (region.reduction === 'sum') return sum(values);
+  return reshape(values, region.perImage ? [groups, perGroup] : [perGroup]);
+}
+
+/** The upstream weight of each group value, from dy of the reduced loss. */
+function upstream(dy: Tensor, count: number, reduction: Reduction): Float64Array {
+  const d = dy.dataSync();
+  if (reduction === 'none') return Float64Array.from(d);
+  return new Float64Array(count).fill(reduction === 'mean' ? d[0] / count : d[0]);
+}
+
+function groupSums(all: Float64Array, g: number, C: number): GroupSums {
+  const pick = (stat: number) => Float64Array.from({ length: C }, (_, c) => all[(g * C + c) * 5 + stat]);
+  return { I: pick(0), S: pick(1), Y: pick(2), S2: pick(3), Y2: pick(4) };
+}
+
+/** The loss on the wasm kernels: one statistics pass forward, one gradient pass backward. */
+function runFused(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
+  const { region, formula } = loss;
+  const C = input.shape[input.rank - 1];
+  const groups = region.perImage ? input.shape[0] : 1;
+  const activation = ACTIVATION_CODES[region.activation];
+  const withGrad = recordingGradients();
+  const op = customGrad(((x: Tensor, save: GradSaveFunc) => {
+    const statsAttrs: RegionStatsAttrs = { activation, groups, ignoreIndex: region.ignoreIndex, withProbs: withGrad };
+    const [sumsT, probs] = engine().runKernel(SeglossRegionStats, { labels, input: x },
+      statsAttrs as unknown as NamedAttrMap) as Tensor[];
+    const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
+    sumsT.dispose();
+    const terms = Array.from({ length: groups }, (_, g) => formula(groupSums(sums, g, C)));
+    const perGroup = terms[0].values.length;
+    const values = new Float32Array(groups * perGroup);
+    terms.forEach((t, g) => values.set(t.values, g * perGroup));
+    const value = tidy(() => reduceValues(tensor(values), groups, perGroup, region));
+    if (withGrad) save([probs]);
+    else probs.dispose();
+    return {
+      value,
+      gradFunc: (dy: Tensor, [p]: Tensor[]) => {
+        const m = upstream(dy, groups * perGroup, region.reduction);
+        const coefs = new Float64Array(groups * C * 3);
+        terms.forEach((t, g) => {
+          const d = t.partials(m.subarray(g * perGroup, (g + 1) * perGroup));
+          for (let c = 0; c < C; c++) {
+            coefs[(g * C + c) * 3] = d.S[c];
+            coefs[(g * C + c) * 3 + 1] = d.I[c];
+            coefs[(g * C + c) * 3 + 2] = 2 * d.S2[c];
+          }
+        });
+        const coefsT = tensor(new Float32Array(coefs.buffer));
+        const gradAttrs: RegionGradAttrs = { activation, groups, ignoreIndex: region.ignoreIndex };
+        const grad = engine().runKernel(SeglossRegionGrad, { labels, probs: p, coefs: coefsT },
+          gradAttrs as unknown as NamedAttrMap) as Tensor;
+        coefsT.dispose();
+        return grad;
+      },
+    };
+  }) as CustomGradientFunc);
+  return op(input);
+}
+
+/** The same loss from tfjs ops. */
+function runComposite(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
+  const { region } = loss;
+  const C = input.shape[input.rank - 1];
+  checkIndexLabelsInRange(labels, C === 1 ? 2 : C, region.ignoreIndex);
+  return tidy(() => {
+    const values = loss.composite(regionSums(labels, input, region.activation, region.perImage, region.ignoreIndex));
+    return reduceValues(reshape(values, [-1]), values.shape[0], values.shape[1], region);
+  });
+}
+
+/** Runs a region loss fused where the kernels are registered, composed from tfjs ops elsewhere. */
+function runRegionLoss(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
+  return fusedKernelAvailable(SeglossRegionStats) ? runFused(labels, input, loss) : runComposite(labels, input, loss);
+}
+
+/** Dice with any of its options on the region engine (losses.dice routes here beyond the seed's forms). */
+export function diceRegion(labels: Tensor, input: Tensor, opts: DiceOptions): Tensor {
+  const region = resolveRegion(opts);
+  const C = input.shape[input.rank - 1];
+  const o: DiceFormulaOptions = {
+    firstClass: region.firstClass, square: opts.square ?? false, jaccard: opts.jaccard ?? false, log: opts.log ?? false,
+    numerator: region.numerator, denominator: region.denominator,
+    classWeights: opts.classWeights ? Array.from(opts.classWeights) : null,
+  };
+  return runRegionLoss(labels, input, { region, formula: diceFormula(o, C), composite: (s) => diceValues(s, o) });
+}
+
+/**
+ * Generalized Dice (Sudre et al. 2017), as MONAI's GeneralizedDiceLoss: per group (the batch, or
+ * each image with `perImage`)
+ *   1 − (2 Σ_c w_c Σ y_c p_c + ε_n) / (Σ_c w_c (Σ y_c + Σ p_c) + ε_d),
+ * w_c = 1/(Σ y_c)² by default; a class absent from the group's labels gets the largest finite weight.
+ *
+ * @param labels float32 [N, ...spatial, C] (one-hot, soft or multi-label), or int32 class indices [N, ...spatial]
+ * @param logits float32 [N, ...spatial, C] (probabilities with `activation: 'none'`)
+ */
+export function generalizedDice(labels: Tensor, logits: Tensor, opts: GeneralizedDiceOptions = {}): Tensor {
+  const op = 'generalizedDice';
+  const C = checkRegionInputs(op, labels, logits, opts?.activation ?? 'softmax');
+  checkGeneralizedDiceOptions(op, opts, C, labels);
+  const region = resolveRegion(opts);
+  const o: GeneralizedDiceFormulaOptions = {
+    firstClass: region.firstClass, weightType: opts.weightType ?? 'square', numerator: region.numerator, denominator: region.denominator,
+  };
+  return runRegionLoss(labels, logits, { region, formula: generalizedDiceFormula(o, C), composite: (s) => generalizedDiceValues(s, o) });
+}
+
+/**
+ * Tversky loss (MONAI's TverskyLoss), and focal Tversky with `gamma`: per class
+ *   TI_c = (Σ y p + ε_n) / (Σ y p + α Σ p (1 − y) + β Σ (1 − p) y + ε_d),   loss_c = (1 − TI_c)^γ
+ * then the mean over classes (and images with `perImage`). α weighs false positives, β false
+ * negatives; α = β = 0.5 is Dice.
+ *
+ * @param labels float32 [N, ...spatial, C] (one-hot, soft or multi-label), or int32 class indices [N, ...spatial]
+ * @param logits float32 [N, ...spatial, C] (probabilities with `activation: 'none'`)
+ */
+export function tversky(labels: Tensor, logits: Tensor, opts: TverskyOptions = {}): Tensor {
+  const op = 'tversky';
+  const C = checkRegionInputs(op, labels, logits, opts?.activation ?? 'softmax');
+  checkTverskyOptions(op, opts, C, labels);
+  const region = resolveRegion(opts);
+  const o: TverskyFormulaOptions = {
+    firstClass: region.firstClass, alpha: opts.alpha ?? 0.5, beta: opts.beta ?? 0.5, gamma: opts.gamma ?? 1,
+    numerator: region.numerator, denominator: region.denominator,
+  };
+  return runRegionLoss(labels, logits, { region, formula: tverskyFormula(o, C), composite: (s) => tverskyValues(s, o) });
+}

@@ -1,0 +1,253 @@
+/**
+ * The region losses (losses.dice beyond the seed's forms, losses.generalizedDice, losses.tversky) on
+ * every path — fused SIMD build, fused scalar build, tfjs-op composite on 'cpu' — against the
+ * float64 references of test/reference/region64.ts (values, and gradients by central differences),
+ * over activations (softmax, sigmoid, none), C = 1 to 8, rank 3 to 5, index / one-hot / soft /
+ * multi-label labels, ignored pixels, absent classes and every option. Plus the shape of
+ * reduction 'none', tensor leaks, the seed's Dice on the engine, and clear errors for bad options.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { describe, expect, it } from 'vitest';
+import { losses } from '../src/index.js';
+import type { Activation, DiceOptions, GeneralizedDiceOptions, TverskyOptions } from '../src/losses/types.js';
+import type { KernelVariant } from '../src/wasm/module.js';
+import { expectClose, type Tolerance } from './helpers/assert.js';
+import { mulberry32, type Rng } from './helpers/random.js';
+import { useWasm } from './helpers/wasm.js';
+import { region64, type RegionCase64, type RegionOp, type RegionOptions64 } from './reference/region64.js';
+
+// Float32 kernels and tfjs ops against float64: sums are blocked into f64, each term carries a few
+// ulps, so values are good to ~1e-6 relative. Gradients are compared with an absolute part scaled
+// by the largest reference element (a mean's gradient shrinks like 1/P): float32 rounding leaves
+// ~1e-6 of that scale, the finite differences ~1e-9; 1e-4 of it is a 100× margin that still
+// catches any wrong coefficient or Jacobian term.
+const VALUE_TOL: Tolerance = { abs: 1e-5, rel: 1e-4 };
+const GRAD_REL = 1e-3;
+const GRAD_ABS_OF_SCALE = 1e-4;
+
+type Paths = KernelVariant | 'composite';
+const PATHS: readonly Paths[] = ['simd', 'scalar', 'composite'];
+
+async function usePath(path: Paths): Promise<void> {
+  if (path === 'composite') await tf.setBackend('cpu');
+  else await useWasm(path);
+}
+
+type LabelKind = 'index' | 'onehot' | 'soft' | 'multilabel';
+
+interface Scenario {
+  op: RegionOp;
+  activation: Activation;
+  shape: number[];
+  labelKind: LabelKind;
+  options: RegionOptions64;
+  /** Classes ≥ this never appear in the labels (absent classes). */
+  presentClasses?: number;
+  scale?: number;
+}
+
+function makeCase(s: Scenario, rng: Rng): RegionCase64 {
+  const C = s.shape[s.shape.length - 1];
+  const P = s.shape.reduce((a, b) => a * b, 1) / C;
+  const present = s.presentClasses ?? C;
+  const scale = s.scale ?? 3;
+  const input = new Float64Array(P * C);
+  for (let i = 0; i < P; i++) {
+    let total = 0;
+    for (let c = 0; c < C; c++) {
+      const z = Math.fround((2 * rng() - 1) * scale);
+      input[i * C + c] = s.activation === 'none' ? Math.exp(z) : z;
+      total += Math.exp(z);
+    }
+    if (s.activation === 'none') {
+      // Probabilities: a softmax row for exclusive labels, independent values in (0.02, 0.98) for multi-label.
+      for (let c = 0; c < C; c++) {
+        input[i * C + c] = Math.fround(s.labelKind === 'multilabel' ? 0.02 + 0.96 * rng() : input[i * C + c] / total);
+      }
+    }
+  }
+  const ignore = (s.options as { ignoreIndex?: number }).ignoreIndex;
+  if (s.labelKind === 'index') {
+    const data = Int32Array.from({ length: P }, () => (ignore !== undefined && rng() < 0.25 ? ignore : Math.floor(rng() * (C === 1 ? 2 : present))));
+    return { shape: s.shape, labels: { kind: 'index', data }, input };
+  }
+  const data = new Float32Array(P * C);
+  for (let i = 0; i < P; i++) {
+    if (s.labelKind === 'multilabel') {
+      for (let c = 0; c < present; c++) data[i * C + c] = rng() < 0.4 ? 1 : 0;
+    } else if (s.labelKind === 'soft') {
+      let total = 0;
+      for (let c = 0; c < present; c++) total += (data[i * C + c] = rng() + 0.05);
+      for (let c = 0; c < present; c++) data[i * C + c] = Math.fround(data[i * C + c] / total);
+    } else {
+      data[i * C + Math.floor(rng() * present)] = 1;
+    }
+  }
+  return { shape: s.shape, labels: { kind: 'dense', data }, input };
+}
+
+function tensorsOf(c: RegionCase64): { labels: tf.Tensor; input: tf.Tensor } {
+  const input = tf.tensor(Float32Array.from(c.input), c.shape as number[], 'float32');
+  const labels = c.labels.kind === 'index'
+    ? tf.tensor(c.labels.data, c.shape.slice(0, -1) as number[], 'int32')
+    : tf.tensor(Float32Array.from(c.labels.data), c.shape as number[], 'float32');
+  return { labels, input };
+}
+
+function lossFn(op: RegionOp): (labels: tf.Tensor, input: tf.Tensor, o: RegionOptions64) => tf.Tensor {
+  if (op === 'dice') return (l, x, o) => losses.dice(l, x, o as DiceOptions);
+  if (op === 'tversky') return (l, x, o) => losses.tversky(l, x, o as TverskyOptions);
+  return (l, x, o) => losses.generalizedDice(l, x, o as GeneralizedDiceOptions);
+}
+
+/** Value and d(Σ value)/d(input) on the current backend; checks that nothing leaks. */
+function evaluate(s: Scenario, c: RegionCase64): { value: Float32Array; grad: Float32Array; shape: number[] } {
+  const fn = lossFn(s.op);
+  const { labels, input } = tensorsOf(c);
+  const before = tf.memory().numTensors;
+  const out = fn(labels, input, s.options);
+  const value = out.dataSync() as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  const g = tf.grad((x: tf.Tensor) => tf.sum(fn(labels, x, s.options)))(input);
+  const grad = g.dataSync() as Float32Array;
+  g.dispose();
+  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
+  labels.dispose();
+  input.dispose();
+  return { value, grad, shape };
+}
+
+// --- the scenarios -----------------------------------------------------------------------------
+
+const SHAPES = (C: number) => [[2, 7, C], [2, 3, 4, C], [2, 2, 3, 2, C]];
+
+function scenarios(): Scenario[] {
+  const out: Scenario[] = [];
+  const add = (op: RegionOp, options: RegionOptions64, extra: Partial<Scenario> = {}) => {
+    const activation = (options.activation ?? 'softmax') as Activation;
+    const Cs = activation === 'softmax' ? [2, 3, 4, 5, 8] : activation === 'sigmoid' ? [1, 2, 3, 4, 5, 8] : [2, 3, 4];
+    // One rank per class count, cycling, so every rank meets several C and options.
+    Cs.forEach((C, k) => {
+      const shape = SHAPES(C)[(k + out.length) % 3];
+      const labelKind: LabelKind = extra.labelKind
+        ?? (options.ignoreIndex !== undefined ? 'index'
+          : activation === 'sigmoid' ? (['multilabel', 'onehot', 'soft'] as const)[k % 3]
+            : (['index', 'onehot', 'soft'] as const)[k % 3]);
+      if (options.includeBackground === false && C < 2) return;
+      out.push({ op, activation, shape, labelKind, options, ...extra, ...(extra.presentClasses ? { presentClasses: Math.min(extra.presentClasses, C - 1) || 1 } : {}) });
+    });
+  };
+  for (const activation of ['softmax', 'sigmoid', 'none'] as const) {
+    add('dice', { activation, perImage: true });
+    add('dice', { activation, square: true, epsilon: { numerator: 1e-5, denominator: 1e-3 } });
+    add('dice', { activation, jaccard: true, reduction: 'none' });
+    add('tversky', { activation, alpha: 0.3, beta: 0.7 });
+    add('tversky', { activation, gamma: 2, perImage: true, reduction: 'none' });
+    add('generalizedDice', { activation, weightType: 'square', epsilon: 1e-5 });
+  }
+  add('dice', { log: true, includeBackground: false, epsilon: 1e-3 });
+  add('dice', { reduction: 'sum', includeBackground: false });
+  add('dice', { ignoreIndex: 255, perImage: true });
+  add('dice', { ignoreIndex: 0, square: true, jaccard: true });
+  add('dice', { activation: 'sigmoid', epsilon: 0.5 }, { presentClasses: 1 });
+  add('tversky', { gamma: 0.75, alpha: 0.7, beta: 0.3, includeBackground: false, epsilon: 1e-2 });
+  add('tversky', { ignoreIndex: -1, reduction: 'sum' });
+  add('generalizedDice', { weightType: 'simple', perImage: true, epsilon: 1e-5 }, { presentClasses: 2 });
+  add('generalizedDice', { weightType: 'square', epsilon: 1e-5 }, { presentClasses: 1 });
+  add('generalizedDice', { weightType: 'uniform', includeBackground: false, reduction: 'none', perImage: true });
+  add('generalizedDice', { activation: 'sigmoid', ignoreIndex: 1, epsilon: 1e-5 });
+  // classWeights need C: one per class count.
+  for (const C of [2, 3, 5]) {
+    out.push({ op: 'dice', activation: 'softmax', shape: [2, 3, 4, C], labelKind: 'onehot',
+      options: { classWeights: Array.from({ length: C }, (_, c) => 0.5 + c), reduction: 'none', perImage: true } });
+  }
+  // Saturated logits: p within float32's reach of 0 and 1.
+  out.push({ op: 'dice', activation: 'softmax', shape: [2, 3, 4, 4], labelKind: 'index', options: { jaccard: true }, scale: 30 });
+  out.push({ op: 'tversky', activation: 'sigmoid', shape: [2, 9, 2], labelKind: 'multilabel', options: { alpha: 0.2, beta: 0.8 }, scale: 30 });
+  return out;
+}
+
+const SCENARIOS = scenarios();
+const name = (s: Scenario) => `${s.op} ${JSON.stringify(s.options)} ${s.activation} [${s.shape.join(',')}] ${s.labelKind}${s.presentClasses ? ` (classes ≥ ${s.presentClasses} absent)` : ''}`;
+
+describe('region losses against float64 references', () => {
+  it('has scenarios over every op, activation, rank and C', () => {
+    expect(SCENARIOS.length).toBeGreaterThan(80);
+    expect(new Set(SCENARIOS.map((s) => s.shape.length))).toEqual(new Set([3, 4, 5]));
+    expect(new Set(SCENARIOS.map((s) => s.shape[s.shape.length - 1]))).toEqual(new Set([1, 2, 3, 4, 5, 8]));
+  });
+
+  for (const path of PATHS) {
+    it.each(SCENARIOS.map((s, k) => [name(s), s, k] as const))(`${path}: %s`, async (_, s, k) => {
+      await usePath(path);
+      const c = makeCase(s, mulberry32(1000 + k));
+      const ref = region64(s.op, c, s.options);
+      const got = evaluate(s, c);
+      const expected = typeof ref.loss === 'number' ? [ref.loss] : ref.loss;
+      expectClose(got.value, expected, VALUE_TOL, 'value');
+      if (typeof ref.loss !== 'number') {
+        const groups = s.options.perImage ? s.shape[0] : 1;
+        expect(got.shape).toEqual(s.options.perImage ? [groups, ref.loss.length / groups] : [ref.loss.length]);
+      } else {
+        expect(got.shape).toEqual([]);
+      }
+      const scale = ref.grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+      expectClose(got.grad, ref.grad, { abs: GRAD_ABS_OF_SCALE * scale + 1e-9, rel: GRAD_REL }, 'grad');
+    });
+  }
+});
+
+describe('the seed\'s Dice, on its kernel and on the engine', () => {
+  it('gives the same numbers either way', async () => {
+    await useWasm('simd');
+    const c = makeCase({ op: 'dice', activation: 'softmax', shape: [2, 5, 6, 3], labelKind: 'index', options: {} }, mulberry32(7));
+    const { labels, input } = tensorsOf(c);
+    for (const opts of [{}, { square: true }, { includeBackground: false, perImage: true }] as DiceOptions[]) {
+      const seed = losses.dice(labels, input, opts).dataSync()[0];
+      // Numerator ε given apart from the denominator's (the same value) still takes the seed's kernel;
+      // a 'sum' over one value is the same number through the engine.
+      const engine = losses.dice(labels, input, { ...opts, reduction: 'sum' }).dataSync()[0] / (opts.perImage ? 2 * (opts.includeBackground === false ? 2 : 3) : 3);
+      expect(engine).toBeCloseTo(seed, 6);
+    }
+  });
+});
+
+describe('bad input', () => {
+  // [labels, input] as dtype and shape, made on the cpu backend inside each test.
+  const x: [string, number[]] = ['float32', [2, 3, 4, 3]];
+  const xi: [string, number[]] = ['int32', [2, 3, 4]];
+  const x1: [string, number[]] = ['float32', [2, 3, 4, 1]];
+  it.each([
+    ['dice', xi, x1, {}, /activation 'softmax' needs at least 2 classes .* use activation 'sigmoid'/],
+    ['dice', xi, x, { activation: 'relu' }, /activation must be 'softmax', 'sigmoid', 'none', got relu/],
+    ['dice', xi, x, { classWeights: [1, 2] }, /classWeights must have one weight per class \(3\), got 2/],
+    ['dice', xi, x, { classWeights: [1, -2, 1] }, /classWeights\[1\] must be a finite number ≥ 0, got -2/],
+    ['dice', xi, x, { epsilon: -1 }, /epsilon must be a finite number ≥ 0, got -1/],
+    ['dice', xi, x, { epsilon: { numerator: 1e-5 } }, /epsilon.denominator must be a finite number ≥ 0, got NaN/],
+    ['dice', xi, x, { jaccard: 1 }, /jaccard must be a boolean/],
+    ['dice', x, x, { ignoreIndex: 0 }, /ignoreIndex applies to int32 class-index labels only/],
+    ['tversky', xi, x, { alpha: -0.1 }, /alpha must be a finite number ≥ 0, got -0.1/],
+    ['tversky', xi, x, { gamma: 0 }, /gamma must be a finite number > 0, got 0/],
+    ['tversky', xi, x, { delta: 1 }, /unknown option 'delta'/],
+    ['generalizedDice', xi, x, { weightType: 'cubic' }, /weightType must be 'square', 'simple', 'uniform', got cubic/],
+    ['generalizedDice', xi, x, { classWeights: [1, 1, 1] }, /unknown option 'classWeights'/],
+    ['dice', xi, ['float32', [2, 3, 4, 5, 6, 3]], {}, /rank 3 to 5/],
+    ['dice', ['int32', [2, 3]], x, {}, /labels must be float32 \[2,3,4,3\] .* or int32 class indices \[2,3,4\]/],
+  ] as const)('%s, labels %j, input %j, options %j: names the problem', async (op, [ld, ls], [xd, xs], opts, message) => {
+    await tf.setBackend('cpu');
+    const labels = tf.zeros(ls as number[], ld as 'int32' | 'float32');
+    const input = tf.zeros(xs as number[], xd as 'float32');
+    expect(() => lossFn(op as RegionOp)(labels, input, opts as RegionOptions64)).toThrow(message);
+  });
+
+  it('rejects an index label outside [0, C) that is not ignored, naming it', async () => {
+    for (const path of ['simd', 'composite'] as const) {
+      await usePath(path);
+      const labels = tf.tensor([[0, 1, 7]], [1, 3], 'int32');
+      expect(() => losses.tversky(labels, tf.zeros([1, 3, 3]), {})).toThrow(/labels\[0, 2\] = 7 is outside the class range \[0, 3\)/);
+      expect(() => losses.dice(labels, tf.zeros([1, 3, 3]), { ignoreIndex: 7, jaccard: true })).not.toThrow();
+    }
+  });
+});
