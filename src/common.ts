@@ -9,7 +9,8 @@ import * as losses from './losses/index.js';
 export { losses };
 export { setupWasmKernels, kernelVariant, type SetupOptions, type SetupResult } from './setup.js';
 export type {
-  Activation, CategoricalCrossEntropyOptions, DiceOptions, GeneralizedDiceOptions, LossName, Reduction, RegionEpsilon,
+  Activation, BinaryCrossEntropyOptions, CategoricalCrossEntropyOptions, CompoundDiceOptions, DiceCrossEntropyOptions,
+  DiceFocalOptions, DiceOptions, FocalOptions, GeneralizedDiceOptions, LossName, Reduction, RegionEpsilon,
   RegionLossOptions, SeedDiceOptions, SegmentationLossesOptions, TverskyOptions,
 } from './losses/types.js';
 export { LOSS_NAMES } from './losses/types.js';

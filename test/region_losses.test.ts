@@ -221,7 +221,7 @@ describe('bad input', () => {
   const x1: [string, number[]] = ['float32', [2, 3, 4, 1]];
   it.each([
     ['dice', xi, x1, {}, /activation 'softmax' needs at least 2 classes .* use activation 'sigmoid'/],
-    ['dice', xi, x, { activation: 'relu' }, /activation must be 'softmax', 'sigmoid', 'none', got relu/],
+    ['dice', xi, x, { activation: 'relu' }, /activation must be 'softmax', 'sigmoid' or 'none', got relu/],
     ['dice', xi, x, { classWeights: [1, 2] }, /classWeights must have one weight per class \(3\), got 2/],
     ['dice', xi, x, { classWeights: [1, -2, 1] }, /classWeights\[1\] must be a finite number ≥ 0, got -2/],
     ['dice', xi, x, { epsilon: -1 }, /epsilon must be a finite number ≥ 0, got -1/],
@@ -231,7 +231,7 @@ describe('bad input', () => {
     ['tversky', xi, x, { alpha: -0.1 }, /alpha must be a finite number ≥ 0, got -0.1/],
     ['tversky', xi, x, { gamma: 0 }, /gamma must be a finite number > 0, got 0/],
     ['tversky', xi, x, { delta: 1 }, /unknown option 'delta'/],
-    ['generalizedDice', xi, x, { weightType: 'cubic' }, /weightType must be 'square', 'simple', 'uniform', got cubic/],
+    ['generalizedDice', xi, x, { weightType: 'cubic' }, /weightType must be 'square', 'simple' or 'uniform', got cubic/],
     ['generalizedDice', xi, x, { classWeights: [1, 1, 1] }, /unknown option 'classWeights'/],
     ['dice', xi, ['float32', [2, 3, 4, 5, 6, 3]], {}, /rank 3 to 5/],
     ['dice', ['int32', [2, 3]], x, {}, /labels must be float32 \[2,3,4,3\] .* or int32 class indices \[2,3,4\]/],

@@ -1,22 +1,20 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { addressOf, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
+import { addressOf, kernels, withScratch, writeF32, type BackendWasm } from '../wasm/backend.js';
 import { labelKind } from '../losses/labels.js';
 import { scanIndexLabels } from './validate_index_labels.js';
 import {
-  SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
+  PIXEL_KINDS, SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
 } from './kernel_names.js';
 
-interface Geometry {
-  classes: number;
-  pixels: number;
-}
-
-function geometry(input: TensorInfo): Geometry {
+function geometry(input: TensorInfo): { classes: number; pixels: number } {
   const classes = input.shape[input.shape.length - 1];
   return { classes, pixels: input.shape.reduce((a, b) => a * b, 1) / classes };
 }
 
-/** The region engine's statistics pass: the f64 sums per group and class, and p when asked. */
+/** Bytes of scratch: the kernel's own, after the pixel term's parameters (8-byte aligned). */
+const paramBytes = (params: readonly number[]) => Math.ceil(params.length / 2) * 8;
+
+/** The region engine's statistics pass: the f64 sums per group and class, the pixel term's totals, p and per-pixel values when asked. */
 function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; input: TensorInfo }; attrs?: NamedAttrMap }): TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { labels, input } = args.inputs;
@@ -25,27 +23,43 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
   const k = kernels(backend);
   // One channel: index labels are a binary mask, 0 or 1.
   scanIndexLabels(backend, k, labels, classes === 1 ? 2 : classes, { ignoreIndex: attrs.ignoreIndex });
-  const sums = backend.makeOutput([attrs.groups * classes * 5 * 2], 'float32');
+  const sums = backend.makeOutput([(attrs.groups * classes * 5 + attrs.groups * 2) * 2], 'float32');
   const probs = backend.makeOutput(attrs.withProbs ? input.shape : [0], 'float32');
-  withScratch(backend, classes * 6 * 4, (scratch) => k.region_stats(
-    addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.withProbs ? addressOf(backend, probs) : 0,
-    attrs.activation, attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1,
-    attrs.ignoreIndex ?? 0, addressOf(backend, sums), scratch));
-  return [sums, probs];
+  const perPixel = attrs.pixelKind === PIXEL_KINDS.ce || attrs.pixelKind === PIXEL_KINDS.focalSoftmax;
+  const values = backend.makeOutput(!attrs.pixelValues ? [0] : perPixel ? input.shape.slice(0, -1) : input.shape, 'float32');
+  const offset = paramBytes(attrs.params);
+  withScratch(backend, offset + (classes * 7 + 4) * 4, (scratch) => {
+    writeF32(backend, scratch, attrs.params);
+    k.region_stats(
+      addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.withProbs ? addressOf(backend, probs) : 0,
+      attrs.activation, attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1,
+      attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0, addressOf(backend, sums), attrs.pixelKind, attrs.pxAct, scratch,
+      attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset);
+  });
+  return [sums, probs, values];
 }
 
-/** The region engine's gradient pass: dLoss/dinput from p and the per-class coefficients a, b, k. */
-function regionGrad(args: { backend: unknown; inputs: { labels: TensorInfo; probs: TensorInfo; coefs: TensorInfo }; attrs?: NamedAttrMap }): TensorInfo {
+/** The region engine's gradient pass: dLoss/dinput from p, the region coefficients and the pixel term. */
+function regionGrad(args: {
+  backend: unknown; inputs: { labels: TensorInfo; input: TensorInfo; probs: TensorInfo; coefs: TensorInfo; pixelDy: TensorInfo };
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { labels, probs, coefs } = args.inputs;
+  const { labels, input, probs, coefs, pixelDy } = args.inputs;
   const attrs = args.attrs as unknown as RegionGradAttrs;
-  const { classes, pixels } = geometry(probs);
+  const { classes, pixels } = geometry(input);
   const k = kernels(backend);
-  const grad = backend.makeOutput(probs.shape, 'float32');
-  withScratch(backend, classes * 4 * 4, (scratch) => k.region_grad(
-    addressOf(backend, labels), labelKind(labels), addressOf(backend, probs), addressOf(backend, grad), attrs.activation,
-    attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1, attrs.ignoreIndex ?? 0,
-    addressOf(backend, coefs), scratch));
+  const grad = backend.makeOutput(input.shape, 'float32');
+  const offset = paramBytes(attrs.params);
+  withScratch(backend, offset + classes * 6 * 4, (scratch) => {
+    writeF32(backend, scratch, attrs.params);
+    k.region_grad(
+      addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.regionOn ? addressOf(backend, probs) : 0,
+      addressOf(backend, grad), attrs.activation, attrs.groups, pixels / attrs.groups, classes,
+      attrs.ignoreIndex == null ? 0 : 1, attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0,
+      attrs.regionOn ? addressOf(backend, coefs) : 0, attrs.pixelKind, attrs.pxAct, scratch, attrs.pixelScale,
+      pixelDy.shape.reduce((a, b) => a * b, 1) > 0 ? addressOf(backend, pixelDy) : 0, scratch + offset);
+  });
   return grad;
 }
 

@@ -50,31 +50,49 @@ export type SegmentationLossesGradInputs = LabelsAndLogits & {
 
 /**
  * The region-loss engine's first pass (assembly/kernels/region_losses.ts): inputs labels, input
- * (logits or probabilities, [P, C] in any rank); outputs [sums (float32 [groups·C·5·2]: the f64
- * sums I, S, Y, S2, Y2 per group and class, as bytes), p (the input's shape; empty without withProbs)].
+ * (logits or probabilities, [P, C] in any rank); outputs [sums (float32 holding f64 bytes: the sums
+ * I, S, Y, S2, Y2 per group and class, then the pixel term's value and denominator per group),
+ * p (the input's shape; empty without withProbs), the pixel term's values for reduction 'none'
+ * ([P] or [P, C] as the kind has it; empty otherwise)].
  */
 export const SeglossRegionStats = 'SeglossRegionStats';
 /**
- * Its gradient pass: inputs labels, probs (p from the first pass), coefs (float32 [groups·C·3·2]:
- * f64 a, b, k per group and class, as bytes); output dLoss/dinput.
+ * Its gradient pass: inputs labels, input, probs (p from the first pass, or empty), coefs (float32
+ * holding f64 a, b, k per group and class, or empty), pixelDy (the per-pixel upstream gradient of
+ * the pixel term, or empty); output dLoss/dinput.
  */
 export const SeglossRegionGrad = 'SeglossRegionGrad';
 
 /** Activations as the region kernels number them. */
 export const ACTIVATION_CODES = { softmax: 0, sigmoid: 1, none: 2 } as const;
+/** Pixel terms as the region kernels number them. */
+export const PIXEL_KINDS = { none: 0, ce: 1, bce: 2, focalSoftmax: 3, focalSigmoid: 4 } as const;
 
-export interface RegionStatsAttrs {
+/** A pixel term: its kind, whether its input is p (1) or logits (0), and its f32 parameters (region_losses.ts). */
+export interface PixelTermAttrs {
+  pixelKind: number;
+  pxAct: number;
+  params: number[];
+}
+
+export interface RegionStatsAttrs extends PixelTermAttrs {
   activation: number;
   groups: number;
   /** The ignored label, or null. */
   ignoreIndex: number | null;
+  regionOn: boolean;
   withProbs: boolean;
+  /** The pixel term's values per pixel (or element) for reduction 'none'. */
+  pixelValues: boolean;
 }
 
-export interface RegionGradAttrs {
+export interface RegionGradAttrs extends PixelTermAttrs {
   activation: number;
   groups: number;
   ignoreIndex: number | null;
+  regionOn: boolean;
+  /** The pixel term's factor when pixelDy is empty. */
+  pixelScale: number;
 }
 
 /** Batch norm in training mode over the last axis: outputs [y, statistics [3, C] (mean, variance, 1/√(variance + ε))]. */

@@ -1,9 +1,10 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
+import { reshape, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { SeglossSoftmaxCrossEntropy, type SoftmaxCrossEntropyAttrs } from '../kernels/kernel_names.js';
 import { cceComposite, resolveCceOptions } from './composite.js';
 import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedLoss } from './fused.js';
 import type { CategoricalCrossEntropyOptions } from './types.js';
-import { checkCceOptions, checkLabelsAndLogits } from './validate.js';
+import { crossEntropyOnEngine } from './pixel.js';
+import { checkCceOptions, checkRegionInputs } from './validate.js';
 
 /**
  * Softmax + categorical cross-entropy of logits against labels, fused into one pass on the wasm
@@ -19,26 +20,32 @@ import { checkCceOptions, checkLabelsAndLogits } from './validate.js';
  * losses.categoricalCrossEntropy(labels, logits).print(); // 0.0878 = (0.1269 + 0.0486) / 2
  * ```
  *
- * @param labels float32 one-hot (or soft) [N,H,W,C], or int32 class indices [N,H,W]
- * @param logits float32 [N,H,W,C], unnormalised
- * @param opts   see `CategoricalCrossEntropyOptions`: clip, epsilon, classWeights, ignoreIndex, reduction
- * @returns a scalar, or the per-pixel loss [N,H,W] with `reduction: 'none'`
+ * @param labels float32 one-hot (or soft) [N, ...spatial, C], or int32 class indices [N, ...spatial]
+ * @param logits float32 [N, ...spatial, C] with 1 to 3 spatial axes, unnormalised (probabilities with `activation: 'none'`)
+ * @param opts   see `CategoricalCrossEntropyOptions`: clip, epsilon, classWeights, ignoreIndex, reduction,
+ *               labelSmoothing, activation
+ * @returns a scalar, or the per-pixel loss [N, ...spatial] with `reduction: 'none'`
  */
 export function categoricalCrossEntropy(labels: Tensor, logits: Tensor, opts: CategoricalCrossEntropyOptions = {}): Tensor {
   const op = 'categoricalCrossEntropy';
-  const C = checkLabelsAndLogits(op, labels, logits, 1);
+  const activation = opts?.activation ?? 'softmax';
+  const C = checkRegionInputs(op, labels, logits, activation);
   checkCceOptions(op, opts, C, labels);
+  if ((opts.labelSmoothing ?? 0) > 0 || activation === 'none') return crossEntropyOnEngine(labels, logits, opts);
   const o = resolveCceOptions(opts);
-  if (!fusedKernelAvailable(SeglossSoftmaxCrossEntropy)) {
-    checkIndexLabelsInRange(labels, C, o.ignoreIndex);
-    return cceComposite(labels, logits, opts);
-  }
-  const attrs: Omit<SoftmaxCrossEntropyAttrs, 'withGrad'> = {
-    clip: o.clip,
-    epsilon: o.epsilon,
-    classWeights: o.classWeights ? [...o.classWeights] : [],
-    ignoreIndex: o.ignoreIndex,
-    reduction: o.reduction,
-  };
-  return runFusedLoss(SeglossSoftmaxCrossEntropy, labels, logits, attrs);
+  const fused = fusedKernelAvailable(SeglossSoftmaxCrossEntropy);
+  if (!fused) checkIndexLabelsInRange(labels, C, o.ignoreIndex);
+  const seedCce = (y: Tensor, z: Tensor): Tensor => (fused
+    ? runFusedLoss(SeglossSoftmaxCrossEntropy, y, z, {
+      clip: o.clip, epsilon: o.epsilon, classWeights: o.classWeights ? [...o.classWeights] : [], ignoreIndex: o.ignoreIndex,
+      reduction: o.reduction,
+    } satisfies Omit<SoftmaxCrossEntropyAttrs, 'withGrad'>)
+    : cceComposite(y, z, opts));
+  if (logits.rank === 4) return seedCce(labels, logits);
+  // The seed's kernel and composite take [N, H, W, C]: any rank is [N, pixels per image, 1, C].
+  const N = logits.shape[0];
+  return tidy(() => {
+    const loss = seedCce(reshape(labels, labels.rank === logits.rank ? [N, -1, 1, C] : [N, -1, 1]), reshape(logits, [N, -1, 1, C]));
+    return o.reduction === 'none' ? reshape(loss, logits.shape.slice(0, -1)) : loss;
+  });
 }

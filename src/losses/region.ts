@@ -6,11 +6,11 @@
  * (region_composite.ts). Any rank: [N, ...spatial, C] with 1 to 3 spatial axes.
  */
 import {
-  customGrad, engine, mean, reshape, sum, tensor, tidy,
+  add, customGrad, div, engine, mean, mul, reshape, sum, tensor, tidy,
   type GradSaveFunc, type NamedAttrMap, type Tensor, type Tensor2D,
 } from '@tensorflow/tfjs-core';
 import {
-  ACTIVATION_CODES, SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
+  ACTIVATION_CODES, PIXEL_KINDS, SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
 } from '../kernels/kernel_names.js';
 import { DEFAULT_EPSILON } from './composite.js';
 import { checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients, type CustomGradientFunc } from './fused.js';
@@ -52,11 +52,28 @@ export function resolveRegion(opts: RegionLossOptions): ResolvedRegion {
   };
 }
 
-/** A region loss: the shared options, its float64 formula and its tfjs-op twin. */
-interface RegionLoss {
+/**
+ * A pixel term (cross-entropy, BCE, focal) run in the same passes (region_losses.ts), alone or
+ * beside a region formula. `values` is its tfjs-op twin: per-pixel (or per-element) values and the
+ * mean's denominator per pixel, for the composite path.
+ */
+export interface PixelTerm {
+  kind: Exclude<keyof typeof PIXEL_KINDS, 'none'>;
+  /** The pixel term's input: logits (its own softmax or sigmoid) or probabilities. */
+  givenProbabilities: boolean;
+  /** f32 parameters as region_losses.ts reads them: w [C], a [C], γ, s, hasAlpha, hasWeights. */
+  params: number[];
+  lambda: number;
+  values: (labels: Tensor, input: Tensor) => { values: Tensor; denominators: Tensor };
+}
+
+/** A loss of the engine: a region formula (with its tfjs-op twin), a pixel term, or both (a compound). */
+export interface EngineLoss {
   region: ResolvedRegion;
-  formula: RegionFormula;
-  composite: (sums: SumTensors) => Tensor2D;
+  formula: RegionFormula | null;
+  composite: ((sums: SumTensors) => Tensor2D) | null;
+  lambdaRegion: number;
+  pixel: PixelTerm | null;
 }
 
 /** The group values [G·V] reduced as `reduction` says: a scalar, or [V] / [N, V] for 'none'. */
@@ -67,10 +84,9 @@ function reduceValues(values: Tensor, groups: number, perGroup: number, region: 
 }
 
 /** The upstream weight of each group value, from dy of the reduced loss. */
-function upstream(dy: Tensor, count: number, reduction: Reduction): Float64Array {
-  const d = dy.dataSync();
-  if (reduction === 'none') return Float64Array.from(d);
-  return new Float64Array(count).fill(reduction === 'mean' ? d[0] / count : d[0]);
+function upstream(dy: Float32Array | Int32Array | Uint8Array, count: number, reduction: Reduction): Float64Array {
+  if (reduction === 'none') return Float64Array.from(dy);
+  return new Float64Array(count).fill(reduction === 'mean' ? dy[0] / count : dy[0]);
 }
 
 function groupSums(all: Float64Array, g: number, C: number): GroupSums {
@@ -78,44 +94,91 @@ function groupSums(all: Float64Array, g: number, C: number): GroupSums {
   return { I: pick(0), S: pick(1), Y: pick(2), S2: pick(3), Y2: pick(4) };
 }
 
+const EMPTY = () => tensor([], [0], 'float32');
+
 /** The loss on the wasm kernels: one statistics pass forward, one gradient pass backward. */
-function runFused(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
-  const { region, formula } = loss;
+function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
+  const { region, formula, pixel } = loss;
   const C = input.shape[input.rank - 1];
   const groups = region.perImage ? input.shape[0] : 1;
   const activation = ACTIVATION_CODES[region.activation];
+  const pixelAttrs = {
+    pixelKind: pixel ? PIXEL_KINDS[pixel.kind] : PIXEL_KINDS.none,
+    pxAct: pixel?.givenProbabilities ? 1 : 0,
+    params: pixel?.params ?? [],
+  };
+  const pixelOnly = formula == null;
+  const pixelNone = pixelOnly && region.reduction === 'none';
   const withGrad = recordingGradients();
   const op = customGrad(((x: Tensor, save: GradSaveFunc) => {
-    const statsAttrs: RegionStatsAttrs = { activation, groups, ignoreIndex: region.ignoreIndex, withProbs: withGrad };
-    const [sumsT, probs] = engine().runKernel(SeglossRegionStats, { labels, input: x },
+    const statsAttrs: RegionStatsAttrs = {
+      activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, withProbs: withGrad && !pixelOnly,
+      pixelValues: pixelNone, ...pixelAttrs,
+    };
+    const [sumsT, probs, pixelValues] = engine().runKernel(SeglossRegionStats, { labels, input: x },
       statsAttrs as unknown as NamedAttrMap) as Tensor[];
     const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
     sumsT.dispose();
-    const terms = Array.from({ length: groups }, (_, g) => formula(groupSums(sums, g, C)));
-    const perGroup = terms[0].values.length;
-    const values = new Float32Array(groups * perGroup);
-    terms.forEach((t, g) => values.set(t.values, g * perGroup));
-    const value = tidy(() => reduceValues(tensor(values), groups, perGroup, region));
-    if (withGrad) save([probs]);
+    const pixelAt = groups * C * 5;
+    let pixelTotal = 0;
+    let pixelDenominator = 0;
+    for (let g = 0; g < groups; g++) {
+      pixelTotal += sums[pixelAt + 2 * g];
+      pixelDenominator += sums[pixelAt + 2 * g + 1];
+    }
+    const terms = formula ? Array.from({ length: groups }, (_, g) => formula(groupSums(sums, g, C))) : [];
+    const perGroup = terms[0]?.values.length ?? 0;
+    let value: Tensor;
+    if (pixelNone) {
+      value = pixelValues;
+    } else {
+      pixelValues.dispose();
+      let total = 0;
+      if (formula) {
+        const values = new Float32Array(groups * perGroup);
+        terms.forEach((t, g) => values.set(t.values, g * perGroup));
+        if (!pixel) {
+          value = tidy(() => reduceValues(tensor(values), groups, perGroup, region));
+        } else {
+          const regionValue = values.reduce((a, b) => a + b, 0) / (region.reduction === 'mean' ? values.length : 1);
+          total = loss.lambdaRegion * regionValue;
+        }
+      }
+      if (pixel) {
+        total += pixel.lambda * (region.reduction === 'mean' ? pixelTotal / pixelDenominator : pixelTotal);
+        value = tensor(total);
+      }
+    }
+    if (withGrad) save([x, probs]);
     else probs.dispose();
     return {
-      value,
-      gradFunc: (dy: Tensor, [p]: Tensor[]) => {
-        const m = upstream(dy, groups * perGroup, region.reduction);
-        const coefs = new Float64Array(groups * C * 3);
-        terms.forEach((t, g) => {
-          const d = t.partials(m.subarray(g * perGroup, (g + 1) * perGroup));
-          for (let c = 0; c < C; c++) {
-            coefs[(g * C + c) * 3] = d.S[c];
-            coefs[(g * C + c) * 3 + 1] = d.I[c];
-            coefs[(g * C + c) * 3 + 2] = 2 * d.S2[c];
-          }
-        });
+      value: value!,
+      gradFunc: (dy: Tensor, [savedInput, p]: Tensor[]) => {
+        const dyValues = dy.dataSync() as Float32Array;
+        const coefs = new Float64Array(pixelOnly ? 0 : groups * C * 3);
+        if (!pixelOnly) {
+          const m = upstream(dyValues, groups * perGroup, region.reduction);
+          if (pixel) m.forEach((v, k) => { m[k] = v * loss.lambdaRegion; });
+          terms.forEach((t, g) => {
+            const d = t.partials(m.subarray(g * perGroup, (g + 1) * perGroup));
+            for (let c = 0; c < C; c++) {
+              coefs[(g * C + c) * 3] = d.S[c];
+              coefs[(g * C + c) * 3 + 1] = d.I[c];
+              coefs[(g * C + c) * 3 + 2] = 2 * d.S2[c];
+            }
+          });
+        }
         const coefsT = tensor(new Float32Array(coefs.buffer));
-        const gradAttrs: RegionGradAttrs = { activation, groups, ignoreIndex: region.ignoreIndex };
-        const grad = engine().runKernel(SeglossRegionGrad, { labels, probs: p, coefs: coefsT },
+        const pixelDy = pixelNone ? dy : EMPTY();
+        const pixelScale = pixel && !pixelNone
+          ? dyValues[0] * pixel.lambda / (region.reduction === 'mean' ? pixelDenominator : 1) : 0;
+        const gradAttrs: RegionGradAttrs = {
+          activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, pixelScale, ...pixelAttrs,
+        };
+        const grad = engine().runKernel(SeglossRegionGrad, { labels, input: savedInput, probs: p, coefs: coefsT, pixelDy },
           gradAttrs as unknown as NamedAttrMap) as Tensor;
         coefsT.dispose();
+        if (!pixelNone) pixelDy.dispose();
         return grad;
       },
     };
@@ -124,19 +187,33 @@ function runFused(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
 }
 
 /** The same loss from tfjs ops. */
-function runComposite(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
-  const { region } = loss;
+function runComposite(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
+  const { region, pixel } = loss;
   const C = input.shape[input.rank - 1];
   checkIndexLabelsInRange(labels, C === 1 ? 2 : C, region.ignoreIndex);
   return tidy(() => {
-    const values = loss.composite(regionSums(labels, input, region.activation, region.perImage, region.ignoreIndex));
-    return reduceValues(reshape(values, [-1]), values.shape[0], values.shape[1], region);
+    let regionValue: Tensor | null = null;
+    if (loss.composite) {
+      const values = loss.composite(regionSums(labels, input, region.activation, region.perImage, region.ignoreIndex));
+      regionValue = reduceValues(reshape(values, [-1]), values.shape[0], values.shape[1], region);
+      if (!pixel) return regionValue;
+    }
+    const { values, denominators } = pixel!.values(labels, input);
+    const pixelValue = region.reduction === 'none' ? values
+      : region.reduction === 'sum' ? sum(values) : div(sum(values), sum(denominators));
+    if (!regionValue) return pixelValue;
+    return add(mul(loss.lambdaRegion, regionValue), mul(pixel!.lambda, pixelValue));
   });
 }
 
-/** Runs a region loss fused where the kernels are registered, composed from tfjs ops elsewhere. */
-function runRegionLoss(labels: Tensor, input: Tensor, loss: RegionLoss): Tensor {
+/** Runs an engine loss fused where the kernels are registered, composed from tfjs ops elsewhere. */
+export function runEngineLoss(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   return fusedKernelAvailable(SeglossRegionStats) ? runFused(labels, input, loss) : runComposite(labels, input, loss);
+}
+
+/** A region loss alone. */
+function runRegionLoss(labels: Tensor, input: Tensor, loss: { region: ResolvedRegion; formula: RegionFormula; composite: (s: SumTensors) => Tensor2D }): Tensor {
+  return runEngineLoss(labels, input, { ...loss, lambdaRegion: 1, pixel: null });
 }
 
 /** Dice with any of its options on the region engine (losses.dice routes here beyond the seed's forms). */

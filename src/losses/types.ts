@@ -27,8 +27,91 @@ export interface CategoricalCrossEntropyOptions {
    * `reduction: 'none'`, their loss is 0.
    */
   ignoreIndex?: number;
-  /** 'mean' (default): a scalar; 'sum': a scalar; 'none': the per-pixel loss, shape [N,H,W]. */
+  /** 'mean' (default): a scalar; 'sum': a scalar; 'none': the per-pixel loss, shape [N, ...spatial]. */
   reduction?: Reduction;
+  /**
+   * Label smoothing s ∈ [0, 1): targets y (1 − s) + s/C (PyTorch, Keras and tfjs agree). Not with
+   * `clip`. Default 0.
+   */
+  labelSmoothing?: number;
+  /**
+   * 'softmax' (default: the input is logits) or 'none' (the input is probabilities, say from a
+   * model ending in a softmax: −Σ y log p with log p clamped at −100, as PyTorch). Not with `clip`.
+   */
+  activation?: 'softmax' | 'none';
+}
+
+/**
+ * Binary cross-entropy of every channel on its own (PyTorch's binary_cross_entropy_with_logits):
+ * per element −(a_c y log σ(z) + (1 − y) log(1 − σ(z))), the mean over every element.
+ */
+export interface BinaryCrossEntropyOptions {
+  /** 'sigmoid' (default: the input is logits) or 'none' (the input is probabilities; logs clamped at −100). */
+  activation?: 'sigmoid' | 'none';
+  /** Weight a_c of the positive term, per channel (length C, finite, ≥ 0): PyTorch's pos_weight. */
+  posWeight?: readonly number[];
+  /** Label smoothing s ∈ [0, 1): targets y (1 − s) + s/2 (tf.losses.sigmoidCrossEntropy). Default 0. */
+  labelSmoothing?: number;
+  /** int32 labels only: pixels with this label count nowhere (their C elements leave the mean). */
+  ignoreIndex?: number;
+  /** 'mean' (default) over counted elements, 'sum', or 'none': the per-element loss, the input's shape. */
+  reduction?: Reduction;
+}
+
+/**
+ * Focal loss (Lin et al.). Softmax (default): per pixel Σ_c −α_c (1 − p_c)^γ y_c log p_c, the mean
+ * over pixels. Sigmoid (torchvision's sigmoid_focal_loss): per element α_t (1 − p_t)^γ BCE, the
+ * mean over every element, p_t = p y + (1 − p)(1 − y), α_t = α y + (1 − α)(1 − y).
+ */
+export interface FocalOptions {
+  /** 'softmax' (default), 'sigmoid', or 'none' (probabilities, the softmax form; logs clamped at −100). */
+  activation?: Activation;
+  /** Focusing exponent γ ≥ 0 (default 2; 0 is cross-entropy). */
+  gamma?: number;
+  /**
+   * Softmax: a number α means [1 − α, α, α, …] (MONAI), an array (length C) per-class weights;
+   * none: every class 1. Sigmoid: a number in [0, 1] weighs positives α and negatives 1 − α (an
+   * array: per channel); none: no weighting.
+   */
+  alpha?: number | readonly number[];
+  /** int32 labels only: pixels with this label count nowhere. */
+  ignoreIndex?: number;
+  /** 'mean' (default), 'sum', or 'none': per pixel (softmax) or per element (sigmoid). */
+  reduction?: Reduction;
+}
+
+/** What the compounds share: the Dice part's options (no reduction: the compound has one). */
+export type CompoundDiceOptions = Omit<DiceOptions, 'activation' | 'ignoreIndex' | 'reduction'>;
+
+/**
+ * λ_dice · Dice + λ_ce · cross-entropy (MONAI's DiceCELoss, what nnU-Net trains with): one fused
+ * pass and one gradient pass. With activation 'sigmoid' the cross-entropy part is binary.
+ */
+export interface DiceCrossEntropyOptions {
+  activation?: 'softmax' | 'sigmoid';
+  lambdaDice?: number;
+  lambdaCe?: number;
+  dice?: CompoundDiceOptions;
+  /** The cross-entropy part: softmax → classWeights, labelSmoothing; sigmoid → posWeight, labelSmoothing. */
+  ce?: { classWeights?: readonly number[]; posWeight?: readonly number[]; labelSmoothing?: number };
+  ignoreIndex?: number;
+  /** 'mean' (default): each part's mean; 'sum': Dice summed over classes (and images), CE over pixels. */
+  reduction?: 'mean' | 'sum';
+}
+
+/** λ_dice · Dice + λ_focal · focal (MONAI's DiceFocalLoss): one fused pass and one gradient pass. */
+export interface DiceFocalOptions {
+  activation?: 'softmax' | 'sigmoid';
+  lambdaDice?: number;
+  lambdaFocal?: number;
+  dice?: CompoundDiceOptions;
+  /**
+   * The focal part; its `activation` defaults to the compound's (MONAI 1.5's DiceFocalLoss takes a
+   * softmax Dice with a sigmoid focal: `focal: { activation: 'sigmoid' }`).
+   */
+  focal?: { gamma?: number; alpha?: number | readonly number[]; activation?: 'softmax' | 'sigmoid' };
+  ignoreIndex?: number;
+  reduction?: 'mean' | 'sum';
 }
 
 /**

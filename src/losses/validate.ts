@@ -4,7 +4,7 @@
  */
 import { Tensor } from '@tensorflow/tfjs-core';
 import type {
-  Activation, CategoricalCrossEntropyOptions, DiceOptions, GeneralizedDiceOptions, RegionLossOptions, SegmentationLossesOptions,
+  Activation, BinaryCrossEntropyOptions, CategoricalCrossEntropyOptions, DiceCrossEntropyOptions, DiceFocalOptions, FocalOptions, DiceOptions, GeneralizedDiceOptions, RegionLossOptions, SegmentationLossesOptions,
   TverskyOptions,
 } from './types.js';
 
@@ -58,26 +58,16 @@ function checkEpsilon(op: string, value: unknown, upper: number): void {
 }
 
 export function checkCceOptions(op: string, opts: CategoricalCrossEntropyOptions, C: number, labels: Tensor): void {
-  checkKeys(op, opts, ['clip', 'epsilon', 'classWeights', 'ignoreIndex', 'reduction']);
+  checkKeys(op, opts, ['clip', 'epsilon', 'classWeights', 'ignoreIndex', 'reduction', 'labelSmoothing', 'activation']);
   checkBoolean(op, 'clip', opts.clip);
   checkEpsilon(op, opts.epsilon, 0.5);
-  if (opts.classWeights !== undefined) {
-    const w = opts.classWeights;
-    if (!Array.isArray(w) && !ArrayBuffer.isView(w)) fail(op, `classWeights must be an array of ${C} numbers, got ${String(w)}`);
-    if (w.length !== C) fail(op, `classWeights must have one weight per class (${C}), got ${w.length}`);
-    const bad = Array.from(w).findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0);
-    if (bad >= 0) fail(op, `classWeights[${bad}] must be a finite number ≥ 0, got ${String(w[bad])}`);
-  }
-  if (opts.ignoreIndex !== undefined) {
-    if (!Number.isInteger(opts.ignoreIndex) || Math.abs(opts.ignoreIndex) > 2 ** 31 - 1) {
-      fail(op, `ignoreIndex must be an int32 integer, got ${String(opts.ignoreIndex)}`);
-    }
-    if (labels.dtype !== 'int32') {
-      fail(op, `ignoreIndex applies to int32 class-index labels only, got labels ${describe(labels)}`);
-    }
-  }
-  if (opts.reduction !== undefined && !['mean', 'sum', 'none'].includes(opts.reduction)) {
-    fail(op, `reduction must be 'mean', 'sum' or 'none', got ${String(opts.reduction)}`);
+  checkClassWeights(op, opts.classWeights, C);
+  checkIgnoreIndex(op, opts.ignoreIndex, labels);
+  checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum', 'none']);
+  checkSmoothing(op, opts.labelSmoothing);
+  checkEnum(op, 'activation', opts.activation, ['softmax', 'none']);
+  if (opts.clip && ((opts.labelSmoothing ?? 0) > 0 || (opts.activation ?? 'softmax') !== 'softmax')) {
+    fail(op, 'clip (the seed\'s form) takes neither labelSmoothing nor activation \'none\'');
   }
 }
 
@@ -134,7 +124,104 @@ function checkIgnoreIndex(op: string, ignoreIndex: unknown, labels: Tensor): voi
 
 function checkEnum(op: string, name: string, value: unknown, allowed: readonly string[]): void {
   if (value !== undefined && !allowed.includes(value as string)) {
-    fail(op, `${name} must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`);
+    const names = allowed.map((a) => `'${a}'`);
+    fail(op, `${name} must be ${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names[names.length - 1]}, got ${String(value)}`);
+  }
+}
+
+function checkSmoothing(op: string, value: unknown, name = 'labelSmoothing'): void {
+  if (value !== undefined && (typeof value !== 'number' || !(value >= 0 && value < 1))) {
+    fail(op, `${name} must be a number in [0, 1), got ${String(value)}`);
+  }
+}
+
+/** A weight per channel (posWeight, alpha): an array of C finite numbers ≥ 0. */
+function checkPerClass(op: string, name: string, w: unknown, C: number): void {
+  if (w === undefined) return;
+  if (!Array.isArray(w) && !ArrayBuffer.isView(w)) fail(op, `${name} must be an array of ${C} numbers, got ${String(w)}`);
+  const values = Array.from(w as ArrayLike<unknown>);
+  if (values.length !== C) fail(op, `${name} must have one value per class (${C}), got ${values.length}`);
+  const bad = values.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0);
+  if (bad >= 0) fail(op, `${name}[${bad}] must be a finite number ≥ 0, got ${String(values[bad])}`);
+}
+
+function checkFocalParts(op: string, prefix: string, gamma: unknown, alpha: unknown, activation: string, C: number): void {
+  checkNumber(op, `${prefix}gamma`, gamma, { min: 0 });
+  if (typeof alpha === 'number') {
+    if (!Number.isFinite(alpha) || alpha < 0 || (activation === 'sigmoid' && alpha > 1)) {
+      fail(op, `${prefix}alpha must be a finite number ${activation === 'sigmoid' ? 'in [0, 1]' : '≥ 0'}, got ${alpha}`);
+    }
+  } else {
+    checkPerClass(op, `${prefix}alpha`, alpha, C);
+  }
+}
+
+export function checkBinaryCrossEntropyOptions(op: string, opts: BinaryCrossEntropyOptions, C: number, labels: Tensor): void {
+  checkKeys(op, opts, ['activation', 'posWeight', 'labelSmoothing', 'ignoreIndex', 'reduction']);
+  checkEnum(op, 'activation', opts.activation, ['sigmoid', 'none']);
+  checkPerClass(op, 'posWeight', opts.posWeight, C);
+  checkSmoothing(op, opts.labelSmoothing);
+  checkIgnoreIndex(op, opts.ignoreIndex, labels);
+  checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum', 'none']);
+}
+
+export function checkFocalOptions(op: string, opts: FocalOptions, C: number, labels: Tensor): void {
+  checkKeys(op, opts, ['activation', 'gamma', 'alpha', 'ignoreIndex', 'reduction']);
+  checkEnum(op, 'activation', opts.activation, ['softmax', 'sigmoid', 'none']);
+  checkFocalParts(op, '', opts.gamma, opts.alpha, opts.activation ?? 'softmax', C);
+  checkIgnoreIndex(op, opts.ignoreIndex, labels);
+  checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum', 'none']);
+}
+
+function checkCompoundDice(op: string, dice: unknown, C: number): void {
+  if (dice === undefined) return;
+  checkKeys(op, dice as object, ['square', 'jaccard', 'log', 'classWeights', 'includeBackground', 'perImage', 'epsilon']);
+  const d = dice as Record<string, unknown>;
+  for (const name of ['square', 'jaccard', 'log', 'includeBackground', 'perImage']) checkBoolean(op, `dice.${name}`, d[name]);
+  checkClassWeights(op, d.classWeights, C);
+  checkRegionEpsilon(op, d.epsilon);
+  if (d.includeBackground === false && C < 2) fail(op, `dice.includeBackground: false needs at least 2 classes, got C = ${C}`);
+}
+
+function checkCompound(op: string, opts: DiceCrossEntropyOptions | DiceFocalOptions, labels: Tensor, lambdas: string[], part: string, partKeys: string[]): void {
+  checkKeys(op, opts, ['activation', ...lambdas, 'dice', part, 'ignoreIndex', 'reduction']);
+  checkEnum(op, 'activation', opts.activation, ['softmax', 'sigmoid']);
+  const o = opts as unknown as Record<string, unknown>;
+  for (const name of lambdas) checkNumber(op, name, o[name], { min: 0 });
+  if (o[part] !== undefined) checkKeys(op, o[part] as object, partKeys);
+  checkIgnoreIndex(op, opts.ignoreIndex, labels);
+  checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum']);
+}
+
+export function checkDiceCrossEntropyOptions(op: string, opts: DiceCrossEntropyOptions, C: number, labels: Tensor): void {
+  checkCompound(op, opts, labels, ['lambdaDice', 'lambdaCe'], 'ce', ['classWeights', 'posWeight', 'labelSmoothing']);
+  checkCompoundDice(op, opts.dice, C);
+  const sigmoid = opts.activation === 'sigmoid';
+  if (sigmoid && opts.ce?.classWeights) fail(op, 'ce.classWeights is for the softmax cross-entropy: with activation \'sigmoid\' use ce.posWeight');
+  if (!sigmoid && opts.ce?.posWeight) fail(op, 'ce.posWeight is for the binary cross-entropy (activation \'sigmoid\'): with a softmax use ce.classWeights');
+  checkClassWeights(op, opts.ce?.classWeights, C);
+  checkPerClass(op, 'ce.posWeight', opts.ce?.posWeight, C);
+  checkSmoothing(op, opts.ce?.labelSmoothing, 'ce.labelSmoothing');
+}
+
+export function checkDiceFocalOptions(op: string, opts: DiceFocalOptions, C: number, labels: Tensor): void {
+  checkCompound(op, opts, labels, ['lambdaDice', 'lambdaFocal'], 'focal', ['gamma', 'alpha', 'activation']);
+  checkCompoundDice(op, opts.dice, C);
+  const activation = opts.focal?.activation ?? opts.activation ?? 'softmax';
+  checkEnum(op, 'focal.activation', opts.focal?.activation, ['softmax', 'sigmoid']);
+  if (activation === 'softmax' && C < 2) fail(op, `a softmax focal part needs at least 2 classes, got C = ${C}`);
+  checkFocalParts(op, 'focal.', opts.focal?.gamma, opts.focal?.alpha, activation, C);
+}
+
+function checkRegionEpsilon(op: string, eps: unknown): void {
+  if (eps === undefined) return;
+  if (typeof eps === 'object' && eps !== null) {
+    checkKeys(op, eps, ['numerator', 'denominator']);
+    const e = eps as Record<string, unknown>;
+    checkNumber(op, 'epsilon.numerator', e.numerator ?? NaN, { min: 0 });
+    checkNumber(op, 'epsilon.denominator', e.denominator ?? NaN, { min: 0 });
+  } else {
+    checkNumber(op, 'epsilon', eps, { min: 0 });
   }
 }
 
@@ -146,16 +233,7 @@ function checkRegionOptions(op: string, opts: RegionLossOptions, C: number, labe
   checkEnum(op, 'activation', opts.activation, ['softmax', 'sigmoid', 'none']);
   checkBoolean(op, 'includeBackground', opts.includeBackground);
   checkBoolean(op, 'perImage', opts.perImage);
-  const eps = opts.epsilon;
-  if (eps !== undefined) {
-    if (typeof eps === 'object' && eps !== null) {
-      checkKeys(op, eps, ['numerator', 'denominator']);
-      checkNumber(op, 'epsilon.numerator', eps.numerator ?? NaN, { min: 0 });
-      checkNumber(op, 'epsilon.denominator', eps.denominator ?? NaN, { min: 0 });
-    } else {
-      checkNumber(op, 'epsilon', eps, { min: 0 });
-    }
-  }
+  checkRegionEpsilon(op, opts.epsilon);
   checkIgnoreIndex(op, opts.ignoreIndex, labels);
   checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum', 'none']);
   if (opts.includeBackground === false && C < 2) {

@@ -32,10 +32,12 @@ export interface KernelExports {
     scratch: number, tile: number): number;
   region_stats(
     labels: number, labelKind: number, input: number, probs: number, activation: number, groups: number,
-    pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, sums: number, scratch: number): void;
+    pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, sums: number,
+    pixelKind: number, pxAct: number, params: number, pixelOut: number, scratch: number): void;
   region_grad(
-    labels: number, labelKind: number, probs: number, grad: number, activation: number, groups: number,
-    pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, coefs: number, scratch: number): void;
+    labels: number, labelKind: number, input: number, probs: number, grad: number, activation: number, groups: number,
+    pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, coefs: number,
+    pixelKind: number, pxAct: number, params: number, pixelScale: number, pixelDy: number, scratch: number): void;
   seg_losses_fwd(
     labels: number, labelKind: number, logits: number, pixels: number, classes: number,
     epsilon: number, scratch: number, sumsOut: number, lossesOut: number, tile: number): void;
