@@ -121,13 +121,16 @@ function reduce(values: number[][], o: RegionOptions64): number | Float64Array {
   return reduction === 'sum' ? total : total / flat.length;
 }
 
-/** The loss of `op` on case `c64` with options `o`, and its gradient by central differences. */
-export function region64(op: RegionOp, c64: RegionCase64, o: RegionOptions64): RegionResult64 {
+/**
+ * The loss of `op` on case `c64` with options `o`, and its gradient by central differences (empty
+ * without `withGrad`).
+ */
+export function region64(op: RegionOp, c64: RegionCase64, o: RegionOptions64, withGrad = true): RegionResult64 {
   const x = Float64Array.from(c64.input);
   const total = (v: number | Float64Array) => (typeof v === 'number' ? v : v.reduce((a, b) => a + b, 0));
   const loss = reduce(groupValues(op, c64, x, o), o);
-  const grad = new Float64Array(x.length);
-  for (let k = 0; k < x.length; k++) {
+  const grad = new Float64Array(withGrad ? x.length : 0);
+  for (let k = 0; k < grad.length; k++) {
     const h = 1e-6 * Math.max(1, Math.abs(x[k]));
     const keep = x[k];
     x[k] = keep + h;

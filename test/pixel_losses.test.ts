@@ -1,0 +1,127 @@
+/**
+ * The pixel losses (losses.binaryCrossEntropy, losses.focal, categoricalCrossEntropy with label
+ * smoothing or probabilities) and the compounds (losses.diceCrossEntropy, losses.diceFocal) on every
+ * path — fused SIMD and scalar builds, tfjs-op composite on 'cpu' — against the float64 references
+ * of test/reference/pixel64.ts (values; gradients by central differences): activations, C = 1 to
+ * 8, rank 3 to 5, label kinds, ignored pixels, every option and reduction. Plus clear errors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { describe, expect, it } from 'vitest';
+import { losses } from '../src/index.js';
+import type { Activation } from '../src/losses/types.js';
+import { evaluate, expectMatches, makeCase, PATHS, usePath, type LabelKind, type Scenario } from './helpers/engine_cases.js';
+import { mulberry32 } from './helpers/random.js';
+import { pixel64, type PixelOp, type PixelOptions64 } from './reference/pixel64.js';
+
+type Case = Scenario<PixelOptions64> & { op: PixelOp };
+
+const OPS: Record<PixelOp, (labels: tf.Tensor, input: tf.Tensor, o: PixelOptions64) => tf.Tensor> = {
+  binaryCrossEntropy: (l, x, o) => losses.binaryCrossEntropy(l, x, o as never),
+  focal: (l, x, o) => losses.focal(l, x, o as never),
+  categoricalCrossEntropy: (l, x, o) => losses.categoricalCrossEntropy(l, x, o as never),
+  diceCrossEntropy: (l, x, o) => losses.diceCrossEntropy(l, x, o as never),
+  diceFocal: (l, x, o) => losses.diceFocal(l, x, o as never),
+};
+
+const SHAPES = (C: number) => [[2, 6, C], [2, 3, 4, C], [2, 2, 3, 2, C]];
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  /** One case per class count in `Cs`, cycling through ranks and label kinds. */
+  const add = (op: PixelOp, activation: Activation, options: PixelOptions64, Cs: number[], kinds: LabelKind[]) => {
+    Cs.forEach((C, k) => {
+      out.push({ op, activation, shape: SHAPES(C)[(k + out.length) % 3], labelKind: kinds[(k + out.length) % kinds.length], options });
+    });
+  };
+  const sigmoidKinds: LabelKind[] = ['multilabel', 'soft', 'index'];
+  const softmaxKinds: LabelKind[] = ['index', 'onehot', 'soft'];
+  add('binaryCrossEntropy', 'sigmoid', {}, [1, 2, 3, 5], sigmoidKinds);
+  add('binaryCrossEntropy', 'sigmoid', { posWeight: undefined, labelSmoothing: 0.1, reduction: 'sum' }, [1, 4], sigmoidKinds);
+  add('binaryCrossEntropy', 'sigmoid', { reduction: 'none' }, [2, 3], sigmoidKinds);
+  add('binaryCrossEntropy', 'sigmoid', { ignoreIndex: 7 }, [1, 3], ['index']);
+  add('binaryCrossEntropy', 'none', { activation: 'none', labelSmoothing: 0.2 }, [2, 3], ['multilabel']);
+  add('focal', 'softmax', {}, [2, 3, 4, 8], softmaxKinds);
+  add('focal', 'softmax', { gamma: 0.5, alpha: 0.25, ignoreIndex: 255 }, [2, 5], ['index']);
+  add('focal', 'softmax', { gamma: 3, reduction: 'none' }, [3, 4], softmaxKinds);
+  add('focal', 'sigmoid', { activation: 'sigmoid', gamma: 2, alpha: 0.25 }, [1, 2, 4], sigmoidKinds);
+  add('focal', 'sigmoid', { activation: 'sigmoid', gamma: 1.5, reduction: 'sum', ignoreIndex: 9 }, [1, 3], ['index']);
+  add('focal', 'sigmoid', { activation: 'sigmoid', gamma: 0, reduction: 'none' }, [2], ['multilabel']);
+  add('focal', 'none', { activation: 'none', gamma: 2 }, [2, 3, 4], ['index', 'onehot']);
+  add('categoricalCrossEntropy', 'softmax', { labelSmoothing: 0.1 }, [2, 3, 5, 8], softmaxKinds);
+  add('categoricalCrossEntropy', 'softmax', { labelSmoothing: 0.2, ignoreIndex: -1, reduction: 'none' }, [3, 4], ['index']);
+  add('categoricalCrossEntropy', 'none', { activation: 'none' }, [2, 3, 4], softmaxKinds);
+  add('categoricalCrossEntropy', 'none', { activation: 'none', reduction: 'sum', ignoreIndex: 3 }, [3], ['index']);
+  add('diceCrossEntropy', 'softmax', {}, [2, 3, 4, 5], softmaxKinds);
+  add('diceCrossEntropy', 'softmax', { lambdaDice: 0.7, lambdaCe: 0.3, dice: { perImage: true, includeBackground: false, epsilon: 1e-5 }, ce: { labelSmoothing: 0.1 } }, [3, 4], softmaxKinds);
+  add('diceCrossEntropy', 'softmax', { dice: { jaccard: true }, reduction: 'sum', ignoreIndex: 255 }, [2, 3], ['index']);
+  add('diceCrossEntropy', 'sigmoid', { activation: 'sigmoid', ce: { labelSmoothing: 0.05 } }, [1, 2, 3], sigmoidKinds);
+  add('diceFocal', 'softmax', { focal: { gamma: 2 } }, [2, 3, 4], softmaxKinds);
+  add('diceFocal', 'softmax', { lambdaFocal: 2, dice: { square: true, perImage: true }, focal: { gamma: 1.5, alpha: 0.25, activation: 'sigmoid' } }, [3, 4], softmaxKinds);
+  add('diceFocal', 'sigmoid', { activation: 'sigmoid', focal: { alpha: 0.75 }, ignoreIndex: 4 }, [1, 3], ['index']);
+  // Per-class weights need C.
+  for (const C of [2, 3, 5]) {
+    const w = Array.from({ length: C }, (_, c) => 0.5 + 0.75 * c);
+    out.push({ op: 'categoricalCrossEntropy', activation: 'softmax', shape: [2, 3, 4, C], labelKind: 'index', options: { classWeights: w, labelSmoothing: 0.15 } });
+    out.push({ op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 5, C], labelKind: 'multilabel', options: { posWeight: w } });
+    out.push({ op: 'focal', activation: 'softmax', shape: [2, 2, 3, 2, C], labelKind: 'soft', options: { alpha: w } });
+    out.push({ op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 3, 3, C], labelKind: 'onehot', options: { dice: { classWeights: w }, ce: { classWeights: w } } });
+  }
+  // Saturated logits.
+  out.push({ op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 4, 3], labelKind: 'multilabel', options: {}, scale: 40 });
+  out.push({ op: 'focal', activation: 'softmax', shape: [2, 4, 3], labelKind: 'index', options: { gamma: 2 }, scale: 40 });
+  out.push({ op: 'focal', activation: 'sigmoid', shape: [2, 4, 3], labelKind: 'multilabel', options: { activation: 'sigmoid', gamma: 2 }, scale: 40 });
+  return out;
+}
+
+const CASES = cases();
+const name = (c: Case) => `${c.op} ${JSON.stringify(c.options)} [${c.shape.join(',')}] ${c.labelKind}`;
+
+describe('pixel losses and compounds against float64 references', () => {
+  it('cover every op, rank and C', () => {
+    expect(CASES.length).toBeGreaterThan(60);
+    expect(new Set(CASES.map((c) => c.op))).toEqual(new Set(Object.keys(OPS)));
+    expect(new Set(CASES.map((c) => c.shape.length))).toEqual(new Set([3, 4, 5]));
+  });
+
+  for (const path of PATHS) {
+    it.each(CASES.map((c, k) => [name(c), c, k] as const))(`${path}: %s`, async (_, c, k) => {
+      await usePath(path);
+      const data = makeCase(c, mulberry32(5000 + k));
+      const got = evaluate(OPS[c.op], c, data);
+      const ref = pixel64(c.op, data, c.options);
+      expectMatches(got, ref);
+      if ((c.options as { reduction?: string }).reduction === 'none') {
+        const perElement = c.op === 'binaryCrossEntropy' || (c.options as { activation?: string }).activation === 'sigmoid';
+        expect(got.shape).toEqual(perElement ? c.shape : c.shape.slice(0, -1));
+      }
+    });
+  }
+});
+
+describe('bad options', () => {
+  const x = (C: number) => tf.zeros([2, 3, C]);
+  const y = () => tf.zeros([2, 3], 'int32');
+  it.each([
+    ['binaryCrossEntropy', 3, { posWeight: [1, 2] }, /posWeight must have one value per class \(3\), got 2/],
+    ['binaryCrossEntropy', 3, { labelSmoothing: 1 }, /labelSmoothing must be a number in \[0, 1\), got 1/],
+    ['binaryCrossEntropy', 3, { activation: 'softmax' }, /activation must be 'sigmoid' or 'none', got softmax/],
+    ['focal', 3, { gamma: -1 }, /gamma must be a finite number ≥ 0, got -1/],
+    ['focal', 3, { alpha: -0.5 }, /alpha must be a finite number ≥ 0, got -0.5/],
+    ['focal', 3, { activation: 'sigmoid', alpha: 1.5 }, /alpha must be a finite number in \[0, 1\], got 1.5/],
+    ['focal', 3, { alpha: [1, 1] }, /alpha must have one value per class \(3\), got 2/],
+    ['focal', 1, {}, /activation 'softmax' needs at least 2 classes/],
+    ['categoricalCrossEntropy', 3, { clip: true, labelSmoothing: 0.1 }, /clip \(the seed's form\) takes neither labelSmoothing nor activation 'none'/],
+    ['categoricalCrossEntropy', 3, { activation: 'sigmoid' }, /activation must be 'softmax' or 'none', got sigmoid/],
+    ['diceCrossEntropy', 3, { ce: { posWeight: [1, 1, 1] } }, /ce.posWeight is for the binary cross-entropy/],
+    ['diceCrossEntropy', 3, { activation: 'sigmoid', ce: { classWeights: [1, 1, 1] } }, /ce.classWeights is for the softmax cross-entropy/],
+    ['diceCrossEntropy', 3, { reduction: 'none' }, /reduction must be 'mean' or 'sum', got none/],
+    ['diceCrossEntropy', 3, { lambdaCe: -1 }, /lambdaCe must be a finite number ≥ 0, got -1/],
+    ['diceCrossEntropy', 3, { dice: { perimage: true } }, /unknown option 'perimage'/],
+    ['diceFocal', 3, { focal: { gamma: 2, beta: 1 } }, /unknown option 'beta'/],
+    ['diceFocal', 3, { focal: { activation: 'none' } }, /focal.activation must be 'softmax' or 'sigmoid', got none/],
+  ] as const)('%s (C = %i) with %j names the problem', async (op, C, opts, message) => {
+    await tf.setBackend('cpu');
+    expect(() => OPS[op as PixelOp](y(), x(C), opts as never)).toThrow(message);
+  });
+});
