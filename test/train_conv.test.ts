@@ -123,3 +123,48 @@ describe('a tfjs-layers Sequential', () => {
     tf.dispose([x, labels, y]);
   });
 });
+
+describe('tfjs-layers models compiled with the loss zoo', () => {
+  /** conv → relu → 1×1 conv to `channels`, ending in `activation` (a softmax layer, or a sigmoid). */
+  const build = (channels: number, activation: 'softmax' | 'sigmoid') => {
+    const model = tfl.sequential();
+    model.add(tfl.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', seed: 3 } as never));
+    model.add(tfl.layers.conv2d({ filters: channels, kernelSize: 1, padding: 'same', activation, seed: 4 } as never));
+    return model;
+  };
+
+  it.each([
+    ['a softmax-output model, Dice on its probabilities (activation: none)', 2, 'softmax',
+      (y: tf.Tensor, p: tf.Tensor) => losses.dice(y, p, { activation: 'none' })],
+    ['a softmax-output model, focal on its probabilities', 2, 'softmax',
+      (y: tf.Tensor, p: tf.Tensor) => losses.focal(y, p, { activation: 'none', gamma: 2 })],
+    ['a 1-channel sigmoid model, binary cross-entropy on its probabilities', 1, 'sigmoid',
+      (y: tf.Tensor, p: tf.Tensor) => losses.binaryCrossEntropy(y, p, { activation: 'none' })],
+    ['a 1-channel sigmoid model, Tversky on its probabilities', 1, 'sigmoid',
+      (y: tf.Tensor, p: tf.Tensor) => losses.tversky(y, p, { activation: 'none', alpha: 0.3, beta: 0.7 })],
+  ] as const)('%s: cpu gradients on wasm, and model.fit learns', async (_, channels, activation, loss) => {
+    await tf.setBackend('wasm');
+    const model = build(channels, activation);
+    const { x, labels } = toyBatch(21, 16, 12);
+    // Targets as model.fit takes them: one-hot [N,H,W,2] for the softmax model, the mask [N,H,W,1] for the sigmoid one.
+    const y = tf.tidy(() => (channels === 1 ? tf.expandDims(tf.cast(labels, 'float32'), -1) : tf.cast(tf.oneHot(labels, 2), 'float32')));
+    const gradsOn = async (backend: string) => onBackend(backend, () => tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.mean(loss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
+      return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
+    }));
+    const cpu = await gradsOn('cpu');
+    const wasm = await gradsOn('wasm');
+    for (const name of Object.keys(cpu)) expectClose(wasm[name], cpu[name], GRAD_TOL, `grad of ${name}`);
+    model.compile({ optimizer: tf.train.adam(0.03), loss: loss as never });
+    const history = await model.fit(x, y, { epochs: 10, batchSize: 4, verbose: 0, shuffle: false });
+    const fitLosses = history.history.loss as number[];
+    expect(fitLosses.every(Number.isFinite)).toBe(true);
+    expect(fitLosses[fitLosses.length - 1]).toBeLessThan(0.8 * fitLosses[0]);
+    // A second fit allocates nothing new (the first made Adam's slots): the loss leaks nothing.
+    const before = tf.memory().numTensors;
+    await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    tf.dispose([x, labels, y]);
+  });
+});
