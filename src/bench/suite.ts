@@ -34,6 +34,10 @@ export const BENCHMARKS: Benchmark[] = [
     },
   },
   {
+    name: 'zoo', description: 'the loss zoo (region engine) vs its tfjs-op twins, [8,128,128,4] and [2,48,48,48,4]',
+    run: async (c) => (await import('./zoo.js')).benchZoo(c),
+  },
+  {
     name: 'conv', description: 'the conv gradient kernels vs tfjs-cpu\'s and the wasm forward conv',
     run: async (c) => (await import('./conv.js')).benchConv(c),
   },

@@ -23,9 +23,25 @@ import { firstInvalidIndexLabel, invalidIndexLabelError } from './labels.js';
 /** tf.customGrad's argument type (tfjs-core does not export its name). */
 export type CustomGradientFunc = Parameters<typeof customGrad>[0];
 
+let compositeOnly = false;
+
 /** True when the current backend is 'wasm' and setupWasmKernels() has registered `kernelName`. */
 export function fusedKernelAvailable(kernelName: string): boolean {
-  return getBackend() === 'wasm' && activeKernelVariant() != null && getKernel(kernelName, 'wasm') != null;
+  return !compositeOnly && getBackend() === 'wasm' && activeKernelVariant() != null && getKernel(kernelName, 'wasm') != null;
+}
+
+/**
+ * Runs `body` with every op on its tfjs-op composite path, whatever the backend (for benchmarks:
+ * the baseline on the same backend as the fused kernels). Not part of the public API.
+ */
+export function withCompositeLosses<T>(body: () => T): T {
+  const before = compositeOnly;
+  compositeOnly = true;
+  try {
+    return body();
+  } finally {
+    compositeOnly = before;
+  }
 }
 
 /** True inside tf.grad / variableGrads / minimize, where a gradient may be asked for. */
