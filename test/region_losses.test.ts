@@ -14,6 +14,7 @@ import type { Activation, DiceOptions, GeneralizedDiceOptions, TverskyOptions } 
 import {
   evaluate, expectMatches, makeCase, PATHS, regionTensors, usePath, type LabelKind, type Scenario as EngineScenario,
 } from './helpers/engine_cases.js';
+import { expectClose } from './helpers/assert.js';
 import { mulberry32 } from './helpers/random.js';
 import { useWasm } from './helpers/wasm.js';
 import { region64, type RegionOp, type RegionOptions64 } from './reference/region64.js';
@@ -153,5 +154,29 @@ describe('bad input', () => {
       expect(() => losses.tversky(labels, tf.zeros([1, 3, 3]), {})).toThrow(/labels\[0, 2\] = 7 is outside the class range \[0, 3\)/);
       expect(() => losses.dice(labels, tf.zeros([1, 3, 3]), { ignoreIndex: 7, jaccard: true })).not.toThrow();
     }
+  });
+});
+
+describe('the SIMD build against the scalar build', () => {
+  // Shapes past several flush blocks (256 pixels) with tails that are not multiples of 4 pixels.
+  const cases: Scenario[] = [];
+  for (const [activation, C, labelKind] of [
+    ['softmax', 4, 'index'], ['softmax', 8, 'soft'], ['sigmoid', 1, 'index'], ['sigmoid', 2, 'multilabel'],
+    ['sigmoid', 4, 'onehot'], ['sigmoid', 8, 'multilabel'], ['none', 4, 'onehot'], ['sigmoid', 3, 'multilabel'],
+  ] as const) {
+    cases.push({ op: 'dice', activation, shape: [2, 37, 29, C], labelKind, options: { activation, perImage: true, square: true } });
+    cases.push({ op: 'tversky', activation, shape: [3, 11, 13, 7, C], labelKind: labelKind === 'soft' ? 'soft' : 'index', options: { activation, alpha: 0.2, beta: 0.8, ignoreIndex: labelKind === 'soft' ? undefined : 1 } });
+  }
+  it.each(cases.map((s, k) => [name(s), s, k] as const))('%s: the same values and gradients, to float32 summation order', async (_, s, k) => {
+    const data = makeCase(s, mulberry32(77 + k));
+    const results = [];
+    for (const variant of ['simd', 'scalar'] as const) {
+      await useWasm(variant);
+      results.push(evaluate(lossFn(s.op as RegionOp), s, data));
+    }
+    const [simd, scalar] = results;
+    expectClose(simd.value, scalar.value, { abs: 1e-6, rel: 1e-5 }, 'value');
+    const scale = scalar.grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+    expectClose(simd.grad, scalar.grad, { abs: 1e-5 * scale, rel: 1e-4 }, 'grad');
   });
 });

@@ -43,12 +43,19 @@
  * With p given (PX_ACT_NONE) the logs are clamped at −100 and the derivatives taken in p (torch's
  * convention for probabilities).
  *
+ * SIMD (the simd build, region losses without a pixel term): a softmax over C % 4 = 0 channels
+ * transposes four pixels into channel vectors (as softmax_cce.ts); a sigmoid or no activation with
+ * C ∈ {1, 2, 4} or C % 4 = 0 works on four consecutive elements, whose classes repeat every
+ * max(1, C/4) vectors. Everything else (and the tail of each group) runs the scalar loops, which are
+ * also the whole scalar build.
+ *
  * Error: sums accumulate in f32 for blocks of FLUSH_EVERY pixels, then in f64 (≈ 1e-6 relative,
- * as the Dice kernel). This file is the scalar engine, in both builds; the seed's Dice options keep
- * their specialised SIMD kernel (softmax_dice.ts).
+ * as the Dice kernel). The seed's Dice options keep their specialised kernel (softmax_dice.ts).
  */
-import { exp_f32, exp_neg_f32 } from '../math/exp';
+import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
 import { log_f32, log1p_f32 } from '../math/log';
+import { gather_tile_f32x4, hsum_f32x4, mask_to_f32x4, scatter_tile_f32x4 } from '../math/lanes';
+import { tile_exp_sum_f32x4 } from '../math/softmax';
 import { LABELS_INDEX, label_value } from './labels';
 
 /** y_c of pixel i; for a single channel, index labels are a binary mask (1 = the class). */
@@ -314,11 +321,12 @@ function pixel_grad(
  * @param params         the pixel term's parameters (see `param`)
  * @param pixelOut       float32 output for reduction 'none': [P] (CE, softmax focal) or [P, C]; or 0
  * @param scratch        C·7 + 4 f32 of scratch
+ * @param simd           7·C vectors (16 B each) of scratch for the SIMD paths
  */
 export function region_stats(
   labels: usize, labelKind: i32, input: usize, probs: usize, activation: i32, groups: i32,
   pixelsPerGroup: i32, classes: i32, hasIgnore: i32, ignoreIndex: i32, regionOn: i32, sums: usize,
-  pixelKind: i32, pxAct: i32, params: usize, pixelOut: usize, scratch: usize,
+  pixelKind: i32, pxAct: i32, params: usize, pixelOut: usize, scratch: usize, simd: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const row = scratch;
@@ -333,6 +341,17 @@ export function region_stats(
     const out = sums + (<usize>(g * classes * STATS) << 3);
     const end = (g + 1) * pixelsPerGroup;
     let i = g * pixelsPerGroup;
+    if (ASC_FEATURE_SIMD && pixelKind == PX_NONE && regionOn != 0) {
+      if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
+        const quads = pixelsPerGroup >> 2;
+        stats_softmax_tile_f32x4(labels, labelKind, input, probs, i, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
+        i += quads << 2;
+      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes)) {
+        const vectors = (pixelsPerGroup * classes) >> 2;
+        stats_elementwise_f32x4(labels, labelKind, input, probs, activation, i * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
+        i += (vectors << 2) / classes;
+      }
+    }
     while (i < end) {
       const blockEnd = min<i32>(end, i + FLUSH_EVERY);
       memory.fill(block, 0, rowBytes * STATS);
@@ -409,11 +428,12 @@ export function region_stats(
  * @param pixelScale the pixel term's factor (upstream gradient · λ / the mean's denominator)
  * @param pixelDy    float32 per-pixel ([P]) or per-element ([P, C]) factors instead, or 0
  * @param scratch    C·6 f32 of scratch
+ * @param simd       3·C vectors (16 B each) of scratch for the SIMD paths
  */
 export function region_grad(
   labels: usize, labelKind: i32, input: usize, probs: usize, grad: usize, activation: i32, groups: i32,
   pixelsPerGroup: i32, classes: i32, hasIgnore: i32, ignoreIndex: i32, regionOn: i32, coefs: usize,
-  pixelKind: i32, pxAct: i32, params: usize, pixelScale: f32, pixelDy: usize, scratch: usize,
+  pixelKind: i32, pxAct: i32, params: usize, pixelScale: f32, pixelDy: usize, scratch: usize, simd: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const k32 = scratch;
@@ -426,7 +446,29 @@ export function region_grad(
       }
     }
     const end = (g + 1) * pixelsPerGroup;
-    for (let i = g * pixelsPerGroup; i < end; i++) {
+    let start = g * pixelsPerGroup;
+    if (ASC_FEATURE_SIMD && pixelKind == PX_NONE && regionOn != 0) {
+      if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
+        const quads = pixelsPerGroup >> 2;
+        grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd);
+        start += quads << 2;
+      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes)) {
+        // a, b, k as vectors per position of the class period: lane l of position j is class (4j + l) mod C.
+        const V = period(classes);
+        for (let j: i32 = 0; j < V; j++) {
+          for (let l: i32 = 0; l < 4; l++) {
+            const c = (4 * j + l) % classes;
+            for (let t: i32 = 0; t < COEFS; t++) {
+              store<f32>(simd + (<usize>((j * COEFS + t) * 4 + l) << 2), load<f32>(k32 + (<usize>(c * COEFS + t) << 2)));
+            }
+          }
+        }
+        const vectors = (pixelsPerGroup * classes) >> 2;
+        grad_elementwise_f32x4(labels, labelKind, probs, grad, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, simd);
+        start += (vectors << 2) / classes;
+      }
+    }
+    for (let i = start; i < end; i++) {
       const out = grad + <usize>i * rowBytes;
       if (ignored(labels, labelKind, i, hasIgnore, ignoreIndex)) {
         memory.fill(out, 0, rowBytes);
@@ -460,5 +502,219 @@ export function region_grad(
           pixelDy, out, pxRow);
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD paths (region losses without a pixel term).
+
+/** Whether four consecutive elements of a sigmoid / no-activation input can be a vector: C | 4 or 4 | C. */
+// @ts-ignore: decorator
+@inline function elementwise_ok(classes: i32): bool {
+  return classes == 1 || classes == 2 || (classes & 3) == 0;
+}
+
+/** Vectors per period of classes along the elements: 1 for C | 4, C / 4 for 4 | C. */
+// @ts-ignore: decorator
+@inline function period(classes: i32): i32 {
+  return classes <= 4 ? 1 : classes >> 2;
+}
+
+/** The sigmoid of four lanes, as `sigmoid_f32`. */
+// @ts-ignore: decorator
+@inline function sigmoid_f32x4(x: v128): v128 {
+  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(x)));
+  const r = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), t));
+  return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(x, f32x4.splat(0)));
+}
+
+/** The int32 label of the pixel of each of four consecutive elements starting at element e. */
+// @ts-ignore: decorator
+@inline function pixel_labels_i32x4(labels: usize, e: i32, classes: i32): v128 {
+  if (classes == 1) return v128.load(labels + (<usize>e << 2));
+  if (classes == 2) {
+    const pair = v128.load64_zero(labels + (<usize>(e >> 1) << 2));
+    return v128.shuffle<i32>(pair, pair, 0, 0, 1, 1);
+  }
+  return i32x4.splat(load<i32>(labels + (<usize>(e / classes) << 2)));
+}
+
+/**
+ * Sums of a sigmoid / no-activation group over the elements [e0, e0 + 4·vectors), e0 at a pixel
+ * boundary: accumulators at `acc` (5 vectors per position of the class period), flushed into the
+ * group's f64 sums.
+ */
+function stats_elementwise_f32x4(
+  labels: usize, labelKind: i32, input: usize, probs: usize, activation: i32, e0: i32, vectors: i32,
+  classes: i32, hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize,
+): void {
+  const V = period(classes);
+  const one = i32x4.splat(1);
+  const ignore = i32x4.splat(ignoreIndex);
+  let done: i32 = 0;
+  while (done < vectors) {
+    const blockEnd = min<i32>(vectors, done + FLUSH_EVERY * V);
+    memory.fill(acc, 0, <usize>(V * STATS) << 4);
+    for (let k = done; k < blockEnd; k++) {
+      const e = e0 + (k << 2);
+      const x = v128.load(input + (<usize>e << 2));
+      let p = activation == ACT_SIGMOID ? sigmoid_f32x4(x) : x;
+      let y: v128;
+      if (labelKind == LABELS_INDEX) {
+        const l = pixel_labels_i32x4(labels, e, classes);
+        if (classes == 1) {
+          y = mask_to_f32x4(i32x4.eq(l, one));
+        } else if (classes == 2) {
+          y = mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4)));
+        } else {
+          y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat((e - e0) % classes), i32x4(0, 1, 2, 3))));
+        }
+        if (hasIgnore) {
+          const keep = v128.not(i32x4.eq(l, ignore));
+          p = v128.and(p, keep);
+          y = v128.and(y, keep);
+        }
+      } else {
+        y = v128.load(labels + (<usize>e << 2));
+      }
+      if (probs) v128.store(probs + (<usize>e << 2), p);
+      const a = acc + (<usize>((k % V) * STATS) << 4);
+      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
+      v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
+      v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
+      v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
+      v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
+    }
+    // Lane l of position j holds class (4j + l) mod C.
+    for (let j: i32 = 0; j < V; j++) {
+      for (let l: i32 = 0; l < 4; l++) {
+        const c = (4 * j + l) % classes;
+        for (let stat: i32 = 0; stat < STATS; stat++) {
+          const s = sums + (<usize>(c * STATS + stat) << 3);
+          store<f64>(s, load<f64>(s) + <f64>load<f32>(acc + (<usize>((j * STATS + stat) * 4 + l) << 2)));
+        }
+      }
+    }
+    done = blockEnd;
+  }
+}
+
+/**
+ * Sums of a softmax group over the pixels [i0, i0 + 4·quads), C % 4 = 0: four pixels at a time as
+ * channel vectors. `acc`: 5·C vectors; `tile`: 2·C vectors.
+ */
+function stats_softmax_tile_f32x4(
+  labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = <usize>classes << 4;
+  const pTile = tile;
+  const yTile = tile + tileBytes;
+  let done: i32 = 0;
+  while (done < quads) {
+    const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
+    memory.fill(acc, 0, <usize>(classes * STATS) << 4);
+    for (let q = done; q < blockEnd; q++) {
+      const i = i0 + (q << 2);
+      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, pTile);
+      const inv = f32x4.div(f32x4.splat(1.0), tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
+      let keep = i32x4.splat(-1);
+      let l = i32x4.splat(0);
+      if (labelKind == LABELS_INDEX) {
+        l = v128.load(labels + (<usize>i << 2));
+        if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
+      } else {
+        gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+      }
+      for (let c: i32 = 0; c < classes; c++) {
+        const pc = pTile + (<usize>c << 4);
+        const p = v128.and(f32x4.mul(v128.load(pc), inv), keep);
+        v128.store(pc, p);
+        const y = labelKind == LABELS_INDEX
+          ? v128.and(mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))), keep)
+          : v128.load(yTile + (<usize>c << 4));
+        const a = acc + (<usize>(c * STATS) << 4);
+        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
+        v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
+        v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
+        v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
+        v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
+      }
+      if (probs) scatter_tile_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes);
+    }
+    for (let k: i32 = 0; k < classes * STATS; k++) {
+      const s = sums + (<usize>k << 3);
+      store<f64>(s, load<f64>(s) + hsum_f32x4(v128.load(acc + (<usize>k << 4))));
+    }
+    done = blockEnd;
+  }
+}
+
+/** The gradient of a sigmoid / no-activation group over elements [e0, e0 + 4·vectors); `k` holds a, b, k vectors per period position. */
+function grad_elementwise_f32x4(
+  labels: usize, labelKind: i32, probs: usize, grad: usize, activation: i32, e0: i32, vectors: i32,
+  classes: i32, hasIgnore: i32, ignoreIndex: i32, coefs: usize,
+): void {
+  const V = period(classes);
+  const one = i32x4.splat(1);
+  for (let k: i32 = 0; k < vectors; k++) {
+    const e = e0 + (k << 2);
+    const p = v128.load(probs + (<usize>e << 2));
+    let y: v128;
+    let keep = i32x4.splat(-1);
+    if (labelKind == LABELS_INDEX) {
+      const l = pixel_labels_i32x4(labels, e, classes);
+      if (classes == 1) y = mask_to_f32x4(i32x4.eq(l, one));
+      else if (classes == 2) y = mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4)));
+      else y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat((e - e0) % classes), i32x4(0, 1, 2, 3))));
+      if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
+    } else {
+      y = v128.load(labels + (<usize>e << 2));
+    }
+    const c = coefs + (<usize>((k % V) * COEFS) << 4);
+    const g = f32x4.add(f32x4.add(v128.load(c), f32x4.mul(v128.load(c, 16), y)), f32x4.mul(v128.load(c, 32), p));
+    const d = activation == ACT_SIGMOID ? f32x4.mul(g, f32x4.mul(p, f32x4.sub(f32x4.splat(1.0), p))) : g;
+    v128.store(grad + (<usize>e << 2), v128.and(d, keep));
+  }
+}
+
+/** The gradient of a softmax group over pixels [i0, i0 + 4·quads), C % 4 = 0; `k32` the f32 coefficients, `tile` 3·C vectors. */
+function grad_softmax_tile_f32x4(
+  labels: usize, labelKind: i32, probs: usize, grad: usize, i0: i32, quads: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, k32: usize, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = <usize>classes << 4;
+  const pTile = tile;
+  const yTile = tile + tileBytes;
+  const gTile = yTile + tileBytes;
+  for (let q: i32 = 0; q < quads; q++) {
+    const i = i0 + (q << 2);
+    gather_tile_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile);
+    let keep = i32x4.splat(-1);
+    let l = i32x4.splat(0);
+    if (labelKind == LABELS_INDEX) {
+      l = v128.load(labels + (<usize>i << 2));
+      if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
+    } else {
+      gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+    }
+    let pg = f32x4.splat(0);
+    for (let c: i32 = 0; c < classes; c++) {
+      const p = v128.load(pTile + (<usize>c << 4));
+      const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+      const k = k32 + (<usize>(c * COEFS) << 2);
+      const g = f32x4.add(f32x4.add(f32x4.splat(load<f32>(k)), f32x4.mul(f32x4.splat(load<f32>(k, 4)), y)),
+        f32x4.mul(f32x4.splat(load<f32>(k, 8)), p));
+      v128.store(gTile + (<usize>c << 4), g);
+      pg = f32x4.add(pg, f32x4.mul(p, g));
+    }
+    for (let c: i32 = 0; c < classes; c++) {
+      const p = v128.load(pTile + (<usize>c << 4));
+      const d = f32x4.mul(p, f32x4.sub(v128.load(gTile + (<usize>c << 4)), pg));
+      v128.store(pTile + (<usize>c << 4), v128.and(d, keep));
+    }
+    scatter_tile_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes);
   }
 }

@@ -28,13 +28,14 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
   const perPixel = attrs.pixelKind === PIXEL_KINDS.ce || attrs.pixelKind === PIXEL_KINDS.focalSoftmax;
   const values = backend.makeOutput(!attrs.pixelValues ? [0] : perPixel ? input.shape.slice(0, -1) : input.shape, 'float32');
   const offset = paramBytes(attrs.params);
-  withScratch(backend, offset + (classes * 7 + 4) * 4, (scratch) => {
+  const simdOffset = offset + Math.ceil(((classes * 7 + 4) * 4) / 16) * 16;
+  withScratch(backend, simdOffset + classes * 7 * 16, (scratch) => {
     writeF32(backend, scratch, attrs.params);
     k.region_stats(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.withProbs ? addressOf(backend, probs) : 0,
       attrs.activation, attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1,
       attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0, addressOf(backend, sums), attrs.pixelKind, attrs.pxAct, scratch,
-      attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset);
+      attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset, scratch + simdOffset);
   });
   return [sums, probs, values];
 }
@@ -51,14 +52,15 @@ function regionGrad(args: {
   const k = kernels(backend);
   const grad = backend.makeOutput(input.shape, 'float32');
   const offset = paramBytes(attrs.params);
-  withScratch(backend, offset + classes * 6 * 4, (scratch) => {
+  const simdOffset = offset + Math.ceil((classes * 6 * 4) / 16) * 16;
+  withScratch(backend, simdOffset + classes * 3 * 16, (scratch) => {
     writeF32(backend, scratch, attrs.params);
     k.region_grad(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.regionOn ? addressOf(backend, probs) : 0,
       addressOf(backend, grad), attrs.activation, attrs.groups, pixels / attrs.groups, classes,
       attrs.ignoreIndex == null ? 0 : 1, attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0,
       attrs.regionOn ? addressOf(backend, coefs) : 0, attrs.pixelKind, attrs.pxAct, scratch, attrs.pixelScale,
-      pixelDy.shape.reduce((a, b) => a * b, 1) > 0 ? addressOf(backend, pixelDy) : 0, scratch + offset);
+      pixelDy.shape.reduce((a, b) => a * b, 1) > 0 ? addressOf(backend, pixelDy) : 0, scratch + offset, scratch + simdOffset);
   });
   return grad;
 }

@@ -33,11 +33,11 @@ export interface KernelExports {
   region_stats(
     labels: number, labelKind: number, input: number, probs: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, sums: number,
-    pixelKind: number, pxAct: number, params: number, pixelOut: number, scratch: number): void;
+    pixelKind: number, pxAct: number, params: number, pixelOut: number, scratch: number, simd: number): void;
   region_grad(
     labels: number, labelKind: number, input: number, probs: number, grad: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, coefs: number,
-    pixelKind: number, pxAct: number, params: number, pixelScale: number, pixelDy: number, scratch: number): void;
+    pixelKind: number, pxAct: number, params: number, pixelScale: number, pixelDy: number, scratch: number, simd: number): void;
   seg_losses_fwd(
     labels: number, labelKind: number, logits: number, pixels: number, classes: number,
     epsilon: number, scratch: number, sumsOut: number, lossesOut: number, tile: number): void;
