@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { losses } from '../src/index.js';
 import type { Activation } from '../src/losses/types.js';
 import { evaluate, expectMatches, makeCase, PATHS, usePath, type LabelKind, type Scenario } from './helpers/engine_cases.js';
+import { expectClose } from './helpers/assert.js';
 import { mulberry32 } from './helpers/random.js';
 import { pixel64, type PixelOp, type PixelOptions64 } from './reference/pixel64.js';
 
@@ -123,5 +124,35 @@ describe('bad options', () => {
   ] as const)('%s (C = %i) with %j names the problem', async (op, C, opts, message) => {
     await tf.setBackend('cpu');
     expect(() => OPS[op as PixelOp](y(), x(C), opts as never)).toThrow(message);
+  });
+});
+
+describe('the SIMD build against the scalar build', () => {
+  // Past several flush blocks, with tails that are not multiples of 4 pixels; every SIMD pixel path.
+  const big: Case[] = [
+    { op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 1], labelKind: 'index', options: { labelSmoothing: 0.1, ignoreIndex: 5 } },
+    { op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 2], labelKind: 'multilabel', options: { posWeight: [2, 0.5] } },
+    { op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 8], labelKind: 'soft', options: { reduction: 'none' } },
+    { op: 'focal', activation: 'sigmoid', shape: [2, 41, 23, 4], labelKind: 'multilabel', options: { activation: 'sigmoid', gamma: 1.5, alpha: 0.25 } },
+    { op: 'focal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { gamma: 0.5, alpha: 0.75, ignoreIndex: 255 } },
+    { op: 'focal', activation: 'softmax', shape: [2, 9, 9, 9, 8], labelKind: 'soft', options: { reduction: 'none' } },
+    { op: 'categoricalCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { labelSmoothing: 0.1, classWeights: [1, 2, 0.5, 3] } },
+    { op: 'categoricalCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 8], labelKind: 'onehot', options: { labelSmoothing: 0.2, reduction: 'none' } },
+    { op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { ignoreIndex: 9, dice: { perImage: true } } },
+    { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 2], labelKind: 'multilabel', options: { activation: 'sigmoid' } },
+    { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'soft', options: { focal: { activation: 'sigmoid', gamma: 2 } } },
+    { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { focal: { activation: 'sigmoid' } } },
+  ];
+  it.each(big.map((c, k) => [name(c), c, k] as const))('%s: the same values and gradients, to float32 summation order', async (_, c, k) => {
+    const data = makeCase(c, mulberry32(900 + k));
+    const results = [];
+    for (const variant of ['simd', 'scalar'] as const) {
+      await usePath(variant);
+      results.push(evaluate(OPS[c.op], c, data));
+    }
+    const [simd, scalar] = results;
+    expectClose(simd.value, scalar.value, { abs: 1e-6, rel: 2e-5 }, 'value');
+    const scale = scalar.grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+    expectClose(simd.grad, scalar.grad, { abs: 1e-5 * scale, rel: 1e-4 }, 'grad');
   });
 });

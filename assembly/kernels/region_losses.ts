@@ -52,8 +52,8 @@
  * Error: sums accumulate in f32 for blocks of FLUSH_EVERY pixels, then in f64 (≈ 1e-6 relative,
  * as the Dice kernel). The seed's Dice options keep their specialised kernel (softmax_dice.ts).
  */
-import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
-import { log_f32, log1p_f32 } from '../math/log';
+import { exp_f32, exp_f32x4, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
+import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';
 import { gather_tile_f32x4, hsum_f32x4, mask_to_f32x4, scatter_tile_f32x4 } from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
 import { LABELS_INDEX, label_value } from './labels';
@@ -340,34 +340,51 @@ export function region_stats(
   for (let g: i32 = 0; g < groups; g++) {
     const out = sums + (<usize>(g * classes * STATS) << 3);
     const end = (g + 1) * pixelsPerGroup;
-    let i = g * pixelsPerGroup;
-    if (ASC_FEATURE_SIMD && pixelKind == PX_NONE && regionOn != 0) {
+    const start = g * pixelsPerGroup;
+    // The SIMD paths take what they can from the start of the group; the scalar loop below does the
+    // rest: the region part from iRegion on, the pixel part from iPixel on.
+    let iRegion = regionOn != 0 ? start : end;
+    let iPixel = pixelKind != PX_NONE ? start : end;
+    if (ASC_FEATURE_SIMD && regionOn != 0) {
       if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
         const quads = pixelsPerGroup >> 2;
-        stats_softmax_tile_f32x4(labels, labelKind, input, probs, i, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
-        i += quads << 2;
+        stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
+        iRegion += quads << 2;
       } else if (activation != ACT_SOFTMAX && elementwise_ok(classes)) {
         const vectors = (pixelsPerGroup * classes) >> 2;
-        stats_elementwise_f32x4(labels, labelKind, input, probs, activation, i * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
-        i += (vectors << 2) / classes;
+        stats_elementwise_f32x4(labels, labelKind, input, probs, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
+        iRegion += (vectors << 2) / classes;
       }
     }
+    const ps = pixelSums + (<usize>(g * 2) << 3);
+    if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+        const quads = pixelsPerGroup >> 2;
+        pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd);
+        iPixel += quads << 2;
+      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
+        const vectors = (pixelsPerGroup * classes) >> 2;
+        pixel_stats_elementwise_f32x4(pixelKind, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd);
+        iPixel += (vectors << 2) / classes;
+      }
+    }
+    let i = min<i32>(iRegion, iPixel);
     while (i < end) {
       const blockEnd = min<i32>(end, i + FLUSH_EVERY);
       memory.fill(block, 0, rowBytes * STATS);
       memory.fill(pxBlock, 0, 8);
       for (; i < blockEnd; i++) {
         const x = input + <usize>i * rowBytes;
+        const doRegion = i >= iRegion;
+        const doPixel = i >= iPixel;
         if (ignored(labels, labelKind, i, hasIgnore, ignoreIndex)) {
-          if (probs) memory.fill(probs + <usize>i * rowBytes, 0, rowBytes);
-          if (pixelOut) memory.fill(pixelOut + <usize>i * perPixelOut, 0, perPixelOut);
+          if (probs && doRegion) memory.fill(probs + <usize>i * rowBytes, 0, rowBytes);
+          if (pixelOut && doPixel) memory.fill(pixelOut + <usize>i * perPixelOut, 0, perPixelOut);
           continue;
         }
-        if (regionOn != 0 || probs != 0) {
+        if (doRegion) {
           activate_row(x, row, activation, classes);
           if (probs) memory.copy(probs + <usize>i * rowBytes, row, rowBytes);
-        }
-        if (regionOn != 0) {
           for (let c: i32 = 0; c < classes; c++) {
             const p = load<f32>(row + (<usize>c << 2));
             const y = region_label(labels, labelKind, i, c, classes);
@@ -379,7 +396,7 @@ export function region_stats(
             store<f32>(b, load<f32>(b, 16) + y * y, 16);
           }
         }
-        if (pixelKind != PX_NONE) {
+        if (doPixel) {
           pixel_loss(pixelKind, pxAct, labels, labelKind, i, x, classes, params, pixelOut, pxRow, acc);
           store<f32>(pxBlock, load<f32>(pxBlock) + load<f32>(acc));
           store<f32>(pxBlock, load<f32>(pxBlock, 4) + load<f32>(acc, 4), 4);
@@ -389,7 +406,6 @@ export function region_stats(
         const s = out + (<usize>k << 3);
         store<f64>(s, load<f64>(s) + <f64>load<f32>(block + (<usize>k << 2)));
       }
-      const ps = pixelSums + (<usize>(g * 2) << 3);
       store<f64>(ps, load<f64>(ps) + <f64>load<f32>(pxBlock));
       store<f64>(ps, load<f64>(ps, 8) + <f64>load<f32>(pxBlock, 4), 8);
     }
@@ -446,8 +462,9 @@ export function region_grad(
       }
     }
     const end = (g + 1) * pixelsPerGroup;
-    let start = g * pixelsPerGroup;
-    if (ASC_FEATURE_SIMD && pixelKind == PX_NONE && regionOn != 0) {
+    const groupStart = g * pixelsPerGroup;
+    let start = groupStart;
+    if (ASC_FEATURE_SIMD && regionOn != 0) {
       if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
         const quads = pixelsPerGroup >> 2;
         grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd);
@@ -468,13 +485,27 @@ export function region_grad(
         start += (vectors << 2) / classes;
       }
     }
-    for (let i = start; i < end; i++) {
+    // The pixel part's SIMD path adds into (or, alone, writes) what the region part wrote.
+    let iPixel = pixelKind != PX_NONE ? groupStart : end;
+    if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
+      // Elements before `start` hold the region part already; the scalar loop below must not redo them.
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+        const quads = pixelsPerGroup >> 2;
+        iPixel += quads << 2;
+      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
+        iPixel += (((pixelsPerGroup * classes) >> 2) << 2) / classes;
+      }
+    }
+    for (let i = min<i32>(start, iPixel); i < end; i++) {
       const out = grad + <usize>i * rowBytes;
+      const doRegion = i >= start;
       if (ignored(labels, labelKind, i, hasIgnore, ignoreIndex)) {
-        memory.fill(out, 0, rowBytes);
+        if (doRegion || regionOn == 0) memory.fill(out, 0, rowBytes);
         continue;
       }
-      if (regionOn != 0) {
+      if (!doRegion) {
+        // The region part's SIMD path wrote this pixel; only the pixel part's scalar tail may remain.
+      } else if (regionOn != 0) {
         const pRow = probs + <usize>i * rowBytes;
         let pg: f32 = 0;
         for (let c: i32 = 0; c < classes; c++) {
@@ -497,9 +528,19 @@ export function region_grad(
       } else {
         memory.fill(out, 0, rowBytes);
       }
-      if (pixelKind != PX_NONE) {
+      if (i >= iPixel) {
         pixel_grad(pixelKind, pxAct, labels, labelKind, i, input + <usize>i * rowBytes, classes, params, pixelScale,
           pixelDy, out, pxRow);
+      }
+    }
+    // The pixel part's SIMD path, after the region part is written everywhere.
+    if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS && iPixel > groupStart) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+        pixel_grad_tile_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, classes, hasIgnore,
+          ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
+      } else {
+        pixel_grad_elementwise_f32x4(pixelKind, labels, labelKind, input, grad, groupStart * classes, (pixelsPerGroup * classes) >> 2,
+          classes, hasIgnore, ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       }
     }
   }
@@ -714,6 +755,259 @@ function grad_softmax_tile_f32x4(
       const p = v128.load(pTile + (<usize>c << 4));
       const d = f32x4.mul(p, f32x4.sub(v128.load(gTile + (<usize>c << 4)), pg));
       v128.store(pTile + (<usize>c << 4), v128.and(d, keep));
+    }
+    scatter_tile_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD pixel terms (from logits): BCE and sigmoid focal on four-element vectors, cross-entropy and
+// softmax focal on four-pixel channel tiles (C % 4 = 0).
+
+/** x^γ on four lanes, x ≥ 0 (0 where x = 0 and γ > 0). */
+// @ts-ignore: decorator
+@inline function pow_f32x4(x: v128, gamma: f32): v128 {
+  if (gamma == 0) return f32x4.splat(1.0);
+  if (gamma == 1) return x;
+  if (gamma == 2) return f32x4.mul(x, x);
+  const positive = f32x4.gt(x, f32x4.splat(0));
+  return v128.and(exp_f32x4(f32x4.mul(f32x4.splat(gamma), log_f32x4(x))), positive);
+}
+
+/** y and the counted mask of four consecutive elements starting at element e (group from e0). */
+// @ts-ignore: decorator
+@inline function element_y_f32x4(labels: usize, labelKind: i32, e: i32, e0: i32, classes: i32): v128 {
+  if (labelKind != LABELS_INDEX) return v128.load(labels + (<usize>e << 2));
+  const l = pixel_labels_i32x4(labels, e, classes);
+  if (classes == 1) return mask_to_f32x4(i32x4.eq(l, i32x4.splat(1)));
+  if (classes == 2) return mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), i32x4.splat(1), 0, 4, 0, 4)));
+  return mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat((e - e0) % classes), i32x4(0, 1, 2, 3))));
+}
+
+// @ts-ignore: decorator
+@inline function element_keep(labels: usize, labelKind: i32, e: i32, classes: i32, hasIgnore: i32, ignoreIndex: i32): v128 {
+  if (hasIgnore == 0 || labelKind != LABELS_INDEX) return i32x4.splat(-1);
+  return v128.not(i32x4.eq(pixel_labels_i32x4(labels, e, classes), i32x4.splat(ignoreIndex)));
+}
+
+/** The per-channel parameters a (posWeight / alpha) as vectors per position of the class period, at `at`. */
+function period_params(params: usize, classes: i32, at: usize): void {
+  const V = period(classes);
+  for (let j: i32 = 0; j < V; j++) {
+    for (let l: i32 = 0; l < 4; l++) {
+      store<f32>(at + (<usize>(j * 4 + l) << 2), param(params, classes + (4 * j + l) % classes));
+    }
+  }
+}
+
+/** BCE or sigmoid focal value of four elements, and its derivative in z when `wantGrad`. */
+// @ts-ignore: decorator
+@inline function sigmoid_term_f32x4(kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, wantGrad: bool): v128 {
+  const one = f32x4.splat(1.0);
+  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
+  const sp = f32x4.add(f32x4.pmax(z, f32x4.splat(0)), log1p_unit_f32x4(t)); // softplus(z)
+  const r = f32x4.div(one, f32x4.add(one, t));
+  const p = v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(z, f32x4.splat(0)));
+  if (kind == PX_BCE) {
+    const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
+    const ay = f32x4.mul(a, ys);
+    const w = f32x4.add(ay, f32x4.sub(one, ys));
+    // ℓ = a ys softplus(−z) + (1 − ys) softplus(z) = softplus(z)·(a ys + 1 − ys) − a ys z
+    if (!wantGrad) return f32x4.sub(f32x4.mul(sp, w), f32x4.mul(ay, z));
+    return f32x4.sub(f32x4.mul(p, w), ay);
+  }
+  const ce = f32x4.sub(sp, f32x4.mul(y, z)); // y softplus(−z) + (1 − y) softplus(z)
+  const m = f32x4.sub(f32x4.add(p, y), f32x4.mul(f32x4.mul(f32x4.splat(2.0), p), y)); // 1 − p_t
+  const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
+  const mg = pow_f32x4(m, gamma);
+  if (!wantGrad) return f32x4.mul(alphaT, f32x4.mul(mg, ce));
+  // ∂/∂z = α_t ((p − y) m^γ + ce γ m^(γ−1) dm),  dm = −p (1 − p)(2y − 1)
+  const dm = f32x4.neg(f32x4.mul(f32x4.mul(p, f32x4.sub(one, p)), f32x4.sub(f32x4.mul(f32x4.splat(2.0), y), one)));
+  let second = f32x4.splat(0);
+  if (gamma != 0) second = f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm);
+  return f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), mg), second));
+}
+
+/** Pass 1 of BCE / sigmoid focal over the elements [e0, e0 + 4·vectors): value and denominator into `ps` (f64 [2]). */
+function pixel_stats_elementwise_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, e0: i32, vectors: i32, classes: i32, hasIgnore: i32,
+  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, scratch: usize,
+): void {
+  const V = period(classes);
+  period_params(params, classes, scratch);
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const hasAlpha = param(params, 2 * classes + 2) != 0;
+  let done: i32 = 0;
+  while (done < vectors) {
+    const blockEnd = min<i32>(vectors, done + FLUSH_EVERY * V);
+    let loss = f32x4.splat(0);
+    let count = f32x4.splat(0);
+    for (let k = done; k < blockEnd; k++) {
+      const e = e0 + (k << 2);
+      const z = v128.load(input + (<usize>e << 2));
+      const y = element_y_f32x4(labels, labelKind, e, e0, classes);
+      const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
+      const a = v128.load(scratch + (<usize>(k % V) << 4));
+      const v = v128.and(sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, false), keep);
+      if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
+      loss = f32x4.add(loss, v);
+      count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
+    }
+    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
+    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(count), 8);
+    done = blockEnd;
+  }
+}
+
+/** Pass 2 of BCE / sigmoid focal: adds (or, with `accumulate` 0, writes) f·∂ℓ/∂z into grad. */
+function pixel_grad_elementwise_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, e0: i32, vectors: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, scratch: usize,
+): void {
+  const V = period(classes);
+  period_params(params, classes, scratch);
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const hasAlpha = param(params, 2 * classes + 2) != 0;
+  for (let k: i32 = 0; k < vectors; k++) {
+    const e = e0 + (k << 2);
+    const at = <usize>e << 2;
+    const z = v128.load(input + at);
+    const y = element_y_f32x4(labels, labelKind, e, e0, classes);
+    const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
+    const a = v128.load(scratch + (<usize>(k % V) << 4));
+    const f = pixelDy ? v128.load(pixelDy + at) : f32x4.splat(scale);
+    let d = v128.and(f32x4.mul(f, sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, true)), keep);
+    if (accumulate) d = f32x4.add(d, v128.load(grad + at));
+    v128.store(grad + at, d);
+  }
+}
+
+/**
+ * Pass 1 of cross-entropy / softmax focal over the pixels [i0, i0 + 4·quads), C % 4 = 0: value and
+ * denominator into `ps`; `tile` holds 2·C vectors.
+ */
+function pixel_stats_tile_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, classes: i32, hasIgnore: i32,
+  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = <usize>classes << 4;
+  const zTile = tile;
+  const yTile = tile + tileBytes;
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const weighted = param(params, 2 * classes + 3) != 0;
+  const share = f32x4.splat(s / <f32>classes);
+  let done: i32 = 0;
+  while (done < quads) {
+    const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
+    let loss = f32x4.splat(0);
+    let den = f32x4.splat(0);
+    for (let q = done; q < blockEnd; q++) {
+      const i = i0 + (q << 2);
+      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, zTile);
+      let m = v128.load(zTile);
+      for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(zTile + o));
+      let total = f32x4.splat(0);
+      for (let o: usize = 0; o < tileBytes; o += 16) total = f32x4.add(total, exp_neg_f32x4(f32x4.sub(v128.load(zTile + o), m)));
+      const lse = f32x4.add(m, log_f32x4(total));
+      let keep = i32x4.splat(-1);
+      let l = i32x4.splat(0);
+      if (labelKind == LABELS_INDEX) {
+        l = v128.load(labels + (<usize>i << 2));
+        if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
+      } else {
+        gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+      }
+      let v = f32x4.splat(0);
+      let d = f32x4.splat(0);
+      for (let c: i32 = 0; c < classes; c++) {
+        const logp = f32x4.sub(v128.load(zTile + (<usize>c << 4)), lse);
+        const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+        if (kind == PX_CE) {
+          const w = f32x4.splat(param(params, c));
+          v = f32x4.sub(v, f32x4.mul(f32x4.mul(w, f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share)), logp));
+          d = f32x4.add(d, f32x4.mul(w, y));
+        } else {
+          const p = exp_neg_f32x4(f32x4.pmin(logp, f32x4.splat(0)));
+          const term = f32x4.mul(f32x4.mul(f32x4.splat(param(params, classes + c)), y), pow_f32x4(f32x4.sub(f32x4.splat(1.0), p), gamma));
+          // Where y = 0 the term is 0 whatever log p is (as the scalar loop, which skips it).
+          v = f32x4.sub(v, v128.and(f32x4.mul(term, logp), f32x4.ne(y, f32x4.splat(0))));
+        }
+      }
+      if (kind == PX_FOCAL_SOFTMAX || !weighted) d = f32x4.splat(1.0);
+      v = v128.and(v, keep);
+      if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
+      loss = f32x4.add(loss, v);
+      den = f32x4.add(den, v128.and(d, keep));
+    }
+    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
+    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+    done = blockEnd;
+  }
+}
+
+/** Pass 2 of cross-entropy / softmax focal, C % 4 = 0: adds (or writes) f·∂ℓ/∂z; `tile` holds 3·C vectors. */
+function pixel_grad_tile_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, i0: i32, quads: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = <usize>classes << 4;
+  const pTile = tile;
+  const yTile = tile + tileBytes;
+  const hTile = yTile + tileBytes;
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const share = f32x4.splat(s / <f32>classes);
+  const one = f32x4.splat(1.0);
+  for (let q: i32 = 0; q < quads; q++) {
+    const i = i0 + (q << 2);
+    gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, pTile);
+    const inv = f32x4.div(one, tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
+    let keep = i32x4.splat(-1);
+    let l = i32x4.splat(0);
+    if (labelKind == LABELS_INDEX) {
+      l = v128.load(labels + (<usize>i << 2));
+      if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
+    } else {
+      gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+    }
+    const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
+    let total = f32x4.splat(0);
+    for (let c: i32 = 0; c < classes; c++) {
+      const p = f32x4.mul(v128.load(pTile + (<usize>c << 4)), inv);
+      v128.store(pTile + (<usize>c << 4), p);
+      const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+      let h: v128;
+      if (kind == PX_CE) {
+        h = f32x4.mul(f32x4.splat(param(params, c)), f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share));
+      } else {
+        // h_c = a_c y_c (γ p (1 − p)^(γ−1) log p − (1 − p)^γ); 0 where y = 0 or p = 0.
+        const om = f32x4.sub(one, p);
+        const logp = log_f32x4(p);
+        const positive = f32x4.gt(p, f32x4.splat(0));
+        let lead = f32x4.splat(0);
+        if (gamma != 0) lead = v128.and(f32x4.mul(f32x4.mul(f32x4.splat(gamma), p), f32x4.mul(pow_f32x4(om, gamma - 1.0), logp)), positive);
+        h = f32x4.mul(f32x4.mul(f32x4.splat(param(params, classes + c)), y), f32x4.sub(lead, pow_f32x4(om, gamma)));
+        h = v128.and(h, f32x4.ne(y, f32x4.splat(0)));
+      }
+      v128.store(hTile + (<usize>c << 4), h);
+      total = f32x4.add(total, h);
+    }
+    for (let c: i32 = 0; c < classes; c++) {
+      const p = v128.load(pTile + (<usize>c << 4));
+      const h = v128.load(hTile + (<usize>c << 4));
+      // CE: p Σq − q; focal: h − p Σh.
+      const d = kind == PX_CE ? f32x4.sub(f32x4.mul(p, total), h) : f32x4.sub(h, f32x4.mul(p, total));
+      v128.store(pTile + (<usize>c << 4), f32x4.mul(f, d));
+    }
+    if (accumulate) {
+      // Add the region part's gradient, as rows, to the tile's pixel part.
+      gather_tile_f32x4(grad + <usize>i * rowBytes, rowBytes, yTile);
+      for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.add(v128.load(pTile + o), v128.load(yTile + o)));
     }
     scatter_tile_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes);
   }
