@@ -496,7 +496,8 @@ export function region_grad(
         iPixel += (((pixelsPerGroup * classes) >> 2) << 2) / classes;
       }
     }
-    for (let i = min<i32>(start, iPixel); i < end; i++) {
+    // Without a region part, the pixel part's SIMD path writes what it covers: the loop starts after it.
+    for (let i = regionOn != 0 ? min<i32>(start, iPixel) : iPixel; i < end; i++) {
       const out = grad + <usize>i * rowBytes;
       const doRegion = i >= start;
       if (ignored(labels, labelKind, i, hasIgnore, ignoreIndex)) {
@@ -596,6 +597,7 @@ function stats_elementwise_f32x4(
   while (done < vectors) {
     const blockEnd = min<i32>(vectors, done + FLUSH_EVERY * V);
     memory.fill(acc, 0, <usize>(V * STATS) << 4);
+    let j: i32 = 0;
     for (let k = done; k < blockEnd; k++) {
       const e = e0 + (k << 2);
       const x = v128.load(input + (<usize>e << 2));
@@ -619,7 +621,8 @@ function stats_elementwise_f32x4(
         y = v128.load(labels + (<usize>e << 2));
       }
       if (probs) v128.store(probs + (<usize>e << 2), p);
-      const a = acc + (<usize>((k % V) * STATS) << 4);
+      const a = acc + (<usize>(j * STATS) << 4);
+      if (++j == V) j = 0;
       v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
       v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
       v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
@@ -699,6 +702,7 @@ function grad_elementwise_f32x4(
 ): void {
   const V = period(classes);
   const one = i32x4.splat(1);
+  let j: i32 = 0;
   for (let k: i32 = 0; k < vectors; k++) {
     const e = e0 + (k << 2);
     const p = v128.load(probs + (<usize>e << 2));
@@ -713,7 +717,8 @@ function grad_elementwise_f32x4(
     } else {
       y = v128.load(labels + (<usize>e << 2));
     }
-    const c = coefs + (<usize>((k % V) * COEFS) << 4);
+    const c = coefs + (<usize>(j * COEFS) << 4);
+    if (++j == V) j = 0;
     const g = f32x4.add(f32x4.add(v128.load(c), f32x4.mul(v128.load(c, 16), y)), f32x4.mul(v128.load(c, 32), p));
     const d = activation == ACT_SIGMOID ? f32x4.mul(g, f32x4.mul(p, f32x4.sub(f32x4.splat(1.0), p))) : g;
     v128.store(grad + (<usize>e << 2), v128.and(d, keep));
@@ -843,12 +848,14 @@ function pixel_stats_elementwise_f32x4(
     const blockEnd = min<i32>(vectors, done + FLUSH_EVERY * V);
     let loss = f32x4.splat(0);
     let count = f32x4.splat(0);
+    let j: i32 = done % V; // position in the class period (blocks are whole periods: j starts at 0)
     for (let k = done; k < blockEnd; k++) {
       const e = e0 + (k << 2);
       const z = v128.load(input + (<usize>e << 2));
       const y = element_y_f32x4(labels, labelKind, e, e0, classes);
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
-      const a = v128.load(scratch + (<usize>(k % V) << 4));
+      const a = v128.load(scratch + (<usize>j << 4));
+      if (++j == V) j = 0;
       const v = v128.and(sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, false), keep);
       if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
       loss = f32x4.add(loss, v);
@@ -870,13 +877,15 @@ function pixel_grad_elementwise_f32x4(
   const gamma = param(params, 2 * classes);
   const s = param(params, 2 * classes + 1);
   const hasAlpha = param(params, 2 * classes + 2) != 0;
+  let j: i32 = 0;
   for (let k: i32 = 0; k < vectors; k++) {
     const e = e0 + (k << 2);
     const at = <usize>e << 2;
     const z = v128.load(input + at);
     const y = element_y_f32x4(labels, labelKind, e, e0, classes);
     const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
-    const a = v128.load(scratch + (<usize>(k % V) << 4));
+    const a = v128.load(scratch + (<usize>j << 4));
+    if (++j == V) j = 0;
     const f = pixelDy ? v128.load(pixelDy + at) : f32x4.splat(scale);
     let d = v128.and(f32x4.mul(f, sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, true)), keep);
     if (accumulate) d = f32x4.add(d, v128.load(grad + at));
