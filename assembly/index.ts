@@ -3,6 +3,7 @@ export { softmax_cce_fwd_bwd, index_labels_scan, one_hot_weight_sum } from './ke
 export { softmax_dice_fwd_bwd } from './kernels/softmax_dice';
 export { seg_losses_fwd, seg_losses_bwd } from './kernels/seg_losses';
 export { region_stats, region_grad } from './kernels/region_losses';
+export { lovasz_softmax } from './kernels/lovasz';
 export {
   exp_f32_array, log_f32_array, exp_neg_f32_array, log1p_unit_f32_array, sum_squares_f32,
 } from './kernels/elementwise';

@@ -10,7 +10,7 @@ export { losses };
 export { setupWasmKernels, kernelVariant, type SetupOptions, type SetupResult } from './setup.js';
 export type {
   Activation, BinaryCrossEntropyOptions, CategoricalCrossEntropyOptions, CompoundDiceOptions, DiceCrossEntropyOptions,
-  DiceFocalOptions, DiceOptions, FocalOptions, GeneralizedDiceOptions, LossName, Reduction, RegionEpsilon,
+  DiceFocalOptions, DiceOptions, FocalOptions, LovaszSoftmaxOptions, GeneralizedDiceOptions, LossName, Reduction, RegionEpsilon,
   RegionLossOptions, SeedDiceOptions, SegmentationLossesOptions, TverskyOptions,
 } from './losses/types.js';
 export { LOSS_NAMES } from './losses/types.js';

@@ -21,7 +21,7 @@ const VARIANTS: KernelVariant[] = ['simd', 'scalar'];
 
 /** Every function of assembly/index.ts, i.e. the keys of `KernelExports`. */
 const KERNEL_NAMES: (keyof KernelExports)[] = [
-  'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'softmax_dice_fwd_bwd', 'region_stats', 'region_grad',
+  'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'softmax_dice_fwd_bwd', 'region_stats', 'region_grad', 'lovasz_softmax',
   'seg_losses_fwd', 'seg_losses_bwd', 'exp_f32_array', 'log_f32_array', 'exp_neg_f32_array',
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',

@@ -33,6 +33,7 @@ const ZOO: { name: string; labels: 'index' | 'mask'; loss: Loss }[] = [
   { name: 'CCE, label smoothing 0.1', labels: 'index', loss: (y, z) => losses.categoricalCrossEntropy(y, z, { labelSmoothing: 0.1 }) },
   { name: 'Dice + CE', labels: 'index', loss: (y, z) => losses.diceCrossEntropy(y, z) },
   { name: 'Dice + focal', labels: 'index', loss: (y, z) => losses.diceFocal(y, z) },
+  { name: 'Lovász-softmax', labels: 'index', loss: (y, z) => losses.lovaszSoftmax(y, z) },
 ];
 
 export interface ZooRow {

@@ -63,6 +63,18 @@ export const SeglossRegionStats = 'SeglossRegionStats';
  */
 export const SeglossRegionGrad = 'SeglossRegionGrad';
 
+/** Lovász-softmax (assembly/kernels/lovasz.ts): outputs [loss (scalar), dLoss/dinput (empty without withGrad)]. */
+export const SeglossLovaszSoftmax = 'SeglossLovaszSoftmax';
+
+export interface LovaszSoftmaxAttrs {
+  /** false: the input is probabilities. */
+  softmax: boolean;
+  perImage: boolean;
+  ignoreIndex: number | null;
+  allClasses: boolean;
+  withGrad: boolean;
+}
+
 /** Activations as the region kernels number them. */
 export const ACTIVATION_CODES = { softmax: 0, sigmoid: 1, none: 2 } as const;
 /** Pixel terms as the region kernels number them. */

@@ -4,6 +4,7 @@ import { softmaxCrossEntropyConfig } from './SeglossSoftmaxCrossEntropy.js';
 import { softmaxDiceConfig } from './SeglossSoftmaxDice.js';
 import { segmentationLossesConfig, segmentationLossesGradKernelConfig } from './SeglossSegmentationLosses.js';
 import { regionGradConfig, regionStatsConfig } from './SeglossRegionLosses.js';
+import { lovaszSoftmaxConfig } from './SeglossLovaszSoftmax.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
@@ -20,6 +21,7 @@ export const kernelConfigs: readonly KernelConfig[] = [
   // The region-loss engine: Dice's other forms, generalized Dice, Tversky (src/losses/region.ts).
   regionStatsConfig,
   regionGradConfig,
+  lovaszSoftmaxConfig,
   // The training kernels tfjs-backend-wasm 4.22 lacks (tensorflow/tfjs#8474).
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,

@@ -80,6 +80,22 @@ export interface FocalOptions {
   reduction?: Reduction;
 }
 
+/**
+ * Lovász-softmax (Berman et al. 2018, as smp's LovaszLoss in multiclass mode): per class, the
+ * Lovász extension of the Jaccard loss applied to the errors |y − p|; the mean over classes (and
+ * over images with `perImage`).
+ */
+export interface LovaszSoftmaxOptions {
+  /** 'softmax' (default: the input is logits) or 'none' (probabilities). */
+  activation?: 'softmax' | 'none';
+  /** 'present' (default): only the classes present in the group's labels count; 'all': every class. */
+  classes?: 'present' | 'all';
+  /** `false` (default): one ranking over the whole batch; `true`: per image, then the mean over images. */
+  perImage?: boolean;
+  /** int32 labels only: pixels with this label are left out of every ranking. */
+  ignoreIndex?: number;
+}
+
 /** What the compounds share: the Dice part's options (no reduction: the compound has one). */
 export type CompoundDiceOptions = Omit<DiceOptions, 'activation' | 'ignoreIndex' | 'reduction'>;
 

@@ -4,7 +4,7 @@
  */
 import { Tensor } from '@tensorflow/tfjs-core';
 import type {
-  Activation, BinaryCrossEntropyOptions, CategoricalCrossEntropyOptions, DiceCrossEntropyOptions, DiceFocalOptions, FocalOptions, DiceOptions, GeneralizedDiceOptions, RegionLossOptions, SegmentationLossesOptions,
+  Activation, BinaryCrossEntropyOptions, LovaszSoftmaxOptions, CategoricalCrossEntropyOptions, DiceCrossEntropyOptions, DiceFocalOptions, FocalOptions, DiceOptions, GeneralizedDiceOptions, RegionLossOptions, SegmentationLossesOptions,
   TverskyOptions,
 } from './types.js';
 
@@ -191,6 +191,14 @@ function checkCompound(op: string, opts: DiceCrossEntropyOptions | DiceFocalOpti
   if (o[part] !== undefined) checkKeys(op, o[part] as object, partKeys);
   checkIgnoreIndex(op, opts.ignoreIndex, labels);
   checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum']);
+}
+
+export function checkLovaszOptions(op: string, opts: LovaszSoftmaxOptions, labels: Tensor): void {
+  checkKeys(op, opts, ['activation', 'classes', 'perImage', 'ignoreIndex']);
+  checkEnum(op, 'activation', opts.activation, ['softmax', 'none']);
+  checkEnum(op, 'classes', opts.classes, ['present', 'all']);
+  checkBoolean(op, 'perImage', opts.perImage);
+  checkIgnoreIndex(op, opts.ignoreIndex, labels);
 }
 
 export function checkDiceCrossEntropyOptions(op: string, opts: DiceCrossEntropyOptions, C: number, labels: Tensor): void {

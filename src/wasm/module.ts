@@ -38,6 +38,9 @@ export interface KernelExports {
     labels: number, labelKind: number, input: number, probs: number, grad: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, coefs: number,
     pixelKind: number, pxAct: number, params: number, pixelScale: number, pixelDy: number, scratch: number, simd: number): void;
+  lovasz_softmax(
+    labels: number, labelKind: number, input: number, grad: number, softmax: number, groups: number, pixelsPerGroup: number,
+    classes: number, hasIgnore: number, ignoreIndex: number, allClasses: number, scratch: number): number;
   seg_losses_fwd(
     labels: number, labelKind: number, logits: number, pixels: number, classes: number,
     epsilon: number, scratch: number, sumsOut: number, lossesOut: number, tile: number): void;

@@ -1,0 +1,176 @@
+/**
+ * Lovász-softmax (Berman et al. 2018, as smp's LovaszLoss in multiclass mode), forward and backward
+ * in one call.
+ *
+ * For each group G (the batch, or one image with perImage), over its counted pixels (ignoreIndex
+ * drops a pixel entirely), and each class c (every class, or those present in G's labels):
+ *   e_i = |y_ic − p_ic|,  sorted descending: e_(1) ≥ e_(2) ≥ …, with y sorted alike
+ *   J_k = 1 − (Σy − Σ_{j≤k} y_(j)) / (Σy + Σ_{j≤k} (1 − y_(j))),   g_k = J_k − J_{k−1} (g_1 = J_1)
+ *   loss_Gc = Σ_k e_(k) g_k
+ * The loss is the mean over G of the mean over G's classes (a group with no class counts 0).
+ * The loss is piecewise linear in e: ∂loss_Gc/∂e_(k) = g_k, ∂e_i/∂p_ic = sign(p_ic − y_ic); then
+ * the softmax's Jacobian (or none, for probabilities given).
+ *
+ * The sort: an LSD radix sort of 8-bit digits on the bits of e, complemented (for e ≥ 0 the float
+ * bits order as unsigned integers; complementing makes ascending order descending in e). It is
+ * stable: equal errors keep the pixels' order (ascending index) — the tie order, which changes the
+ * gradient's split among tied pixels but not the loss.
+ */
+import { exp_neg_f32 } from '../math/exp';
+import { LABELS_INDEX, label_value } from './labels';
+
+/**
+ * Sorts n (key, index) pairs by key ascending, stable; keys and indices end in place (4 passes).
+ * `tmpKeys`, `tmpIdx`: n u32 each; `counts`: 256 u32.
+ */
+function radix_sort(keys: usize, idx: usize, tmpKeys: usize, tmpIdx: usize, n: i32, counts: usize): void {
+  let srcK = keys, srcI = idx, dstK = tmpKeys, dstI = tmpIdx;
+  for (let shift: u32 = 0; shift < 32; shift += 8) {
+    memory.fill(counts, 0, 256 << 2);
+    for (let i: i32 = 0; i < n; i++) {
+      const d = (load<u32>(srcK + (<usize>i << 2)) >> shift) & 255;
+      const at = counts + (<usize>d << 2);
+      store<u32>(at, load<u32>(at) + 1);
+    }
+    let total: u32 = 0;
+    for (let d: i32 = 0; d < 256; d++) {
+      const at = counts + (<usize>d << 2);
+      const c = load<u32>(at);
+      store<u32>(at, total);
+      total += c;
+    }
+    for (let i: i32 = 0; i < n; i++) {
+      const k = load<u32>(srcK + (<usize>i << 2));
+      const at = counts + (<usize>((k >> shift) & 255) << 2);
+      const pos = load<u32>(at);
+      store<u32>(at, pos + 1);
+      store<u32>(dstK + (<usize>pos << 2), k);
+      store<u32>(dstI + (<usize>pos << 2), load<u32>(srcI + (<usize>i << 2)));
+    }
+    const k = srcK; srcK = dstK; dstK = k;
+    const j = srcI; srcI = dstI; dstI = j;
+  }
+}
+
+/** y_c of pixel i (index labels one-hot). */
+// @ts-ignore: decorator
+@inline function y_of(labels: usize, labelKind: i32, i: i32, c: i32, classes: i32): f32 {
+  return label_value(labels, labelKind, i, c, classes);
+}
+
+/**
+ * Lovász-softmax loss, and when `grad` is not 0, dLoss/dinput (for an upstream gradient of 1).
+ *
+ * @param input          float32 [P, C] logits (or probabilities with `softmax` 0)
+ * @param grad           float32 [P, C] output, or 0
+ * @param softmax        1: p = softmax(input); 0: p = input
+ * @param allClasses     1: every class; 0: the classes present in the group's labels
+ * @param scratch        bytes: P_g·C·4 (p) + P_g·C·4 (dL/dp) + P_g·4·5 (valid pixels, keys,
+ *                       indices and their copies) + 1024 (counts), P_g = pixelsPerGroup
+ * @returns              the loss
+ */
+export function lovasz_softmax(
+  labels: usize, labelKind: i32, input: usize, grad: usize, softmax: i32, groups: i32, pixelsPerGroup: i32,
+  classes: i32, hasIgnore: i32, ignoreIndex: i32, allClasses: i32, scratch: usize,
+): f64 {
+  const C = classes;
+  const rowBytes = <usize>C << 2;
+  const pBuf = scratch;
+  const dBuf = pBuf + <usize>pixelsPerGroup * rowBytes;
+  const valid = dBuf + <usize>pixelsPerGroup * rowBytes;
+  const keys = valid + (<usize>pixelsPerGroup << 2);
+  const idx = keys + (<usize>pixelsPerGroup << 2);
+  const tmpKeys = idx + (<usize>pixelsPerGroup << 2);
+  const tmpIdx = tmpKeys + (<usize>pixelsPerGroup << 2);
+  const counts = tmpIdx + (<usize>pixelsPerGroup << 2);
+  let total: f64 = 0;
+  for (let g: i32 = 0; g < groups; g++) {
+    const start = g * pixelsPerGroup;
+    // p of the group's counted pixels (compacted: row v is pixel valid[v]).
+    let n: i32 = 0;
+    for (let i = start; i < start + pixelsPerGroup; i++) {
+      if (hasIgnore != 0 && labelKind == LABELS_INDEX && load<i32>(labels + (<usize>i << 2)) == ignoreIndex) continue;
+      store<i32>(valid + (<usize>n << 2), i);
+      const x = input + <usize>i * rowBytes;
+      const row = pBuf + <usize>n * rowBytes;
+      if (softmax != 0) {
+        let m = load<f32>(x);
+        for (let c: i32 = 1; c < C; c++) m = max<f32>(m, load<f32>(x + (<usize>c << 2)));
+        let s: f32 = 0;
+        for (let c: i32 = 0; c < C; c++) {
+          const e = exp_neg_f32(load<f32>(x + (<usize>c << 2)) - m);
+          store<f32>(row + (<usize>c << 2), e);
+          s += e;
+        }
+        const inv: f32 = 1.0 / s;
+        for (let c: i32 = 0; c < C; c++) store<f32>(row + (<usize>c << 2), load<f32>(row + (<usize>c << 2)) * inv);
+      } else {
+        memory.copy(row, x, rowBytes);
+      }
+      n++;
+    }
+    if (grad) memory.fill(dBuf, 0, <usize>n * rowBytes);
+    // Which classes count: every class, or those present among the counted pixels.
+    let counted: i32 = 0;
+    let groupLoss: f64 = 0;
+    for (let c: i32 = 0; c < C; c++) {
+      let gts: f64 = 0;
+      for (let v: i32 = 0; v < n; v++) gts += <f64>y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
+      if (allClasses == 0 && gts == 0) continue;
+      counted++;
+      for (let v: i32 = 0; v < n; v++) {
+        const y = y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
+        const e = abs<f32>(y - load<f32>(pBuf + <usize>v * rowBytes + (<usize>c << 2)));
+        store<u32>(keys + (<usize>v << 2), ~reinterpret<u32>(e));
+        store<u32>(idx + (<usize>v << 2), <u32>v);
+      }
+      radix_sort(keys, idx, tmpKeys, tmpIdx, n, counts);
+      // Walk the sorted errors: the Lovász extension's gradient g_k, the loss, and ∂/∂e into dBuf.
+      let cumY: f64 = 0;
+      let cumNotY: f64 = 0;
+      let previous: f64 = 0;
+      let loss: f64 = 0;
+      for (let k: i32 = 0; k < n; k++) {
+        const v = <i32>load<u32>(idx + (<usize>k << 2));
+        const y = <f64>y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
+        cumY += y;
+        cumNotY += 1 - y;
+        const jaccard = 1 - (gts - cumY) / (gts + cumNotY);
+        const gk = jaccard - previous;
+        previous = jaccard;
+        const e = <f64>reinterpret<f32>(~load<u32>(keys + (<usize>k << 2)));
+        loss += e * gk;
+        if (grad) {
+          const at = dBuf + <usize>v * rowBytes + (<usize>c << 2);
+          const p = <f64>load<f32>(pBuf + <usize>v * rowBytes + (<usize>c << 2));
+          store<f32>(at, <f32>(p > y ? gk : p < y ? -gk : 0));
+        }
+      }
+      groupLoss += loss;
+    }
+    // The group's mean over its classes; the loss is the mean over groups.
+    const scale: f64 = counted > 0 ? 1.0 / (<f64>counted * <f64>groups) : 0;
+    total += groupLoss * scale;
+    if (grad) {
+      memory.fill(grad + <usize>start * rowBytes, 0, <usize>pixelsPerGroup * rowBytes);
+      const sc = <f32>scale;
+      for (let v: i32 = 0; v < n; v++) {
+        const i = load<i32>(valid + (<usize>v << 2));
+        const row = pBuf + <usize>v * rowBytes;
+        const d = dBuf + <usize>v * rowBytes;
+        const out = grad + <usize>i * rowBytes;
+        if (softmax != 0) {
+          let pd: f32 = 0;
+          for (let c: i32 = 0; c < C; c++) pd += load<f32>(row + (<usize>c << 2)) * load<f32>(d + (<usize>c << 2));
+          for (let c: i32 = 0; c < C; c++) {
+            const p = load<f32>(row + (<usize>c << 2));
+            store<f32>(out + (<usize>c << 2), sc * p * (load<f32>(d + (<usize>c << 2)) - pd));
+          }
+        } else {
+          for (let c: i32 = 0; c < C; c++) store<f32>(out + (<usize>c << 2), sc * load<f32>(d + (<usize>c << 2)));
+        }
+      }
+    }
+  }
+  return total;
+}
