@@ -119,10 +119,19 @@ function denseTargets(
   ignoreIndex: number | null,
 ): { targets: tf.Tensor; counted: tf.Tensor | null } {
   if (labels.rank === logits.rank) return { targets: labels, counted: null };
-  const oneHot = tf.oneHot(labels as tf.Tensor, logits.shape[logits.rank - 1], 1, 0, 'float32');
+  const oneHot = oneHotFloat(labels, logits.shape[logits.rank - 1]);
   if (ignoreIndex === null) return { targets: oneHot, counted: null };
   const counted = tf.expandDims(tf.cast(tf.notEqual(labels, ignoreIndex), 'float32'), -1);
   return { targets: tf.mul(oneHot, counted), counted };
+}
+
+/**
+ * One-hot float32 targets of int32 class indices. Not `tf.oneHot(…, 'float32')`: tfjs-backend-wasm
+ * 4.22's OneHot ignores the dtype and writes int32 ones into a float32 tensor (1.4e-45), so the
+ * one-hot is made as int32 and cast, which every backend gets right.
+ */
+export function oneHotFloat(labels: tf.Tensor, classes: number): tf.Tensor {
+  return tf.cast(tf.oneHot(labels as tf.Tensor, classes), 'float32');
 }
 
 /** The seed's per-class term −log(clip(p, ε, 1 − ε)); tfjs's clip gradient is zero where it clipped. */

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { SeglossLovaszSoftmax, type LovaszSoftmaxAttrs } from '../kernels/kernel_names.js';
+import { oneHotFloat } from './composite.js';
 import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedLoss } from './fused.js';
 import type { LovaszSoftmaxOptions } from './types.js';
 import { checkLovaszOptions, checkRegionInputs } from './validate.js';
@@ -29,7 +30,12 @@ function lovaszGradient(sortedTargets: ArrayLike<number>): Float32Array {
   return g;
 }
 
-/** The same loss from tfjs ops (the labels are read back to find the counted pixels and classes). */
+/**
+ * The same loss from tfjs ops. The ranking needs no differentiable sort: the loss is Σ_i e_i w_i
+ * with w_i the Lovász gradient at pixel i's rank, a constant where the ranking does not change, so
+ * the errors are ranked in JS (read back; stable, as the kernel's radix sort) and only e = |y − p|
+ * is differentiated — no gather, whose gradient tfjs-backend-wasm lacks (UnsortedSegmentSum).
+ */
 function lovaszComposite(labels: Tensor, input: Tensor, o: Required<Omit<LovaszSoftmaxOptions, 'ignoreIndex'>> & { ignoreIndex: number | null }): Tensor {
   const C = input.shape[input.rank - 1];
   const groups = o.perImage ? input.shape[0] : 1;
@@ -37,29 +43,29 @@ function lovaszComposite(labels: Tensor, input: Tensor, o: Required<Omit<LovaszS
   const indexLabels = labels.dtype === 'int32' ? (labels.dataSync() as Int32Array) : null;
   return tf.tidy(() => {
     const p = tf.reshape(o.activation === 'softmax' ? tf.softmax(input) : input, [groups, perGroup, C]);
-    const y = tf.reshape(indexLabels ? tf.oneHot(labels, C, 1, 0, 'float32') : labels, [groups, perGroup, C]);
+    const y = tf.reshape(indexLabels ? oneHotFloat(labels, C) : labels, [groups, perGroup, C]);
     const yValues = y.dataSync();
-    const groupLosses: Tensor[] = [];
+    const errors = tf.abs(tf.sub(y, p));
+    const eValues = errors.dataSync();
+    // w [groups, perGroup, C]: each error's weight in the loss (0 for ignored pixels and classes left out).
+    const w = new Float32Array(groups * perGroup * C);
     for (let g = 0; g < groups; g++) {
       const counted = Array.from({ length: perGroup }, (_, v) => v)
         .filter((v) => indexLabels == null || o.ignoreIndex == null || indexLabels[g * perGroup + v] !== o.ignoreIndex);
-      const classLosses: Tensor[] = [];
-      if (counted.length > 0) {
-        const rows = tf.tensor1d(counted, 'int32');
-        const pg = tf.gather(tf.squeeze(tf.slice(p, [g, 0, 0], [1, -1, -1]), [0]), rows);
-        const yg = tf.gather(tf.squeeze(tf.slice(y, [g, 0, 0], [1, -1, -1]), [0]), rows);
-        for (let c = 0; c < C; c++) {
-          const targets = counted.map((v) => yValues[(g * perGroup + v) * C + c]);
-          if (o.classes === 'present' && targets.every((t) => t === 0)) continue;
-          const errors = tf.abs(tf.sub(tf.squeeze(tf.slice(yg, [0, c], [-1, 1]), [1]), tf.squeeze(tf.slice(pg, [0, c], [-1, 1]), [1])));
-          const order = tf.topk(errors, counted.length, true).indices.dataSync() as Int32Array;
-          const sorted = tf.gather(errors, tf.tensor1d(order, 'int32'));
-          classLosses.push(tf.sum(tf.mul(sorted, tf.tensor1d(lovaszGradient(Array.from(order, (k) => targets[k]))))));
-        }
+      const kept: number[] = [];
+      for (let c = 0; c < C; c++) {
+        if (counted.length === 0) break;
+        if (o.classes === 'present' && counted.every((v) => yValues[(g * perGroup + v) * C + c] === 0)) continue;
+        kept.push(c);
       }
-      groupLosses.push(classLosses.length ? tf.mean(tf.stack(classLosses)) : tf.scalar(0));
+      for (const c of kept) {
+        const at = (v: number) => (g * perGroup + v) * C + c;
+        const order = [...counted].sort((a, b) => eValues[at(b)] - eValues[at(a)] || a - b);
+        const grad = lovaszGradient(order.map((v) => yValues[at(v)]));
+        order.forEach((v, k) => { w[at(v)] = grad[k] / (kept.length * groups); });
+      }
     }
-    return tf.mean(tf.stack(groupLosses));
+    return tf.sum(tf.mul(errors, tf.tensor(w, errors.shape)));
   });
 }
 

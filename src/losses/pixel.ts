@@ -5,6 +5,7 @@
  * parameters plus its tfjs-op twin (`values`), used off the wasm kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from './composite.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { diceFormula, type DiceFormulaOptions } from './region_formulas.js';
 import { diceValues } from './region_composite.js';
@@ -30,7 +31,7 @@ function params(C: number, o: { w?: readonly number[] | null; a?: readonly numbe
 function targets(labels: Tensor, input: Tensor, ignoreIndex: number | null): { y: Tensor; counted: Tensor | null } {
   const C = input.shape[input.rank - 1];
   const y = labels.rank === input.rank ? labels
-    : C === 1 ? tf.expandDims(tf.cast(tf.equal(labels, 1), 'float32'), -1) : tf.oneHot(labels, C, 1, 0, 'float32');
+    : C === 1 ? tf.expandDims(tf.cast(tf.equal(labels, 1), 'float32'), -1) : oneHotFloat(labels, C);
   if (ignoreIndex == null) return { y, counted: null };
   const counted = tf.expandDims(tf.cast(tf.notEqual(labels, ignoreIndex), 'float32'), -1);
   return { y: tf.mul(y, counted), counted };

@@ -4,6 +4,7 @@
  * derivatives, here in tensors that tfjs differentiates). Inputs are validated by the caller.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from './composite.js';
 import type { DiceFormulaOptions, GeneralizedDiceFormulaOptions, TverskyFormulaOptions } from './region_formulas.js';
 import type { Activation } from './types.js';
 
@@ -24,7 +25,7 @@ export function regionSums(
   let p = activation === 'softmax' ? tf.softmax(input) : activation === 'sigmoid' ? tf.sigmoid(input) : input;
   // Index labels are one-hot, except for one channel (binary), where they are the mask itself.
   let y = labels.rank === input.rank ? labels
-    : C === 1 ? tf.expandDims(tf.cast(tf.equal(labels, 1), 'float32'), -1) : tf.oneHot(labels, C, 1, 0, 'float32');
+    : C === 1 ? tf.expandDims(tf.cast(tf.equal(labels, 1), 'float32'), -1) : oneHotFloat(labels, C);
   if (ignoreIndex != null) {
     const counted = tf.expandDims(tf.cast(tf.notEqual(labels, ignoreIndex), 'float32'), -1);
     p = tf.mul(p, counted);
