@@ -156,3 +156,36 @@ describe('the SIMD build against the scalar build', () => {
     expectClose(simd.grad, scalar.grad, { abs: 1e-5 * scale, rel: 1e-4 }, 'grad');
   });
 });
+
+describe('every pixel ignored', () => {
+  // No pixel counts: region losses score ε_n / ε_d = 1 (loss 0) with a zero gradient; the means of
+  // the pixel losses are 0/0 = NaN, as PyTorch's cross-entropy with every target ignored (and as
+  // categoricalCrossEntropy always was); their sums are 0.
+  const all: [string, (y: tf.Tensor, z: tf.Tensor) => tf.Tensor, number][] = [
+    ['dice', (y, z) => losses.dice(y, z, { ignoreIndex: 9, jaccard: true }), 0],
+    ['generalizedDice', (y, z) => losses.generalizedDice(y, z, { ignoreIndex: 9 }), 0],
+    ['tversky', (y, z) => losses.tversky(y, z, { ignoreIndex: 9, gamma: 2 }), 0],
+    ['lovaszSoftmax', (y, z) => losses.lovaszSoftmax(y, z, { ignoreIndex: 9 }), 0],
+    ['focal, sum', (y, z) => losses.focal(y, z, { ignoreIndex: 9, reduction: 'sum' }), 0],
+    ['binaryCrossEntropy, sum', (y, z) => losses.binaryCrossEntropy(y, z, { ignoreIndex: 9, reduction: 'sum' }), 0],
+    ['categoricalCrossEntropy, label smoothing', (y, z) => losses.categoricalCrossEntropy(y, z, { ignoreIndex: 9, labelSmoothing: 0.1 }), NaN],
+    ['focal', (y, z) => losses.focal(y, z, { ignoreIndex: 9 }), NaN],
+    ['binaryCrossEntropy', (y, z) => losses.binaryCrossEntropy(y, z, { ignoreIndex: 9 }), NaN],
+    ['diceCrossEntropy', (y, z) => losses.diceCrossEntropy(y, z, { ignoreIndex: 9 }), NaN],
+  ];
+  for (const path of ['simd', 'scalar', 'composite'] as const) {
+    it.each(all)(`${path}: %s gives %s`, async (_, loss, expected) => {
+      await usePath(path);
+      const y = tf.fill([2, 3, 5], 9, 'int32');
+      const z = tf.randomNormal([2, 3, 5, 4], 0, 2, 'float32', 3);
+      const value = tf.tidy(() => loss(y, z).dataSync()[0]);
+      if (Number.isNaN(expected)) expect(value).toBeNaN();
+      else expect(value).toBe(expected);
+      if (!Number.isNaN(expected)) {
+        const grad = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => loss(y, x))(z).dataSync()));
+        expect(grad.every((g) => g === 0)).toBe(true);
+      }
+      tf.dispose([y, z]);
+    });
+  }
+});
