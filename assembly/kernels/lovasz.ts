@@ -11,7 +11,7 @@
  * The loss is piecewise linear in e: ∂loss_Gc/∂e_(k) = g_k, ∂e_i/∂p_ic = sign(p_ic − y_ic); then
  * the softmax's Jacobian (or none, for probabilities given).
  *
- * The sort: an LSD radix sort of 8-bit digits on the bits of e, complemented (for e ≥ 0 the float
+ * The sort: an LSD radix sort of 11-bit digits on the bits of e, complemented (for e ≥ 0 the float
  * bits order as unsigned integers; complementing makes ascending order descending in e). It is
  * stable: equal errors keep the pixels' order (ascending index) — the tie order, which changes the
  * gradient's split among tied pixels but not the loss.
@@ -19,21 +19,30 @@
 import { exp_neg_f32 } from '../math/exp';
 import { LABELS_INDEX, label_value } from './labels';
 
+// @ts-ignore: decorator
+@inline const DIGIT_BITS: u32 = 11;
+// @ts-ignore: decorator
+@inline const BUCKETS: i32 = 1 << DIGIT_BITS;
+
 /**
- * Sorts n (key, index) pairs by key ascending, stable; keys and indices end in place (4 passes).
- * `tmpKeys`, `tmpIdx`: n u32 each; `counts`: 256 u32.
+ * Sorts n (key, index) pairs by key ascending, stable: an LSD radix sort of 11-bit digits (three
+ * passes; a pass whose digit is the same for every key is skipped). `tmpKeys`, `tmpIdx`: n u32
+ * each; `counts`: 2048 u32. Returns whether the result is in the temporaries (1) or in place (0).
  */
-function radix_sort(keys: usize, idx: usize, tmpKeys: usize, tmpIdx: usize, n: i32, counts: usize): void {
+function radix_sort(keys: usize, idx: usize, tmpKeys: usize, tmpIdx: usize, n: i32, counts: usize): i32 {
   let srcK = keys, srcI = idx, dstK = tmpKeys, dstI = tmpIdx;
-  for (let shift: u32 = 0; shift < 32; shift += 8) {
-    memory.fill(counts, 0, 256 << 2);
+  let swapped: i32 = 0;
+  for (let shift: u32 = 0; shift < 32; shift += DIGIT_BITS) {
+    memory.fill(counts, 0, <usize>BUCKETS << 2);
     for (let i: i32 = 0; i < n; i++) {
-      const d = (load<u32>(srcK + (<usize>i << 2)) >> shift) & 255;
+      const d = (load<u32>(srcK + (<usize>i << 2)) >> shift) & (BUCKETS - 1);
       const at = counts + (<usize>d << 2);
       store<u32>(at, load<u32>(at) + 1);
     }
+    // Every key has this digit: the order stands.
+    if (n > 0 && load<u32>(counts + (<usize>((load<u32>(srcK) >> shift) & (BUCKETS - 1)) << 2)) == <u32>n) continue;
     let total: u32 = 0;
-    for (let d: i32 = 0; d < 256; d++) {
+    for (let d: i32 = 0; d < BUCKETS; d++) {
       const at = counts + (<usize>d << 2);
       const c = load<u32>(at);
       store<u32>(at, total);
@@ -41,7 +50,7 @@ function radix_sort(keys: usize, idx: usize, tmpKeys: usize, tmpIdx: usize, n: i
     }
     for (let i: i32 = 0; i < n; i++) {
       const k = load<u32>(srcK + (<usize>i << 2));
-      const at = counts + (<usize>((k >> shift) & 255) << 2);
+      const at = counts + (<usize>((k >> shift) & (BUCKETS - 1)) << 2);
       const pos = load<u32>(at);
       store<u32>(at, pos + 1);
       store<u32>(dstK + (<usize>pos << 2), k);
@@ -49,7 +58,9 @@ function radix_sort(keys: usize, idx: usize, tmpKeys: usize, tmpIdx: usize, n: i
     }
     const k = srcK; srcK = dstK; dstK = k;
     const j = srcI; srcI = dstI; dstI = j;
+    swapped ^= 1;
   }
+  return swapped;
 }
 
 /** y_c of pixel i (index labels one-hot). */
@@ -66,7 +77,7 @@ function radix_sort(keys: usize, idx: usize, tmpKeys: usize, tmpIdx: usize, n: i
  * @param softmax        1: p = softmax(input); 0: p = input
  * @param allClasses     1: every class; 0: the classes present in the group's labels
  * @param scratch        bytes: P_g·C·4 (p) + P_g·C·4 (dL/dp) + P_g·4·5 (valid pixels, keys,
- *                       indices and their copies) + 1024 (counts), P_g = pixelsPerGroup
+ *                       indices and their copies) + 8192 (counts), P_g = pixelsPerGroup
  * @returns              the loss
  */
 export function lovasz_softmax(
@@ -124,21 +135,23 @@ export function lovasz_softmax(
         store<u32>(keys + (<usize>v << 2), ~reinterpret<u32>(e));
         store<u32>(idx + (<usize>v << 2), <u32>v);
       }
-      radix_sort(keys, idx, tmpKeys, tmpIdx, n, counts);
+      const inTmp = radix_sort(keys, idx, tmpKeys, tmpIdx, n, counts) != 0;
+      const sortedKeys = inTmp ? tmpKeys : keys;
+      const sortedIdx = inTmp ? tmpIdx : idx;
       // Walk the sorted errors: the Lovász extension's gradient g_k, the loss, and ∂/∂e into dBuf.
       let cumY: f64 = 0;
       let cumNotY: f64 = 0;
       let previous: f64 = 0;
       let loss: f64 = 0;
       for (let k: i32 = 0; k < n; k++) {
-        const v = <i32>load<u32>(idx + (<usize>k << 2));
+        const v = <i32>load<u32>(sortedIdx + (<usize>k << 2));
         const y = <f64>y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
         cumY += y;
         cumNotY += 1 - y;
         const jaccard = 1 - (gts - cumY) / (gts + cumNotY);
         const gk = jaccard - previous;
         previous = jaccard;
-        const e = <f64>reinterpret<f32>(~load<u32>(keys + (<usize>k << 2)));
+        const e = <f64>reinterpret<f32>(~load<u32>(sortedKeys + (<usize>k << 2)));
         loss += e * gk;
         if (grad) {
           const at = dBuf + <usize>v * rowBytes + (<usize>c << 2);

@@ -17,7 +17,7 @@ function lovaszSoftmax(args: { backend: unknown; inputs: LabelsAndLogits; attrs?
   const perGroup = pixels / groups;
   const loss = backend.makeOutput([], 'float32');
   const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');
-  const value = withScratch(backend, perGroup * C * 8 + perGroup * 20 + 1024, (scratch) => k.lovasz_softmax(
+  const value = withScratch(backend, perGroup * C * 8 + perGroup * 20 + 8192, (scratch) => k.lovasz_softmax(
     addressOf(backend, labels), labelKind(labels), addressOf(backend, logits), attrs.withGrad ? addressOf(backend, grad) : 0,
     attrs.softmax ? 1 : 0, groups, perGroup, C, attrs.ignoreIndex == null ? 0 : 1, attrs.ignoreIndex ?? 0,
     attrs.allClasses ? 1 : 0, scratch));
