@@ -322,11 +322,14 @@ function pixel_grad(
  * @param pixelOut       float32 output for reduction 'none': [P] (CE, softmax focal) or [P, C]; or 0
  * @param scratch        C·7 + 4 f32 of scratch
  * @param simd           7·C vectors (16 B each) of scratch for the SIMD paths
+ * @param gradOut        float32 [P, C]: with a pixel loss alone (no region part, reduction mean or
+ *                       sum), its gradient `gradScale`·∂ℓ/∂input in this same pass; or 0
  */
 export function region_stats(
   labels: usize, labelKind: i32, input: usize, probs: usize, activation: i32, groups: i32,
   pixelsPerGroup: i32, classes: i32, hasIgnore: i32, ignoreIndex: i32, regionOn: i32, sums: usize,
   pixelKind: i32, pxAct: i32, params: usize, pixelOut: usize, scratch: usize, simd: usize,
+  gradOut: usize, gradScale: f32,
 ): void {
   const rowBytes = <usize>classes << 2;
   const row = scratch;
@@ -360,11 +363,11 @@ export function region_stats(
     if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
         const quads = pixelsPerGroup >> 2;
-        pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd);
+        pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
       } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
         const vectors = (pixelsPerGroup * classes) >> 2;
-        pixel_stats_elementwise_f32x4(pixelKind, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd);
+        pixel_stats_elementwise_f32x4(pixelKind, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += (vectors << 2) / classes;
       }
     }
@@ -380,6 +383,7 @@ export function region_stats(
         if (ignored(labels, labelKind, i, hasIgnore, ignoreIndex)) {
           if (probs && doRegion) memory.fill(probs + <usize>i * rowBytes, 0, rowBytes);
           if (pixelOut && doPixel) memory.fill(pixelOut + <usize>i * perPixelOut, 0, perPixelOut);
+          if (gradOut && doPixel) memory.fill(gradOut + <usize>i * rowBytes, 0, rowBytes);
           continue;
         }
         if (doRegion) {
@@ -397,6 +401,11 @@ export function region_stats(
           }
         }
         if (doPixel) {
+          if (gradOut) {
+            // The one-pass mode: the scalar tail's gradient too (`block` is free without a region part).
+            memory.fill(gradOut + <usize>i * rowBytes, 0, rowBytes);
+            pixel_grad(pixelKind, pxAct, labels, labelKind, i, x, classes, params, gradScale, 0, gradOut + <usize>i * rowBytes, block);
+          }
           pixel_loss(pixelKind, pxAct, labels, labelKind, i, x, classes, params, pixelOut, pxRow, acc);
           store<f32>(pxBlock, load<f32>(pxBlock) + load<f32>(acc));
           store<f32>(pxBlock, load<f32>(pxBlock, 4) + load<f32>(acc, 4), 4);
@@ -833,11 +842,51 @@ function period_params(params: usize, classes: i32, at: usize): void {
   return f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), mg), second));
 }
 
-/** Pass 1 of BCE / sigmoid focal over the elements [e0, e0 + 4·vectors): value and denominator into `ps` (f64 [2]). */
+/**
+ * BCE or sigmoid focal value of four elements, with `scale`·∂ℓ/∂z stored (masked by `keep`) at
+ * `gradAt`: `sigmoid_term_f32x4` of both kinds, sharing e^−|z|, softplus and σ.
+ */
+// @ts-ignore: decorator
+@inline function sigmoid_value_grad_f32x4(
+  kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
+): v128 {
+  const one = f32x4.splat(1.0);
+  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
+  const sp = f32x4.add(f32x4.pmax(z, f32x4.splat(0)), log1p_unit_f32x4(t));
+  const r = f32x4.div(one, f32x4.add(one, t));
+  const p = v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(z, f32x4.splat(0)));
+  let value: v128;
+  let d: v128;
+  if (kind == PX_BCE) {
+    const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
+    const ay = f32x4.mul(a, ys);
+    const w = f32x4.add(ay, f32x4.sub(one, ys));
+    value = f32x4.sub(f32x4.mul(sp, w), f32x4.mul(ay, z));
+    d = f32x4.sub(f32x4.mul(p, w), ay);
+  } else {
+    const ce = f32x4.sub(sp, f32x4.mul(y, z));
+    const m = f32x4.sub(f32x4.add(p, y), f32x4.mul(f32x4.mul(f32x4.splat(2.0), p), y));
+    const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
+    const mg = pow_f32x4(m, gamma);
+    value = f32x4.mul(alphaT, f32x4.mul(mg, ce));
+    const dm = f32x4.neg(f32x4.mul(f32x4.mul(p, f32x4.sub(one, p)), f32x4.sub(f32x4.mul(f32x4.splat(2.0), y), one)));
+    let second = f32x4.splat(0);
+    if (gamma != 0) second = f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm);
+    d = f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), mg), second));
+  }
+  v128.store(gradAt, v128.and(f32x4.mul(scale, d), keep));
+  return value;
+}
+
+/**
+ * Pass 1 of BCE / sigmoid focal over the elements [e0, e0 + 4·vectors): value and denominator into
+ * `ps` (f64 [2]); with `gradOut`, also `gradScale`·∂ℓ/∂z (the one-pass mode of a pixel loss alone).
+ */
 function pixel_stats_elementwise_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, e0: i32, vectors: i32, classes: i32, hasIgnore: i32,
-  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, scratch: usize,
+  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, scratch: usize, gradOut: usize, gradScale: f32,
 ): void {
+  const scaleV = f32x4.splat(gradScale);
   const V = period(classes);
   period_params(params, classes, scratch);
   const gamma = param(params, 2 * classes);
@@ -856,7 +905,9 @@ function pixel_stats_elementwise_f32x4(
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
       const a = v128.load(scratch + (<usize>j << 4));
       if (++j == V) j = 0;
-      const v = v128.and(sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, false), keep);
+      const v = v128.and(gradOut
+        ? sigmoid_value_grad_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradOut + (<usize>e << 2), scaleV, keep)
+        : sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, false), keep);
       if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
       loss = f32x4.add(loss, v);
       count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
@@ -899,12 +950,14 @@ function pixel_grad_elementwise_f32x4(
  */
 function pixel_stats_tile_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, classes: i32, hasIgnore: i32,
-  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, tile: usize,
+  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, tile: usize, gradOut: usize, gradScale: f32,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
   const zTile = tile;
   const yTile = tile + tileBytes;
+  const hTile = yTile + tileBytes; // q_c (CE) or h_c (focal), for the one-pass gradient
+  const one = f32x4.splat(1.0);
   const gamma = param(params, 2 * classes);
   const s = param(params, 2 * classes + 1);
   const weighted = param(params, 2 * classes + 3) != 0;
@@ -932,19 +985,50 @@ function pixel_stats_tile_f32x4(
       }
       let v = f32x4.splat(0);
       let d = f32x4.splat(0);
+      let hSum = f32x4.splat(0);
       for (let c: i32 = 0; c < classes; c++) {
-        const logp = f32x4.sub(v128.load(zTile + (<usize>c << 4)), lse);
+        const zc = zTile + (<usize>c << 4);
+        const logp = f32x4.sub(v128.load(zc), lse);
         const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
         if (kind == PX_CE) {
           const w = f32x4.splat(param(params, c));
-          v = f32x4.sub(v, f32x4.mul(f32x4.mul(w, f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share)), logp));
+          const q = f32x4.mul(w, f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share));
+          v = f32x4.sub(v, f32x4.mul(q, logp));
           d = f32x4.add(d, f32x4.mul(w, y));
+          if (gradOut) {
+            v128.store(hTile + (<usize>c << 4), q);
+            hSum = f32x4.add(hSum, q);
+            v128.store(zc, exp_neg_f32x4(f32x4.pmin(logp, f32x4.splat(0)))); // p, for the gradient
+          }
         } else {
           const p = exp_neg_f32x4(f32x4.pmin(logp, f32x4.splat(0)));
-          const term = f32x4.mul(f32x4.mul(f32x4.splat(param(params, classes + c)), y), pow_f32x4(f32x4.sub(f32x4.splat(1.0), p), gamma));
+          const om = f32x4.sub(one, p);
+          const ay = f32x4.mul(f32x4.splat(param(params, classes + c)), y);
+          const present = f32x4.ne(y, f32x4.splat(0));
+          const omg = pow_f32x4(om, gamma);
           // Where y = 0 the term is 0 whatever log p is (as the scalar loop, which skips it).
-          v = f32x4.sub(v, v128.and(f32x4.mul(term, logp), f32x4.ne(y, f32x4.splat(0))));
+          v = f32x4.sub(v, v128.and(f32x4.mul(f32x4.mul(ay, omg), logp), present));
+          if (gradOut) {
+            let lead = f32x4.splat(0);
+            if (gamma != 0) lead = v128.and(f32x4.mul(f32x4.mul(f32x4.splat(gamma), p), f32x4.mul(pow_f32x4(om, gamma - 1.0), logp)), f32x4.gt(p, f32x4.splat(0)));
+            const h = v128.and(f32x4.mul(ay, f32x4.sub(lead, omg)), present);
+            v128.store(hTile + (<usize>c << 4), h);
+            hSum = f32x4.add(hSum, h);
+            v128.store(zc, p);
+          }
         }
+      }
+      if (gradOut) {
+        // CE: p Σq − q; focal: h − p Σh; times the scale, 0 at ignored pixels.
+        const f = v128.and(f32x4.splat(gradScale), keep);
+        for (let c: i32 = 0; c < classes; c++) {
+          const pc = zTile + (<usize>c << 4);
+          const p = v128.load(pc);
+          const h = v128.load(hTile + (<usize>c << 4));
+          const dc = kind == PX_CE ? f32x4.sub(f32x4.mul(p, hSum), h) : f32x4.sub(h, f32x4.mul(p, hSum));
+          v128.store(pc, f32x4.mul(f, dc));
+        }
+        scatter_tile_f32x4(zTile, gradOut + <usize>i * rowBytes, rowBytes);
       }
       if (kind == PX_FOCAL_SOFTMAX || !weighted) d = f32x4.splat(1.0);
       v = v128.and(v, keep);

@@ -21,23 +21,36 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
   const attrs = args.attrs as unknown as RegionStatsAttrs;
   const { classes, pixels } = geometry(input);
   const k = kernels(backend);
-  // One channel: index labels are a binary mask, 0 or 1.
-  scanIndexLabels(backend, k, labels, classes === 1 ? 2 : classes, { ignoreIndex: attrs.ignoreIndex });
+  // One channel: index labels are a binary mask, 0 or 1. The scan counts the pixels not ignored.
+  const counted = scanIndexLabels(backend, k, labels, classes === 1 ? 2 : classes, { ignoreIndex: attrs.ignoreIndex }) ?? pixels;
   const sums = backend.makeOutput([(attrs.groups * classes * 5 + attrs.groups * 2) * 2], 'float32');
   const probs = backend.makeOutput(attrs.withProbs ? input.shape : [0], 'float32');
   const perPixel = attrs.pixelKind === PIXEL_KINDS.ce || attrs.pixelKind === PIXEL_KINDS.focalSoftmax;
   const values = backend.makeOutput(!attrs.pixelValues ? [0] : perPixel ? input.shape.slice(0, -1) : input.shape, 'float32');
+  const grad = backend.makeOutput(attrs.oneShot ? input.shape : [0], 'float32');
   const offset = paramBytes(attrs.params);
   const simdOffset = offset + Math.ceil(((classes * 7 + 4) * 4) / 16) * 16;
   withScratch(backend, simdOffset + classes * 7 * 16, (scratch) => {
     writeF32(backend, scratch, attrs.params);
+    let gradScale = 1;
+    if (attrs.oneShot && attrs.reduction === 'mean') {
+      // The mean's denominator, as the pass will add it up: counted elements (BCE, sigmoid focal),
+      // Σ w_y over counted pixels (CE with class weights; w is the parameters' head), counted pixels.
+      const weighted = attrs.pixelKind === PIXEL_KINDS.ce && attrs.params[2 * classes + 3] === 1;
+      const denominator = !perPixel ? counted * classes
+        : !weighted ? counted
+          : labels.dtype === 'int32' ? scanIndexLabels(backend, k, labels, classes, { weights: scratch, ignoreIndex: attrs.ignoreIndex })!
+            : k.one_hot_weight_sum(addressOf(backend, labels), pixels, classes, scratch);
+      gradScale = 1 / denominator;
+    }
     k.region_stats(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.withProbs ? addressOf(backend, probs) : 0,
       attrs.activation, attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1,
       attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0, addressOf(backend, sums), attrs.pixelKind, attrs.pxAct, scratch,
-      attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset, scratch + simdOffset);
+      attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset, scratch + simdOffset,
+      attrs.oneShot ? addressOf(backend, grad) : 0, gradScale);
   });
-  return [sums, probs, values];
+  return [sums, probs, values, grad];
 }
 
 /** The region engine's gradient pass: dLoss/dinput from p, the region coefficients and the pixel term. */

@@ -53,7 +53,7 @@ export type SegmentationLossesGradInputs = LabelsAndLogits & {
  * (logits or probabilities, [P, C] in any rank); outputs [sums (float32 holding f64 bytes: the sums
  * I, S, Y, S2, Y2 per group and class, then the pixel term's value and denominator per group),
  * p (the input's shape; empty without withProbs), the pixel term's values for reduction 'none'
- * ([P] or [P, C] as the kind has it; empty otherwise)].
+ * ([P] or [P, C] as the kind has it; empty otherwise), the one-pass gradient (empty without oneShot)].
  */
 export const SeglossRegionStats = 'SeglossRegionStats';
 /**
@@ -96,6 +96,12 @@ export interface RegionStatsAttrs extends PixelTermAttrs {
   withProbs: boolean;
   /** The pixel term's values per pixel (or element) for reduction 'none'. */
   pixelValues: boolean;
+  /**
+   * A pixel loss alone, reduction 'mean' or 'sum': its gradient for an upstream gradient of 1 in
+   * this same pass, as a fourth output (the mean's denominator found by scanning the labels first).
+   */
+  oneShot: boolean;
+  reduction: 'mean' | 'sum' | 'none';
 }
 
 export interface RegionGradAttrs extends PixelTermAttrs {

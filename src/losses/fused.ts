@@ -54,7 +54,7 @@ export function recordingGradients(): boolean {
  * scalar 1 (the loss itself is differentiated, the usual case) this is g itself, as a reshape
  * (zero-copy on wasm), not another pass over it. Reading one float back is free on wasm.
  */
-function scaleFusedGradient(grad: Tensor, dy: Tensor): Tensor {
+export function scaleFusedGradient(grad: Tensor, dy: Tensor): Tensor {
   if (dy.size === 1 && dy.dataSync()[0] === 1) return reshape(grad, grad.shape);
   return dy.rank === 0 ? mul(grad, dy) : mul(grad, expandDims(dy, -1));
 }

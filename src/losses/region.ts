@@ -13,7 +13,9 @@ import {
   ACTIVATION_CODES, PIXEL_KINDS, SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
 } from '../kernels/kernel_names.js';
 import { DEFAULT_EPSILON } from './composite.js';
-import { checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients, type CustomGradientFunc } from './fused.js';
+import {
+  checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients, scaleFusedGradient, type CustomGradientFunc,
+} from './fused.js';
 import {
   diceFormula, generalizedDiceFormula, tverskyFormula, type DiceFormulaOptions, type GeneralizedDiceFormulaOptions,
   type GroupSums, type RegionFormula, type TverskyFormulaOptions,
@@ -110,13 +112,33 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   const pixelOnly = formula == null;
   const pixelNone = pixelOnly && region.reduction === 'none';
   const withGrad = recordingGradients();
+  // A pixel loss alone, reduced: its gradient comes from the same pass (one read of the input).
+  const oneShot = withGrad && pixelOnly && !pixelNone;
   const op = customGrad(((x: Tensor, save: GradSaveFunc) => {
     const statsAttrs: RegionStatsAttrs = {
       activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, withProbs: withGrad && !pixelOnly,
-      pixelValues: pixelNone, ...pixelAttrs,
+      pixelValues: pixelNone, oneShot, reduction: region.reduction, ...pixelAttrs,
     };
-    const [sumsT, probs, pixelValues] = engine().runKernel(SeglossRegionStats, { labels, input: x },
+    const [sumsT, probs, pixelValues, oneShotGrad] = engine().runKernel(SeglossRegionStats, { labels, input: x },
       statsAttrs as unknown as NamedAttrMap) as Tensor[];
+    if (oneShot) {
+      probs.dispose();
+      pixelValues.dispose();
+      const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
+      sumsT.dispose();
+      let total = 0;
+      let denominator = 0;
+      for (let g = 0; g < groups; g++) {
+        total += sums[groups * C * 5 + 2 * g];
+        denominator += sums[groups * C * 5 + 2 * g + 1];
+      }
+      save([oneShotGrad]);
+      return {
+        value: tensor(region.reduction === 'mean' ? total / denominator : total),
+        gradFunc: (dy: Tensor, [saved]: Tensor[]) => scaleFusedGradient(saved, dy),
+      };
+    }
+    oneShotGrad.dispose();
     const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
     sumsT.dispose();
     const pixelAt = groups * C * 5;

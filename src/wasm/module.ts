@@ -33,7 +33,8 @@ export interface KernelExports {
   region_stats(
     labels: number, labelKind: number, input: number, probs: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, sums: number,
-    pixelKind: number, pxAct: number, params: number, pixelOut: number, scratch: number, simd: number): void;
+    pixelKind: number, pxAct: number, params: number, pixelOut: number, scratch: number, simd: number,
+    gradOut: number, gradScale: number): void;
   region_grad(
     labels: number, labelKind: number, input: number, probs: number, grad: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, coefs: number,
