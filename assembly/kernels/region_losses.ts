@@ -43,8 +43,9 @@
  * With p given (PX_ACT_NONE) the logs are clamped at −100 and the derivatives taken in p (torch's
  * convention for probabilities).
  *
- * SIMD (the simd build, region losses without a pixel term): a softmax over C % 4 = 0 channels
- * transposes four pixels into channel vectors (as softmax_cce.ts); a sigmoid or no activation with
+ * SIMD (the simd build): a softmax over two channels is the sigmoid of their difference, four
+ * pixels at a time (as softmax_dice.ts); a softmax over C % 4 = 0 channels transposes four pixels
+ * into channel vectors (as softmax_cce.ts); a sigmoid or no activation with
  * C ∈ {1, 2, 4} or C % 4 = 0 works on four consecutive elements, whose classes repeat every
  * max(1, C/4) vectors. Everything else (and the tail of each group) runs the scalar loops, which are
  * also the whole scalar build.
@@ -54,9 +55,11 @@
  */
 import { exp_f32, exp_f32x4, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
 import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';
-import { gather_tile_f32x4, hsum_f32x4, mask_to_f32x4, scatter_tile_f32x4 } from '../math/lanes';
+import {
+  even_f32x4, gather_tile_f32x4, hsum_f32x4, mask_to_f32x4, odd_f32x4, scatter_tile_f32x4, store_interleaved_f32x4,
+} from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
-import { LABELS_INDEX, label_value } from './labels';
+import { LABELS_INDEX, label_value, labels_c2_f32x4 } from './labels';
 
 /** y_c of pixel i; for a single channel, index labels are a binary mask (1 = the class). */
 // @ts-ignore: decorator
@@ -349,7 +352,11 @@ export function region_stats(
     let iRegion = regionOn != 0 ? start : end;
     let iPixel = pixelKind != PX_NONE ? start : end;
     if (ASC_FEATURE_SIMD && regionOn != 0) {
-      if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
+      if (activation == ACT_SOFTMAX && classes == 2) {
+        const quads = pixelsPerGroup >> 2;
+        stats_softmax_c2_f32x4(labels, labelKind, input, probs, start, quads, hasIgnore, ignoreIndex, out);
+        iRegion += quads << 2;
+      } else if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
         const quads = pixelsPerGroup >> 2;
         stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
         iRegion += quads << 2;
@@ -474,7 +481,11 @@ export function region_grad(
     const groupStart = g * pixelsPerGroup;
     let start = groupStart;
     if (ASC_FEATURE_SIMD && regionOn != 0) {
-      if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
+      if (activation == ACT_SOFTMAX && classes == 2) {
+        const quads = pixelsPerGroup >> 2;
+        grad_softmax_c2_f32x4(labels, labelKind, probs, grad, start, quads, hasIgnore, ignoreIndex, k32);
+        start += quads << 2;
+      } else if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
         const quads = pixelsPerGroup >> 2;
         grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd);
         start += quads << 2;
@@ -1103,5 +1114,100 @@ function pixel_grad_tile_f32x4(
       for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.add(v128.load(pTile + o), v128.load(yTile + o)));
     }
     scatter_tile_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes);
+  }
+}
+
+/**
+ * Sums of a two-class softmax group over the pixels [i0, i0 + 4·quads): p_1 = σ(z_1 − z_0),
+ * p_0 = 1 − p_1, both from e^−|z_1 − z_0| (no cancellation), four pixels per step.
+ */
+function stats_softmax_c2_f32x4(
+  labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
+  sums: usize,
+): void {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1.0);
+  let done: i32 = 0;
+  while (done < quads) {
+    const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
+    let i0v = zero, s0 = zero, y0s = zero, q0 = zero, w0 = zero;
+    let i1v = zero, s1 = zero, y1s = zero, q1 = zero, w1 = zero;
+    for (let q = done; q < blockEnd; q++) {
+      const i = i0 + (q << 2);
+      const zp = input + (<usize>i << 3);
+      const za = v128.load(zp);
+      const zb = v128.load(zp, 16);
+      const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
+      const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
+      const r = f32x4.div(one, f32x4.add(one, t));
+      const pMin = f32x4.mul(t, r);
+      const oneIsMax = f32x4.gt(d, zero);
+      let p0 = v128.bitselect(pMin, r, oneIsMax);
+      let p1 = v128.bitselect(r, pMin, oneIsMax);
+      let y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+      let y1 = labels_c2_f32x4(labels, labelKind, i, 1);
+      if (hasIgnore && labelKind == LABELS_INDEX) {
+        const keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
+        p0 = v128.and(p0, keep);
+        p1 = v128.and(p1, keep);
+        y0 = v128.and(y0, keep);
+        y1 = v128.and(y1, keep);
+      }
+      if (probs) store_interleaved_f32x4(probs + (<usize>i << 3), p0, p1);
+      i0v = f32x4.add(i0v, f32x4.mul(p0, y0));
+      i1v = f32x4.add(i1v, f32x4.mul(p1, y1));
+      s0 = f32x4.add(s0, p0);
+      s1 = f32x4.add(s1, p1);
+      y0s = f32x4.add(y0s, y0);
+      y1s = f32x4.add(y1s, y1);
+      q0 = f32x4.add(q0, f32x4.mul(p0, p0));
+      q1 = f32x4.add(q1, f32x4.mul(p1, p1));
+      w0 = f32x4.add(w0, f32x4.mul(y0, y0));
+      w1 = f32x4.add(w1, f32x4.mul(y1, y1));
+    }
+    add_f64(sums, 0, i0v);
+    add_f64(sums, 1, s0);
+    add_f64(sums, 2, y0s);
+    add_f64(sums, 3, q0);
+    add_f64(sums, 4, w0);
+    add_f64(sums, STATS, i1v);
+    add_f64(sums, STATS + 1, s1);
+    add_f64(sums, STATS + 2, y1s);
+    add_f64(sums, STATS + 3, q1);
+    add_f64(sums, STATS + 4, w1);
+    done = blockEnd;
+  }
+}
+
+/** sums[k] += the horizontal sum of `v`. */
+// @ts-ignore: decorator
+@inline function add_f64(sums: usize, k: i32, v: v128): void {
+  const at = sums + (<usize>k << 3);
+  store<f64>(at, load<f64>(at) + hsum_f32x4(v));
+}
+
+/** The gradient of a two-class softmax group: ∂L/∂z_1 = p_0 p_1 (g_1 − g_0) = −∂L/∂z_0, four pixels per step. */
+function grad_softmax_c2_f32x4(
+  labels: usize, labelKind: i32, probs: usize, grad: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
+  k32: usize,
+): void {
+  const a0 = f32x4.splat(load<f32>(k32)), b0 = f32x4.splat(load<f32>(k32, 4)), c0 = f32x4.splat(load<f32>(k32, 8));
+  const a1 = f32x4.splat(load<f32>(k32, 12)), b1 = f32x4.splat(load<f32>(k32, 16)), c1 = f32x4.splat(load<f32>(k32, 20));
+  for (let q: i32 = 0; q < quads; q++) {
+    const i = i0 + (q << 2);
+    const pp = probs + (<usize>i << 3);
+    const pa = v128.load(pp);
+    const pb = v128.load(pp, 16);
+    const p0 = even_f32x4(pa, pb);
+    const p1 = odd_f32x4(pa, pb);
+    const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+    const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
+    const g0 = f32x4.add(f32x4.add(a0, f32x4.mul(b0, y0)), f32x4.mul(c0, p0));
+    const g1 = f32x4.add(f32x4.add(a1, f32x4.mul(b1, y1)), f32x4.mul(c1, p1));
+    let dz1 = f32x4.mul(f32x4.mul(p0, p1), f32x4.sub(g1, g0));
+    if (hasIgnore && labelKind == LABELS_INDEX) {
+      dz1 = v128.and(dz1, v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex))));
+    }
+    store_interleaved_f32x4(grad + (<usize>i << 3), f32x4.neg(dz1), dz1);
   }
 }

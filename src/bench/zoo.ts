@@ -1,8 +1,8 @@
 /**
  * The loss zoo (issue #12) on the region engine vs the same losses from tfjs ops, forward + backward
  * through tf.grad on tfjs's wasm backend in this process: medians, Melem/s (elements = all of the
- * input) and speed-ups against the tfjs-op twin measured in the same run, at [8,128,128,4] and a
- * 3D [2,48,48,48,4]. Also the seed's Dice on its specialised kernel against the same Dice on the
+ * input) and speed-ups against the tfjs-op twin measured in the same run, at [8,128,128,4], a
+ * 3D [2,48,48,48,4] and two classes [8,128,128,2]. Also the seed's Dice on its specialised kernel against the same Dice on the
  * engine, the cost of generality.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,7 +14,7 @@ import { setupWasmKernels } from '../setup.js';
 import { formatRow, melemPerSecond, time, type Timing } from './harness.js';
 import type { BenchContext } from './suite.js';
 
-export const ZOO_SHAPES: number[][] = [[8, 128, 128, 4], [2, 48, 48, 48, 4]];
+export const ZOO_SHAPES: number[][] = [[8, 128, 128, 4], [2, 48, 48, 48, 4], [8, 128, 128, 2]];
 
 type Loss = (labels: tf.Tensor, z: tf.Tensor) => tf.Tensor;
 
