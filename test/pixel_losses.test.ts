@@ -142,6 +142,13 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 2], labelKind: 'multilabel', options: { activation: 'sigmoid' } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'soft', options: { focal: { activation: 'sigmoid', gamma: 2 } } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { focal: { activation: 'sigmoid' } } },
+    // Two-class softmax pixel terms (σ of the difference).
+    { op: 'categoricalCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { labelSmoothing: 0.1, classWeights: [0.5, 2], ignoreIndex: 7 } },
+    { op: 'categoricalCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'soft', options: { labelSmoothing: 0.2, reduction: 'none' } },
+    { op: 'focal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { gamma: 2, alpha: 0.25 } },
+    { op: 'focal', activation: 'softmax', shape: [2, 9, 9, 9, 2], labelKind: 'soft', options: { gamma: 0.5, reduction: 'sum' } },
+    { op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { dice: { perImage: true }, ce: { labelSmoothing: 0.1 }, ignoreIndex: 7 } },
+    { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'onehot', options: { focal: { gamma: 1.5 } } },
   ];
   it.each(big.map((c, k) => [name(c), c, k] as const))('%s: the same values and gradients, to float32 summation order', async (_, c, k) => {
     const data = makeCase(c, mulberry32(900 + k));

@@ -368,7 +368,11 @@ export function region_stats(
     }
     const ps = pixelSums + (<usize>(g * 2) << 3);
     if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
-      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
+        const quads = pixelsPerGroup >> 2;
+        pixel_stats_c2_f32x4(pixelKind, labels, labelKind, input, start, quads, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
+        iPixel += quads << 2;
+      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
         const quads = pixelsPerGroup >> 2;
         pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
@@ -509,7 +513,7 @@ export function region_grad(
     let iPixel = pixelKind != PX_NONE ? groupStart : end;
     if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
       // Elements before `start` hold the region part already; the scalar loop below must not redo them.
-      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes == 2 || (classes & 3) == 0)) {
         const quads = pixelsPerGroup >> 2;
         iPixel += quads << 2;
       } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
@@ -556,7 +560,10 @@ export function region_grad(
     }
     // The pixel part's SIMD path, after the region part is written everywhere.
     if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS && iPixel > groupStart) {
-      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
+        pixel_grad_c2_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, hasIgnore, ignoreIndex,
+          params, pixelScale, pixelDy, regionOn, simd);
+      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
         pixel_grad_tile_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, classes, hasIgnore,
           ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       } else {
@@ -1209,5 +1216,133 @@ function grad_softmax_c2_f32x4(
       dz1 = v128.and(dz1, v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex))));
     }
     store_interleaved_f32x4(grad + (<usize>i << 3), f32x4.neg(dz1), dz1);
+  }
+}
+
+/**
+ * A two-class softmax pixel term of four pixels: with d = z_1 − z_0, p_1 = σ(d), p_0 = σ(−d),
+ * log p_1 = −softplus(−d), log p_0 = −softplus(d) (one exp and one log for both classes). Returns the
+ * value; stores ∂ℓ/∂z_1 (= −∂ℓ/∂z_0) times `scale` at `dz1At` when it is not 0.
+ */
+// @ts-ignore: decorator
+@inline function softmax_c2_term_f32x4(
+  kind: i32, d: v128, y0: v128, y1: v128, params: usize, gamma: f32, s: f32, dz1At: usize, scale: v128,
+): v128 {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
+  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
+  const l = log1p_unit_f32x4(t);
+  const logp1 = f32x4.neg(f32x4.add(f32x4.pmax(f32x4.neg(d), zero), l));
+  const logp0 = f32x4.neg(f32x4.add(f32x4.pmax(d, zero), l));
+  if (kind == PX_CE) {
+    const share = f32x4.splat(s * 0.5);
+    const q0 = f32x4.mul(f32x4.splat(param(params, 0)), f32x4.add(f32x4.mul(y0, f32x4.splat(1.0 - s)), share));
+    const q1 = f32x4.mul(f32x4.splat(param(params, 1)), f32x4.add(f32x4.mul(y1, f32x4.splat(1.0 - s)), share));
+    if (dz1At) {
+      const r = f32x4.div(one, f32x4.add(one, t));
+      const p1 = v128.bitselect(r, f32x4.mul(t, r), f32x4.gt(d, zero));
+      v128.store(dz1At, f32x4.mul(scale, f32x4.sub(f32x4.mul(p1, f32x4.add(q0, q1)), q1)));
+    }
+    return f32x4.neg(f32x4.add(f32x4.mul(q0, logp0), f32x4.mul(q1, logp1)));
+  }
+  const r = f32x4.div(one, f32x4.add(one, t));
+  const pMin = f32x4.mul(t, r);
+  const oneIsMax = f32x4.gt(d, zero);
+  const p1 = v128.bitselect(r, pMin, oneIsMax);
+  const p0 = v128.bitselect(pMin, r, oneIsMax);
+  const a0 = f32x4.mul(f32x4.splat(param(params, 2)), y0);
+  const a1 = f32x4.mul(f32x4.splat(param(params, 3)), y1);
+  // 1 − p_0 = p_1 and 1 − p_1 = p_0, exactly as computed.
+  const m0 = pow_f32x4(p1, gamma);
+  const m1 = pow_f32x4(p0, gamma);
+  const value = f32x4.neg(f32x4.add(
+    v128.and(f32x4.mul(f32x4.mul(a0, m0), logp0), f32x4.ne(y0, zero)),
+    v128.and(f32x4.mul(f32x4.mul(a1, m1), logp1), f32x4.ne(y1, zero))));
+  if (dz1At) {
+    let lead0 = zero;
+    let lead1 = zero;
+    if (gamma != 0) {
+      lead0 = f32x4.mul(f32x4.mul(f32x4.splat(gamma), p0), f32x4.mul(pow_f32x4(p1, gamma - 1.0), logp0));
+      lead1 = f32x4.mul(f32x4.mul(f32x4.splat(gamma), p1), f32x4.mul(pow_f32x4(p0, gamma - 1.0), logp1));
+    }
+    const h0 = v128.and(f32x4.mul(a0, f32x4.sub(lead0, m0)), f32x4.ne(y0, zero));
+    const h1 = v128.and(f32x4.mul(a1, f32x4.sub(lead1, m1)), f32x4.ne(y1, zero));
+    // ∂/∂z_1 = h_1 − p_1 (h_0 + h_1) = h_1 p_0 − p_1 h_0
+    v128.store(dz1At, f32x4.mul(scale, f32x4.sub(f32x4.mul(h1, p0), f32x4.mul(p1, h0))));
+  }
+  return value;
+}
+
+/** Pass 1 of a two-class softmax CE / focal over pixels [i0, i0 + 4·quads); with `gradOut`, the one-pass gradient. */
+function pixel_stats_c2_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
+  params: usize, pixelOut: usize, ps: usize, scratch: usize, gradOut: usize, gradScale: f32,
+): void {
+  const gamma = param(params, 4);
+  const s = param(params, 5);
+  const weighted = param(params, 7) != 0;
+  const w0 = f32x4.splat(param(params, 0));
+  const w1 = f32x4.splat(param(params, 1));
+  let done: i32 = 0;
+  while (done < quads) {
+    const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
+    let loss = f32x4.splat(0);
+    let den = f32x4.splat(0);
+    for (let q = done; q < blockEnd; q++) {
+      const i = i0 + (q << 2);
+      const zp = input + (<usize>i << 3);
+      const za = v128.load(zp);
+      const zb = v128.load(zp, 16);
+      const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
+      const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+      const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
+      let keep = i32x4.splat(-1);
+      if (hasIgnore && labelKind == LABELS_INDEX) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
+      const v = v128.and(softmax_c2_term_f32x4(kind, d, y0, y1, params, gamma, s, gradOut ? scratch : 0, f32x4.splat(gradScale)), keep);
+      if (gradOut) {
+        const dz1 = v128.and(v128.load(scratch), keep);
+        store_interleaved_f32x4(gradOut + (<usize>i << 3), f32x4.neg(dz1), dz1);
+      }
+      if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
+      loss = f32x4.add(loss, v);
+      const dp = kind == PX_CE && weighted ? f32x4.add(f32x4.mul(w0, y0), f32x4.mul(w1, y1)) : f32x4.splat(1.0);
+      den = f32x4.add(den, v128.and(dp, keep));
+    }
+    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
+    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+    done = blockEnd;
+  }
+}
+
+/** Pass 2 of a two-class softmax CE / focal: adds (or writes) f·∂ℓ/∂z. */
+function pixel_grad_c2_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, i0: i32, quads: i32, hasIgnore: i32,
+  ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, scratch: usize,
+): void {
+  const gamma = param(params, 4);
+  const s = param(params, 5);
+  for (let q: i32 = 0; q < quads; q++) {
+    const i = i0 + (q << 2);
+    const zp = input + (<usize>i << 3);
+    const za = v128.load(zp);
+    const zb = v128.load(zp, 16);
+    const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
+    const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
+    const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
+    let keep = i32x4.splat(-1);
+    if (hasIgnore && labelKind == LABELS_INDEX) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
+    const f = pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale);
+    softmax_c2_term_f32x4(kind, d, y0, y1, params, gamma, s, scratch, f);
+    const dz1 = v128.and(v128.load(scratch), keep);
+    let g0 = f32x4.neg(dz1);
+    let g1 = dz1;
+    if (accumulate) {
+      const gp = grad + (<usize>i << 3);
+      const ga = v128.load(gp);
+      const gb = v128.load(gp, 16);
+      g0 = f32x4.add(g0, even_f32x4(ga, gb));
+      g1 = f32x4.add(g1, odd_f32x4(ga, gb));
+    }
+    store_interleaved_f32x4(grad + (<usize>i << 3), g0, g1);
   }
 }
