@@ -618,6 +618,10 @@ function stats_elementwise_f32x4(
   classes: i32, hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize,
 ): void {
   const V = period(classes);
+  if (V == 1) {
+    stats_elementwise_v1_f32x4(labels, labelKind, input, probs, activation, e0, vectors, classes, hasIgnore, ignoreIndex, sums);
+    return;
+  }
   const one = i32x4.splat(1);
   const ignore = i32x4.splat(ignoreIndex);
   let done: i32 = 0;
@@ -637,7 +641,8 @@ function stats_elementwise_f32x4(
         } else if (classes == 2) {
           y = mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4)));
         } else {
-          y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat((e - e0) % classes), i32x4(0, 1, 2, 3))));
+          // (e − e0) mod C = 4j: the first class of this position of the period.
+          y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(j << 2), i32x4(0, 1, 2, 3))));
         }
         if (hasIgnore) {
           const keep = v128.not(i32x4.eq(l, ignore));
@@ -668,6 +673,61 @@ function stats_elementwise_f32x4(
     }
     done = blockEnd;
   }
+}
+
+/** `stats_elementwise_f32x4` for C ∈ {1, 2, 4} (one vector per period): the accumulators stay in registers. */
+function stats_elementwise_v1_f32x4(
+  labels: usize, labelKind: i32, input: usize, probs: usize, activation: i32, e0: i32, vectors: i32,
+  classes: i32, hasIgnore: i32, ignoreIndex: i32, sums: usize,
+): void {
+  const zero = f32x4.splat(0);
+  const one = i32x4.splat(1);
+  const ignore = i32x4.splat(ignoreIndex);
+  const classOfLane = classes == 1 ? i32x4.splat(1) : classes == 2 ? v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4) : i32x4(0, 1, 2, 3);
+  let done: i32 = 0;
+  while (done < vectors) {
+    const blockEnd = min<i32>(vectors, done + FLUSH_EVERY);
+    let aI = zero, aS = zero, aY = zero, aS2 = zero, aY2 = zero;
+    for (let k = done; k < blockEnd; k++) {
+      const e = e0 + (k << 2);
+      let p = v128.load(input + (<usize>e << 2));
+      if (activation == ACT_SIGMOID) p = sigmoid_f32x4(p);
+      let y: v128;
+      if (labelKind == LABELS_INDEX) {
+        const l = pixel_labels_i32x4(labels, e, classes);
+        y = mask_to_f32x4(i32x4.eq(l, classOfLane));
+        if (hasIgnore) {
+          const keep = v128.not(i32x4.eq(l, ignore));
+          p = v128.and(p, keep);
+          y = v128.and(y, keep);
+        }
+      } else {
+        y = v128.load(labels + (<usize>e << 2));
+      }
+      if (probs) v128.store(probs + (<usize>e << 2), p);
+      aI = f32x4.add(aI, f32x4.mul(p, y));
+      aS = f32x4.add(aS, p);
+      aY = f32x4.add(aY, y);
+      aS2 = f32x4.add(aS2, f32x4.mul(p, p));
+      aY2 = f32x4.add(aY2, f32x4.mul(y, y));
+    }
+    // Lane l holds class l mod C.
+    for (let l: i32 = 0; l < 4; l++) {
+      const s = sums + (<usize>((l % classes) * STATS) << 3);
+      store<f64>(s, load<f64>(s) + <f64>lane_f32(aI, l));
+      store<f64>(s, load<f64>(s, 8) + <f64>lane_f32(aS, l), 8);
+      store<f64>(s, load<f64>(s, 16) + <f64>lane_f32(aY, l), 16);
+      store<f64>(s, load<f64>(s, 24) + <f64>lane_f32(aS2, l), 24);
+      store<f64>(s, load<f64>(s, 32) + <f64>lane_f32(aY2, l), 32);
+    }
+    done = blockEnd;
+  }
+}
+
+/** Lane l (0..3, a run-time index) of a vector. */
+// @ts-ignore: decorator
+@inline function lane_f32(v: v128, l: i32): f32 {
+  return l == 0 ? f32x4.extract_lane(v, 0) : l == 1 ? f32x4.extract_lane(v, 1) : l == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 
 /**
@@ -739,7 +799,7 @@ function grad_elementwise_f32x4(
       const l = pixel_labels_i32x4(labels, e, classes);
       if (classes == 1) y = mask_to_f32x4(i32x4.eq(l, one));
       else if (classes == 2) y = mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4)));
-      else y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat((e - e0) % classes), i32x4(0, 1, 2, 3))));
+      else y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(j << 2), i32x4(0, 1, 2, 3)))); // (e − e0) mod C = 4j
       if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
     } else {
       y = v128.load(labels + (<usize>e << 2));
@@ -806,14 +866,14 @@ function grad_softmax_tile_f32x4(
   return v128.and(exp_f32x4(f32x4.mul(f32x4.splat(gamma), log_f32x4(x))), positive);
 }
 
-/** y and the counted mask of four consecutive elements starting at element e (group from e0). */
+/** y of four consecutive elements starting at element e, whose first class is c0 (when C % 4 = 0). */
 // @ts-ignore: decorator
-@inline function element_y_f32x4(labels: usize, labelKind: i32, e: i32, e0: i32, classes: i32): v128 {
+@inline function element_y_f32x4(labels: usize, labelKind: i32, e: i32, c0: i32, classes: i32): v128 {
   if (labelKind != LABELS_INDEX) return v128.load(labels + (<usize>e << 2));
   const l = pixel_labels_i32x4(labels, e, classes);
   if (classes == 1) return mask_to_f32x4(i32x4.eq(l, i32x4.splat(1)));
   if (classes == 2) return mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), i32x4.splat(1), 0, 4, 0, 4)));
-  return mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat((e - e0) % classes), i32x4(0, 1, 2, 3))));
+  return mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(c0), i32x4(0, 1, 2, 3))));
 }
 
 // @ts-ignore: decorator
@@ -919,7 +979,7 @@ function pixel_stats_elementwise_f32x4(
     for (let k = done; k < blockEnd; k++) {
       const e = e0 + (k << 2);
       const z = v128.load(input + (<usize>e << 2));
-      const y = element_y_f32x4(labels, labelKind, e, e0, classes);
+      const y = element_y_f32x4(labels, labelKind, e, j << 2, classes);
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
       const a = v128.load(scratch + (<usize>j << 4));
       if (++j == V) j = 0;
@@ -951,7 +1011,7 @@ function pixel_grad_elementwise_f32x4(
     const e = e0 + (k << 2);
     const at = <usize>e << 2;
     const z = v128.load(input + at);
-    const y = element_y_f32x4(labels, labelKind, e, e0, classes);
+    const y = element_y_f32x4(labels, labelKind, e, j << 2, classes);
     const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
     const a = v128.load(scratch + (<usize>j << 4));
     if (++j == V) j = 0;
