@@ -161,7 +161,7 @@ describe('the SIMD build against the scalar build', () => {
   // Shapes past several flush blocks (256 pixels) with tails that are not multiples of 4 pixels.
   const cases: Scenario[] = [];
   for (const [activation, C, labelKind] of [
-    ['softmax', 2, 'index'], ['softmax', 2, 'soft'], ['softmax', 4, 'index'], ['softmax', 8, 'soft'], ['sigmoid', 1, 'index'], ['sigmoid', 2, 'multilabel'],
+    ['softmax', 2, 'index'], ['softmax', 2, 'soft'], ['softmax', 3, 'index'], ['softmax', 5, 'onehot'], ['softmax', 4, 'index'], ['softmax', 8, 'soft'], ['sigmoid', 1, 'index'], ['sigmoid', 2, 'multilabel'],
     ['sigmoid', 4, 'onehot'], ['sigmoid', 8, 'multilabel'], ['none', 4, 'onehot'], ['sigmoid', 3, 'multilabel'],
   ] as const) {
     cases.push({ op: 'dice', activation, shape: [2, 37, 29, C], labelKind, options: { activation, perImage: true, square: true } });

@@ -44,8 +44,9 @@
  * convention for probabilities).
  *
  * SIMD (the simd build): a softmax over two channels is the sigmoid of their difference, four
- * pixels at a time (as softmax_dice.ts); a softmax over C % 4 = 0 channels transposes four pixels
- * into channel vectors (as softmax_cce.ts); a sigmoid or no activation with
+ * pixels at a time (as softmax_dice.ts); a softmax over more channels turns four pixels into channel
+ * vectors (4×4 transposes for C % 4 = 0, as softmax_cce.ts; lane by lane otherwise); a sigmoid or
+ * no activation with
  * C ∈ {1, 2, 4} or C % 4 = 0 works on four consecutive elements, whose classes repeat every
  * max(1, C/4) vectors. Everything else (and the tail of each group) runs the scalar loops, which are
  * also the whole scalar build.
@@ -356,7 +357,7 @@ export function region_stats(
         const quads = pixelsPerGroup >> 2;
         stats_softmax_c2_f32x4(labels, labelKind, input, probs, start, quads, hasIgnore, ignoreIndex, out);
         iRegion += quads << 2;
-      } else if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
+      } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
         stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
         iRegion += quads << 2;
@@ -372,7 +373,7 @@ export function region_stats(
         const quads = pixelsPerGroup >> 2;
         pixel_stats_c2_f32x4(pixelKind, labels, labelKind, input, start, quads, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
-      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes > 2) {
         const quads = pixelsPerGroup >> 2;
         pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
@@ -489,7 +490,7 @@ export function region_grad(
         const quads = pixelsPerGroup >> 2;
         grad_softmax_c2_f32x4(labels, labelKind, probs, grad, start, quads, hasIgnore, ignoreIndex, k32);
         start += quads << 2;
-      } else if (activation == ACT_SOFTMAX && (classes & 3) == 0) {
+      } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
         grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd);
         start += quads << 2;
@@ -513,7 +514,7 @@ export function region_grad(
     let iPixel = pixelKind != PX_NONE ? groupStart : end;
     if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
       // Elements before `start` hold the region part already; the scalar loop below must not redo them.
-      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes == 2 || (classes & 3) == 0)) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes >= 2) {
         const quads = pixelsPerGroup >> 2;
         iPixel += quads << 2;
       } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
@@ -563,7 +564,7 @@ export function region_grad(
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
         pixel_grad_c2_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, hasIgnore, ignoreIndex,
           params, pixelScale, pixelDy, regionOn, simd);
-      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && (classes & 3) == 0) {
+      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes > 2) {
         pixel_grad_tile_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, classes, hasIgnore,
           ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       } else {
@@ -576,6 +577,43 @@ export function region_grad(
 
 // ---------------------------------------------------------------------------------------------
 // SIMD paths (region losses without a pixel term).
+
+/**
+ * Four pixels' rows of C floats → C channel vectors at `tile` (16 B each): 4×4 transposes when
+ * C % 4 = 0, lane by lane otherwise (C = 3, 5, …).
+ */
+// @ts-ignore: decorator
+@inline function gather_rows_f32x4(rows: usize, rowBytes: usize, tile: usize, classes: i32): void {
+  if ((classes & 3) == 0) {
+    gather_tile_f32x4(rows, rowBytes, tile);
+    return;
+  }
+  for (let c: i32 = 0; c < classes; c++) {
+    const at = rows + (<usize>c << 2);
+    let v = f32x4.splat(load<f32>(at));
+    v = f32x4.replace_lane(v, 1, load<f32>(at + rowBytes));
+    v = f32x4.replace_lane(v, 2, load<f32>(at + 2 * rowBytes));
+    v = f32x4.replace_lane(v, 3, load<f32>(at + 3 * rowBytes));
+    v128.store(tile + (<usize>c << 4), v);
+  }
+}
+
+/** The inverse of `gather_rows_f32x4`. */
+// @ts-ignore: decorator
+@inline function scatter_rows_f32x4(tile: usize, rows: usize, rowBytes: usize, classes: i32): void {
+  if ((classes & 3) == 0) {
+    scatter_tile_f32x4(tile, rows, rowBytes);
+    return;
+  }
+  for (let c: i32 = 0; c < classes; c++) {
+    const at = rows + (<usize>c << 2);
+    const v = v128.load(tile + (<usize>c << 4));
+    store<f32>(at, f32x4.extract_lane(v, 0));
+    store<f32>(at + rowBytes, f32x4.extract_lane(v, 1));
+    store<f32>(at + 2 * rowBytes, f32x4.extract_lane(v, 2));
+    store<f32>(at + 3 * rowBytes, f32x4.extract_lane(v, 3));
+  }
+}
 
 /** Whether four consecutive elements of a sigmoid / no-activation input can be a vector: C | 4 or 4 | C. */
 // @ts-ignore: decorator
@@ -731,7 +769,7 @@ function stats_elementwise_v1_f32x4(
 }
 
 /**
- * Sums of a softmax group over the pixels [i0, i0 + 4·quads), C % 4 = 0: four pixels at a time as
+ * Sums of a softmax group over the pixels [i0, i0 + 4·quads), C > 2: four pixels at a time as
  * channel vectors. `acc`: 5·C vectors; `tile`: 2·C vectors.
  */
 function stats_softmax_tile_f32x4(
@@ -748,7 +786,7 @@ function stats_softmax_tile_f32x4(
     memory.fill(acc, 0, <usize>(classes * STATS) << 4);
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
-      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, pTile);
+      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
       const inv = f32x4.div(f32x4.splat(1.0), tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
       let keep = i32x4.splat(-1);
       let l = i32x4.splat(0);
@@ -756,7 +794,7 @@ function stats_softmax_tile_f32x4(
         l = v128.load(labels + (<usize>i << 2));
         if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
       } else {
-        gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+        gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
       }
       for (let c: i32 = 0; c < classes; c++) {
         const pc = pTile + (<usize>c << 4);
@@ -772,7 +810,7 @@ function stats_softmax_tile_f32x4(
         v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
         v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
       }
-      if (probs) scatter_tile_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes);
+      if (probs) scatter_rows_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes, classes);
     }
     for (let k: i32 = 0; k < classes * STATS; k++) {
       const s = sums + (<usize>k << 3);
@@ -812,7 +850,7 @@ function grad_elementwise_f32x4(
   }
 }
 
-/** The gradient of a softmax group over pixels [i0, i0 + 4·quads), C % 4 = 0; `k32` the f32 coefficients, `tile` 3·C vectors. */
+/** The gradient of a softmax group over pixels [i0, i0 + 4·quads), C > 2; `k32` the f32 coefficients, `tile` 3·C vectors. */
 function grad_softmax_tile_f32x4(
   labels: usize, labelKind: i32, probs: usize, grad: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, k32: usize, tile: usize,
@@ -824,14 +862,14 @@ function grad_softmax_tile_f32x4(
   const gTile = yTile + tileBytes;
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
-    gather_tile_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile);
+    gather_rows_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile, classes);
     let keep = i32x4.splat(-1);
     let l = i32x4.splat(0);
     if (labelKind == LABELS_INDEX) {
       l = v128.load(labels + (<usize>i << 2));
       if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
     } else {
-      gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+      gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
     }
     let pg = f32x4.splat(0);
     for (let c: i32 = 0; c < classes; c++) {
@@ -848,13 +886,13 @@ function grad_softmax_tile_f32x4(
       const d = f32x4.mul(p, f32x4.sub(v128.load(gTile + (<usize>c << 4)), pg));
       v128.store(pTile + (<usize>c << 4), v128.and(d, keep));
     }
-    scatter_tile_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes);
+    scatter_rows_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes, classes);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // SIMD pixel terms (from logits): BCE and sigmoid focal on four-element vectors, cross-entropy and
-// softmax focal on four-pixel channel tiles (C % 4 = 0).
+// softmax focal on four-pixel channel tiles (C > 2) or as σ of the difference (C = 2).
 
 /** x^γ on four lanes, x ≥ 0 (0 where x = 0 and γ > 0). */
 // @ts-ignore: decorator
@@ -1023,8 +1061,8 @@ function pixel_grad_elementwise_f32x4(
 }
 
 /**
- * Pass 1 of cross-entropy / softmax focal over the pixels [i0, i0 + 4·quads), C % 4 = 0: value and
- * denominator into `ps`; `tile` holds 2·C vectors.
+ * Pass 1 of cross-entropy / softmax focal over the pixels [i0, i0 + 4·quads), C > 2: value and
+ * denominator into `ps`; `tile` holds 3·C vectors.
  */
 function pixel_stats_tile_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, classes: i32, hasIgnore: i32,
@@ -1047,7 +1085,7 @@ function pixel_stats_tile_f32x4(
     let den = f32x4.splat(0);
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
-      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, zTile);
+      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
       let m = v128.load(zTile);
       for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(zTile + o));
       let total = f32x4.splat(0);
@@ -1059,7 +1097,7 @@ function pixel_stats_tile_f32x4(
         l = v128.load(labels + (<usize>i << 2));
         if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
       } else {
-        gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+        gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
       }
       let v = f32x4.splat(0);
       let d = f32x4.splat(0);
@@ -1106,7 +1144,7 @@ function pixel_stats_tile_f32x4(
           const dc = kind == PX_CE ? f32x4.sub(f32x4.mul(p, hSum), h) : f32x4.sub(h, f32x4.mul(p, hSum));
           v128.store(pc, f32x4.mul(f, dc));
         }
-        scatter_tile_f32x4(zTile, gradOut + <usize>i * rowBytes, rowBytes);
+        scatter_rows_f32x4(zTile, gradOut + <usize>i * rowBytes, rowBytes, classes);
       }
       if (kind == PX_FOCAL_SOFTMAX || !weighted) d = f32x4.splat(1.0);
       v = v128.and(v, keep);
@@ -1120,7 +1158,7 @@ function pixel_stats_tile_f32x4(
   }
 }
 
-/** Pass 2 of cross-entropy / softmax focal, C % 4 = 0: adds (or writes) f·∂ℓ/∂z; `tile` holds 3·C vectors. */
+/** Pass 2 of cross-entropy / softmax focal, C > 2: adds (or writes) f·∂ℓ/∂z; `tile` holds 3·C vectors. */
 function pixel_grad_tile_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, tile: usize,
@@ -1136,7 +1174,7 @@ function pixel_grad_tile_f32x4(
   const one = f32x4.splat(1.0);
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
-    gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, pTile);
+    gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
     const inv = f32x4.div(one, tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
     let keep = i32x4.splat(-1);
     let l = i32x4.splat(0);
@@ -1144,7 +1182,7 @@ function pixel_grad_tile_f32x4(
       l = v128.load(labels + (<usize>i << 2));
       if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
     } else {
-      gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
+      gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
     }
     const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
     let total = f32x4.splat(0);
@@ -1177,10 +1215,10 @@ function pixel_grad_tile_f32x4(
     }
     if (accumulate) {
       // Add the region part's gradient, as rows, to the tile's pixel part.
-      gather_tile_f32x4(grad + <usize>i * rowBytes, rowBytes, yTile);
+      gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, yTile, classes);
       for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.add(v128.load(pTile + o), v128.load(yTile + o)));
     }
-    scatter_tile_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes);
+    scatter_rows_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes, classes);
   }
 }
 

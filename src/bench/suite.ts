@@ -34,7 +34,7 @@ export const BENCHMARKS: Benchmark[] = [
     },
   },
   {
-    name: 'zoo', description: 'the loss zoo (region engine) vs its tfjs-op twins, [8,128,128,4], [2,48,48,48,4], [8,128,128,2]',
+    name: 'zoo', description: 'the loss zoo (region engine) vs its tfjs-op twins, [8,128,128,4], [2,48,48,48,4], [8,128,128,2], [8,128,128,3]',
     run: async (c) => (await import('./zoo.js')).benchZoo(c),
   },
   {

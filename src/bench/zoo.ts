@@ -2,7 +2,7 @@
  * The loss zoo (issue #12) on the region engine vs the same losses from tfjs ops, forward + backward
  * through tf.grad on tfjs's wasm backend in this process: medians, Melem/s (elements = all of the
  * input) and speed-ups against the tfjs-op twin measured in the same run, at [8,128,128,4], a
- * 3D [2,48,48,48,4] and two classes [8,128,128,2]. Also the seed's Dice on its specialised kernel against the same Dice on the
+ * 3D [2,48,48,48,4], two classes [8,128,128,2] and three [8,128,128,3]. Also the seed's Dice on its specialised kernel against the same Dice on the
  * engine, the cost of generality.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,13 +14,13 @@ import { setupWasmKernels } from '../setup.js';
 import { formatRow, melemPerSecond, time, type Timing } from './harness.js';
 import type { BenchContext } from './suite.js';
 
-export const ZOO_SHAPES: number[][] = [[8, 128, 128, 4], [2, 48, 48, 48, 4], [8, 128, 128, 2]];
+export const ZOO_SHAPES: number[][] = [[8, 128, 128, 4], [2, 48, 48, 48, 4], [8, 128, 128, 2], [8, 128, 128, 3]];
 
 type Loss = (labels: tf.Tensor, z: tf.Tensor) => tf.Tensor;
 
 /** Every zoo loss with the labels it takes: int32 class indices, or a float32 multi-label mask. */
 const ZOO: { name: string; labels: 'index' | 'mask'; loss: Loss }[] = [
-  { name: 'Dice (seed kernel)', labels: 'index', loss: (y, z) => losses.dice(y, z) },
+  { name: 'Dice (seed kernel at C = 2, 4k)', labels: 'index', loss: (y, z) => losses.dice(y, z) },
   { name: 'Dice on the engine (sum)', labels: 'index', loss: (y, z) => losses.dice(y, z, { reduction: 'sum' }) },
   { name: 'Dice, Jaccard', labels: 'index', loss: (y, z) => losses.dice(y, z, { jaccard: true }) },
   { name: 'Dice, sigmoid (multi-label)', labels: 'mask', loss: (y, z) => losses.dice(y, z, { activation: 'sigmoid' }) },

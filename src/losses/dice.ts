@@ -6,7 +6,7 @@ import { diceRegion } from './region.js';
 import type { DiceOptions } from './types.js';
 import { checkDiceOptions, checkRegionInputs } from './validate.js';
 
-/** The seed's Dice forms, which keep their specialised kernel: softmax, batch or per-image sums, one ε, the mean. */
+/** The seed's Dice forms, which keep their specialised kernel (at C = 2 and C % 4 = 0): softmax, batch or per-image sums, one ε, the mean. */
 function seedForm(opts: DiceOptions): boolean {
   const eps = opts.epsilon;
   return (opts.activation ?? 'softmax') === 'softmax' && opts.ignoreIndex === undefined && opts.classWeights === undefined
@@ -39,7 +39,8 @@ export function dice(labels: Tensor, logits: Tensor, opts: DiceOptions = {}): Te
   const op = 'dice';
   const C = checkRegionInputs(op, labels, logits, opts?.activation ?? 'softmax');
   checkDiceOptions(op, opts, C, labels);
-  if (!seedForm(opts)) return diceRegion(labels, logits, opts);
+  // The seed's kernel has SIMD paths for C = 2 and C % 4 = 0 only; the engine is faster elsewhere.
+  if (!seedForm(opts) || (C !== 2 && C % 4 !== 0)) return diceRegion(labels, logits, opts);
   const epsilon = opts.epsilon as number | { numerator: number } | undefined;
   const o = resolveDiceOptions({ ...opts, epsilon: typeof epsilon === 'object' ? epsilon.numerator : epsilon });
   const fused = fusedKernelAvailable(SeglossSoftmaxDice);
