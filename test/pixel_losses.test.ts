@@ -142,6 +142,10 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 2], labelKind: 'multilabel', options: { activation: 'sigmoid' } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'soft', options: { focal: { activation: 'sigmoid', gamma: 2 } } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { focal: { activation: 'sigmoid' } } },
+    // Sigmoid pixel terms over C = 3, 5, 6 with float labels (periods of 3, 5, 3 vectors).
+    { op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 3], labelKind: 'multilabel', options: { posWeight: [1, 2, 0.5] } },
+    { op: 'focal', activation: 'sigmoid', shape: [2, 41, 23, 5], labelKind: 'soft', options: { activation: 'sigmoid', gamma: 2, alpha: 0.25, reduction: 'none' } },
+    { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 9, 9, 9, 6], labelKind: 'multilabel', options: { activation: 'sigmoid' } },
     // Softmax pixel terms over C = 3 and 5 (channel vectors built lane by lane).
     { op: 'categoricalCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 3], labelKind: 'index', options: { labelSmoothing: 0.1, classWeights: [0.5, 2, 1], ignoreIndex: 7 } },
     { op: 'focal', activation: 'softmax', shape: [2, 41, 23, 5], labelKind: 'soft', options: { gamma: 2, alpha: 0.25 } },

@@ -361,8 +361,8 @@ export function region_stats(
         const quads = pixelsPerGroup >> 2;
         stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
         iRegion += quads << 2;
-      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes)) {
-        const vectors = (pixelsPerGroup * classes) >> 2;
+      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes, labelKind)) {
+        const vectors = whole_periods(pixelsPerGroup, classes);
         stats_elementwise_f32x4(labels, labelKind, input, probs, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
         iRegion += (vectors << 2) / classes;
       }
@@ -377,8 +377,8 @@ export function region_stats(
         const quads = pixelsPerGroup >> 2;
         pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
-      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
-        const vectors = (pixelsPerGroup * classes) >> 2;
+      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes, labelKind)) {
+        const vectors = whole_periods(pixelsPerGroup, classes);
         pixel_stats_elementwise_f32x4(pixelKind, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += (vectors << 2) / classes;
       }
@@ -494,7 +494,7 @@ export function region_grad(
         const quads = pixelsPerGroup >> 2;
         grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd);
         start += quads << 2;
-      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes)) {
+      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes, labelKind)) {
         // a, b, k as vectors per position of the class period: lane l of position j is class (4j + l) mod C.
         const V = period(classes);
         for (let j: i32 = 0; j < V; j++) {
@@ -505,7 +505,7 @@ export function region_grad(
             }
           }
         }
-        const vectors = (pixelsPerGroup * classes) >> 2;
+        const vectors = whole_periods(pixelsPerGroup, classes);
         grad_elementwise_f32x4(labels, labelKind, probs, grad, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, simd);
         start += (vectors << 2) / classes;
       }
@@ -517,8 +517,8 @@ export function region_grad(
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes >= 2) {
         const quads = pixelsPerGroup >> 2;
         iPixel += quads << 2;
-      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes)) {
-        iPixel += (((pixelsPerGroup * classes) >> 2) << 2) / classes;
+      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes, labelKind)) {
+        iPixel += ((whole_periods(pixelsPerGroup, classes)) << 2) / classes;
       }
     }
     // Without a region part, the pixel part's SIMD path writes what it covers: the loop starts after it.
@@ -568,7 +568,7 @@ export function region_grad(
         pixel_grad_tile_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, classes, hasIgnore,
           ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       } else {
-        pixel_grad_elementwise_f32x4(pixelKind, labels, labelKind, input, grad, groupStart * classes, (pixelsPerGroup * classes) >> 2,
+        pixel_grad_elementwise_f32x4(pixelKind, labels, labelKind, input, grad, groupStart * classes, whole_periods(pixelsPerGroup, classes),
           classes, hasIgnore, ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       }
     }
@@ -615,16 +615,27 @@ export function region_grad(
   }
 }
 
-/** Whether four consecutive elements of a sigmoid / no-activation input can be a vector: C | 4 or 4 | C. */
+/**
+ * Whether four consecutive elements of a sigmoid / no-activation input can be a vector: always with
+ * float labels (lane l of period position j is class (4j + l) mod C); with class indices only for
+ * C | 4 or 4 | C, where the lanes' pixels are found without a division.
+ */
 // @ts-ignore: decorator
-@inline function elementwise_ok(classes: i32): bool {
-  return classes == 1 || classes == 2 || (classes & 3) == 0;
+@inline function elementwise_ok(classes: i32, labelKind: i32): bool {
+  return labelKind != LABELS_INDEX || classes == 1 || classes == 2 || (classes & 3) == 0;
 }
 
-/** Vectors per period of classes along the elements: 1 for C | 4, C / 4 for 4 | C. */
+/** The vectors of a group's elements in whole periods (so whole pixels), for the four-element paths. */
+// @ts-ignore: decorator
+@inline function whole_periods(pixels: i32, classes: i32): i32 {
+  const V = period(classes);
+  return ((pixels * classes) / (V << 2)) * V;
+}
+
+/** Vectors per period of classes along the elements: lcm(C, 4) / 4 = C / gcd(C, 4). */
 // @ts-ignore: decorator
 @inline function period(classes: i32): i32 {
-  return classes <= 4 ? 1 : classes >> 2;
+  return (classes & 3) == 0 ? classes >> 2 : (classes & 1) == 0 ? classes >> 1 : classes;
 }
 
 /** The sigmoid of four lanes, as `sigmoid_f32`. */
