@@ -85,10 +85,12 @@ describe('a net of tfjs-core ops', () => {
 describe('a tfjs-layers Sequential', () => {
   const build = () => {
     const model = tfl.sequential();
-    model.add(tfl.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, padding: 'same', seed: 1 } as never));
+    model.add(tfl.layers.conv2d({
+      inputShape: [12, 12, 1], filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }));
     model.add(tfl.layers.batchNormalization());
     model.add(tfl.layers.activation({ activation: 'relu' }));
-    model.add(tfl.layers.conv2d({ filters: 2, kernelSize: 1, padding: 'same' }));
+    model.add(tfl.layers.conv2d({ filters: 2, kernelSize: 1, padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
     return model;
   };
 
