@@ -129,11 +129,14 @@ export function lovasz_softmax(
       for (let v: i32 = 0; v < n; v++) gts += <f64>y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
       if (allClasses == 0 && gts == 0) continue;
       counted++;
+      // With class indices y is 0 or 1: it rides in the payload's top bit, so the walk below reads
+      // neither the labels nor p at random.
+      const hard = labelKind == LABELS_INDEX;
       for (let v: i32 = 0; v < n; v++) {
         const y = y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
         const e = abs<f32>(y - load<f32>(pBuf + <usize>v * rowBytes + (<usize>c << 2)));
         store<u32>(keys + (<usize>v << 2), ~reinterpret<u32>(e));
-        store<u32>(idx + (<usize>v << 2), <u32>v);
+        store<u32>(idx + (<usize>v << 2), hard && y != 0 ? <u32>v | 0x80000000 : <u32>v);
       }
       const inTmp = radix_sort(keys, idx, tmpKeys, tmpIdx, n, counts) != 0;
       const sortedKeys = inTmp ? tmpKeys : keys;
@@ -144,8 +147,9 @@ export function lovasz_softmax(
       let previous: f64 = 0;
       let loss: f64 = 0;
       for (let k: i32 = 0; k < n; k++) {
-        const v = <i32>load<u32>(sortedIdx + (<usize>k << 2));
-        const y = <f64>y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
+        const payload = load<u32>(sortedIdx + (<usize>k << 2));
+        const v = <i32>(hard ? payload & 0x7fffffff : payload);
+        const y: f64 = hard ? <f64>(payload >> 31) : <f64>y_of(labels, labelKind, load<i32>(valid + (<usize>v << 2)), c, C);
         cumY += y;
         cumNotY += 1 - y;
         const jaccard = 1 - (gts - cumY) / (gts + cumNotY);
@@ -154,9 +158,16 @@ export function lovasz_softmax(
         const e = <f64>reinterpret<f32>(~load<u32>(sortedKeys + (<usize>k << 2)));
         loss += e * gk;
         if (grad) {
+          // ∂e/∂p = sign(p − y); with y ∈ {0, 1}, p ≠ y exactly when e ≠ 0, and p > y when y = 0.
           const at = dBuf + <usize>v * rowBytes + (<usize>c << 2);
-          const p = <f64>load<f32>(pBuf + <usize>v * rowBytes + (<usize>c << 2));
-          store<f32>(at, <f32>(p > y ? gk : p < y ? -gk : 0));
+          let d: f64;
+          if (hard) {
+            d = e == 0 ? 0 : y != 0 ? -gk : gk;
+          } else {
+            const p = <f64>load<f32>(pBuf + <usize>v * rowBytes + (<usize>c << 2));
+            d = p > y ? gk : p < y ? -gk : 0;
+          }
+          store<f32>(at, <f32>d);
         }
       }
       groupLoss += loss;
