@@ -50,6 +50,12 @@ function negLogs(input: Tensor, given: boolean): { negLogP: Tensor; negLog1mP: T
   return { negLogP: tf.softplus(tf.neg(input)), negLog1mP: tf.softplus(input), p: tf.sigmoid(input) };
 }
 
+/** Values and their denominators (1 each), both zero at ignored pixels (`counted` [..., 1], or null). */
+function counting(values: Tensor, counted: Tensor | null): { values: Tensor; denominators: Tensor } {
+  if (!counted) return { values, denominators: tf.onesLike(values) };
+  return { values: tf.mul(values, counted), denominators: tf.mul(tf.onesLike(values), counted) };
+}
+
 /** A per-class vector as a tensor broadcasting over the last axis. */
 const perClass = (values: readonly number[]) => tf.tensor1d(Array.from(values), 'float32');
 
@@ -81,13 +87,7 @@ function binaryTerm(C: number, o: { posWeight?: readonly number[] | null; labelS
       const ys = tf.add(tf.mul(y, 1 - s), s / 2);
       const { negLogP, negLog1mP } = negLogs(input, o.givenProbabilities);
       const positive = o.posWeight ? tf.mul(perClass(o.posWeight), tf.mul(ys, negLogP)) : tf.mul(ys, negLogP);
-      let values = tf.add(positive, tf.mul(tf.sub(1, ys), negLog1mP));
-      let denominators = tf.onesLike(values);
-      if (counted) {
-        values = tf.mul(values, counted);
-        denominators = tf.mul(denominators, counted);
-      }
-      return { values, denominators };
+      return counting(tf.add(positive, tf.mul(tf.sub(1, ys), negLog1mP)), counted);
     },
   };
 }
@@ -124,12 +124,7 @@ function focalTerm(C: number, o: { gamma?: number; alpha?: number | readonly num
         const at = perClass(a);
         values = tf.mul(values, tf.add(tf.mul(at, y), tf.mul(tf.sub(1, at), tf.sub(1, y))));
       }
-      let denominators = tf.onesLike(values);
-      if (counted) {
-        values = tf.mul(values, counted);
-        denominators = tf.mul(denominators, counted);
-      }
-      return { values, denominators };
+      return counting(values, counted);
     },
   };
 }

@@ -112,8 +112,8 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   const pixelOnly = formula == null;
   const pixelNone = pixelOnly && region.reduction === 'none';
   const withGrad = recordingGradients();
-  // A pixel loss alone, reduced: its gradient comes from the same pass (one read of the input).
-  const oneShot = withGrad && pixelOnly && !pixelNone;
+  // A pixel loss alone, reduced: its gradient (for λ = 1) comes from the same pass (one read of the input).
+  const oneShot = withGrad && pixelOnly && !pixelNone && pixel!.lambda === 1;
   const op = customGrad(((x: Tensor, save: GradSaveFunc) => {
     const statsAttrs: RegionStatsAttrs = {
       activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, withProbs: withGrad && !pixelOnly,
@@ -121,26 +121,9 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
     };
     const [sumsT, probs, pixelValues, oneShotGrad] = engine().runKernel(SeglossRegionStats, { labels, input: x },
       statsAttrs as unknown as NamedAttrMap) as Tensor[];
-    if (oneShot) {
-      probs.dispose();
-      pixelValues.dispose();
-      const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
-      sumsT.dispose();
-      let total = 0;
-      let denominator = 0;
-      for (let g = 0; g < groups; g++) {
-        total += sums[groups * C * 5 + 2 * g];
-        denominator += sums[groups * C * 5 + 2 * g + 1];
-      }
-      save([oneShotGrad]);
-      return {
-        value: tensor(region.reduction === 'mean' ? total / denominator : total),
-        gradFunc: (dy: Tensor, [saved]: Tensor[]) => scaleFusedGradient(saved, dy),
-      };
-    }
-    oneShotGrad.dispose();
     const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
     sumsT.dispose();
+    // The pixel term's total and its mean's denominator follow the region sums, per group.
     const pixelAt = groups * C * 5;
     let pixelTotal = 0;
     let pixelDenominator = 0;
@@ -148,6 +131,17 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
       pixelTotal += sums[pixelAt + 2 * g];
       pixelDenominator += sums[pixelAt + 2 * g + 1];
     }
+    const pixelValue = region.reduction === 'mean' ? pixelTotal / pixelDenominator : pixelTotal;
+    if (oneShot) {
+      probs.dispose();
+      pixelValues.dispose();
+      save([oneShotGrad]);
+      return {
+        value: tensor(pixelValue),
+        gradFunc: (dy: Tensor, [saved]: Tensor[]) => scaleFusedGradient(saved, dy),
+      };
+    }
+    oneShotGrad.dispose();
     const terms = formula ? Array.from({ length: groups }, (_, g) => formula(groupSums(sums, g, C))) : [];
     const perGroup = terms[0]?.values.length ?? 0;
     let value: Tensor;
@@ -167,7 +161,7 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
         }
       }
       if (pixel) {
-        total += pixel.lambda * (region.reduction === 'mean' ? pixelTotal / pixelDenominator : pixelTotal);
+        total += pixel.lambda * pixelValue;
         value = tensor(total);
       }
     }
