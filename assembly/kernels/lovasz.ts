@@ -16,8 +16,8 @@
  * stable: equal errors keep the pixels' order (ascending index) — the tie order, which changes the
  * gradient's split among tied pixels but not the loss.
  */
-import { exp_neg_f32 } from '../math/exp';
 import { LABELS_INDEX, label_value } from './labels';
+import { ACT_NONE, ACT_SOFTMAX, activate_row } from './region_losses';
 
 // @ts-ignore: decorator
 @inline const DIGIT_BITS: u32 = 11;
@@ -102,22 +102,7 @@ export function lovasz_softmax(
     for (let i = start; i < start + pixelsPerGroup; i++) {
       if (hasIgnore != 0 && labelKind == LABELS_INDEX && load<i32>(labels + (<usize>i << 2)) == ignoreIndex) continue;
       store<i32>(valid + (<usize>n << 2), i);
-      const x = input + <usize>i * rowBytes;
-      const row = pBuf + <usize>n * rowBytes;
-      if (softmax != 0) {
-        let m = load<f32>(x);
-        for (let c: i32 = 1; c < C; c++) m = max<f32>(m, load<f32>(x + (<usize>c << 2)));
-        let s: f32 = 0;
-        for (let c: i32 = 0; c < C; c++) {
-          const e = exp_neg_f32(load<f32>(x + (<usize>c << 2)) - m);
-          store<f32>(row + (<usize>c << 2), e);
-          s += e;
-        }
-        const inv: f32 = 1.0 / s;
-        for (let c: i32 = 0; c < C; c++) store<f32>(row + (<usize>c << 2), load<f32>(row + (<usize>c << 2)) * inv);
-      } else {
-        memory.copy(row, x, rowBytes);
-      }
+      activate_row(input + <usize>i * rowBytes, pBuf + <usize>n * rowBytes, softmax != 0 ? ACT_SOFTMAX : ACT_NONE, C);
       n++;
     }
     if (grad) memory.fill(dBuf, 0, <usize>n * rowBytes);

@@ -433,9 +433,9 @@ export function region_stats(
   }
 }
 
-/** p of one pixel's C inputs at `x` into `row`. */
+/** p of one pixel's C inputs at `x` into `row` (lovasz.ts uses it too). */
 // @ts-ignore: decorator
-@inline function activate_row(x: usize, row: usize, activation: i32, classes: i32): void {
+@inline export function activate_row(x: usize, row: usize, activation: i32, classes: i32): void {
   if (activation == ACT_SOFTMAX) {
     let m = load<f32>(x);
     for (let c: i32 = 1; c < classes; c++) m = max<f32>(m, load<f32>(x + (<usize>c << 2)));
@@ -941,40 +941,13 @@ function period_params(params: usize, classes: i32, at: usize): void {
   }
 }
 
-/** BCE or sigmoid focal value of four elements, and its derivative in z when `wantGrad`. */
-// @ts-ignore: decorator
-@inline function sigmoid_term_f32x4(kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, wantGrad: bool): v128 {
-  const one = f32x4.splat(1.0);
-  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
-  const sp = f32x4.add(f32x4.pmax(z, f32x4.splat(0)), log1p_unit_f32x4(t)); // softplus(z)
-  const r = f32x4.div(one, f32x4.add(one, t));
-  const p = v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(z, f32x4.splat(0)));
-  if (kind == PX_BCE) {
-    const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
-    const ay = f32x4.mul(a, ys);
-    const w = f32x4.add(ay, f32x4.sub(one, ys));
-    // ℓ = a ys softplus(−z) + (1 − ys) softplus(z) = softplus(z)·(a ys + 1 − ys) − a ys z
-    if (!wantGrad) return f32x4.sub(f32x4.mul(sp, w), f32x4.mul(ay, z));
-    return f32x4.sub(f32x4.mul(p, w), ay);
-  }
-  const ce = f32x4.sub(sp, f32x4.mul(y, z)); // y softplus(−z) + (1 − y) softplus(z)
-  const m = f32x4.sub(f32x4.add(p, y), f32x4.mul(f32x4.mul(f32x4.splat(2.0), p), y)); // 1 − p_t
-  const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
-  const mg = pow_f32x4(m, gamma);
-  if (!wantGrad) return f32x4.mul(alphaT, f32x4.mul(mg, ce));
-  // ∂/∂z = α_t ((p − y) m^γ + ce γ m^(γ−1) dm),  dm = −p (1 − p)(2y − 1)
-  const dm = f32x4.neg(f32x4.mul(f32x4.mul(p, f32x4.sub(one, p)), f32x4.sub(f32x4.mul(f32x4.splat(2.0), y), one)));
-  let second = f32x4.splat(0);
-  if (gamma != 0) second = f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm);
-  return f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), mg), second));
-}
-
 /**
- * BCE or sigmoid focal value of four elements, with `scale`·∂ℓ/∂z stored (masked by `keep`) at
- * `gradAt`: `sigmoid_term_f32x4` of both kinds, sharing e^−|z|, softplus and σ.
+ * BCE or sigmoid focal value of four elements; when `gradAt` is not 0, `scale`·∂ℓ/∂z (masked by
+ * `keep`) is stored there. e^−|z|, softplus and σ are shared by both (what a caller does not use,
+ * the optimiser drops).
  */
 // @ts-ignore: decorator
-@inline function sigmoid_value_grad_f32x4(
+@inline function sigmoid_term_f32x4(
   kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
 ): v128 {
   const one = f32x4.splat(1.0);
@@ -985,12 +958,14 @@ function period_params(params: usize, classes: i32, at: usize): void {
   let value: v128;
   let d: v128;
   if (kind == PX_BCE) {
+    // ℓ = a ys softplus(−z) + (1 − ys) softplus(z) = softplus(z)·(a ys + 1 − ys) − a ys z
     const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
     const ay = f32x4.mul(a, ys);
     const w = f32x4.add(ay, f32x4.sub(one, ys));
     value = f32x4.sub(f32x4.mul(sp, w), f32x4.mul(ay, z));
     d = f32x4.sub(f32x4.mul(p, w), ay);
   } else {
+    // ℓ = α_t (1 − p_t)^γ ce; ∂/∂z = α_t ((p − y) m^γ + ce γ m^(γ−1) dm), dm = −p (1 − p)(2y − 1)
     const ce = f32x4.sub(sp, f32x4.mul(y, z));
     const m = f32x4.sub(f32x4.add(p, y), f32x4.mul(f32x4.mul(f32x4.splat(2.0), p), y));
     const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
@@ -1001,7 +976,7 @@ function period_params(params: usize, classes: i32, at: usize): void {
     if (gamma != 0) second = f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm);
     d = f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), mg), second));
   }
-  v128.store(gradAt, v128.and(f32x4.mul(scale, d), keep));
+  if (gradAt) v128.store(gradAt, v128.and(f32x4.mul(scale, d), keep));
   return value;
 }
 
@@ -1032,9 +1007,7 @@ function pixel_stats_elementwise_f32x4(
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
       const a = v128.load(scratch + (<usize>j << 4));
       if (++j == V) j = 0;
-      const v = v128.and(gradOut
-        ? sigmoid_value_grad_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradOut + (<usize>e << 2), scaleV, keep)
-        : sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, false), keep);
+      const v = v128.and(sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradOut ? gradOut + (<usize>e << 2) : 0, scaleV, keep), keep);
       if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
       loss = f32x4.add(loss, v);
       count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
@@ -1055,6 +1028,7 @@ function pixel_grad_elementwise_f32x4(
   const gamma = param(params, 2 * classes);
   const s = param(params, 2 * classes + 1);
   const hasAlpha = param(params, 2 * classes + 2) != 0;
+  const tmp = scratch + (<usize>V << 4); // one vector after the period's parameters
   let j: i32 = 0;
   for (let k: i32 = 0; k < vectors; k++) {
     const e = e0 + (k << 2);
@@ -1065,9 +1039,13 @@ function pixel_grad_elementwise_f32x4(
     const a = v128.load(scratch + (<usize>j << 4));
     if (++j == V) j = 0;
     const f = pixelDy ? v128.load(pixelDy + at) : f32x4.splat(scale);
-    let d = v128.and(f32x4.mul(f, sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, true)), keep);
-    if (accumulate) d = f32x4.add(d, v128.load(grad + at));
-    v128.store(grad + at, d);
+    if (accumulate) {
+      // Beside a region part: its gradient is there already; add to it.
+      sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, tmp, f, keep);
+      v128.store(grad + at, f32x4.add(v128.load(tmp), v128.load(grad + at)));
+    } else {
+      sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, grad + at, f, keep);
+    }
   }
 }
 
