@@ -37,14 +37,13 @@ torch [N, ...] int64 indices. Shapes, channels-first: [8, 4, 128, 128] and [2, 4
 
 import argparse
 import datetime
-import importlib
 import json
 import os
-import subprocess
 import sys
 import time
-import types
 import warnings
+
+from peers import add_source_args, import_monai_losses, import_sigmoid_focal_loss, import_smp_losses, read_commit  # noqa: E402
 
 T0 = time.time()
 
@@ -52,12 +51,7 @@ parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--quick", action="store_true",
                     help="smoke run: [2, 4, 32, 32] only, few repetitions (not numbers to quote)")
 parser.add_argument("--json", metavar="FILE", help="also write every row as JSON")
-parser.add_argument("--monai", default=os.environ.get("MONAI_SRC", "/tmp/monai"),
-                    help="MONAI source tree (the directory holding monai/)")
-parser.add_argument("--smp", default=os.environ.get("SMP_SRC", "/tmp/smp"),
-                    help="segmentation_models.pytorch source tree (holding segmentation_models_pytorch/)")
-parser.add_argument("--vision", default=os.environ.get("VISION_SRC"),
-                    help="torchvision source tree, only if python3-torchvision is not installed")
+add_source_args(parser)
 args = parser.parse_args()
 
 import torch  # noqa: E402
@@ -83,17 +77,6 @@ MAX_RUNS = 200
 # The peers, imported as scripts/peer-fixtures.py imports them; a failure is kept as the reason.
 # ----------------------------------------------------------------------------------------------
 
-def read_commit(root):
-    path = os.path.join(root, "PEER_COMMIT")
-    if os.path.exists(path):
-        return open(path).read().strip()
-    try:
-        return subprocess.check_output(["git", "-C", root, "rev-parse", "HEAD"], text=True,
-                                       stderr=subprocess.DEVNULL).strip()
-    except Exception:
-        return "unknown"
-
-
 def reason(e):
     return f"{type(e).__name__}: {e}".splitlines()[0][:160]
 
@@ -102,43 +85,25 @@ ML = SL = tv_sigmoid_focal_loss = None
 MONAI_ERR = SMP_ERR = VISION_ERR = None
 VISION = "?"
 
-# MONAI: the package imports with torch and numpy alone.
 try:
-    sys.path.insert(0, os.path.abspath(args.monai))
-    import monai.losses as ML  # noqa: E402
+    ML = import_monai_losses(args.monai)
 except Exception as e:  # noqa: BLE001
     MONAI_ERR = "MONAI import failed: " + reason(e)
 
-# smp: its top-level package imports optional dependencies (timm, tqdm, ...); its losses subpackage
-# needs only torch and numpy, so it is imported under an empty parent package.
 try:
-    _smp_pkg = types.ModuleType("segmentation_models_pytorch")
-    _smp_pkg.__path__ = [os.path.join(os.path.abspath(args.smp), "segmentation_models_pytorch")]
-    sys.modules["segmentation_models_pytorch"] = _smp_pkg
-    SL = importlib.import_module("segmentation_models_pytorch.losses")
+    SL = import_smp_losses(args.smp)
 except Exception as e:  # noqa: BLE001
     SMP_ERR = "smp losses import failed: " + reason(e)
 
-# torchvision: Debian's python3-torchvision, or ops/focal_loss.py of a source tree.
 try:
-    from torchvision.ops.focal_loss import sigmoid_focal_loss as tv_sigmoid_focal_loss  # noqa: E402
-    import torchvision  # noqa: E402
-    VISION = f"torchvision {torchvision.__version__}"
-except Exception as e:  # noqa: BLE001
-    if args.vision:
-        try:
-            spec = importlib.util.spec_from_file_location(
-                "tv_focal_loss", os.path.join(args.vision, "torchvision", "ops", "focal_loss.py"))
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules.setdefault("torchvision", types.ModuleType("torchvision"))
-            sys.modules["torchvision.utils"] = types.SimpleNamespace(_log_api_usage_once=lambda *a: None)
-            spec.loader.exec_module(mod)
-            tv_sigmoid_focal_loss = mod.sigmoid_focal_loss
-            VISION = f"torchvision/ops/focal_loss.py @ {read_commit(args.vision)}"
-        except Exception as e2:  # noqa: BLE001
-            VISION_ERR = "torchvision import failed: " + reason(e2)
+    tv_sigmoid_focal_loss, from_debian = import_sigmoid_focal_loss(args.vision)
+    if from_debian:
+        import torchvision  # noqa: E402
+        VISION = f"torchvision {torchvision.__version__}"
     else:
-        VISION_ERR = "torchvision import failed: " + reason(e)
+        VISION = f"torchvision/ops/focal_loss.py @ {read_commit(args.vision)}"
+except Exception as e:  # noqa: BLE001
+    VISION_ERR = "torchvision import failed: " + reason(e)
 
 
 def need(mod, err):

@@ -48,21 +48,17 @@ import os
 import subprocess
 import sys
 import time
-import types
 import warnings
 import zlib
 
 import numpy as np
 
+from peers import add_source_args, import_monai_losses, import_sigmoid_focal_loss, import_smp_losses, read_commit  # noqa: E402
+
 T0 = time.time()
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--monai", default=os.environ.get("MONAI_SRC", "/tmp/monai"),
-                    help="MONAI source tree (the directory holding monai/)")
-parser.add_argument("--smp", default=os.environ.get("SMP_SRC", "/tmp/smp"),
-                    help="segmentation_models.pytorch source tree (holding segmentation_models_pytorch/)")
-parser.add_argument("--vision", default=os.environ.get("VISION_SRC"),
-                    help="torchvision source tree, only if python3-torchvision is not installed")
+add_source_args(parser)
 parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "..", "test", "fixtures", "peer_losses.json"))
 args = parser.parse_args()
@@ -82,16 +78,6 @@ F64 = torch.float64
 # The peers
 # ----------------------------------------------------------------------------------------------
 
-def read_commit(root):
-    path = os.path.join(root, "PEER_COMMIT")
-    if os.path.exists(path):
-        return open(path).read().strip()
-    try:
-        return subprocess.check_output(["git", "-C", root, "rev-parse", "HEAD"], text=True).strip()
-    except Exception:
-        return "unknown"
-
-
 def deb_version(pkg):
     try:
         return subprocess.check_output(["dpkg-query", "-W", "-f=${Version}", pkg], text=True).strip()
@@ -99,37 +85,22 @@ def deb_version(pkg):
         return None
 
 
-# MONAI: the package imports with torch and numpy alone.
-sys.path.insert(0, os.path.abspath(args.monai))
+ML = import_monai_losses(args.monai)
 import monai  # noqa: E402
-import monai.losses as ML  # noqa: E402
 from monai.losses.dice import GeneralizedDiceLoss  # noqa: E402
 from monai.networks import one_hot as monai_one_hot  # noqa: E402
 
-# smp: its top-level package imports optional dependencies (timm, tqdm, ...); its losses subpackage
-# needs only torch and numpy, so it is imported under an empty parent package.
-_smp_pkg = types.ModuleType("segmentation_models_pytorch")
-_smp_pkg.__path__ = [os.path.join(os.path.abspath(args.smp), "segmentation_models_pytorch")]
-sys.modules["segmentation_models_pytorch"] = _smp_pkg
-SL = importlib.import_module("segmentation_models_pytorch.losses")
+SL = import_smp_losses(args.smp)
 smp_lovasz = importlib.import_module("segmentation_models_pytorch.losses.lovasz")
 _smp_version = {}
-exec(open(os.path.join(_smp_pkg.__path__[0], "__version__.py")).read(), _smp_version)
+exec(open(os.path.join(sys.modules["segmentation_models_pytorch"].__path__[0], "__version__.py")).read(), _smp_version)
 
-# torchvision: Debian's python3-torchvision, or ops/focal_loss.py of a source tree.
-try:
-    from torchvision.ops.focal_loss import sigmoid_focal_loss as tv_sigmoid_focal_loss
-    import torchvision
+tv_sigmoid_focal_loss, _from_debian = import_sigmoid_focal_loss(args.vision)
+if _from_debian:
+    import torchvision  # noqa: E402
     VISION = {"version": torchvision.__version__, "source": "Debian python3-torchvision",
               "debianPackage": deb_version("python3-torchvision")}
-except ImportError:
-    spec = importlib.util.spec_from_file_location(
-        "tv_focal_loss", os.path.join(args.vision, "torchvision", "ops", "focal_loss.py"))
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["torchvision"] = types.ModuleType("torchvision")
-    sys.modules["torchvision.utils"] = types.SimpleNamespace(_log_api_usage_once=lambda *a: None)
-    spec.loader.exec_module(mod)
-    tv_sigmoid_focal_loss = mod.sigmoid_focal_loss
+else:
     VISION = {"source": "torchvision/ops/focal_loss.py", "commit": read_commit(args.vision)}
 
 
