@@ -201,9 +201,14 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
   const pending: PlannedRun[] = [];
   /** Failures recorded before this sweep started: their runs are retried (a failure recorded since is final). */
   const olderFailure = new Map<string, string | undefined>();
+  /** Every run seen complete (at the start, trained here, or settled by another process): not inspected again. */
+  const complete = new Map<string, RunSummary>();
   for (const run of runs) {
     const state = store.inspect(run.id);
-    if (state.kind === 'complete') continue;
+    if (state.kind === 'complete') {
+      complete.set(run.id, state.summary);
+      continue;
+    }
     if (state.kind === 'damaged') notice(`${state.problem}; will retrain`);
     if (state.kind === 'failed') olderFailure.set(run.id, state.failure.attempt);
     pending.push(run);
@@ -266,6 +271,7 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
       const state = store.inspect(run.id); // another process may have settled it since the start
       if (state.kind === 'complete') {
         release(lease);
+        complete.set(run.id, state.summary);
         settledElsewhere++;
       } else if (state.kind === 'failed' && state.failure.attempt !== olderFailure.get(run.id)) {
         release(lease);
@@ -309,7 +315,9 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
     try {
       const outcome = await Promise.race([slot.api.run(run.config, sink), slot.handle.exited]);
       if (sinkError != null) throw sinkError;
-      viaStore(() => lease.complete(tracker.summary(run.id, run.config, outcome)));
+      const summary = tracker.summary(run.id, run.config, outcome);
+      viaStore(() => lease.complete(summary));
+      complete.set(run.id, summary);
     } catch (error) {
       throw sinkError ?? error;
     }
@@ -385,9 +393,12 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
     options.signal?.removeEventListener('abort', onAbort);
   }
   if (fatal) throw (fatal as { error: unknown }).error;
-  const complete = runs.flatMap((r) => {
+  // Only runs not seen complete are looked at again (say, finished by another process after an abort).
+  const summaries = runs.flatMap((r) => {
+    const known = complete.get(r.id);
+    if (known) return [known];
     const state = store.inspect(r.id);
     return state.kind === 'complete' ? [state.summary] : [];
   });
-  return { complete, failed, resumed, trained, aborted };
+  return { complete: summaries, failed, resumed, trained, aborted };
 }
