@@ -15,8 +15,6 @@ import { writeReport } from '../report/write.js';
 import { BENCHMARKS } from '../bench/suite.js';
 
 class UsageError extends Error {}
-/** A sweep stopped by a file it could not write: exit 1 with the path, the cause and what to do. */
-class SweepIOFault extends Error {}
 
 function positiveInt(name: string) {
   return (value: string) => {
@@ -117,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       if (opts.steps) spec = { ...spec, steps: opts.steps };
       if (opts.runs) spec = { ...spec, runs: opts.runs };
       const parsed = parseSweepSpec(spec);
-      const planned = planSweep(parsed).length;
+      const plan = planSweep(parsed);
       const name = opts.preset ?? (opts.config as string).replace(/^.*\//, '').replace(/\.json$/, '');
       const shard = opts.shard as Shard | undefined;
       const outDir = opts.out ?? `sweep-${name}${shard ? `-shard${shard.current}of${shard.total}` : ''}`;
@@ -125,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
-      process.stderr.write(`segloss sweep: ${planned} runs${shard ? ` (shard ${shard.current}/${shard.total}: ${shardOf(planSweep(parsed), shard).length} runs)` : ''} → ${outDir}\n`);
+      process.stderr.write(`segloss sweep: ${plan.length} runs${shard ? ` (shard ${shard.current}/${shard.total}: ${shardOf(plan, shard).length} runs)` : ''} → ${outDir}\n`);
       const notice = noticePrinter(process.stderr, 'segloss: ');
       try {
         let result: SweepResult;
@@ -137,7 +135,8 @@ export async function main(argv: string[]): Promise<number> {
           });
         } catch (error) {
           if (error instanceof SweepIOError) {
-            throw new SweepIOFault(`${error.message}\nsegloss: the sweep stopped: fix the cause, then rerun with --resume to continue`);
+            // Exit 1 (below) with the path, the cause and what to do.
+            throw new Error(`${error.message}\nsegloss: the sweep stopped: fix the cause, then rerun with --resume to continue`, { cause: error });
           }
           throw error;
         }
@@ -230,7 +229,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`segloss: ${error.message}\n`);
       return 2;
     }
-    // SweepIOError, SweepIOFault: a file could not be written or read (message: the path and the cause).
+    // SweepIOError and the sweep's wrapping of it: a file could not be written or read (message: the path and the cause).
     process.stderr.write(`segloss: ${(error as Error).message}\n`);
     return 1;
   }
