@@ -616,6 +616,29 @@ export function region_grad(
 }
 
 /**
+ * Four pixels' labels for a channel tile: class indices are returned (with float labels the rows
+ * are gathered into `yTile` and zeros returned); `tile_keep` and `tile_y` read them.
+ */
+// @ts-ignore: decorator
+@inline function tile_labels(labels: usize, labelKind: i32, i: i32, rowBytes: usize, yTile: usize, classes: i32): v128 {
+  if (labelKind == LABELS_INDEX) return v128.load(labels + (<usize>i << 2));
+  gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
+  return i32x4.splat(0);
+}
+
+/** All ones on the lanes whose pixel counts: not the ignored class index. */
+// @ts-ignore: decorator
+@inline function tile_keep(l: v128, labelKind: i32, hasIgnore: i32, ignoreIndex: i32): v128 {
+  return labelKind == LABELS_INDEX && hasIgnore ? v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex))) : i32x4.splat(-1);
+}
+
+/** Class c's labels for the four pixels of `tile_labels`. */
+// @ts-ignore: decorator
+@inline function tile_y(l: v128, labelKind: i32, yTile: usize, c: i32): v128 {
+  return labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+}
+
+/**
  * Whether four consecutive elements of a sigmoid / no-activation input can be a vector: always with
  * float labels (lane l of period position j is class (4j + l) mod C); with class indices only for
  * C | 4 or 4 | C, where the lanes' pixels are found without a division.
@@ -799,21 +822,13 @@ function stats_softmax_tile_f32x4(
       const i = i0 + (q << 2);
       gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
       const inv = f32x4.div(f32x4.splat(1.0), tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
-      let keep = i32x4.splat(-1);
-      let l = i32x4.splat(0);
-      if (labelKind == LABELS_INDEX) {
-        l = v128.load(labels + (<usize>i << 2));
-        if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
-      } else {
-        gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
-      }
+      const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
+      const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
       for (let c: i32 = 0; c < classes; c++) {
         const pc = pTile + (<usize>c << 4);
         const p = v128.and(f32x4.mul(v128.load(pc), inv), keep);
         v128.store(pc, p);
-        const y = labelKind == LABELS_INDEX
-          ? v128.and(mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))), keep)
-          : v128.load(yTile + (<usize>c << 4));
+        const y = v128.and(tile_y(l, labelKind, yTile, c), keep); // keep is all ones with float labels
         const a = acc + (<usize>(c * STATS) << 4);
         v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
         v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
@@ -874,18 +889,12 @@ function grad_softmax_tile_f32x4(
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
     gather_rows_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile, classes);
-    let keep = i32x4.splat(-1);
-    let l = i32x4.splat(0);
-    if (labelKind == LABELS_INDEX) {
-      l = v128.load(labels + (<usize>i << 2));
-      if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
-    } else {
-      gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
-    }
+    const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
+    const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
     let pg = f32x4.splat(0);
     for (let c: i32 = 0; c < classes; c++) {
       const p = v128.load(pTile + (<usize>c << 4));
-      const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+      const y = tile_y(l, labelKind, yTile, c);
       const k = k32 + (<usize>(c * COEFS) << 2);
       const g = f32x4.add(f32x4.add(f32x4.splat(load<f32>(k)), f32x4.mul(f32x4.splat(load<f32>(k, 4)), y)),
         f32x4.mul(f32x4.splat(load<f32>(k, 8)), p));
@@ -1080,21 +1089,15 @@ function pixel_stats_tile_f32x4(
       let total = f32x4.splat(0);
       for (let o: usize = 0; o < tileBytes; o += 16) total = f32x4.add(total, exp_neg_f32x4(f32x4.sub(v128.load(zTile + o), m)));
       const lse = f32x4.add(m, log_f32x4(total));
-      let keep = i32x4.splat(-1);
-      let l = i32x4.splat(0);
-      if (labelKind == LABELS_INDEX) {
-        l = v128.load(labels + (<usize>i << 2));
-        if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
-      } else {
-        gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
-      }
+      const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
+      const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
       let v = f32x4.splat(0);
       let d = f32x4.splat(0);
       let hSum = f32x4.splat(0);
       for (let c: i32 = 0; c < classes; c++) {
         const zc = zTile + (<usize>c << 4);
         const logp = f32x4.sub(v128.load(zc), lse);
-        const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+        const y = tile_y(l, labelKind, yTile, c);
         if (kind == PX_CE) {
           const w = f32x4.splat(param(params, c));
           const q = f32x4.mul(w, f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share));
@@ -1165,20 +1168,14 @@ function pixel_grad_tile_f32x4(
     const i = i0 + (q << 2);
     gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
     const inv = f32x4.div(one, tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
-    let keep = i32x4.splat(-1);
-    let l = i32x4.splat(0);
-    if (labelKind == LABELS_INDEX) {
-      l = v128.load(labels + (<usize>i << 2));
-      if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
-    } else {
-      gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
-    }
+    const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
+    const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
     const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
     let total = f32x4.splat(0);
     for (let c: i32 = 0; c < classes; c++) {
       const p = f32x4.mul(v128.load(pTile + (<usize>c << 4)), inv);
       v128.store(pTile + (<usize>c << 4), p);
-      const y = labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
+      const y = tile_y(l, labelKind, yTile, c);
       let h: v128;
       if (kind == PX_CE) {
         h = f32x4.mul(f32x4.splat(param(params, c)), f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share));
