@@ -325,7 +325,7 @@ function pixel_grad(
  * @param params         the pixel term's parameters (see `param`)
  * @param pixelOut       float32 output for reduction 'none': [P] (CE, softmax focal) or [P, C]; or 0
  * @param scratch        C·7 + 4 f32 of scratch
- * @param simd           7·C vectors (16 B each) of scratch for the SIMD paths
+ * @param simd           9·C vectors (16 B each) of scratch for the SIMD paths
  * @param gradOut        float32 [P, C]: with a pixel loss alone (no region part, reduction mean or
  *                       sum), its gradient `gradScale`·∂ℓ/∂input in this same pass; or 0
  */
@@ -465,7 +465,7 @@ export function region_stats(
  * @param pixelScale the pixel term's factor (upstream gradient · λ / the mean's denominator)
  * @param pixelDy    float32 per-pixel ([P]) or per-element ([P, C]) factors instead, or 0
  * @param scratch    C·6 f32 of scratch
- * @param simd       3·C vectors (16 B each) of scratch for the SIMD paths
+ * @param simd       4·C vectors (16 B each) of scratch for the SIMD paths
  */
 export function region_grad(
   labels: usize, labelKind: i32, input: usize, probs: usize, grad: usize, activation: i32, groups: i32,
@@ -1058,9 +1058,96 @@ function pixel_grad_elementwise_f32x4(
   }
 }
 
+/** h = p ∂ℓ/∂p of softmax focal, a_c y_c (γ p (1 − p)^(γ−1) log p − (1 − p)^γ); 0 where y = 0 (and the lead where p = 0). */
+// @ts-ignore: decorator
+@inline function focal_h_f32x4(p: v128, logp: v128, ay: v128, present: v128, gamma: f32): v128 {
+  const om = f32x4.sub(f32x4.splat(1.0), p);
+  let lead = f32x4.splat(0);
+  if (gamma != 0) {
+    lead = v128.and(f32x4.mul(f32x4.mul(f32x4.splat(gamma), p), f32x4.mul(pow_f32x4(om, gamma - 1.0), logp)), f32x4.gt(p, f32x4.splat(0)));
+  }
+  return v128.and(f32x4.mul(ay, f32x4.sub(lead, pow_f32x4(om, gamma))), present);
+}
+
+/** q_c = w_c ((1 − s) y_c + s/C), CE's target weight of class c. */
+// @ts-ignore: decorator
+@inline function ce_q_f32x4(y: v128, params: usize, c: i32, s: f32, classes: i32): v128 {
+  return f32x4.mul(f32x4.splat(param(params, c)), f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s / <f32>classes)));
+}
+
+/**
+ * The value of cross-entropy / softmax focal for the four pixels of a channel tile (not yet masked
+ * by keep), from log p_c = (z_c − m) − log Σe: `zmTile` holds z − m, `pTile` p (read by focal only).
+ * With `wantH`, focal's h_c go to `hTile` for the gradient.
+ */
+// @ts-ignore: decorator
+@inline function softmax_pixel_value_tile_f32x4(
+  kind: i32, l: v128, labelKind: i32, yTile: usize, zmTile: usize, pTile: usize, hTile: usize, logTotal: v128,
+  classes: i32, params: usize, wantH: bool,
+): v128 {
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const zero = f32x4.splat(0);
+  let v = zero;
+  for (let c: i32 = 0; c < classes; c++) {
+    const logp = f32x4.sub(v128.load(zmTile + (<usize>c << 4)), logTotal);
+    const y = tile_y(l, labelKind, yTile, c);
+    if (kind == PX_CE) {
+      v = f32x4.sub(v, f32x4.mul(ce_q_f32x4(y, params, c, s, classes), logp));
+    } else {
+      const p = v128.load(pTile + (<usize>c << 4));
+      const ay = f32x4.mul(f32x4.splat(param(params, classes + c)), y);
+      const present = f32x4.ne(y, zero);
+      // Where y = 0 the term is 0 whatever log p is (as the scalar loop, which skips it).
+      v = f32x4.sub(v, v128.and(f32x4.mul(f32x4.mul(ay, pow_f32x4(f32x4.sub(f32x4.splat(1.0), p), gamma)), logp), present));
+      if (wantH) v128.store(hTile + (<usize>c << 4), focal_h_f32x4(p, logp, ay, present, gamma));
+    }
+  }
+  return v;
+}
+
+/**
+ * f·∂ℓ/∂z of cross-entropy (p_j Σq − q_j) or softmax focal (h_j − p_j Σh, h at `hTile`) for the four
+ * pixels of a channel tile with p at `pTile`: written to `outTile`, or added to it with `accumulate`.
+ */
+// @ts-ignore: decorator
+@inline function softmax_pixel_grad_tile_f32x4(
+  kind: i32, l: v128, labelKind: i32, yTile: usize, pTile: usize, hTile: usize, f: v128, classes: i32, params: usize,
+  outTile: usize, accumulate: bool,
+): void {
+  const s = param(params, 2 * classes + 1);
+  let total = f32x4.splat(0);
+  for (let c: i32 = 0; c < classes; c++) {
+    total = f32x4.add(total, kind == PX_CE ? ce_q_f32x4(tile_y(l, labelKind, yTile, c), params, c, s, classes) : v128.load(hTile + (<usize>c << 4)));
+  }
+  for (let c: i32 = 0; c < classes; c++) {
+    const p = v128.load(pTile + (<usize>c << 4));
+    const d = kind == PX_CE
+      ? f32x4.sub(f32x4.mul(p, total), ce_q_f32x4(tile_y(l, labelKind, yTile, c), params, c, s, classes))
+      : f32x4.sub(v128.load(hTile + (<usize>c << 4)), f32x4.mul(p, total));
+    const at = outTile + (<usize>c << 4);
+    v128.store(at, accumulate ? f32x4.add(v128.load(at), f32x4.mul(f, d)) : f32x4.mul(f, d));
+  }
+}
+
+/** CE's mean denominator with class weights, Σ_c w_c y_c, for the four pixels of a channel tile. */
+// @ts-ignore: decorator
+@inline function weighted_labels_tile_f32x4(l: v128, labelKind: i32, yTile: usize, classes: i32, params: usize): v128 {
+  let d = f32x4.splat(0);
+  for (let c: i32 = 0; c < classes; c++) d = f32x4.add(d, f32x4.mul(f32x4.splat(param(params, c)), tile_y(l, labelKind, yTile, c)));
+  return d;
+}
+
+/** The mean's denominator of a pixel term for four pixels (before the keep mask). */
+// @ts-ignore: decorator
+@inline function pixel_den_tile_f32x4(kind: i32, l: v128, labelKind: i32, yTile: usize, classes: i32, params: usize): v128 {
+  return kind == PX_CE && param(params, 2 * classes + 3) != 0 ? weighted_labels_tile_f32x4(l, labelKind, yTile, classes, params) : f32x4.splat(1.0);
+}
+
 /**
  * Pass 1 of cross-entropy / softmax focal over the pixels [i0, i0 + 4·quads), C > 2: value and
- * denominator into `ps`; `tile` holds 3·C vectors.
+ * denominator into `ps`; `tile` holds 4·C vectors. One exp per element: log p_c = (z_c − m) − log Σe
+ * and p_c = e_c / Σe share it.
  */
 function pixel_stats_tile_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, classes: i32, hasIgnore: i32,
@@ -1068,14 +1155,11 @@ function pixel_stats_tile_f32x4(
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
-  const zTile = tile;
+  const zTile = tile; // z − m
   const yTile = tile + tileBytes;
-  const hTile = yTile + tileBytes; // q_c (CE) or h_c (focal), for the one-pass gradient
-  const one = f32x4.splat(1.0);
-  const gamma = param(params, 2 * classes);
-  const s = param(params, 2 * classes + 1);
-  const weighted = param(params, 2 * classes + 3) != 0;
-  const share = f32x4.splat(s / <f32>classes);
+  const hTile = yTile + tileBytes; // focal's h_c, for the one-pass gradient
+  const pTile = hTile + tileBytes; // e^(z − m), then p
+  const needP = kind != PX_CE || gradOut != 0;
   let done: i32 = 0;
   while (done < quads) {
     const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
@@ -1084,65 +1168,22 @@ function pixel_stats_tile_f32x4(
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
       gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
-      let m = v128.load(zTile);
-      for (let o: usize = 16; o < tileBytes; o += 16) m = f32x4.pmax(m, v128.load(zTile + o));
-      let total = f32x4.splat(0);
-      for (let o: usize = 0; o < tileBytes; o += 16) total = f32x4.add(total, exp_neg_f32x4(f32x4.sub(v128.load(zTile + o), m)));
-      const lse = f32x4.add(m, log_f32x4(total));
+      const total = tile_exp_sum_f32x4(zTile, pTile, tileBytes, true);
+      if (needP) {
+        const inv = f32x4.div(f32x4.splat(1.0), total);
+        for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.mul(v128.load(pTile + o), inv));
+      }
       const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
       const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
-      let v = f32x4.splat(0);
-      let d = f32x4.splat(0);
-      let hSum = f32x4.splat(0);
-      for (let c: i32 = 0; c < classes; c++) {
-        const zc = zTile + (<usize>c << 4);
-        const logp = f32x4.sub(v128.load(zc), lse);
-        const y = tile_y(l, labelKind, yTile, c);
-        if (kind == PX_CE) {
-          const w = f32x4.splat(param(params, c));
-          const q = f32x4.mul(w, f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share));
-          v = f32x4.sub(v, f32x4.mul(q, logp));
-          d = f32x4.add(d, f32x4.mul(w, y));
-          if (gradOut) {
-            v128.store(hTile + (<usize>c << 4), q);
-            hSum = f32x4.add(hSum, q);
-            v128.store(zc, exp_neg_f32x4(f32x4.pmin(logp, f32x4.splat(0)))); // p, for the gradient
-          }
-        } else {
-          const p = exp_neg_f32x4(f32x4.pmin(logp, f32x4.splat(0)));
-          const om = f32x4.sub(one, p);
-          const ay = f32x4.mul(f32x4.splat(param(params, classes + c)), y);
-          const present = f32x4.ne(y, f32x4.splat(0));
-          const omg = pow_f32x4(om, gamma);
-          // Where y = 0 the term is 0 whatever log p is (as the scalar loop, which skips it).
-          v = f32x4.sub(v, v128.and(f32x4.mul(f32x4.mul(ay, omg), logp), present));
-          if (gradOut) {
-            let lead = f32x4.splat(0);
-            if (gamma != 0) lead = v128.and(f32x4.mul(f32x4.mul(f32x4.splat(gamma), p), f32x4.mul(pow_f32x4(om, gamma - 1.0), logp)), f32x4.gt(p, f32x4.splat(0)));
-            const h = v128.and(f32x4.mul(ay, f32x4.sub(lead, omg)), present);
-            v128.store(hTile + (<usize>c << 4), h);
-            hSum = f32x4.add(hSum, h);
-            v128.store(zc, p);
-          }
-        }
-      }
+      const v = v128.and(softmax_pixel_value_tile_f32x4(kind, l, labelKind, yTile, zTile, pTile, hTile, log_f32x4(total), classes, params, gradOut != 0), keep);
       if (gradOut) {
-        // CE: p Σq − q; focal: h − p Σh; times the scale, 0 at ignored pixels.
-        const f = v128.and(f32x4.splat(gradScale), keep);
-        for (let c: i32 = 0; c < classes; c++) {
-          const pc = zTile + (<usize>c << 4);
-          const p = v128.load(pc);
-          const h = v128.load(hTile + (<usize>c << 4));
-          const dc = kind == PX_CE ? f32x4.sub(f32x4.mul(p, hSum), h) : f32x4.sub(h, f32x4.mul(p, hSum));
-          v128.store(pc, f32x4.mul(f, dc));
-        }
-        scatter_rows_f32x4(zTile, gradOut + <usize>i * rowBytes, rowBytes, classes);
+        // times the scale, 0 at ignored pixels
+        softmax_pixel_grad_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, v128.and(f32x4.splat(gradScale), keep), classes, params, pTile, false);
+        scatter_rows_f32x4(pTile, gradOut + <usize>i * rowBytes, rowBytes, classes);
       }
-      if (kind == PX_FOCAL_SOFTMAX || !weighted) d = f32x4.splat(1.0);
-      v = v128.and(v, keep);
       if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
       loss = f32x4.add(loss, v);
-      den = f32x4.add(den, v128.and(d, keep));
+      den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
     }
     store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
     store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
@@ -1150,61 +1191,41 @@ function pixel_stats_tile_f32x4(
   }
 }
 
-/** Pass 2 of cross-entropy / softmax focal, C > 2: adds (or writes) f·∂ℓ/∂z; `tile` holds 3·C vectors. */
+/** Pass 2 of cross-entropy / softmax focal, C > 2: adds (or writes) f·∂ℓ/∂z; `tile` holds 4·C vectors. */
 function pixel_grad_tile_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, tile: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
-  const pTile = tile;
+  const zTile = tile; // z − m, then the gradient
   const yTile = tile + tileBytes;
   const hTile = yTile + tileBytes;
+  const pTile = hTile + tileBytes;
   const gamma = param(params, 2 * classes);
-  const s = param(params, 2 * classes + 1);
-  const share = f32x4.splat(s / <f32>classes);
-  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
-    gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
-    const inv = f32x4.div(one, tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
+    gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
+    const total = tile_exp_sum_f32x4(zTile, pTile, tileBytes, kind != PX_CE);
+    const inv = f32x4.div(f32x4.splat(1.0), total);
+    for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.mul(v128.load(pTile + o), inv));
     const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
     const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
-    const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
-    let total = f32x4.splat(0);
-    for (let c: i32 = 0; c < classes; c++) {
-      const p = f32x4.mul(v128.load(pTile + (<usize>c << 4)), inv);
-      v128.store(pTile + (<usize>c << 4), p);
-      const y = tile_y(l, labelKind, yTile, c);
-      let h: v128;
-      if (kind == PX_CE) {
-        h = f32x4.mul(f32x4.splat(param(params, c)), f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), share));
-      } else {
-        // h_c = a_c y_c (γ p (1 − p)^(γ−1) log p − (1 − p)^γ); 0 where y = 0 or p = 0.
-        const om = f32x4.sub(one, p);
-        const logp = log_f32x4(p);
-        const positive = f32x4.gt(p, f32x4.splat(0));
-        let lead = f32x4.splat(0);
-        if (gamma != 0) lead = v128.and(f32x4.mul(f32x4.mul(f32x4.splat(gamma), p), f32x4.mul(pow_f32x4(om, gamma - 1.0), logp)), positive);
-        h = f32x4.mul(f32x4.mul(f32x4.splat(param(params, classes + c)), y), f32x4.sub(lead, pow_f32x4(om, gamma)));
-        h = v128.and(h, f32x4.ne(y, f32x4.splat(0)));
+    if (kind != PX_CE) {
+      const logTotal = log_f32x4(total);
+      for (let c: i32 = 0; c < classes; c++) {
+        const y = tile_y(l, labelKind, yTile, c);
+        const h = focal_h_f32x4(v128.load(pTile + (<usize>c << 4)), f32x4.sub(v128.load(zTile + (<usize>c << 4)), logTotal),
+          f32x4.mul(f32x4.splat(param(params, classes + c)), y), f32x4.ne(y, zero), gamma);
+        v128.store(hTile + (<usize>c << 4), h);
       }
-      v128.store(hTile + (<usize>c << 4), h);
-      total = f32x4.add(total, h);
     }
-    for (let c: i32 = 0; c < classes; c++) {
-      const p = v128.load(pTile + (<usize>c << 4));
-      const h = v128.load(hTile + (<usize>c << 4));
-      // CE: p Σq − q; focal: h − p Σh.
-      const d = kind == PX_CE ? f32x4.sub(f32x4.mul(p, total), h) : f32x4.sub(h, f32x4.mul(p, total));
-      v128.store(pTile + (<usize>c << 4), f32x4.mul(f, d));
-    }
-    if (accumulate) {
-      // Add the region part's gradient, as rows, to the tile's pixel part.
-      gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, yTile, classes);
-      for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.add(v128.load(pTile + o), v128.load(yTile + o)));
-    }
-    scatter_rows_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes, classes);
+    const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
+    // With a region part, its gradient (rows in `grad`) is added to the tile.
+    if (accumulate) gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, zTile, classes);
+    softmax_pixel_grad_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, zTile, accumulate != 0);
+    scatter_rows_f32x4(zTile, grad + <usize>i * rowBytes, rowBytes, classes);
   }
 }
 

@@ -30,7 +30,7 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
   const grad = backend.makeOutput(attrs.oneShot ? input.shape : [0], 'float32');
   const offset = paramBytes(attrs.params);
   const simdOffset = offset + Math.ceil(((classes * 7 + 4) * 4) / 16) * 16;
-  withScratch(backend, simdOffset + classes * 7 * 16, (scratch) => {
+  withScratch(backend, simdOffset + classes * 9 * 16, (scratch) => {
     writeF32(backend, scratch, attrs.params);
     let gradScale = 1;
     if (attrs.oneShot && attrs.reduction === 'mean') {
@@ -66,7 +66,7 @@ function regionGrad(args: {
   const grad = backend.makeOutput(input.shape, 'float32');
   const offset = paramBytes(attrs.params);
   const simdOffset = offset + Math.ceil((classes * 6 * 4) / 16) * 16;
-  withScratch(backend, simdOffset + classes * 3 * 16, (scratch) => {
+  withScratch(backend, simdOffset + classes * 4 * 16, (scratch) => {
     writeF32(backend, scratch, attrs.params);
     k.region_grad(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.regionOn ? addressOf(backend, probs) : 0,
