@@ -158,6 +158,12 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'focal', activation: 'softmax', shape: [2, 9, 9, 9, 2], labelKind: 'soft', options: { gamma: 0.5, reduction: 'sum' } },
     { op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { dice: { perImage: true }, ce: { labelSmoothing: 0.1 }, ignoreIndex: 7 } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'onehot', options: { focal: { gamma: 1.5 } } },
+    // The compounds whose softmax pixel term rides in the region part's softmax (one pass each way).
+    { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { focal: { gamma: 2, alpha: 0.25 }, ignoreIndex: 9, reduction: 'sum' } },
+    { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { lambdaFocal: 0.5, focal: { gamma: 0.5 }, ignoreIndex: 3 } },
+    { op: 'diceFocal', activation: 'softmax', shape: [2, 9, 9, 9, 8], labelKind: 'soft', options: { dice: { perImage: true }, focal: { gamma: 3 } } },
+    { op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 8], labelKind: 'soft', options: { lambdaCe: 0.5, ce: { classWeights: [1, 2, 0.5, 3, 1, 1, 0.25, 2], labelSmoothing: 0.1 } } },
+    { op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'onehot', options: { reduction: 'sum', ce: { classWeights: [0.5, 2] } } },
   ];
   it.each(big.map((c, k) => [name(c), c, k] as const))('%s: the same values and gradients, to float32 summation order', async (_, c, k) => {
     const data = makeCase(c, mulberry32(900 + k));

@@ -352,14 +352,19 @@ export function region_stats(
     // rest: the region part from iRegion on, the pixel part from iPixel on.
     let iRegion = regionOn != 0 ? start : end;
     let iPixel = pixelKind != PX_NONE ? start : end;
+    const ps = pixelSums + (<usize>(g * 2) << 3);
+    // A softmax pixel term of the same logits rides in the region part's softmax (the compounds).
+    const fused = fused_pixel(regionOn, activation, classes, pixelKind, pxAct);
     if (ASC_FEATURE_SIMD && regionOn != 0) {
+      const kind = fused ? pixelKind : PX_NONE;
       if (activation == ACT_SOFTMAX && classes == 2) {
         const quads = pixelsPerGroup >> 2;
-        stats_softmax_c2_f32x4(labels, labelKind, input, probs, start, quads, hasIgnore, ignoreIndex, out);
+        stats_softmax_c2_f32x4(labels, labelKind, input, probs, start, quads, hasIgnore, ignoreIndex, out, kind, params, pixelOut, ps);
         iRegion += quads << 2;
       } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
-        stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd, simd + (<usize>(classes * STATS) << 4));
+        stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd,
+          simd + (<usize>(classes * STATS) << 4), kind, params, pixelOut, ps);
         iRegion += quads << 2;
       } else if (activation != ACT_SOFTMAX && elementwise_ok(classes, labelKind)) {
         const vectors = whole_periods(pixelsPerGroup, classes);
@@ -367,8 +372,9 @@ export function region_stats(
         iRegion += (vectors << 2) / classes;
       }
     }
-    const ps = pixelSums + (<usize>(g * 2) << 3);
-    if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
+    if (fused) {
+      iPixel = iRegion;
+    } else if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
         const quads = pixelsPerGroup >> 2;
         pixel_stats_c2_f32x4(pixelKind, labels, labelKind, input, start, quads, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
@@ -433,6 +439,16 @@ export function region_stats(
   }
 }
 
+/**
+ * Whether the pixel term is carried by the region part's SIMD softmax paths (stats and gradient): a
+ * softmax CE or focal of the same logits beside a softmax region loss (Dice + CE, Dice + focal).
+ */
+// @ts-ignore: decorator
+@inline function fused_pixel(regionOn: i32, activation: i32, classes: i32, pixelKind: i32, pxAct: i32): bool {
+  return ASC_FEATURE_SIMD && regionOn != 0 && activation == ACT_SOFTMAX && classes >= 2 && pxAct == PX_ACT_LOGITS
+    && (pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX);
+}
+
 /** p of one pixel's C inputs at `x` into `row` (lovasz.ts uses it too). */
 // @ts-ignore: decorator
 @inline export function activate_row(x: usize, row: usize, activation: i32, classes: i32): void {
@@ -485,14 +501,18 @@ export function region_grad(
     const end = (g + 1) * pixelsPerGroup;
     const groupStart = g * pixelsPerGroup;
     let start = groupStart;
+    const fused = fused_pixel(regionOn, activation, classes, pixelKind, pxAct);
     if (ASC_FEATURE_SIMD && regionOn != 0) {
+      const kind = fused ? pixelKind : PX_NONE;
       if (activation == ACT_SOFTMAX && classes == 2) {
         const quads = pixelsPerGroup >> 2;
-        grad_softmax_c2_f32x4(labels, labelKind, probs, grad, start, quads, hasIgnore, ignoreIndex, k32);
+        grad_softmax_c2_f32x4(labels, labelKind, probs, grad, start, quads, hasIgnore, ignoreIndex, k32, kind, input, params,
+          pixelScale, pixelDy, simd);
         start += quads << 2;
       } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
-        grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd);
+        grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd, kind,
+          params, pixelScale, pixelDy);
         start += quads << 2;
       } else if (activation != ACT_SOFTMAX && elementwise_ok(classes, labelKind)) {
         // a, b, k as vectors per position of the class period: lane l of position j is class (4j + l) mod C.
@@ -512,7 +532,9 @@ export function region_grad(
     }
     // The pixel part's SIMD path adds into (or, alone, writes) what the region part wrote.
     let iPixel = pixelKind != PX_NONE ? groupStart : end;
-    if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
+    if (fused) {
+      iPixel = start;
+    } else if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
       // Elements before `start` hold the region part already; the scalar loop below must not redo them.
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes >= 2) {
         const quads = pixelsPerGroup >> 2;
@@ -560,7 +582,7 @@ export function region_grad(
       }
     }
     // The pixel part's SIMD path, after the region part is written everywhere.
-    if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS && iPixel > groupStart) {
+    if (ASC_FEATURE_SIMD && !fused && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS && iPixel > groupStart) {
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
         pixel_grad_c2_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, hasIgnore, ignoreIndex,
           params, pixelScale, pixelDy, regionOn, simd);
@@ -804,24 +826,31 @@ function stats_elementwise_v1_f32x4(
 
 /**
  * Sums of a softmax group over the pixels [i0, i0 + 4·quads), C > 2: four pixels at a time as
- * channel vectors. `acc`: 5·C vectors; `tile`: 2·C vectors.
+ * channel vectors. `acc`: 5·C vectors; `tile`: 3·C vectors. With a softmax pixel term (`kind` CE or
+ * focal, the compounds), its value and denominator go to `ps` from the same exp per element.
  */
 function stats_softmax_tile_f32x4(
   labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize, tile: usize,
+  kind: i32, params: usize, pixelOut: usize, ps: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
   const pTile = tile;
   const yTile = tile + tileBytes;
+  const withPixel = kind != PX_NONE;
+  const zTile = withPixel ? yTile + tileBytes : pTile; // z − m for the pixel term's log p
   let done: i32 = 0;
   while (done < quads) {
     const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
     memory.fill(acc, 0, <usize>(classes * STATS) << 4);
+    let loss = f32x4.splat(0);
+    let den = f32x4.splat(0);
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
-      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
-      const inv = f32x4.div(f32x4.splat(1.0), tile_exp_sum_f32x4(pTile, pTile, tileBytes, false));
+      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
+      const total = tile_exp_sum_f32x4(zTile, pTile, tileBytes, withPixel);
+      const inv = f32x4.div(f32x4.splat(1.0), total);
       const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
       const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
       for (let c: i32 = 0; c < classes; c++) {
@@ -837,10 +866,20 @@ function stats_softmax_tile_f32x4(
         v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
       }
       if (probs) scatter_rows_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes, classes);
+      if (withPixel) {
+        const v = v128.and(softmax_pixel_value_tile_f32x4(kind, l, labelKind, yTile, zTile, pTile, 0, log_f32x4(total), classes, params, false), keep);
+        if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
+        loss = f32x4.add(loss, v);
+        den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
+      }
     }
     for (let k: i32 = 0; k < classes * STATS; k++) {
       const s = sums + (<usize>k << 3);
       store<f64>(s, load<f64>(s) + hsum_f32x4(v128.load(acc + (<usize>k << 4))));
+    }
+    if (withPixel) {
+      store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
+      store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
     }
     done = blockEnd;
   }
@@ -876,16 +915,24 @@ function grad_elementwise_f32x4(
   }
 }
 
-/** The gradient of a softmax group over pixels [i0, i0 + 4·quads), C > 2; `k32` the f32 coefficients, `tile` 3·C vectors. */
+/**
+ * The gradient of a softmax group over pixels [i0, i0 + 4·quads), C > 2; `k32` the f32 coefficients,
+ * `tile` 4·C vectors. With a softmax pixel term (the compounds), f·∂ℓ/∂z is added from p alone (CE:
+ * no exp; focal: log p per element), f = `scale` or the pixel's upstream gradient at `pixelDy`.
+ */
 function grad_softmax_tile_f32x4(
   labels: usize, labelKind: i32, probs: usize, grad: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, k32: usize, tile: usize,
+  kind: i32, params: usize, scale: f32, pixelDy: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
   const pTile = tile;
   const yTile = tile + tileBytes;
   const gTile = yTile + tileBytes;
+  const hTile = gTile + tileBytes;
+  const gamma = param(params, 2 * classes);
+  const zero = f32x4.splat(0);
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
     gather_rows_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile, classes);
@@ -900,13 +947,19 @@ function grad_softmax_tile_f32x4(
         f32x4.mul(f32x4.splat(load<f32>(k, 8)), p));
       v128.store(gTile + (<usize>c << 4), g);
       pg = f32x4.add(pg, f32x4.mul(p, g));
+      if (kind == PX_FOCAL_SOFTMAX) {
+        v128.store(hTile + (<usize>c << 4), focal_h_f32x4(p, log_f32x4(p), f32x4.mul(f32x4.splat(param(params, classes + c)), y), f32x4.ne(y, zero), gamma));
+      }
     }
     for (let c: i32 = 0; c < classes; c++) {
-      const p = v128.load(pTile + (<usize>c << 4));
-      const d = f32x4.mul(p, f32x4.sub(v128.load(gTile + (<usize>c << 4)), pg));
-      v128.store(pTile + (<usize>c << 4), v128.and(d, keep));
+      const gc = gTile + (<usize>c << 4);
+      v128.store(gc, v128.and(f32x4.mul(v128.load(pTile + (<usize>c << 4)), f32x4.sub(v128.load(gc), pg)), keep));
     }
-    scatter_rows_f32x4(pTile, grad + <usize>i * rowBytes, rowBytes, classes);
+    if (kind != PX_NONE) {
+      const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
+      softmax_pixel_grad_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, gTile, true);
+    }
+    scatter_rows_f32x4(gTile, grad + <usize>i * rowBytes, rowBytes, classes);
   }
 }
 
@@ -1231,19 +1284,26 @@ function pixel_grad_tile_f32x4(
 
 /**
  * Sums of a two-class softmax group over the pixels [i0, i0 + 4·quads): p_1 = σ(z_1 − z_0),
- * p_0 = 1 − p_1, both from e^−|z_1 − z_0| (no cancellation), four pixels per step.
+ * p_0 = 1 − p_1, both from e^−|z_1 − z_0| (no cancellation), four pixels per step. With a softmax
+ * pixel term (`kind` CE or focal, the compounds), its value and denominator go to `ps`.
  */
 function stats_softmax_c2_f32x4(
   labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
-  sums: usize,
+  sums: usize, kind: i32, params: usize, pixelOut: usize, ps: usize,
 ): void {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1.0);
+  const gamma = param(params, 4);
+  const smoothing = param(params, 5);
+  const weighted = kind == PX_CE && param(params, 7) != 0;
+  const w0 = f32x4.splat(param(params, 0));
+  const w1 = f32x4.splat(param(params, 1));
   let done: i32 = 0;
   while (done < quads) {
     const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
-    let i0v = zero, s0 = zero, y0s = zero, q0 = zero, w0 = zero;
-    let i1v = zero, s1 = zero, y1s = zero, q1 = zero, w1 = zero;
+    let i0v = zero, s0 = zero, y0s = zero, q0 = zero, w0s = zero;
+    let i1v = zero, s1 = zero, y1s = zero, q1 = zero, w1s = zero;
+    let loss = zero, den = zero;
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
       const zp = input + (<usize>i << 3);
@@ -1258,8 +1318,15 @@ function stats_softmax_c2_f32x4(
       let p1 = v128.bitselect(r, pMin, oneIsMax);
       let y0 = labels_c2_f32x4(labels, labelKind, i, 0);
       let y1 = labels_c2_f32x4(labels, labelKind, i, 1);
+      let keep = i32x4.splat(-1);
+      if (hasIgnore && labelKind == LABELS_INDEX) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
+      if (kind != PX_NONE) {
+        const v = v128.and(softmax_c2_term_f32x4(kind, d, y0, y1, params, gamma, smoothing, 0, zero), keep);
+        if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
+        loss = f32x4.add(loss, v);
+        den = f32x4.add(den, v128.and(weighted ? f32x4.add(f32x4.mul(w0, y0), f32x4.mul(w1, y1)) : one, keep));
+      }
       if (hasIgnore && labelKind == LABELS_INDEX) {
-        const keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
         p0 = v128.and(p0, keep);
         p1 = v128.and(p1, keep);
         y0 = v128.and(y0, keep);
@@ -1274,19 +1341,23 @@ function stats_softmax_c2_f32x4(
       y1s = f32x4.add(y1s, y1);
       q0 = f32x4.add(q0, f32x4.mul(p0, p0));
       q1 = f32x4.add(q1, f32x4.mul(p1, p1));
-      w0 = f32x4.add(w0, f32x4.mul(y0, y0));
-      w1 = f32x4.add(w1, f32x4.mul(y1, y1));
+      w0s = f32x4.add(w0s, f32x4.mul(y0, y0));
+      w1s = f32x4.add(w1s, f32x4.mul(y1, y1));
     }
     add_f64(sums, 0, i0v);
     add_f64(sums, 1, s0);
     add_f64(sums, 2, y0s);
     add_f64(sums, 3, q0);
-    add_f64(sums, 4, w0);
+    add_f64(sums, 4, w0s);
     add_f64(sums, STATS, i1v);
     add_f64(sums, STATS + 1, s1);
     add_f64(sums, STATS + 2, y1s);
     add_f64(sums, STATS + 3, q1);
-    add_f64(sums, STATS + 4, w1);
+    add_f64(sums, STATS + 4, w1s);
+    if (kind != PX_NONE) {
+      add_f64(ps, 0, loss);
+      add_f64(ps, 1, den);
+    }
     done = blockEnd;
   }
 }
@@ -1298,13 +1369,20 @@ function stats_softmax_c2_f32x4(
   store<f64>(at, load<f64>(at) + hsum_f32x4(v));
 }
 
-/** The gradient of a two-class softmax group: ∂L/∂z_1 = p_0 p_1 (g_1 − g_0) = −∂L/∂z_0, four pixels per step. */
+/**
+ * The gradient of a two-class softmax group: ∂L/∂z_1 = p_0 p_1 (g_1 − g_0) = −∂L/∂z_0, four pixels per
+ * step. With a softmax pixel term (the compounds), f·∂ℓ/∂z_1 is added: CE's from p (p_1 Σq − q_1),
+ * focal's from the logits at `input`; f = `scale` or the pixel's upstream gradient at `pixelDy`.
+ * `scratch`: one vector.
+ */
 function grad_softmax_c2_f32x4(
   labels: usize, labelKind: i32, probs: usize, grad: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
-  k32: usize,
+  k32: usize, kind: i32, input: usize, params: usize, scale: f32, pixelDy: usize, scratch: usize,
 ): void {
   const a0 = f32x4.splat(load<f32>(k32)), b0 = f32x4.splat(load<f32>(k32, 4)), c0 = f32x4.splat(load<f32>(k32, 8));
   const a1 = f32x4.splat(load<f32>(k32, 12)), b1 = f32x4.splat(load<f32>(k32, 16)), c1 = f32x4.splat(load<f32>(k32, 20));
+  const gamma = param(params, 4);
+  const s = param(params, 5);
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
     const pp = probs + (<usize>i << 3);
@@ -1317,6 +1395,20 @@ function grad_softmax_c2_f32x4(
     const g0 = f32x4.add(f32x4.add(a0, f32x4.mul(b0, y0)), f32x4.mul(c0, p0));
     const g1 = f32x4.add(f32x4.add(a1, f32x4.mul(b1, y1)), f32x4.mul(c1, p1));
     let dz1 = f32x4.mul(f32x4.mul(p0, p1), f32x4.sub(g1, g0));
+    if (kind != PX_NONE) {
+      const f = pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale);
+      if (kind == PX_CE) {
+        const q0 = f32x4.mul(f32x4.splat(param(params, 0)), f32x4.add(f32x4.mul(y0, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5)));
+        const q1 = f32x4.mul(f32x4.splat(param(params, 1)), f32x4.add(f32x4.mul(y1, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5)));
+        dz1 = f32x4.add(dz1, f32x4.mul(f, f32x4.sub(f32x4.mul(p1, f32x4.add(q0, q1)), q1)));
+      } else {
+        const zp = input + (<usize>i << 3);
+        const za = v128.load(zp);
+        const zb = v128.load(zp, 16);
+        softmax_c2_term_f32x4(kind, f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb)), y0, y1, params, gamma, s, scratch, f);
+        dz1 = f32x4.add(dz1, v128.load(scratch));
+      }
+    }
     if (hasIgnore && labelKind == LABELS_INDEX) {
       dz1 = v128.and(dz1, v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex))));
     }
