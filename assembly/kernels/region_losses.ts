@@ -1445,6 +1445,13 @@ function grad_softmax_c2_f32x4(
         const q0 = f32x4.mul(f32x4.splat(param(params, 0)), f32x4.add(f32x4.mul(y0, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5)));
         const q1 = f32x4.mul(f32x4.splat(param(params, 1)), f32x4.add(f32x4.mul(y1, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5)));
         dz1 = f32x4.add(dz1, f32x4.mul(f, f32x4.sub(f32x4.mul(p1, f32x4.add(q0, q1)), q1)));
+      } else if (labelKind == LABELS_INDEX) {
+        // Focal with class indices: h_c = y_c H with H = h(p_k) of the labelled class k, so
+        // ∂ℓ/∂z_1 = h_1 − p_1 (h_0 + h_1) = H (y_1 − p_1): one log per pixel, from p.
+        const pk = f32x4.add(f32x4.mul(y0, p0), f32x4.mul(y1, p1));
+        const ak = f32x4.add(f32x4.mul(y0, f32x4.splat(param(params, 2))), f32x4.mul(y1, f32x4.splat(param(params, 3))));
+        const h = focal_h_f32x4(pk, log_f32x4(pk), ak, f32x4.ne(f32x4.add(y0, y1), f32x4.splat(0)), gamma);
+        dz1 = f32x4.add(dz1, f32x4.mul(f, f32x4.mul(h, f32x4.sub(y1, p1))));
       } else {
         const zp = input + (<usize>i << 3);
         const za = v128.load(zp);
