@@ -350,6 +350,21 @@ describe('bad input is rejected with a precise Error and leaks nothing', () => {
       [`labels[1, 2, 3] = ${value}`, 'outside the class range [0, 2)']));
   });
 
+  it('names the first bad label of several, past the four-label steps of the scan and in its tail', async () => {
+    // 3 × 7 × 5 = 105 pixels: 26 steps of four, then a tail of one.
+    for (const [first, second] of [[37, 90], [104, 104], [3, 104]]) {
+      await onBackend('wasm', () => {
+        const values = new Int32Array(105).map((_, i) => i % 2);
+        values[first] = 5;
+        values[second] = -1;
+        const at = `labels[${Math.floor(first / 35)}, ${Math.floor((first % 35) / 5)}, ${first % 5}]`;
+        const message = `${at} = ${values[first]} is outside`;
+        expectRejected(() => [tf.tensor3d(values, [3, 7, 5], 'int32'), tf.zeros([3, 7, 5, 2])],
+          ([y, z]) => callOp('categoricalCrossEntropy', y, z), [message, 'outside the class range [0, 2)']);
+      });
+    }
+  });
+
   it.each(['wasm', 'cpu'] as const)('categoricalCrossEntropy on %s: ignoreIndex exempts only its own value', async (backend) => {
     await onBackend(backend, () => {
       expectRejected(indexWith(-3), ([y, z]) => callOp('categoricalCrossEntropy', y, z, { ignoreIndex: 255 }),

@@ -405,7 +405,29 @@ export function index_labels_scan(
   labels: usize, pixels: i32, classes: i32, weights: usize, hasIgnore: i32, ignoreIndex: i32,
 ): f64 {
   let denominator: f64 = 0;
-  for (let i: i32 = 0; i < pixels; i++) {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD && !weights) {
+    // Four labels per step: count the kept ones, and note whether any kept one is out of range
+    // (an unsigned compare catches negatives too); on a bad label the scalar loop below finds the
+    // first one from the start.
+    const classesV = i32x4.splat(classes);
+    const ignoreV = i32x4.splat(ignoreIndex);
+    let kept = i32x4.splat(0);
+    let bad = i32x4.splat(0);
+    const quads = pixels >> 2;
+    for (let q: i32 = 0; q < quads; q++) {
+      const y = v128.load(labels + (<usize>q << 4));
+      const skip = hasIgnore ? i32x4.eq(y, ignoreV) : i32x4.splat(0);
+      bad = v128.or(bad, v128.andnot(i32x4.ge_u(y, classesV), skip));
+      kept = i32x4.sub(kept, v128.not(skip)); // all ones is −1
+    }
+    if (!v128.any_true(bad)) {
+      denominator = <f64>i32x4.extract_lane(kept, 0) + <f64>i32x4.extract_lane(kept, 1)
+        + <f64>i32x4.extract_lane(kept, 2) + <f64>i32x4.extract_lane(kept, 3);
+      i = quads << 2;
+    }
+  }
+  for (; i < pixels; i++) {
     const y = load<i32>(labels + (<usize>i << 2));
     if (hasIgnore && y == ignoreIndex) continue;
     if (<u32>y >= <u32>classes) return -(1 + <f64>i);
