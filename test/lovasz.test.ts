@@ -54,6 +54,35 @@ describe('lovaszSoftmax against its float64 reference', () => {
     });
   }
 
+  // Groups past the kernel's four-pixel steps (probabilities, sort items, gradient by tiles), with
+  // tails of 1–3 pixels: every label kind, ignored pixels (the scalar item path), C = 3 and 5
+  // (tiles built lane by lane), probabilities given.
+  const BIG: Case[] = [
+    { op: 'lovasz', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: {} },
+    { op: 'lovasz', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { ignoreIndex: 7, perImage: true } },
+    { op: 'lovasz', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { classes: 'all' } },
+    { op: 'lovasz', activation: 'softmax', shape: [2, 9, 9, 9, 3], labelKind: 'soft', options: { perImage: true } },
+    { op: 'lovasz', activation: 'softmax', shape: [3, 17, 5], labelKind: 'onehot', options: { classes: 'all' } },
+    { op: 'lovasz', activation: 'none', shape: [2, 41, 23, 8], labelKind: 'index', options: { activation: 'none', ignoreIndex: 255 } },
+  ];
+  for (const path of ['simd', 'scalar'] as const) {
+    it.each(BIG.map((c, k) => [name(c), c, k] as const))(`${path}, past the four-pixel steps: %s`, async (_, c, k) => {
+      await usePath(path);
+      const data = makeCase(c, mulberry32(700 + k));
+      expectMatches(evaluate(op, c, data), lovasz64(data, c.options));
+    });
+
+    it(`${path}: probabilities given as input outside [0, 1] (errors ≥ 2 take the sort's fourth digit)`, async () => {
+      await usePath(path);
+      const c: Case = { op: 'lovasz', activation: 'none', shape: [2, 13, 11, 3], labelKind: 'index', options: { activation: 'none', classes: 'all' } };
+      const data = makeCase(c, mulberry32(77));
+      const input = data.input.map((v, i) => Math.fround(i % 5 === 0 ? v * 8 - 1 : i % 7 === 0 ? -2 * v - 1 : v));
+      expect(input.some((v) => v > 2) && input.some((v) => v < -1)).toBe(true);
+      const stretched = { ...data, input };
+      expectMatches(evaluate(op, c, stretched), lovasz64(stretched, c.options));
+    });
+  }
+
   it('breaks ties by pixel order on the fused path, and its loss does not depend on the order', async () => {
     await useWasm('simd');
     // Equal logits everywhere: every error of a class ties.

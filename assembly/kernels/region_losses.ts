@@ -605,7 +605,7 @@ export function region_grad(
  * C % 4 = 0, lane by lane otherwise (C = 3, 5, …).
  */
 // @ts-ignore: decorator
-@inline function gather_rows_f32x4(rows: usize, rowBytes: usize, tile: usize, classes: i32): void {
+@inline export function gather_rows_f32x4(rows: usize, rowBytes: usize, tile: usize, classes: i32): void {
   if ((classes & 3) == 0) {
     gather_tile_f32x4(rows, rowBytes, tile);
     return;
@@ -622,7 +622,7 @@ export function region_grad(
 
 /** The inverse of `gather_rows_f32x4`. */
 // @ts-ignore: decorator
-@inline function scatter_rows_f32x4(tile: usize, rows: usize, rowBytes: usize, classes: i32): void {
+@inline export function scatter_rows_f32x4(tile: usize, rows: usize, rowBytes: usize, classes: i32): void {
   if ((classes & 3) == 0) {
     scatter_tile_f32x4(tile, rows, rowBytes);
     return;

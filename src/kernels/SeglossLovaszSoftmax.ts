@@ -4,8 +4,8 @@ import { labelKind } from '../losses/labels.js';
 import { scanIndexLabels } from './validate_index_labels.js';
 import { SeglossLovaszSoftmax, type LabelsAndLogits, type LovaszSoftmaxAttrs } from './kernel_names.js';
 
-/** The radix sort's counts: three digits of 11 bits, u32 each (assembly/kernels/lovasz.ts). */
-const LOVASZ_COUNT_BYTES = 3 * 2048 * 4;
+/** The radix sort's counts: four digits of 10 bits, u32 each (assembly/kernels/lovasz.ts). */
+const LOVASZ_COUNT_BYTES = 4 * 1024 * 4;
 
 /** Lovász-softmax on the wasm backend: the loss, and its gradient in the same call (`lovasz_softmax`). */
 function lovaszSoftmax(args: { backend: unknown; inputs: LabelsAndLogits; attrs?: NamedAttrMap }): TensorInfo[] {
@@ -20,7 +20,7 @@ function lovaszSoftmax(args: { backend: unknown; inputs: LabelsAndLogits; attrs?
   const perGroup = pixels / groups;
   const loss = backend.makeOutput([], 'float32');
   const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');
-  const value = withScratch(backend, perGroup * C * 8 + perGroup * 20 + 8 + LOVASZ_COUNT_BYTES, (scratch) => k.lovasz_softmax(
+  const value = withScratch(backend, perGroup * C * 8 + 8 + perGroup * 16 + LOVASZ_COUNT_BYTES + C * 16 + 32, (scratch) => k.lovasz_softmax(
     addressOf(backend, labels), labelKind(labels), addressOf(backend, logits), attrs.withGrad ? addressOf(backend, grad) : 0,
     attrs.softmax ? 1 : 0, groups, perGroup, C, attrs.ignoreIndex == null ? 0 : 1, attrs.ignoreIndex ?? 0,
     attrs.allClasses ? 1 : 0, scratch));
