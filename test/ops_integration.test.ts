@@ -144,6 +144,30 @@ describe('inside tfjs autodiff', () => {
     });
   });
 
+  // Labels made inside the differentiated function (a cast in a tfjs-layers loss, say) are disposed
+  // after the forward pass unless the op saves them for its backward pass.
+  const ZOO: { name: string; loss: LossFn }[] = [
+    ...OPS,
+    { name: 'dice jaccard, sum', loss: (y, z) => losses.dice(y, z, { jaccard: true, reduction: 'sum' }) },
+    { name: 'generalizedDice', loss: (y, z) => losses.generalizedDice(y, z) },
+    { name: 'tversky', loss: (y, z) => losses.tversky(y, z, { alpha: 0.3, beta: 0.7 }) },
+    { name: 'focal', loss: (y, z) => losses.focal(y, z) },
+    { name: 'cce label smoothing', loss: (y, z) => losses.categoricalCrossEntropy(y, z, { labelSmoothing: 0.1 }) },
+    { name: 'diceCrossEntropy', loss: (y, z) => losses.diceCrossEntropy(y, z) },
+    { name: 'diceFocal', loss: (y, z) => losses.diceFocal(y, z) },
+    { name: 'lovaszSoftmax', loss: (y, z) => losses.lovaszSoftmax(y, z) },
+  ];
+  it.each(ZOO)('labels made inside tf.grad\'s function: $name', ({ loss }) => {
+    const d = makeData([2, 3, 5, 3], 31);
+    tf.tidy(() => {
+      const { index, logits } = tensorsOf(d);
+      const asFloat = tf.cast(index, 'float32');
+      const inside = tf.grad((z: tf.Tensor) => loss(tf.cast(asFloat, 'int32'), z))(logits);
+      const outside = tf.grad((z: tf.Tensor) => loss(index, z))(logits);
+      expect(inside.dataSync()).toEqual(outside.dataSync());
+    });
+  });
+
   it.each(OPS)('sgd minimize lowers the loss over 20 steps: $name', ({ loss }) => {
     const d = makeData([1, 4, 4, 3], 21);
     const { index, logits } = tensorsOf(d);

@@ -165,11 +165,13 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
         value = tensor(total);
       }
     }
-    if (withGrad) save([x, probs]);
+    // The labels are saved too: created inside the differentiated function (say a cast in a
+    // tfjs-layers loss), they are disposed after the forward pass unless the tape keeps them.
+    if (withGrad) save([x, probs, labels]);
     else probs.dispose();
     return {
       value: value!,
-      gradFunc: (dy: Tensor, [savedInput, p]: Tensor[]) => {
+      gradFunc: (dy: Tensor, [savedInput, p, savedLabels]: Tensor[]) => {
         const dyValues = dy.dataSync() as Float32Array;
         const coefs = new Float64Array(pixelOnly ? 0 : groups * C * 3);
         if (!pixelOnly) {
@@ -191,7 +193,7 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
         const gradAttrs: RegionGradAttrs = {
           activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, pixelScale, ...pixelAttrs,
         };
-        const grad = engine().runKernel(SeglossRegionGrad, { labels, input: savedInput, probs: p, coefs: coefsT, pixelDy },
+        const grad = engine().runKernel(SeglossRegionGrad, { labels: savedLabels, input: savedInput, probs: p, coefs: coefsT, pixelDy },
           gradAttrs as unknown as NamedAttrMap) as Tensor;
         coefsT.dispose();
         if (!pixelNone) pixelDy.dispose();
