@@ -158,6 +158,11 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'focal', activation: 'softmax', shape: [2, 9, 9, 9, 2], labelKind: 'soft', options: { gamma: 0.5, reduction: 'sum' } },
     { op: 'diceCrossEntropy', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { dice: { perImage: true }, ce: { labelSmoothing: 0.1 }, ignoreIndex: 7 } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'onehot', options: { focal: { gamma: 1.5 } } },
+    // Sigmoid pixel terms with class indices where C ∤ 4 and 4 ∤ C (vectors spanning two pixels).
+    { op: 'binaryCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 3], labelKind: 'index', options: { ignoreIndex: 1, posWeight: [1, 2, 0.5] } },
+    { op: 'focal', activation: 'sigmoid', shape: [2, 41, 23, 5], labelKind: 'index', options: { activation: 'sigmoid', gamma: 2, alpha: 0.25, reduction: 'none' } },
+    { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 9, 9, 9, 6], labelKind: 'index', options: { activation: 'sigmoid', ignoreIndex: 2 } },
+    { op: 'diceFocal', activation: 'sigmoid', shape: [2, 41, 23, 7], labelKind: 'index', options: { activation: 'sigmoid', focal: { gamma: 1.5 } } },
     // The compounds whose softmax pixel term rides in the region part's softmax (one pass each way).
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { focal: { gamma: 2, alpha: 0.25 }, ignoreIndex: 9, reduction: 'sum' } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { lambdaFocal: 0.5, focal: { gamma: 0.5 }, ignoreIndex: 3 } },

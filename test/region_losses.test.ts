@@ -163,6 +163,8 @@ describe('the SIMD build against the scalar build', () => {
   for (const [activation, C, labelKind] of [
     ['softmax', 2, 'index'], ['softmax', 2, 'soft'], ['softmax', 3, 'index'], ['softmax', 5, 'onehot'], ['softmax', 4, 'index'], ['softmax', 8, 'soft'], ['sigmoid', 1, 'index'], ['sigmoid', 2, 'multilabel'],
     ['sigmoid', 4, 'onehot'], ['sigmoid', 8, 'multilabel'], ['none', 4, 'onehot'], ['sigmoid', 3, 'multilabel'], ['sigmoid', 5, 'soft'], ['none', 6, 'multilabel'],
+    // Class indices with C ∤ 4 and 4 ∤ C: the four-element vectors span two pixels.
+    ['sigmoid', 3, 'index'], ['sigmoid', 5, 'index'], ['sigmoid', 7, 'index'], ['none', 6, 'index'],
   ] as const) {
     cases.push({ op: 'dice', activation, shape: [2, 37, 29, C], labelKind, options: { activation, perImage: true, square: true } });
     cases.push({ op: 'tversky', activation, shape: [3, 11, 13, 7, C], labelKind: labelKind === 'soft' ? 'soft' : 'index', options: { activation, alpha: 0.2, beta: 0.8, ignoreIndex: labelKind === 'soft' ? undefined : 1 } });

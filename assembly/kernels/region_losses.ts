@@ -46,10 +46,10 @@
  * SIMD (the simd build): a softmax over two channels is the sigmoid of their difference, four
  * pixels at a time (as softmax_dice.ts); a softmax over more channels turns four pixels into channel
  * vectors (4×4 transposes for C % 4 = 0, as softmax_cce.ts; lane by lane otherwise); a sigmoid or
- * no activation with
- * C ∈ {1, 2, 4} or C % 4 = 0 works on four consecutive elements, whose classes repeat every
- * max(1, C/4) vectors. Everything else (and the tail of each group) runs the scalar loops, which are
- * also the whole scalar build.
+ * no activation works on four consecutive elements, whose classes repeat every C / gcd(C, 4)
+ * vectors (with class indices, the lanes' pixels and classes come from one division per vector
+ * unless C | 4 or 4 | C). The tail of each group runs the scalar loops, which are also the whole
+ * scalar build.
  *
  * Error: sums accumulate in f32 for blocks of FLUSH_EVERY pixels, then in f64 (≈ 1e-6 relative,
  * as the Dice kernel). The seed's Dice options keep their specialised kernel (softmax_dice.ts).
@@ -366,7 +366,7 @@ export function region_stats(
         stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd,
           simd + (<usize>(classes * STATS) << 4), kind, params, pixelOut, ps);
         iRegion += quads << 2;
-      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes, labelKind)) {
+      } else if (activation != ACT_SOFTMAX) {
         const vectors = whole_periods(pixelsPerGroup, classes);
         stats_elementwise_f32x4(labels, labelKind, input, probs, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
         iRegion += (vectors << 2) / classes;
@@ -383,7 +383,7 @@ export function region_stats(
         const quads = pixelsPerGroup >> 2;
         pixel_stats_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
-      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes, labelKind)) {
+      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID)) {
         const vectors = whole_periods(pixelsPerGroup, classes);
         pixel_stats_elementwise_f32x4(pixelKind, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += (vectors << 2) / classes;
@@ -514,7 +514,7 @@ export function region_grad(
         grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd, kind,
           params, pixelScale, pixelDy);
         start += quads << 2;
-      } else if (activation != ACT_SOFTMAX && elementwise_ok(classes, labelKind)) {
+      } else if (activation != ACT_SOFTMAX) {
         // a, b, k as vectors per position of the class period: lane l of position j is class (4j + l) mod C.
         const V = period(classes);
         for (let j: i32 = 0; j < V; j++) {
@@ -539,7 +539,7 @@ export function region_grad(
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes >= 2) {
         const quads = pixelsPerGroup >> 2;
         iPixel += quads << 2;
-      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID) && elementwise_ok(classes, labelKind)) {
+      } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID)) {
         iPixel += ((whole_periods(pixelsPerGroup, classes)) << 2) / classes;
       }
     }
@@ -660,16 +660,6 @@ export function region_grad(
   return labelKind == LABELS_INDEX ? mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))) : v128.load(yTile + (<usize>c << 4));
 }
 
-/**
- * Whether four consecutive elements of a sigmoid / no-activation input can be a vector: always with
- * float labels (lane l of period position j is class (4j + l) mod C); with class indices only for
- * C | 4 or 4 | C, where the lanes' pixels are found without a division.
- */
-// @ts-ignore: decorator
-@inline function elementwise_ok(classes: i32, labelKind: i32): bool {
-  return labelKind != LABELS_INDEX || classes == 1 || classes == 2 || (classes & 3) == 0;
-}
-
 /** The vectors of a group's elements in whole periods (so whole pixels), for the four-element paths. */
 // @ts-ignore: decorator
 @inline function whole_periods(pixels: i32, classes: i32): i32 {
@@ -691,7 +681,10 @@ export function region_grad(
   return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(x, f32x4.splat(0)));
 }
 
-/** The int32 label of the pixel of each of four consecutive elements starting at element e. */
+/**
+ * The int32 label of the pixel of each of four consecutive elements starting at element e (e at a
+ * period's vector: for C ∤ 4 and 4 ∤ C the four lanes span two pixels at most, as C ≥ 3).
+ */
 // @ts-ignore: decorator
 @inline function pixel_labels_i32x4(labels: usize, e: i32, classes: i32): v128 {
   if (classes == 1) return v128.load(labels + (<usize>e << 2));
@@ -699,7 +692,30 @@ export function region_grad(
     const pair = v128.load64_zero(labels + (<usize>(e >> 1) << 2));
     return v128.shuffle<i32>(pair, pair, 0, 0, 1, 1);
   }
-  return i32x4.splat(load<i32>(labels + (<usize>(e / classes) << 2)));
+  const pixel = e / classes;
+  const first = i32x4.splat(load<i32>(labels + (<usize>pixel << 2)));
+  if ((classes & 3) == 0) return first;
+  const r = e - pixel * classes;
+  if (r + 3 < classes) return first;
+  // Lanes l with r + l ≥ C belong to the next pixel.
+  const next = i32x4.splat(load<i32>(labels + (<usize>(pixel + 1) << 2)));
+  return v128.bitselect(next, first, i32x4.ge_s(i32x4.add(i32x4.splat(r), i32x4(0, 1, 2, 3)), i32x4.splat(classes)));
+}
+
+/**
+ * y of four consecutive elements starting at element e from their pixels' class indices `l`: the
+ * mask itself for C = 1 (binary), else [l = class of the lane]; c0 is e's class when C % 4 = 0.
+ */
+// @ts-ignore: decorator
+@inline function index_y_f32x4(l: v128, e: i32, c0: i32, classes: i32): v128 {
+  if (classes == 1) return mask_to_f32x4(i32x4.eq(l, i32x4.splat(1)));
+  if (classes == 2) return mask_to_f32x4(i32x4.eq(l, i32x4(0, 1, 0, 1)));
+  const iota = i32x4(0, 1, 2, 3);
+  if ((classes & 3) == 0) return mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(c0), iota)));
+  // Lane l's class is (r + l) mod C with r = e mod C; r + l < 2C as C ≥ 3.
+  const C = i32x4.splat(classes);
+  const rl = i32x4.add(i32x4.splat(e % classes), iota);
+  return mask_to_f32x4(i32x4.eq(l, i32x4.sub(rl, v128.and(i32x4.ge_s(rl, C), C))));
 }
 
 /**
@@ -730,14 +746,7 @@ function stats_elementwise_f32x4(
       let y: v128;
       if (labelKind == LABELS_INDEX) {
         const l = pixel_labels_i32x4(labels, e, classes);
-        if (classes == 1) {
-          y = mask_to_f32x4(i32x4.eq(l, one));
-        } else if (classes == 2) {
-          y = mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4)));
-        } else {
-          // (e − e0) mod C = 4j: the first class of this position of the period.
-          y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(j << 2), i32x4(0, 1, 2, 3))));
-        }
+        y = index_y_f32x4(l, e, j << 2, classes); // (e − e0) mod C = 4j when C % 4 = 0
         if (hasIgnore) {
           const keep = v128.not(i32x4.eq(l, ignore));
           p = v128.and(p, keep);
@@ -900,9 +909,7 @@ function grad_elementwise_f32x4(
     let keep = i32x4.splat(-1);
     if (labelKind == LABELS_INDEX) {
       const l = pixel_labels_i32x4(labels, e, classes);
-      if (classes == 1) y = mask_to_f32x4(i32x4.eq(l, one));
-      else if (classes == 2) y = mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), one, 0, 4, 0, 4)));
-      else y = mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(j << 2), i32x4(0, 1, 2, 3)))); // (e − e0) mod C = 4j
+      y = index_y_f32x4(l, e, j << 2, classes); // (e − e0) mod C = 4j when C % 4 = 0
       if (hasIgnore) keep = v128.not(i32x4.eq(l, i32x4.splat(ignoreIndex)));
     } else {
       y = v128.load(labels + (<usize>e << 2));
@@ -990,10 +997,7 @@ function pow_general_f32x4(x: v128, gamma: f32): v128 {
 // @ts-ignore: decorator
 @inline function element_y_f32x4(labels: usize, labelKind: i32, e: i32, c0: i32, classes: i32): v128 {
   if (labelKind != LABELS_INDEX) return v128.load(labels + (<usize>e << 2));
-  const l = pixel_labels_i32x4(labels, e, classes);
-  if (classes == 1) return mask_to_f32x4(i32x4.eq(l, i32x4.splat(1)));
-  if (classes == 2) return mask_to_f32x4(i32x4.eq(l, v128.shuffle<i32>(i32x4.splat(0), i32x4.splat(1), 0, 4, 0, 4)));
-  return mask_to_f32x4(i32x4.eq(l, i32x4.add(i32x4.splat(c0), i32x4(0, 1, 2, 3))));
+  return index_y_f32x4(pixel_labels_i32x4(labels, e, classes), e, c0, classes);
 }
 
 // @ts-ignore: decorator
