@@ -76,7 +76,7 @@ describe('lovaszSoftmax against its float64 reference', () => {
       await usePath(path);
       const c: Case = { op: 'lovasz', activation: 'none', shape: [2, 13, 11, 3], labelKind: 'index', options: { activation: 'none', classes: 'all' } };
       const data = makeCase(c, mulberry32(77));
-      const input = data.input.map((v, i) => Math.fround(i % 5 === 0 ? v * 8 - 1 : i % 7 === 0 ? -2 * v - 1 : v));
+      const input = Float64Array.from(data.input, (v, i) => Math.fround(i % 5 === 0 ? v * 8 - 1 : i % 7 === 0 ? -2 * v - 1 : v));
       expect(input.some((v) => v > 2) && input.some((v) => v < -1)).toBe(true);
       const stretched = { ...data, input };
       expectMatches(evaluate(op, c, stretched), lovasz64(stretched, c.options));

@@ -148,14 +148,14 @@ describe('inside tfjs autodiff', () => {
   // after the forward pass unless the op saves them for its backward pass.
   const ZOO: { name: string; loss: LossFn }[] = [
     ...OPS,
-    { name: 'dice jaccard, sum', loss: (y, z) => losses.dice(y, z, { jaccard: true, reduction: 'sum' }) },
-    { name: 'generalizedDice', loss: (y, z) => losses.generalizedDice(y, z) },
-    { name: 'tversky', loss: (y, z) => losses.tversky(y, z, { alpha: 0.3, beta: 0.7 }) },
-    { name: 'focal', loss: (y, z) => losses.focal(y, z) },
-    { name: 'cce label smoothing', loss: (y, z) => losses.categoricalCrossEntropy(y, z, { labelSmoothing: 0.1 }) },
-    { name: 'diceCrossEntropy', loss: (y, z) => losses.diceCrossEntropy(y, z) },
-    { name: 'diceFocal', loss: (y, z) => losses.diceFocal(y, z) },
-    { name: 'lovaszSoftmax', loss: (y, z) => losses.lovaszSoftmax(y, z) },
+    { name: 'dice jaccard, sum', loss: (y, z) => losses.dice(y, z, { jaccard: true, reduction: 'sum' }) as tf.Scalar },
+    { name: 'generalizedDice', loss: (y, z) => losses.generalizedDice(y, z) as tf.Scalar },
+    { name: 'tversky', loss: (y, z) => losses.tversky(y, z, { alpha: 0.3, beta: 0.7 }) as tf.Scalar },
+    { name: 'focal', loss: (y, z) => losses.focal(y, z) as tf.Scalar },
+    { name: 'cce label smoothing', loss: (y, z) => losses.categoricalCrossEntropy(y, z, { labelSmoothing: 0.1 }) as tf.Scalar },
+    { name: 'diceCrossEntropy', loss: (y, z) => losses.diceCrossEntropy(y, z) as tf.Scalar },
+    { name: 'diceFocal', loss: (y, z) => losses.diceFocal(y, z) as tf.Scalar },
+    { name: 'lovaszSoftmax', loss: (y, z) => losses.lovaszSoftmax(y, z) as tf.Scalar },
   ];
   it.each(ZOO)('labels made inside tf.grad\'s function: $name', ({ loss }) => {
     const d = makeData([2, 3, 5, 3], 31);
