@@ -163,6 +163,14 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'focal', activation: 'sigmoid', shape: [2, 41, 23, 5], labelKind: 'index', options: { activation: 'sigmoid', gamma: 2, alpha: 0.25, reduction: 'none' } },
     { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 9, 9, 9, 6], labelKind: 'index', options: { activation: 'sigmoid', ignoreIndex: 2 } },
     { op: 'diceFocal', activation: 'sigmoid', shape: [2, 41, 23, 7], labelKind: 'index', options: { activation: 'sigmoid', focal: { gamma: 1.5 } } },
+    // Probabilities given (activation 'none'): CE and softmax focal on channel tiles, BCE on vectors.
+    { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 41, 23, 4], labelKind: 'index', options: { activation: 'none', ignoreIndex: 9, classWeights: [1, 2, 0.5, 3] } },
+    { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 41, 23, 3], labelKind: 'soft', options: { activation: 'none', labelSmoothing: 0.1, reduction: 'none' } },
+    { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 9, 9, 9, 2], labelKind: 'onehot', options: { activation: 'none', reduction: 'sum' } },
+    { op: 'focal', activation: 'none', shape: [2, 41, 23, 4], labelKind: 'index', options: { activation: 'none', gamma: 2, alpha: 0.25 } },
+    { op: 'focal', activation: 'none', shape: [2, 41, 23, 5], labelKind: 'onehot', options: { activation: 'none', gamma: 0.5, reduction: 'none' } },
+    { op: 'binaryCrossEntropy', activation: 'none', shape: [2, 41, 23, 1], labelKind: 'multilabel', options: { activation: 'none', labelSmoothing: 0.1 } },
+    { op: 'binaryCrossEntropy', activation: 'none', shape: [2, 41, 23, 3], labelKind: 'multilabel', options: { activation: 'none', posWeight: [1, 2, 0.5], reduction: 'none' } },
     // The compounds whose softmax pixel term rides in the region part's softmax (one pass each way).
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 4], labelKind: 'index', options: { focal: { gamma: 2, alpha: 0.25 }, ignoreIndex: 9, reduction: 'sum' } },
     { op: 'diceFocal', activation: 'softmax', shape: [2, 41, 23, 2], labelKind: 'index', options: { lambdaFocal: 0.5, focal: { gamma: 0.5 }, ignoreIndex: 3 } },
@@ -179,6 +187,36 @@ describe('the SIMD build against the scalar build', () => {
     }
     const [simd, scalar] = results;
     expectClose(simd.value, scalar.value, { abs: 1e-6, rel: 2e-5 }, 'value');
+    const scale = scalar.grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+    expectClose(simd.grad, scalar.grad, { abs: 1e-5 * scale, rel: 1e-4 }, 'grad');
+  });
+});
+
+describe('probabilities given at the edges of [0, 1]', () => {
+  // Exact 0s and 1s (a saturated softmax layer): the logs clamp at −100 and ∂/∂p divides by a
+  // floored p (or p (1 − p)), on the SIMD paths as in the scalar twins.
+  const edge: Case[] = [
+    { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 13, 11, 4], labelKind: 'index', options: { activation: 'none', labelSmoothing: 0.1 } },
+    { op: 'focal', activation: 'none', shape: [2, 13, 11, 3], labelKind: 'onehot', options: { activation: 'none', gamma: 2 } },
+    { op: 'binaryCrossEntropy', activation: 'none', shape: [2, 13, 11, 2], labelKind: 'multilabel', options: { activation: 'none' } },
+  ];
+  it.each(edge.map((c, k) => [name(c), c, k] as const))('%s: SIMD = scalar, finite', async (_, c, k) => {
+    const data = makeCase(c, mulberry32(950 + k));
+    const C = c.shape[c.shape.length - 1];
+    const input = Float64Array.from(data.input);
+    for (let i = 0; i < input.length; i += 7 * C) {
+      // One pixel in seven saturated: all its mass on one class (BCE: a 0 and a 1).
+      for (let j = 0; j < C; j++) input[i + j] = j === (i / C) % C ? 1 : 0;
+    }
+    const edged = { ...data, input };
+    const results = [];
+    for (const variant of ['simd', 'scalar'] as const) {
+      await usePath(variant);
+      results.push(evaluate(OPS[c.op], c, edged));
+    }
+    const [simd, scalar] = results;
+    expect(Array.from(simd.value).every(Number.isFinite) && Array.from(simd.grad).every(Number.isFinite)).toBe(true);
+    expectClose(simd.value, scalar.value, { abs: 1e-5, rel: 2e-5 }, 'value');
     const scale = scalar.grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
     expectClose(simd.grad, scalar.grad, { abs: 1e-5 * scale, rel: 1e-4 }, 'grad');
   });

@@ -374,8 +374,12 @@ export function region_stats(
     }
     if (fused) {
       iPixel = iRegion;
-    } else if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
-      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
+    } else if (ASC_FEATURE_SIMD && pixelKind != PX_NONE) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && pxAct == PX_ACT_NONE && classes >= 2) {
+        const quads = pixelsPerGroup >> 2;
+        pixel_stats_prob_tile_f32x4(pixelKind, labels, labelKind, input, start, quads, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
+        iPixel += quads << 2;
+      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
         const quads = pixelsPerGroup >> 2;
         pixel_stats_c2_f32x4(pixelKind, labels, labelKind, input, start, quads, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += quads << 2;
@@ -385,7 +389,7 @@ export function region_stats(
         iPixel += quads << 2;
       } else if ((pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID)) {
         const vectors = whole_periods(pixelsPerGroup, classes);
-        pixel_stats_elementwise_f32x4(pixelKind, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
+        pixel_stats_elementwise_f32x4(pixelKind, pxAct, labels, labelKind, input, start * classes, vectors, classes, hasIgnore, ignoreIndex, params, pixelOut, ps, simd, gradOut, gradScale);
         iPixel += (vectors << 2) / classes;
       }
     }
@@ -534,7 +538,7 @@ export function region_grad(
     let iPixel = pixelKind != PX_NONE ? groupStart : end;
     if (fused) {
       iPixel = start;
-    } else if (ASC_FEATURE_SIMD && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS) {
+    } else if (ASC_FEATURE_SIMD && pixelKind != PX_NONE) {
       // Elements before `start` hold the region part already; the scalar loop below must not redo them.
       if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes >= 2) {
         const quads = pixelsPerGroup >> 2;
@@ -582,15 +586,18 @@ export function region_grad(
       }
     }
     // The pixel part's SIMD path, after the region part is written everywhere.
-    if (ASC_FEATURE_SIMD && !fused && pixelKind != PX_NONE && pxAct == PX_ACT_LOGITS && iPixel > groupStart) {
-      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
+    if (ASC_FEATURE_SIMD && !fused && pixelKind != PX_NONE && iPixel > groupStart) {
+      if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && pxAct == PX_ACT_NONE) {
+        pixel_grad_prob_tile_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, classes, hasIgnore,
+          ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
+      } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes == 2) {
         pixel_grad_c2_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, hasIgnore, ignoreIndex,
           params, pixelScale, pixelDy, regionOn, simd);
       } else if ((pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX) && classes > 2) {
         pixel_grad_tile_f32x4(pixelKind, labels, labelKind, input, grad, groupStart, pixelsPerGroup >> 2, classes, hasIgnore,
           ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       } else {
-        pixel_grad_elementwise_f32x4(pixelKind, labels, labelKind, input, grad, groupStart * classes, whole_periods(pixelsPerGroup, classes),
+        pixel_grad_elementwise_f32x4(pixelKind, pxAct, labels, labelKind, input, grad, groupStart * classes, whole_periods(pixelsPerGroup, classes),
           classes, hasIgnore, ignoreIndex, params, pixelScale, pixelDy, regionOn, simd);
       }
     }
@@ -1075,12 +1082,56 @@ function period_params(params: usize, classes: i32, at: usize): void {
   return value;
 }
 
+/** `log_clamped` on four lanes: log p, at least −100, and −100 where p ≤ 0 (or NaN). */
+// @ts-ignore: decorator
+@inline function log_clamped_f32x4(p: v128): v128 {
+  return v128.bitselect(f32x4.pmax(log_f32x4(p), f32x4.splat(-100.0)), f32x4.splat(-100.0), f32x4.gt(p, f32x4.splat(0)));
+}
+
+/**
+ * BCE or sigmoid focal of four elements given as probabilities p (PX_ACT_NONE), as the scalar
+ * `pixel_loss` / `pixel_grad`: the logs clamped at −100, ∂/∂p over max(p (1 − p), 1e-12). Returns
+ * the value; with `gradAt`, stores `scale`·∂ℓ/∂p masked by `keep`.
+ */
+// @ts-ignore: decorator
+@inline function probability_term_f32x4(
+  kind: i32, p: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
+): v128 {
+  const one = f32x4.splat(1.0);
+  const spNeg = f32x4.neg(log_clamped_f32x4(p));
+  const spPos = f32x4.neg(log_clamped_f32x4(f32x4.sub(one, p)));
+  const pq = f32x4.pmax(f32x4.mul(p, f32x4.sub(one, p)), f32x4.splat(1e-12));
+  let value: v128;
+  let d: v128;
+  if (kind == PX_BCE) {
+    const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
+    const ay = f32x4.mul(a, ys);
+    const w = f32x4.add(ay, f32x4.sub(one, ys));
+    value = f32x4.add(f32x4.mul(ay, spNeg), f32x4.mul(f32x4.sub(one, ys), spPos));
+    d = f32x4.div(f32x4.sub(f32x4.mul(p, w), ay), pq);
+  } else {
+    const ce = f32x4.add(f32x4.mul(y, spNeg), f32x4.mul(f32x4.sub(one, y), spPos));
+    const m = f32x4.sub(one, f32x4.add(f32x4.mul(p, y), f32x4.mul(f32x4.sub(one, p), f32x4.sub(one, y))));
+    const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
+    const mg = pow_f32x4(m, gamma);
+    value = f32x4.mul(alphaT, f32x4.mul(mg, ce));
+    const dm = f32x4.sub(one, f32x4.mul(f32x4.splat(2.0), y));
+    let second = f32x4.splat(0);
+    if (gamma != 0) {
+      second = v128.and(f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm), f32x4.ne(m, f32x4.splat(0)));
+    }
+    d = f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.div(f32x4.sub(p, y), pq), mg), second));
+  }
+  if (gradAt) v128.store(gradAt, v128.and(f32x4.mul(scale, d), keep));
+  return value;
+}
+
 /**
  * Pass 1 of BCE / sigmoid focal over the elements [e0, e0 + 4·vectors): value and denominator into
  * `ps` (f64 [2]); with `gradOut`, also `gradScale`·∂ℓ/∂z (the one-pass mode of a pixel loss alone).
  */
 function pixel_stats_elementwise_f32x4(
-  kind: i32, labels: usize, labelKind: i32, input: usize, e0: i32, vectors: i32, classes: i32, hasIgnore: i32,
+  kind: i32, pxAct: i32, labels: usize, labelKind: i32, input: usize, e0: i32, vectors: i32, classes: i32, hasIgnore: i32,
   ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, scratch: usize, gradOut: usize, gradScale: f32,
 ): void {
   const scaleV = f32x4.splat(gradScale);
@@ -1102,7 +1153,10 @@ function pixel_stats_elementwise_f32x4(
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
       const a = v128.load(scratch + (<usize>j << 4));
       if (++j == V) j = 0;
-      const v = v128.and(sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradOut ? gradOut + (<usize>e << 2) : 0, scaleV, keep), keep);
+      const gradAt = gradOut ? gradOut + (<usize>e << 2) : 0;
+      const v = v128.and(pxAct == PX_ACT_NONE
+        ? probability_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradAt, scaleV, keep)
+        : sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradAt, scaleV, keep), keep);
       if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
       loss = f32x4.add(loss, v);
       count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
@@ -1115,7 +1169,7 @@ function pixel_stats_elementwise_f32x4(
 
 /** Pass 2 of BCE / sigmoid focal: adds (or, with `accumulate` 0, writes) f·∂ℓ/∂z into grad. */
 function pixel_grad_elementwise_f32x4(
-  kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, e0: i32, vectors: i32, classes: i32,
+  kind: i32, pxAct: i32, labels: usize, labelKind: i32, input: usize, grad: usize, e0: i32, vectors: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, scratch: usize,
 ): void {
   const V = period(classes);
@@ -1134,13 +1188,11 @@ function pixel_grad_elementwise_f32x4(
     const a = v128.load(scratch + (<usize>j << 4));
     if (++j == V) j = 0;
     const f = pixelDy ? v128.load(pixelDy + at) : f32x4.splat(scale);
-    if (accumulate) {
-      // Beside a region part: its gradient is there already; add to it.
-      sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, tmp, f, keep);
-      v128.store(grad + at, f32x4.add(v128.load(tmp), v128.load(grad + at)));
-    } else {
-      sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, grad + at, f, keep);
-    }
+    // Beside a region part its gradient is there already: add to it.
+    const gradAt = accumulate ? tmp : grad + at;
+    if (pxAct == PX_ACT_NONE) probability_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradAt, f, keep);
+    else sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradAt, f, keep);
+    if (accumulate) v128.store(grad + at, f32x4.add(v128.load(tmp), v128.load(grad + at)));
   }
 }
 
@@ -1347,6 +1399,105 @@ function pixel_grad_tile_f32x4(
     if (accumulate) gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, zTile, classes);
     softmax_pixel_grad_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, zTile, accumulate != 0);
     scatter_rows_f32x4(zTile, grad + <usize>i * rowBytes, rowBytes, classes);
+  }
+}
+
+/**
+ * Cross-entropy / softmax focal of the four pixels of a channel tile whose probabilities are given
+ * (PX_ACT_NONE; p at `pTile`), as the scalar twins: log p clamped at −100, and ∂ℓ/∂p_c = −q_c / p_c
+ * (CE) or h_c / p_c (focal) with p floored at 1e-30, 0 where q_c (h_c) is 0. Returns the value (not
+ * masked); with `dTile`, writes f·∂ℓ/∂p there.
+ */
+// @ts-ignore: decorator
+@inline function softmax_probability_tile_f32x4(
+  kind: i32, l: v128, labelKind: i32, yTile: usize, pTile: usize, dTile: usize, f: v128, classes: i32, params: usize,
+): v128 {
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const zero = f32x4.splat(0);
+  const tiny = f32x4.splat(1e-30);
+  let v = zero;
+  for (let c: i32 = 0; c < classes; c++) {
+    const p = v128.load(pTile + (<usize>c << 4));
+    const y = tile_y(l, labelKind, yTile, c);
+    const logp = log_clamped_f32x4(p);
+    let g: v128;
+    if (kind == PX_CE) {
+      const q = ce_q_f32x4(y, params, c, s, classes);
+      v = f32x4.sub(v, f32x4.mul(q, logp));
+      g = f32x4.neg(q);
+    } else {
+      const ay = f32x4.mul(f32x4.splat(param(params, classes + c)), y);
+      const present = f32x4.ne(y, zero);
+      v = f32x4.sub(v, v128.and(f32x4.mul(f32x4.mul(ay, pow_f32x4(f32x4.sub(f32x4.splat(1.0), p), gamma)), logp), present));
+      g = focal_h_f32x4(p, logp, ay, present, gamma);
+    }
+    if (dTile) v128.store(dTile + (<usize>c << 4), f32x4.mul(f, v128.and(f32x4.div(g, f32x4.pmax(p, tiny)), f32x4.ne(g, zero))));
+  }
+  return v;
+}
+
+/**
+ * Pass 1 of cross-entropy / softmax focal with probabilities given, over the pixels
+ * [i0, i0 + 4·quads), C ≥ 2: value and denominator into `ps`; with `gradOut`, the one-pass gradient.
+ * `tile` holds 3·C vectors.
+ */
+function pixel_stats_prob_tile_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, classes: i32, hasIgnore: i32,
+  ignoreIndex: i32, params: usize, pixelOut: usize, ps: usize, tile: usize, gradOut: usize, gradScale: f32,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = <usize>classes << 4;
+  const pTile = tile;
+  const yTile = tile + tileBytes;
+  const dTile = yTile + tileBytes;
+  let done: i32 = 0;
+  while (done < quads) {
+    const blockEnd = min<i32>(quads, done + (FLUSH_EVERY >> 2));
+    let loss = f32x4.splat(0);
+    let den = f32x4.splat(0);
+    for (let q = done; q < blockEnd; q++) {
+      const i = i0 + (q << 2);
+      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
+      const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
+      const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
+      const v = v128.and(softmax_probability_tile_f32x4(kind, l, labelKind, yTile, pTile, gradOut ? dTile : 0,
+        v128.and(f32x4.splat(gradScale), keep), classes, params), keep);
+      if (gradOut) scatter_rows_f32x4(dTile, gradOut + <usize>i * rowBytes, rowBytes, classes);
+      if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
+      loss = f32x4.add(loss, v);
+      den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
+    }
+    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
+    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+    done = blockEnd;
+  }
+}
+
+/** Pass 2 of cross-entropy / softmax focal with probabilities given: adds (or writes) f·∂ℓ/∂p; `tile` holds 4·C vectors. */
+function pixel_grad_prob_tile_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, grad: usize, i0: i32, quads: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, params: usize, scale: f32, pixelDy: usize, accumulate: i32, tile: usize,
+): void {
+  const rowBytes = <usize>classes << 2;
+  const tileBytes = <usize>classes << 4;
+  const pTile = tile;
+  const yTile = tile + tileBytes;
+  const dTile = yTile + tileBytes;
+  const gTile = dTile + tileBytes;
+  for (let q: i32 = 0; q < quads; q++) {
+    const i = i0 + (q << 2);
+    gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
+    const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
+    const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
+    const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
+    softmax_probability_tile_f32x4(kind, l, labelKind, yTile, pTile, dTile, f, classes, params);
+    if (accumulate) {
+      // Add the region part's gradient, as rows, to the tile's pixel part.
+      gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, gTile, classes);
+      for (let o: usize = 0; o < tileBytes; o += 16) v128.store(dTile + o, f32x4.add(v128.load(dTile + o), v128.load(gTile + o)));
+    }
+    scatter_rows_f32x4(dTile, grad + <usize>i * rowBytes, rowBytes, classes);
   }
 }
 
