@@ -434,7 +434,7 @@ describe('NaN in one logit gives a NaN loss, never a silent number', () => {
     })),
   ];
 
-  // C = 2 (the f32x4 two-class paths), 4 (channels in one vector), 3 (scalar loops); the NaN in
+  // C = 2 (the f32x4 two-class paths), 4 (4×4-transposed channel tiles), 3 (tiles built lane by lane); the NaN in
   // the first logit, a middle one, and the last (in the SIMD build's scalar tail).
   for (const C of [2, 3, 4]) {
     for (const kind of ['onehot', 'index'] as const) {

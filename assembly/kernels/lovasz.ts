@@ -24,10 +24,10 @@
  * sort items four pixels at a time (class indices without ignored pixels), the gradient by tiles.
  * The sort and the walk are scalar in both builds.
  */
-import { mask_to_f32x4 } from '../math/lanes';
+import { gather_tile_f32x4, mask_to_f32x4, scatter_tile_f32x4 } from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
 import { LABELS_INDEX, label_value } from './labels';
-import { ACT_NONE, ACT_SOFTMAX, activate_row, gather_rows_f32x4, scatter_rows_f32x4 } from './region_losses';
+import { ACT_NONE, ACT_SOFTMAX, activate_row } from './region_losses';
 
 /** Digits of the keys: three of 10 bits (bits 0–29), then bits 30–31, constant for e < 2. */
 // @ts-ignore: decorator
@@ -118,7 +118,7 @@ function probability_planes(input: usize, start: i32, P: i32, classes: i32, soft
   if (ASC_FEATURE_SIMD) {
     const tileBytes = <usize>classes << 4;
     for (; i + 4 <= P; i += 4) {
-      gather_rows_f32x4(input + <usize>(start + i) * rowBytes, rowBytes, tile, classes);
+      gather_tile_f32x4(input + <usize>(start + i) * rowBytes, rowBytes, tile);
       if (softmax) {
         const inv = f32x4.div(f32x4.splat(1.0), tile_exp_sum_f32x4(tile, tile, tileBytes, false));
         for (let c: i32 = 0; c < classes; c++) {
@@ -208,7 +208,7 @@ function write_gradient(
         const g = softmax ? f32x4.mul(f32x4.mul(sc, v128.load(pBuf + <usize>c * plane + at)), f32x4.sub(d, pd)) : f32x4.mul(sc, d);
         v128.store(tile + (<usize>c << 4), v128.and(g, keep));
       }
-      scatter_rows_f32x4(tile, grad + <usize>(start + i) * rowBytes, rowBytes, classes);
+      scatter_tile_f32x4(tile, grad + <usize>(start + i) * rowBytes, rowBytes);
     }
   }
   for (; i < P; i++) {

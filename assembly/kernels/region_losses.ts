@@ -608,50 +608,13 @@ export function region_grad(
 // SIMD paths (region losses without a pixel term).
 
 /**
- * Four pixels' rows of C floats → C channel vectors at `tile` (16 B each): 4×4 transposes when
- * C % 4 = 0, lane by lane otherwise (C = 3, 5, …).
- */
-// @ts-ignore: decorator
-@inline export function gather_rows_f32x4(rows: usize, rowBytes: usize, tile: usize, classes: i32): void {
-  if ((classes & 3) == 0) {
-    gather_tile_f32x4(rows, rowBytes, tile);
-    return;
-  }
-  for (let c: i32 = 0; c < classes; c++) {
-    const at = rows + (<usize>c << 2);
-    let v = f32x4.splat(load<f32>(at));
-    v = f32x4.replace_lane(v, 1, load<f32>(at + rowBytes));
-    v = f32x4.replace_lane(v, 2, load<f32>(at + 2 * rowBytes));
-    v = f32x4.replace_lane(v, 3, load<f32>(at + 3 * rowBytes));
-    v128.store(tile + (<usize>c << 4), v);
-  }
-}
-
-/** The inverse of `gather_rows_f32x4`. */
-// @ts-ignore: decorator
-@inline export function scatter_rows_f32x4(tile: usize, rows: usize, rowBytes: usize, classes: i32): void {
-  if ((classes & 3) == 0) {
-    scatter_tile_f32x4(tile, rows, rowBytes);
-    return;
-  }
-  for (let c: i32 = 0; c < classes; c++) {
-    const at = rows + (<usize>c << 2);
-    const v = v128.load(tile + (<usize>c << 4));
-    store<f32>(at, f32x4.extract_lane(v, 0));
-    store<f32>(at + rowBytes, f32x4.extract_lane(v, 1));
-    store<f32>(at + 2 * rowBytes, f32x4.extract_lane(v, 2));
-    store<f32>(at + 3 * rowBytes, f32x4.extract_lane(v, 3));
-  }
-}
-
-/**
  * Four pixels' labels for a channel tile: class indices are returned (with float labels the rows
  * are gathered into `yTile` and zeros returned); `tile_keep` and `tile_y` read them.
  */
 // @ts-ignore: decorator
 @inline function tile_labels(labels: usize, labelKind: i32, i: i32, rowBytes: usize, yTile: usize, classes: i32): v128 {
   if (labelKind == LABELS_INDEX) return v128.load(labels + (<usize>i << 2));
-  gather_rows_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile, classes);
+  gather_tile_f32x4(labels + <usize>i * rowBytes, rowBytes, yTile);
   return i32x4.splat(0);
 }
 
@@ -864,7 +827,7 @@ function stats_softmax_tile_f32x4(
     let den = f32x4.splat(0);
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
-      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
+      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, zTile);
       const total = tile_exp_sum_f32x4(zTile, pTile, tileBytes, withPixel);
       const inv = f32x4.div(f32x4.splat(1.0), total);
       const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
@@ -881,7 +844,7 @@ function stats_softmax_tile_f32x4(
         v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
         v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
       }
-      if (probs) scatter_rows_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes, classes);
+      if (probs) scatter_tile_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes);
       if (withPixel) {
         const v = v128.and(softmax_pixel_value_tile_f32x4(kind, l, labelKind, yTile, zTile, pTile, 0, log_f32x4(total), classes, params, false), keep);
         if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
@@ -947,7 +910,7 @@ function grad_softmax_tile_f32x4(
   const hTile = gTile + tileBytes;
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
-    gather_rows_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile, classes);
+    gather_tile_f32x4(probs + <usize>i * rowBytes, rowBytes, pTile);
     const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
     const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
     let pg = f32x4.splat(0);
@@ -968,7 +931,7 @@ function grad_softmax_tile_f32x4(
       const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
       add_pixel_grad_from_p_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, gTile);
     }
-    scatter_rows_f32x4(gTile, grad + <usize>i * rowBytes, rowBytes, classes);
+    scatter_tile_f32x4(gTile, grad + <usize>i * rowBytes, rowBytes);
   }
 }
 
@@ -1338,7 +1301,7 @@ function pixel_stats_tile_f32x4(
     let den = f32x4.splat(0);
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
-      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
+      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, zTile);
       const total = tile_exp_sum_f32x4(zTile, pTile, tileBytes, true);
       if (needP) {
         const inv = f32x4.div(f32x4.splat(1.0), total);
@@ -1350,7 +1313,7 @@ function pixel_stats_tile_f32x4(
       if (gradOut) {
         // times the scale, 0 at ignored pixels
         softmax_pixel_grad_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, v128.and(f32x4.splat(gradScale), keep), classes, params, pTile, false);
-        scatter_rows_f32x4(pTile, gradOut + <usize>i * rowBytes, rowBytes, classes);
+        scatter_tile_f32x4(pTile, gradOut + <usize>i * rowBytes, rowBytes);
       }
       if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
       loss = f32x4.add(loss, v);
@@ -1377,7 +1340,7 @@ function pixel_grad_tile_f32x4(
   const zero = f32x4.splat(0);
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
-    gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, zTile, classes);
+    gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, zTile);
     const total = tile_exp_sum_f32x4(zTile, pTile, tileBytes, kind != PX_CE);
     const inv = f32x4.div(f32x4.splat(1.0), total);
     for (let o: usize = 0; o < tileBytes; o += 16) v128.store(pTile + o, f32x4.mul(v128.load(pTile + o), inv));
@@ -1396,9 +1359,9 @@ function pixel_grad_tile_f32x4(
     }
     const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
     // With a region part, its gradient (rows in `grad`) is added to the tile.
-    if (accumulate) gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, zTile, classes);
+    if (accumulate) gather_tile_f32x4(grad + <usize>i * rowBytes, rowBytes, zTile);
     softmax_pixel_grad_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, zTile, accumulate != 0);
-    scatter_rows_f32x4(zTile, grad + <usize>i * rowBytes, rowBytes, classes);
+    scatter_tile_f32x4(zTile, grad + <usize>i * rowBytes, rowBytes);
   }
 }
 
@@ -1458,12 +1421,12 @@ function pixel_stats_prob_tile_f32x4(
     let den = f32x4.splat(0);
     for (let q = done; q < blockEnd; q++) {
       const i = i0 + (q << 2);
-      gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
+      gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, pTile);
       const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
       const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
       const v = v128.and(softmax_probability_tile_f32x4(kind, l, labelKind, yTile, pTile, gradOut ? dTile : 0,
         v128.and(f32x4.splat(gradScale), keep), classes, params), keep);
-      if (gradOut) scatter_rows_f32x4(dTile, gradOut + <usize>i * rowBytes, rowBytes, classes);
+      if (gradOut) scatter_tile_f32x4(dTile, gradOut + <usize>i * rowBytes, rowBytes);
       if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
       loss = f32x4.add(loss, v);
       den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
@@ -1487,17 +1450,17 @@ function pixel_grad_prob_tile_f32x4(
   const gTile = dTile + tileBytes;
   for (let q: i32 = 0; q < quads; q++) {
     const i = i0 + (q << 2);
-    gather_rows_f32x4(input + <usize>i * rowBytes, rowBytes, pTile, classes);
+    gather_tile_f32x4(input + <usize>i * rowBytes, rowBytes, pTile);
     const l = tile_labels(labels, labelKind, i, rowBytes, yTile, classes);
     const keep = tile_keep(l, labelKind, hasIgnore, ignoreIndex);
     const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
     softmax_probability_tile_f32x4(kind, l, labelKind, yTile, pTile, dTile, f, classes, params);
     if (accumulate) {
       // Add the region part's gradient, as rows, to the tile's pixel part.
-      gather_rows_f32x4(grad + <usize>i * rowBytes, rowBytes, gTile, classes);
+      gather_tile_f32x4(grad + <usize>i * rowBytes, rowBytes, gTile);
       for (let o: usize = 0; o < tileBytes; o += 16) v128.store(dTile + o, f32x4.add(v128.load(dTile + o), v128.load(gTile + o)));
     }
-    scatter_rows_f32x4(dTile, grad + <usize>i * rowBytes, rowBytes, classes);
+    scatter_tile_f32x4(dTile, grad + <usize>i * rowBytes, rowBytes);
   }
 }
 

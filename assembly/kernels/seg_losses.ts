@@ -15,8 +15,9 @@
  * softmax_dice.ts for A, B), then one pass recomputes p and writes
  *   ∂/∂z_j = p_j (g_j − Σ_c p_c g_c) + (w_cce / P)(p_j a − y_j u_j),   a = Σ_c y_c u_c
  * where u_c masks the clipped CCE terms (softmax_cce.ts, eq. 2). C = 2 runs four pixels per f32x4
- * step with one exp per pixel in each pass and one log in the forward; C % 4 = 0 transposes four
- * pixels into channel vectors (see softmax_cce.ts); other C run scalar.
+ * step with one exp per pixel in each pass and one log in the forward; C > 2 transposes four
+ * pixels into channel vectors (see softmax_cce.ts); the scalar build and each pass's tail of < 4
+ * pixels run scalar.
  */
 import { exp_f32, exp_neg_f32x4 } from '../math/exp';
 import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';
@@ -54,7 +55,7 @@ import { LABELS_ONE_HOT, label_value, labels_c2_f32x4 } from './labels';
  * @param scratch   address of 5·C f64 of scratch
  * @param sumsOut   address of the float32 [5, C] output: rows I, Y, Y2, S, S2
  * @param lossesOut address of five float32: cce, dice, dice_square, dicefg, dicefg_square
- * @param tile      address of 8·C·16 bytes of scratch for the C % 4 = 0 path
+ * @param tile      address of 8·C·16 bytes of scratch for the C > 2 path
  */
 export function seg_losses_fwd(
   labels: usize, labelKind: i32, logits: usize, pixels: i32, classes: i32, epsilon: f32,
@@ -70,9 +71,9 @@ export function seg_losses_fwd(
     if (classes == 2) {
       done = pixels & ~3;
       cceSum = seg_fwd_c2_f32x4(labels, labelKind, logits, done, nllLo, nllHi, scratch);
-    } else if ((classes & 3) == 0) {
+    } else if (classes > 2) {
       done = pixels & ~3;
-      cceSum = seg_fwd_tile4_f32x4(labels, labelKind, logits, done, classes, nllLo, nllHi, scratch, tile);
+      cceSum = seg_fwd_tile_f32x4(labels, labelKind, logits, done, classes, nllLo, nllHi, scratch, tile);
     }
   }
   cceSum += seg_fwd_scalar(labels, labelKind, logits, done, pixels, classes, nllLo, nllHi, scratch);
@@ -221,7 +222,7 @@ function seg_fwd_scalar(
  * @param sums    address of the float32 [5, C] sums written by `seg_losses_fwd`
  * @param weights address of five float32 w_k in the order cce, dice, dice_square, dicefg, dicefg_square
  * @param scratch address of 3·C f64 of scratch (coefficients A, B, B2)
- * @param tile    address of 3·C·16 bytes of scratch for the C % 4 = 0 path
+ * @param tile    address of 3·C·16 bytes of scratch for the C > 2 path
  * (the other parameters as in `seg_losses_fwd`)
  */
 export function seg_losses_bwd(
@@ -254,9 +255,9 @@ export function seg_losses_bwd(
     if (classes == 2) {
       done = pixels & ~3;
       seg_bwd_c2_f32x4(labels, labelKind, logits, grad, done, pLo, pHi, cceScale, scratch);
-    } else if ((classes & 3) == 0) {
+    } else if (classes > 2) {
       done = pixels & ~3;
-      seg_bwd_tile4_f32x4(labels, labelKind, logits, grad, done, classes, pLo, pHi, cceScale, scratch, tile);
+      seg_bwd_tile_f32x4(labels, labelKind, logits, grad, done, classes, pLo, pHi, cceScale, scratch, tile);
     }
   }
   seg_bwd_scalar(labels, labelKind, logits, grad, done, pixels, classes, pLo, pHi, cceScale, scratch);
@@ -268,11 +269,11 @@ export function seg_losses_bwd(
 }
 
 /**
- * Forward, C % 4 = 0, four pixels per step over [0, count): rows transposed into channel vectors
+ * Forward, C > 2, four pixels per step over [0, count): rows transposed into channel vectors
  * (see softmax_cce.ts); the five per-class sums kept in f32x4 lanes in `tile`, flushed to f64.
  * Returns the clipped CCE sum.
  */
-function seg_fwd_tile4_f32x4(
+function seg_fwd_tile_f32x4(
   labels: usize, labelKind: i32, logits: usize, count: i32, classes: i32, nllLo: f32, nllHi: f32,
   table: usize, tile: usize,
 ): f64 {
@@ -329,8 +330,8 @@ function seg_fwd_tile4_f32x4(
   return total;
 }
 
-/** Backward, C % 4 = 0, four pixels per step over [0, count). */
-function seg_bwd_tile4_f32x4(
+/** Backward, C > 2, four pixels per step over [0, count). */
+function seg_bwd_tile_f32x4(
   labels: usize, labelKind: i32, logits: usize, grad: usize, count: i32, classes: i32, pLo: f32,
   pHi: f32, cceScale: f32, coefs: usize, tile: usize,
 ): void {

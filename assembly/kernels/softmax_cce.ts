@@ -26,7 +26,7 @@
  * Variants (picked by `softmax_cce_fwd_bwd`):
  *   C = 2, f32x4:   softmax of two classes is a sigmoid of d = z1 − z0: one exp and one log per
  *                   pixel, four pixels per vector (channels de-interleaved with shuffles).
- *   C % 4 = 0, f32x4: one pixel at a time, its channels four per vector.
+ *   C > 2, f32x4:   four pixels at a time as C channel vectors (see `cce_tile_f32x4`).
  *   otherwise, and every path of the scalar build: one pixel, one channel at a time.
  */
 import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
@@ -82,9 +82,9 @@ export function softmax_cce_fwd_bwd(
   let done: i32 = 0;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
-    if ((classes & 3) == 0) {
+    if (classes > 2) {
       done = pixels & ~3;
-      total = cce_tile4_f32x4(labels, labelKind, logits, grad, lossOut, done, classes, weights,
+      total = cce_tile_f32x4(labels, labelKind, logits, grad, lossOut, done, classes, weights,
         ignoreIndex, clipOn, nllLo, nllHi, scale, tile);
     }
   }
@@ -250,11 +250,12 @@ function cce_c2_scalar(
 }
 
 /**
- * C a multiple of 4: four pixels per step. Their rows are transposed into a tile of C channel
- * vectors (lane = pixel), so every step below is plain lane-wise arithmetic, one vector log per
- * four pixels, and the gradient is transposed back into place. `tile` holds 3·C vectors.
+ * C > 2: four pixels per step. Their rows are transposed into a tile of C channel vectors (lane =
+ * pixel; 4×4 transposes for C % 4 = 0, lane by lane otherwise), so every step below is plain
+ * lane-wise arithmetic, one vector log per four pixels, and the gradient is transposed back into
+ * place. `tile` holds 3·C vectors.
  */
-function cce_tile4_f32x4(
+function cce_tile_f32x4(
   labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, count: i32,
   classes: i32, weights: usize, ignoreIndex: i32, clipOn: bool, nllLo: f32, nllHi: f32,
   scale: f32, tile: usize,

@@ -70,14 +70,39 @@
   v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
-/** Four pixels' rows of C floats (C a multiple of 4) → C channel vectors at `tile` (16 B each). */
+/**
+ * Four pixels' rows of C floats → C channel vectors at `tile` (16 B each; lane = pixel): 4×4
+ * transposes when C % 4 = 0, lane by lane otherwise (C = 3, 5, …).
+ */
 // @ts-ignore: decorator
 @inline export function gather_tile_f32x4(rows: usize, rowBytes: usize, tile: usize): void {
-  for (let o: usize = 0; o < rowBytes; o += 16) transpose4x4_f32(rows + o, rowBytes, tile + (o << 2), 16);
+  if ((rowBytes & 15) == 0) {
+    for (let o: usize = 0; o < rowBytes; o += 16) transpose4x4_f32(rows + o, rowBytes, tile + (o << 2), 16);
+    return;
+  }
+  for (let o: usize = 0; o < rowBytes; o += 4) {
+    const at = rows + o;
+    let v = f32x4.splat(load<f32>(at));
+    v = f32x4.replace_lane(v, 1, load<f32>(at + rowBytes));
+    v = f32x4.replace_lane(v, 2, load<f32>(at + 2 * rowBytes));
+    v = f32x4.replace_lane(v, 3, load<f32>(at + 3 * rowBytes));
+    v128.store(tile + (o << 2), v);
+  }
 }
 
 /** The inverse of `gather_tile_f32x4`: C channel vectors at `tile` → four pixels' rows. */
 // @ts-ignore: decorator
 @inline export function scatter_tile_f32x4(tile: usize, rows: usize, rowBytes: usize): void {
-  for (let o: usize = 0; o < rowBytes; o += 16) transpose4x4_f32(tile + (o << 2), 16, rows + o, rowBytes);
+  if ((rowBytes & 15) == 0) {
+    for (let o: usize = 0; o < rowBytes; o += 16) transpose4x4_f32(tile + (o << 2), 16, rows + o, rowBytes);
+    return;
+  }
+  for (let o: usize = 0; o < rowBytes; o += 4) {
+    const at = rows + o;
+    const v = v128.load(tile + (o << 2));
+    store<f32>(at, f32x4.extract_lane(v, 0));
+    store<f32>(at + rowBytes, f32x4.extract_lane(v, 1));
+    store<f32>(at + 2 * rowBytes, f32x4.extract_lane(v, 2));
+    store<f32>(at + 3 * rowBytes, f32x4.extract_lane(v, 3));
+  }
 }
