@@ -163,6 +163,11 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'focal', activation: 'sigmoid', shape: [2, 41, 23, 5], labelKind: 'index', options: { activation: 'sigmoid', gamma: 2, alpha: 0.25, reduction: 'none' } },
     { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 9, 9, 9, 6], labelKind: 'index', options: { activation: 'sigmoid', ignoreIndex: 2 } },
     { op: 'diceFocal', activation: 'sigmoid', shape: [2, 41, 23, 7], labelKind: 'index', options: { activation: 'sigmoid', focal: { gamma: 1.5 } } },
+    // Sigmoid compounds in one pass each way (p = σ(z) shared; BCE's gradient from p).
+    { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 1], labelKind: 'index', options: { activation: 'sigmoid', ignoreIndex: 5, ce: { posWeight: [3], labelSmoothing: 0.1 } } },
+    { op: 'diceCrossEntropy', activation: 'sigmoid', shape: [2, 41, 23, 4], labelKind: 'soft', options: { activation: 'sigmoid', reduction: 'sum', dice: { perImage: true } } },
+    { op: 'diceFocal', activation: 'sigmoid', shape: [2, 41, 23, 1], labelKind: 'multilabel', options: { activation: 'sigmoid', focal: { alpha: 0.25, gamma: 2 } } },
+    { op: 'diceFocal', activation: 'sigmoid', shape: [2, 9, 9, 9, 3], labelKind: 'onehot', options: { activation: 'sigmoid', lambdaFocal: 0.5, focal: { gamma: 0.5 } } },
     // Probabilities given (activation 'none'): CE and softmax focal on channel tiles, BCE on vectors.
     { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 41, 23, 4], labelKind: 'index', options: { activation: 'none', ignoreIndex: 9, classWeights: [1, 2, 0.5, 3] } },
     { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 41, 23, 3], labelKind: 'soft', options: { activation: 'none', labelSmoothing: 0.1, reduction: 'none' } },

@@ -368,7 +368,12 @@ export function region_stats(
         iRegion += quads << 2;
       } else if (activation != ACT_SOFTMAX) {
         const vectors = whole_periods(pixelsPerGroup, classes);
-        stats_elementwise_f32x4(labels, labelKind, input, probs, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
+        if (fused) {
+          stats_sigmoid_pixel_f32x4(pixelKind, labels, labelKind, input, probs, start * classes, vectors, classes, hasIgnore, ignoreIndex,
+            out, simd, params, pixelOut, ps, simd + (<usize>(period(classes) * STATS) << 4));
+        } else {
+          stats_elementwise_f32x4(labels, labelKind, input, probs, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
+        }
         iRegion += (vectors << 2) / classes;
       }
     }
@@ -444,13 +449,15 @@ export function region_stats(
 }
 
 /**
- * Whether the pixel term is carried by the region part's SIMD softmax paths (stats and gradient): a
- * softmax CE or focal of the same logits beside a softmax region loss (Dice + CE, Dice + focal).
+ * Whether the pixel term is carried by the region part's SIMD paths (stats and gradient): a softmax
+ * CE or focal of the same logits beside a softmax region loss, or BCE / sigmoid focal beside a
+ * sigmoid one (Dice + CE, Dice + focal, in either activation).
  */
 // @ts-ignore: decorator
 @inline function fused_pixel(regionOn: i32, activation: i32, classes: i32, pixelKind: i32, pxAct: i32): bool {
-  return ASC_FEATURE_SIMD && regionOn != 0 && activation == ACT_SOFTMAX && classes >= 2 && pxAct == PX_ACT_LOGITS
-    && (pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX);
+  if (!ASC_FEATURE_SIMD || regionOn == 0 || pxAct != PX_ACT_LOGITS) return false;
+  if (activation == ACT_SOFTMAX) return classes >= 2 && (pixelKind == PX_CE || pixelKind == PX_FOCAL_SOFTMAX);
+  return activation == ACT_SIGMOID && (pixelKind == PX_BCE || pixelKind == PX_FOCAL_SIGMOID);
 }
 
 /** p of one pixel's C inputs at `x` into `row` (lovasz.ts uses it too). */
@@ -485,7 +492,7 @@ export function region_stats(
  * @param pixelScale the pixel term's factor (upstream gradient · λ / the mean's denominator)
  * @param pixelDy    float32 per-pixel ([P]) or per-element ([P, C]) factors instead, or 0
  * @param scratch    C·6 f32 of scratch
- * @param simd       4·C vectors (16 B each) of scratch for the SIMD paths
+ * @param simd       5·C vectors (16 B each) of scratch for the SIMD paths
  */
 export function region_grad(
   labels: usize, labelKind: i32, input: usize, probs: usize, grad: usize, activation: i32, groups: i32,
@@ -530,7 +537,12 @@ export function region_grad(
           }
         }
         const vectors = whole_periods(pixelsPerGroup, classes);
-        grad_elementwise_f32x4(labels, labelKind, probs, grad, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, simd);
+        if (fused) {
+          grad_sigmoid_pixel_f32x4(pixelKind, labels, labelKind, input, probs, grad, start * classes, vectors, classes, hasIgnore,
+            ignoreIndex, simd, params, pixelScale, pixelDy, simd + (<usize>(V * COEFS) << 4));
+        } else {
+          grad_elementwise_f32x4(labels, labelKind, probs, grad, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, simd);
+        }
         start += (vectors << 2) / classes;
       }
     }
@@ -864,6 +876,109 @@ function stats_softmax_tile_f32x4(
   }
 }
 
+/**
+ * A sigmoid compound's statistics pass over the elements [e0, e0 + 4·vectors): the region sums of
+ * p = σ(z) (as `stats_elementwise_f32x4`) and the BCE / sigmoid focal value and denominator into
+ * `ps`, from one e^−|z| per element. `acc`: 5 vectors per position of the class period; `aAt`: the
+ * period's posWeight / alpha vectors.
+ */
+function stats_sigmoid_pixel_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, probs: usize, e0: i32, vectors: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize, params: usize, pixelOut: usize, ps: usize, aAt: usize,
+): void {
+  const V = period(classes);
+  period_params(params, classes, aAt);
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const hasAlpha = param(params, 2 * classes + 2) != 0;
+  const zero = f32x4.splat(0);
+  let done: i32 = 0;
+  while (done < vectors) {
+    const blockEnd = min<i32>(vectors, done + FLUSH_EVERY * V);
+    memory.fill(acc, 0, <usize>(V * STATS) << 4);
+    let loss = zero;
+    let count = zero;
+    let j: i32 = 0;
+    for (let k = done; k < blockEnd; k++) {
+      const e = e0 + (k << 2);
+      const z = v128.load(input + (<usize>e << 2));
+      const y = element_y_f32x4(labels, labelKind, e, j << 2, classes);
+      const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
+      const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
+      const p0 = sigmoid_of_t_f32x4(z, t);
+      const v = v128.and(sigmoid_term_tp_f32x4(kind, z, t, p0, y, v128.load(aAt + (<usize>j << 4)), gamma, s, hasAlpha, 0, zero, keep), keep);
+      if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
+      loss = f32x4.add(loss, v);
+      count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
+      const p = v128.and(p0, keep);
+      const ym = v128.and(y, keep);
+      if (probs) v128.store(probs + (<usize>e << 2), p);
+      const a = acc + (<usize>(j * STATS) << 4);
+      if (++j == V) j = 0;
+      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, ym)));
+      v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
+      v128.store(a, f32x4.add(v128.load(a, 32), ym), 32);
+      v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
+      v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(ym, ym)), 64);
+    }
+    // Lane l of position j holds class (4j + l) mod C.
+    for (let j: i32 = 0; j < V; j++) {
+      for (let l: i32 = 0; l < 4; l++) {
+        const c = (4 * j + l) % classes;
+        for (let stat: i32 = 0; stat < STATS; stat++) {
+          const at = sums + (<usize>(c * STATS + stat) << 3);
+          store<f64>(at, load<f64>(at) + <f64>load<f32>(acc + (<usize>((j * STATS + stat) * 4 + l) << 2)));
+        }
+      }
+    }
+    add_f64(ps, 0, loss);
+    add_f64(ps, 1, count);
+    done = blockEnd;
+  }
+}
+
+/**
+ * A sigmoid compound's gradient pass over the elements [e0, e0 + 4·vectors): the region part from p
+ * and the period's a, b, k vectors at `coefs` (as `grad_elementwise_f32x4`), plus f·∂ℓ/∂z of the
+ * pixel term: BCE's from p alone (σ(z) (a y' + 1 − y') − a y'), sigmoid focal's from the logits.
+ * `aAt`: V + 1 vectors of scratch (the period's posWeight / alpha, one for focal).
+ */
+function grad_sigmoid_pixel_f32x4(
+  kind: i32, labels: usize, labelKind: i32, input: usize, probs: usize, grad: usize, e0: i32, vectors: i32, classes: i32,
+  hasIgnore: i32, ignoreIndex: i32, coefs: usize, params: usize, scale: f32, pixelDy: usize, aAt: usize,
+): void {
+  const V = period(classes);
+  period_params(params, classes, aAt);
+  const tmp = aAt + (<usize>V << 4);
+  const gamma = param(params, 2 * classes);
+  const s = param(params, 2 * classes + 1);
+  const hasAlpha = param(params, 2 * classes + 2) != 0;
+  const one = f32x4.splat(1.0);
+  let j: i32 = 0;
+  for (let k: i32 = 0; k < vectors; k++) {
+    const e = e0 + (k << 2);
+    const at = <usize>e << 2;
+    const p = v128.load(probs + at);
+    const y = element_y_f32x4(labels, labelKind, e, j << 2, classes);
+    const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
+    const a = v128.load(aAt + (<usize>j << 4));
+    const c = coefs + (<usize>(j * COEFS) << 4);
+    if (++j == V) j = 0;
+    const g = f32x4.add(f32x4.add(v128.load(c), f32x4.mul(v128.load(c, 16), y)), f32x4.mul(v128.load(c, 32), p));
+    let d = f32x4.mul(g, f32x4.mul(p, f32x4.sub(one, p)));
+    const f = pixelDy ? v128.load(pixelDy + at) : f32x4.splat(scale);
+    if (kind == PX_BCE) {
+      const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
+      const ay = f32x4.mul(a, ys);
+      d = f32x4.add(d, f32x4.mul(f, f32x4.sub(f32x4.mul(p, f32x4.add(ay, f32x4.sub(one, ys))), ay)));
+    } else {
+      sigmoid_term_f32x4(kind, v128.load(input + at), y, a, gamma, s, hasAlpha, tmp, f, keep);
+      d = f32x4.add(d, v128.load(tmp));
+    }
+    v128.store(grad + at, v128.and(d, keep));
+  }
+}
+
 /** The gradient of a sigmoid / no-activation group over elements [e0, e0 + 4·vectors); `k` holds a, b, k vectors per period position. */
 function grad_elementwise_f32x4(
   labels: usize, labelKind: i32, probs: usize, grad: usize, activation: i32, e0: i32, vectors: i32,
@@ -1015,11 +1130,24 @@ function period_params(params: usize, classes: i32, at: usize): void {
 @inline function sigmoid_term_f32x4(
   kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
 ): v128 {
-  const one = f32x4.splat(1.0);
   const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
+  return sigmoid_term_tp_f32x4(kind, z, t, sigmoid_of_t_f32x4(z, t), y, a, gamma, s, hasAlpha, gradAt, scale, keep);
+}
+
+/** σ(z) from t = e^−|z|: 1/(1 + t) for z ≥ 0, t/(1 + t) below (as `sigmoid_f32x4`). */
+// @ts-ignore: decorator
+@inline function sigmoid_of_t_f32x4(z: v128, t: v128): v128 {
+  const r = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), t));
+  return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(z, f32x4.splat(0)));
+}
+
+/** `sigmoid_term_f32x4` with t = e^−|z| and p = σ(z) already formed (the sigmoid compounds share them). */
+// @ts-ignore: decorator
+@inline function sigmoid_term_tp_f32x4(
+  kind: i32, z: v128, t: v128, p: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
+): v128 {
+  const one = f32x4.splat(1.0);
   const sp = f32x4.add(f32x4.pmax(z, f32x4.splat(0)), log1p_unit_f32x4(t));
-  const r = f32x4.div(one, f32x4.add(one, t));
-  const p = v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(z, f32x4.splat(0)));
   let value: v128;
   let d: v128;
   if (kind == PX_BCE) {

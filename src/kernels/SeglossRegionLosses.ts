@@ -66,7 +66,7 @@ function regionGrad(args: {
   const grad = backend.makeOutput(input.shape, 'float32');
   const offset = paramBytes(attrs.params);
   const simdOffset = offset + Math.ceil((classes * 6 * 4) / 16) * 16;
-  withScratch(backend, simdOffset + classes * 4 * 16, (scratch) => {
+  withScratch(backend, simdOffset + classes * 5 * 16, (scratch) => {
     writeF32(backend, scratch, attrs.params);
     k.region_grad(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.regionOn ? addressOf(backend, probs) : 0,
