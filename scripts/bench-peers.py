@@ -159,6 +159,7 @@ ROWS = [
     ("Dice + focal (MONAI DiceFocalLoss)", monai("DiceFocalLoss", gamma=2.0, **SOFTMAX_1H),
      "MONAI's focal term here is sigmoid focal on the one-hot"),
     ("Lovász-softmax (smp)", smp("LovaszLoss", mode="multiclass"), ""),
+    ("Dice + BCE, sigmoid (MONAI DiceCELoss)", monai("DiceCELoss", sigmoid=True, batch=True), "float mask"),
 ]
 CCE_ROW = ROWS[10]
 

@@ -18,8 +18,11 @@ export const ZOO_SHAPES: number[][] = [[8, 128, 128, 4], [2, 48, 48, 48, 4], [8,
 
 type Loss = (labels: tf.Tensor, z: tf.Tensor) => tf.Tensor;
 
-/** Every zoo loss with the labels it takes: int32 class indices, or a float32 multi-label mask. */
-const ZOO: { name: string; labels: 'index' | 'mask'; loss: Loss }[] = [
+/**
+ * Every zoo loss with the labels it takes (int32 class indices, or a float32 multi-label mask) and
+ * its input: the logits, or with `probabilities` their softmax (a model that ends in softmax).
+ */
+const ZOO: { name: string; labels: 'index' | 'mask'; probabilities?: boolean; loss: Loss }[] = [
   { name: 'Dice (seed kernel at C = 2, 4k)', labels: 'index', loss: (y, z) => losses.dice(y, z) },
   { name: 'Dice on the engine (sum)', labels: 'index', loss: (y, z) => losses.dice(y, z, { reduction: 'sum' }) },
   { name: 'Dice, Jaccard', labels: 'index', loss: (y, z) => losses.dice(y, z, { jaccard: true }) },
@@ -34,6 +37,8 @@ const ZOO: { name: string; labels: 'index' | 'mask'; loss: Loss }[] = [
   { name: 'Dice + CE', labels: 'index', loss: (y, z) => losses.diceCrossEntropy(y, z) },
   { name: 'Dice + focal', labels: 'index', loss: (y, z) => losses.diceFocal(y, z) },
   { name: 'Lovász-softmax', labels: 'index', loss: (y, z) => losses.lovaszSoftmax(y, z) },
+  { name: 'Dice + BCE, sigmoid', labels: 'mask', loss: (y, z) => losses.diceCrossEntropy(y, z, { activation: 'sigmoid' }) },
+  { name: 'CCE, probabilities given', labels: 'index', probabilities: true, loss: (y, p) => losses.categoricalCrossEntropy(y, p, { activation: 'none' }) },
 ];
 
 export interface ZooRow {
@@ -63,16 +68,18 @@ export async function benchZoo({ print, quick }: BenchContext): Promise<ZooRow[]
     const logits = tf.randomNormal(shape, 0, 2, 'float32', 1);
     const indices = tf.randomUniform(shape.slice(0, -1), 0, shape[shape.length - 1], 'int32', 2);
     const mask = tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, 'float32', 3), 0.7), 'float32');
-    for (const { name, labels, loss } of ZOO) {
+    const probabilities = tf.softmax(logits);
+    for (const { name, labels, probabilities: given, loss } of ZOO) {
       const y = labels === 'index' ? indices : mask;
+      const input = given ? probabilities : logits;
       // The tfjs-op twin on stock tfjs-backend-wasm (what a tfjs user gets without segloss).
-      const ops: Timing = await onStockComposite(() => time(`${name}, tfjs ops`, elements, fwdBwd((z) => loss(y, z), logits), timing));
-      const fused: Timing = time(`${name}, segloss fused`, elements, fwdBwd((z) => loss(y, z), logits), timing);
+      const ops: Timing = await onStockComposite(() => time(`${name}, tfjs ops`, elements, fwdBwd((z) => loss(y, z), input), timing));
+      const fused: Timing = time(`${name}, segloss fused`, elements, fwdBwd((z) => loss(y, z), input), timing);
       print(formatRow(ops));
       print(formatRow(fused, ops));
       rows.push({ shape: label, name, fusedMs: fused.medianMs, opsMs: ops.medianMs, melemPerS: melemPerSecond(fused), speedup: ops.medianMs / fused.medianMs });
     }
-    tf.dispose([logits, indices, mask]);
+    tf.dispose([logits, indices, mask, probabilities]);
   }
   print('\nspeed-up: the tfjs-op twin (the composite, on the same wasm backend) over the fused engine.');
   return rows;
