@@ -972,11 +972,21 @@ function grad_sigmoid_pixel_f32x4(
       const ay = f32x4.mul(a, ys);
       d = f32x4.add(d, f32x4.mul(f, f32x4.sub(f32x4.mul(p, f32x4.add(ay, f32x4.sub(one, ys))), ay)));
     } else {
-      sigmoid_term_f32x4(kind, v128.load(input + at), y, a, gamma, s, hasAlpha, tmp, f, keep);
+      sigmoid_term_grad_f32x4(kind, v128.load(input + at), y, a, gamma, s, hasAlpha, tmp, f, keep);
       d = f32x4.add(d, v128.load(tmp));
     }
     v128.store(grad + at, v128.and(d, keep));
   }
+}
+
+/**
+ * `sigmoid_term_f32x4`'s gradient alone, as a call of its own: inlined into the compound's gradient
+ * loop it took [8,128,128,4] Dice + sigmoid focal's gradient pass to 3.9 ms (register pressure).
+ */
+function sigmoid_term_grad_f32x4(
+  kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
+): void {
+  sigmoid_term_f32x4(kind, z, y, a, gamma, s, hasAlpha, gradAt, scale, keep);
 }
 
 /** The gradient of a sigmoid / no-activation group over elements [e0, e0 + 4·vectors); `k` holds a, b, k vectors per period position. */
