@@ -51,6 +51,7 @@ export function sigmoid_term_grad_f32x4(
 // @ts-ignore: decorator
 @inline export function sigmoid_term_tp_f32x4(
   kind: i32, z: v128, t: v128, p: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
+  ceAt: usize = 0,
 ): v128 {
   const one = f32x4.splat(1.0);
   const sp = f32x4.add(f32x4.pmax(z, f32x4.splat(0)), log1p_unit_f32x4(t));
@@ -64,19 +65,28 @@ export function sigmoid_term_grad_f32x4(
     value = f32x4.sub(f32x4.mul(sp, w), f32x4.mul(ay, z));
     d = f32x4.sub(f32x4.mul(p, w), ay);
   } else {
-    // ℓ = α_t (1 − p_t)^γ ce; ∂/∂z = α_t ((p − y) m^γ + ce γ m^(γ−1) dm), dm = −p (1 − p)(2y − 1)
     const ce = f32x4.sub(sp, f32x4.mul(y, z));
+    if (ceAt) v128.store(ceAt, ce);
     const m = f32x4.sub(f32x4.add(p, y), f32x4.mul(f32x4.mul(f32x4.splat(2.0), p), y));
     const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
-    const mg = pow_f32x4(m, gamma);
-    value = f32x4.mul(alphaT, f32x4.mul(mg, ce));
-    const dm = f32x4.neg(f32x4.mul(f32x4.mul(p, f32x4.sub(one, p)), f32x4.sub(f32x4.mul(f32x4.splat(2.0), y), one)));
-    let second = f32x4.splat(0);
-    if (gamma != 0) second = f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm);
-    d = f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), mg), second));
+    value = f32x4.mul(alphaT, f32x4.mul(pow_f32x4(m, gamma), ce));
+    d = sigmoid_focal_grad_f32x4(p, y, ce, m, alphaT, gamma);
   }
   if (gradAt) v128.store(gradAt, v128.and(f32x4.mul(scale, d), keep));
   return value;
+}
+
+/**
+ * Sigmoid focal's ∂ℓ/∂z from p = σ(z), y, ce = softplus(z) − y z, m = 1 − p_t and α_t:
+ *   ℓ = α_t m^γ ce,  ∂/∂z = α_t ((p − y) m^γ + ce γ m^(γ−1) dm),  dm = −p (1 − p)(2y − 1).
+ */
+// @ts-ignore: decorator
+@inline export function sigmoid_focal_grad_f32x4(p: v128, y: v128, ce: v128, m: v128, alphaT: v128, gamma: f32): v128 {
+  const one = f32x4.splat(1.0);
+  const dm = f32x4.neg(f32x4.mul(f32x4.mul(p, f32x4.sub(one, p)), f32x4.sub(f32x4.mul(f32x4.splat(2.0), y), one)));
+  let second = f32x4.splat(0);
+  if (gamma != 0) second = f32x4.mul(f32x4.mul(ce, f32x4.mul(f32x4.splat(gamma), pow_f32x4(m, gamma - 1.0))), dm);
+  return f32x4.mul(alphaT, f32x4.add(f32x4.mul(f32x4.sub(p, y), pow_f32x4(m, gamma)), second));
 }
 
 /** `log_clamped` on four lanes: log p, at least −100, and −100 where p ≤ 0 (or NaN). */
@@ -213,6 +223,7 @@ export function pixel_grad_elementwise_f32x4(
 // @ts-ignore: decorator
 @inline export function focal_index_tile_f32x4(
   l: v128, pTile: usize, zmTile: usize, logTotal: v128, fromLogits: bool, hTile: usize, classes: i32, params: usize, gamma: f32,
+  hAt: usize = 0,
 ): v128 {
   const zero = f32x4.splat(0);
   let pk = zero, ak = zero, zk = zero, yk = zero;
@@ -225,13 +236,20 @@ export function pixel_grad_elementwise_f32x4(
   }
   const present = f32x4.ne(yk, zero);
   const logp = fromLogits ? f32x4.sub(zk, logTotal) : log_f32x4(pk);
-  if (hTile) {
+  if (hTile || hAt) {
     const h = focal_h_f32x4(pk, logp, ak, present, gamma);
-    for (let c: i32 = 0; c < classes; c++) {
-      v128.store(hTile + (<usize>c << 4), f32x4.mul(mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))), h));
-    }
+    if (hAt) v128.store(hAt, h);
+    if (hTile) focal_h_tile_f32x4(l, h, hTile, classes);
   }
   return v128.and(f32x4.neg(f32x4.mul(f32x4.mul(ak, pow_f32x4(f32x4.sub(f32x4.splat(1.0), pk), gamma)), logp)), present);
+}
+
+/** h_c = y_c H for four pixels with class indices `l` (H: the labelled class's h). */
+// @ts-ignore: decorator
+@inline export function focal_h_tile_f32x4(l: v128, h: v128, hTile: usize, classes: i32): void {
+  for (let c: i32 = 0; c < classes; c++) {
+    v128.store(hTile + (<usize>c << 4), f32x4.mul(mask_to_f32x4(i32x4.eq(l, i32x4.splat(c))), h));
+  }
 }
 
 /** q_c = w_c ((1 − s) y_c + s/C), CE's target weight of class c. */
@@ -248,12 +266,12 @@ export function pixel_grad_elementwise_f32x4(
 // @ts-ignore: decorator
 @inline export function softmax_pixel_value_tile_f32x4(
   kind: i32, l: v128, labelKind: i32, yTile: usize, zmTile: usize, pTile: usize, hTile: usize, logTotal: v128,
-  classes: i32, params: usize, wantH: bool,
+  classes: i32, params: usize, wantH: bool, hAt: usize = 0,
 ): v128 {
   const gamma = param(params, 2 * classes);
   const s = param(params, 2 * classes + 1);
   if (kind == PX_FOCAL_SOFTMAX && labelKind == LABELS_INDEX) {
-    return focal_index_tile_f32x4(l, pTile, zmTile, logTotal, true, wantH ? hTile : 0, classes, params, gamma);
+    return focal_index_tile_f32x4(l, pTile, zmTile, logTotal, true, wantH ? hTile : 0, classes, params, gamma, hAt);
   }
   const zero = f32x4.splat(0);
   let v = zero;

@@ -303,12 +303,15 @@ function pixel_grad(
  * @param simd           9·C vectors (16 B each) of scratch for the SIMD paths
  * @param gradOut        float32 [P, C]: with a pixel loss alone (no region part, reduction mean or
  *                       sum), its gradient `gradScale`·∂ℓ/∂input in this same pass; or 0
+ * @param saved          float32 output, or 0: what a compound's focal term saves for pass 2 on its
+ *                       SIMD path (softmax focal with class indices: h of the labelled class, [P];
+ *                       sigmoid focal: ce = softplus(z) − y z, [P, C])
  */
 export function region_stats(
   labels: usize, labelKind: i32, input: usize, probs: usize, activation: i32, groups: i32,
   pixelsPerGroup: i32, classes: i32, hasIgnore: i32, ignoreIndex: i32, regionOn: i32, sums: usize,
   pixelKind: i32, pxAct: i32, params: usize, pixelOut: usize, scratch: usize, simd: usize,
-  gradOut: usize, gradScale: f32,
+  gradOut: usize, gradScale: f32, saved: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const row = scratch;
@@ -339,13 +342,13 @@ export function region_stats(
       } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
         stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd,
-          simd + (<usize>(classes * STATS) << 4), kind, params, pixelOut, ps);
+          simd + (<usize>(classes * STATS) << 4), kind, params, pixelOut, ps, saved);
         iRegion += quads << 2;
       } else if (activation != ACT_SOFTMAX) {
         const vectors = whole_periods(pixelsPerGroup, classes);
         if (fused) {
           stats_sigmoid_pixel_f32x4(pixelKind, labels, labelKind, input, probs, start * classes, vectors, classes, hasIgnore, ignoreIndex,
-            out, simd, params, pixelOut, ps, simd + (<usize>(period(classes) * STATS) << 4));
+            out, simd, params, pixelOut, ps, simd + (<usize>(period(classes) * STATS) << 4), saved);
         } else {
           stats_elementwise_f32x4(labels, labelKind, input, probs, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, out, simd);
         }
@@ -468,11 +471,13 @@ export function region_stats(
  * @param pixelDy    float32 per-pixel ([P]) or per-element ([P, C]) factors instead, or 0
  * @param scratch    C·6 f32 of scratch
  * @param simd       5·C vectors (16 B each) of scratch for the SIMD paths
+ * @param saved      what pass 1 saved for a compound's focal term (see `region_stats`), or 0
  */
 export function region_grad(
   labels: usize, labelKind: i32, input: usize, probs: usize, grad: usize, activation: i32, groups: i32,
   pixelsPerGroup: i32, classes: i32, hasIgnore: i32, ignoreIndex: i32, regionOn: i32, coefs: usize,
   pixelKind: i32, pxAct: i32, params: usize, pixelScale: f32, pixelDy: usize, scratch: usize, simd: usize,
+  saved: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const k32 = scratch;
@@ -498,7 +503,7 @@ export function region_grad(
       } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
         grad_softmax_tile_f32x4(labels, labelKind, probs, grad, start, quads, classes, hasIgnore, ignoreIndex, k32, simd, kind,
-          params, pixelScale, pixelDy);
+          params, pixelScale, pixelDy, saved);
         start += quads << 2;
       } else if (activation != ACT_SOFTMAX) {
         // a, b, k as vectors per position of the class period: lane l of position j is class (4j + l) mod C.
@@ -514,7 +519,7 @@ export function region_grad(
         const vectors = whole_periods(pixelsPerGroup, classes);
         if (fused) {
           grad_sigmoid_pixel_f32x4(pixelKind, labels, labelKind, input, probs, grad, start * classes, vectors, classes, hasIgnore,
-            ignoreIndex, simd, params, pixelScale, pixelDy, simd + (<usize>(V * COEFS) << 4));
+            ignoreIndex, simd, params, pixelScale, pixelDy, simd + (<usize>(V * COEFS) << 4), saved);
         } else {
           grad_elementwise_f32x4(labels, labelKind, probs, grad, activation, start * classes, vectors, classes, hasIgnore, ignoreIndex, simd);
         }

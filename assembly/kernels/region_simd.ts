@@ -12,13 +12,13 @@ import {
 import { tile_exp_sum_f32x4 } from '../math/softmax';
 import { LABELS_INDEX, labels_c2_f32x4 } from './labels';
 import {
-  ACT_SIGMOID, COEFS, FLUSH_EVERY, PX_BCE, PX_CE, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
+  ACT_SIGMOID, COEFS, FLUSH_EVERY, PX_BCE, PX_CE, PX_FOCAL_SIGMOID, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
 } from './region_common';
 import {
   add_f64, element_keep, element_y_f32x4, index_y_f32x4, lane_f32, period, period_params, pixel_labels_i32x4, sigmoid_f32x4, tile_keep, tile_labels, tile_y,
 } from './region_lanes';
 import {
-  focal_h_f32x4, focal_index_tile_f32x4, pixel_den_tile_f32x4, sigmoid_of_t_f32x4, sigmoid_term_grad_f32x4, sigmoid_term_tp_f32x4, softmax_c2_term_f32x4, softmax_pixel_grad_tile_f32x4, softmax_pixel_value_tile_f32x4,
+  focal_h_f32x4, focal_h_tile_f32x4, focal_index_tile_f32x4, sigmoid_focal_grad_f32x4, pixel_den_tile_f32x4, sigmoid_of_t_f32x4, sigmoid_term_grad_f32x4, sigmoid_term_tp_f32x4, softmax_c2_term_f32x4, softmax_pixel_grad_tile_f32x4, softmax_pixel_value_tile_f32x4,
 } from './pixel_simd';
 
 /**
@@ -138,7 +138,7 @@ export function stats_elementwise_v1_f32x4(
 export function stats_softmax_tile_f32x4(
   labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize, tile: usize,
-  kind: i32, params: usize, pixelOut: usize, ps: usize,
+  kind: i32, params: usize, pixelOut: usize, ps: usize, saved: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
@@ -173,7 +173,9 @@ export function stats_softmax_tile_f32x4(
       }
       if (probs) scatter_tile_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes);
       if (withPixel) {
-        const v = v128.and(softmax_pixel_value_tile_f32x4(kind, l, labelKind, yTile, zTile, pTile, 0, log_f32x4(total), classes, params, false), keep);
+        // With class indices, focal's h of the labelled class goes to `saved` for the gradient pass.
+        const hAt = saved && kind == PX_FOCAL_SOFTMAX && labelKind == LABELS_INDEX ? saved + (<usize>i << 2) : 0;
+        const v = v128.and(softmax_pixel_value_tile_f32x4(kind, l, labelKind, yTile, zTile, pTile, 0, log_f32x4(total), classes, params, false, hAt), keep);
         if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
         loss = f32x4.add(loss, v);
         den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
@@ -200,6 +202,7 @@ export function stats_softmax_tile_f32x4(
 export function stats_sigmoid_pixel_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, probs: usize, e0: i32, vectors: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize, params: usize, pixelOut: usize, ps: usize, aAt: usize,
+  saved: usize,
 ): void {
   const V = period(classes);
   period_params(params, classes, aAt);
@@ -221,7 +224,9 @@ export function stats_sigmoid_pixel_f32x4(
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
       const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
       const p0 = sigmoid_of_t_f32x4(z, t);
-      const v = v128.and(sigmoid_term_tp_f32x4(kind, z, t, p0, y, v128.load(aAt + (<usize>j << 4)), gamma, s, hasAlpha, 0, zero, keep), keep);
+      // Sigmoid focal's ce goes to `saved` for the gradient pass.
+      const ceAt = saved && kind == PX_FOCAL_SIGMOID ? saved + (<usize>e << 2) : 0;
+      const v = v128.and(sigmoid_term_tp_f32x4(kind, z, t, p0, y, v128.load(aAt + (<usize>j << 4)), gamma, s, hasAlpha, 0, zero, keep, ceAt), keep);
       if (pixelOut) v128.store(pixelOut + (<usize>e << 2), v);
       loss = f32x4.add(loss, v);
       count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
@@ -260,7 +265,7 @@ export function stats_sigmoid_pixel_f32x4(
  */
 export function grad_sigmoid_pixel_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, probs: usize, grad: usize, e0: i32, vectors: i32, classes: i32,
-  hasIgnore: i32, ignoreIndex: i32, coefs: usize, params: usize, scale: f32, pixelDy: usize, aAt: usize,
+  hasIgnore: i32, ignoreIndex: i32, coefs: usize, params: usize, scale: f32, pixelDy: usize, aAt: usize, saved: usize,
 ): void {
   const V = period(classes);
   period_params(params, classes, aAt);
@@ -286,6 +291,11 @@ export function grad_sigmoid_pixel_f32x4(
       const ys = f32x4.add(f32x4.mul(y, f32x4.splat(1.0 - s)), f32x4.splat(s * 0.5));
       const ay = f32x4.mul(a, ys);
       d = f32x4.add(d, f32x4.mul(f, f32x4.sub(f32x4.mul(p, f32x4.add(ay, f32x4.sub(one, ys))), ay)));
+    } else if (saved) {
+      // Sigmoid focal from p and the ce the statistics pass saved (no exp, log or division here).
+      const m = f32x4.sub(f32x4.add(p, y), f32x4.mul(f32x4.mul(f32x4.splat(2.0), p), y));
+      const alphaT = hasAlpha ? f32x4.add(f32x4.mul(a, y), f32x4.mul(f32x4.sub(one, a), f32x4.sub(one, y))) : one;
+      d = f32x4.add(d, f32x4.mul(f, sigmoid_focal_grad_f32x4(p, y, v128.load(saved + at), m, alphaT, gamma)));
     } else {
       sigmoid_term_grad_f32x4(kind, v128.load(input + at), y, a, gamma, s, hasAlpha, tmp, f, keep);
       d = f32x4.add(d, v128.load(tmp));
@@ -330,7 +340,7 @@ export function grad_elementwise_f32x4(
 export function grad_softmax_tile_f32x4(
   labels: usize, labelKind: i32, probs: usize, grad: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, k32: usize, tile: usize,
-  kind: i32, params: usize, scale: f32, pixelDy: usize,
+  kind: i32, params: usize, scale: f32, pixelDy: usize, saved: usize,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
@@ -359,7 +369,8 @@ export function grad_softmax_tile_f32x4(
     }
     if (kind != PX_NONE) {
       const f = v128.and(pixelDy ? v128.load(pixelDy + (<usize>i << 2)) : f32x4.splat(scale), keep);
-      add_pixel_grad_from_p_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, gTile);
+      add_pixel_grad_from_p_tile_f32x4(kind, l, labelKind, yTile, pTile, hTile, f, classes, params, gTile,
+        saved ? saved + (<usize>i << 2) : 0);
     }
     scatter_tile_f32x4(gTile, grad + <usize>i * rowBytes, rowBytes);
   }
@@ -373,11 +384,14 @@ export function grad_softmax_tile_f32x4(
  */
 export function add_pixel_grad_from_p_tile_f32x4(
   kind: i32, l: v128, labelKind: i32, yTile: usize, pTile: usize, hTile: usize, f: v128, classes: i32, params: usize,
-  gTile: usize,
+  gTile: usize, hAt: usize,
 ): void {
   const gamma = param(params, 2 * classes);
   if (kind == PX_FOCAL_SOFTMAX) {
-    if (labelKind == LABELS_INDEX) {
+    if (labelKind == LABELS_INDEX && hAt) {
+      // The labelled class's h, saved by the statistics pass (no log here).
+      focal_h_tile_f32x4(l, v128.load(hAt), hTile, classes);
+    } else if (labelKind == LABELS_INDEX) {
       focal_index_tile_f32x4(l, pTile, 0, f32x4.splat(0), false, hTile, classes, params, gamma);
     } else {
       for (let c: i32 = 0; c < classes; c++) {

@@ -28,6 +28,7 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
   const perPixel = attrs.pixelKind === PIXEL_KINDS.ce || attrs.pixelKind === PIXEL_KINDS.focalSoftmax;
   const values = backend.makeOutput(!attrs.pixelValues ? [0] : perPixel ? input.shape.slice(0, -1) : input.shape, 'float32');
   const grad = backend.makeOutput(attrs.oneShot ? input.shape : [0], 'float32');
+  const saved = backend.makeOutput(attrs.saved === 'pixel' ? input.shape.slice(0, -1) : attrs.saved === 'element' ? input.shape : [0], 'float32');
   const offset = paramBytes(attrs.params);
   const simdOffset = offset + Math.ceil(((classes * 7 + 4) * 4) / 16) * 16;
   withScratch(backend, simdOffset + classes * 9 * 16, (scratch) => {
@@ -48,18 +49,19 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
       attrs.activation, attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1,
       attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0, addressOf(backend, sums), attrs.pixelKind, attrs.pxAct, scratch,
       attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset, scratch + simdOffset,
-      attrs.oneShot ? addressOf(backend, grad) : 0, gradScale);
+      attrs.oneShot ? addressOf(backend, grad) : 0, gradScale, attrs.saved !== 'none' ? addressOf(backend, saved) : 0);
   });
-  return [sums, probs, values, grad];
+  return [sums, probs, values, grad, saved];
 }
 
 /** The region engine's gradient pass: dLoss/dinput from p, the region coefficients and the pixel term. */
 function regionGrad(args: {
-  backend: unknown; inputs: { labels: TensorInfo; input: TensorInfo; probs: TensorInfo; coefs: TensorInfo; pixelDy: TensorInfo };
+  backend: unknown;
+  inputs: { labels: TensorInfo; input: TensorInfo; probs: TensorInfo; coefs: TensorInfo; pixelDy: TensorInfo; saved: TensorInfo };
   attrs?: NamedAttrMap;
 }): TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { labels, input, probs, coefs, pixelDy } = args.inputs;
+  const { labels, input, probs, coefs, pixelDy, saved } = args.inputs;
   const attrs = args.attrs as unknown as RegionGradAttrs;
   const { classes, pixels } = geometry(input);
   const k = kernels(backend);
@@ -73,7 +75,8 @@ function regionGrad(args: {
       addressOf(backend, grad), attrs.activation, attrs.groups, pixels / attrs.groups, classes,
       attrs.ignoreIndex == null ? 0 : 1, attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0,
       attrs.regionOn ? addressOf(backend, coefs) : 0, attrs.pixelKind, attrs.pxAct, scratch, attrs.pixelScale,
-      pixelDy.shape.reduce((a, b) => a * b, 1) > 0 ? addressOf(backend, pixelDy) : 0, scratch + offset, scratch + simdOffset);
+      pixelDy.shape.reduce((a, b) => a * b, 1) > 0 ? addressOf(backend, pixelDy) : 0, scratch + offset, scratch + simdOffset,
+      saved.shape.reduce((a, b) => a * b, 1) > 0 ? addressOf(backend, saved) : 0);
   });
   return grad;
 }

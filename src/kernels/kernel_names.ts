@@ -53,13 +53,14 @@ export type SegmentationLossesGradInputs = LabelsAndLogits & {
  * (logits or probabilities, [P, C] in any rank); outputs [sums (float32 holding f64 bytes: the sums
  * I, S, Y, S2, Y2 per group and class, then the pixel term's value and denominator per group),
  * p (the input's shape; empty without withProbs), the pixel term's values for reduction 'none'
- * ([P] or [P, C] as the kind has it; empty otherwise), the one-pass gradient (empty without oneShot)].
+ * ([P] or [P, C] as the kind has it; empty otherwise), the one-pass gradient (empty without oneShot),
+ * what a compound's focal term saves for the gradient pass (see `saved`; empty without it)].
  */
 export const SeglossRegionStats = 'SeglossRegionStats';
 /**
  * Its gradient pass: inputs labels, input, probs (p from the first pass, or empty), coefs (float32
  * holding f64 a, b, k per group and class, or empty), pixelDy (the per-pixel upstream gradient of
- * the pixel term, or empty); output dLoss/dinput.
+ * the pixel term, or empty), saved (the first pass's fifth output, or empty); output dLoss/dinput.
  */
 export const SeglossRegionGrad = 'SeglossRegionGrad';
 
@@ -102,6 +103,12 @@ export interface RegionStatsAttrs extends PixelTermAttrs {
    */
   oneShot: boolean;
   reduction: 'mean' | 'sum' | 'none';
+  /**
+   * A compound whose focal term rides in the region part (Dice + focal): 'pixel' saves the
+   * labelled class's h per pixel (softmax focal, class indices), 'element' saves ce per element
+   * (sigmoid focal), so that the gradient pass takes no log (nor exp) for it; 'none' otherwise.
+   */
+  saved: 'none' | 'pixel' | 'element';
 }
 
 export interface RegionGradAttrs extends PixelTermAttrs {

@@ -114,12 +114,19 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   const withGrad = recordingGradients();
   // A pixel loss alone, reduced: its gradient (for λ = 1) comes from the same pass (one read of the input).
   const oneShot = withGrad && pixelOnly && !pixelNone && pixel!.lambda === 1;
+  // A focal term riding in the region part saves for the gradient pass what would cost it a log
+  // (softmax focal with class indices, C > 2: h per pixel) or an exp, a log and a division (sigmoid
+  // focal: ce per element). The kernel writes it on its SIMD paths only; elsewhere it goes unread.
+  const compound = withGrad && !pixelOnly && pixel != null && !pixel.givenProbabilities;
+  const saved: RegionStatsAttrs['saved'] = !compound ? 'none'
+    : pixel.kind === 'focalSoftmax' && region.activation === 'softmax' && labels.dtype === 'int32' && C > 2 ? 'pixel'
+      : pixel.kind === 'focalSigmoid' && region.activation === 'sigmoid' ? 'element' : 'none';
   const op = customGrad(((x: Tensor, save: GradSaveFunc) => {
     const statsAttrs: RegionStatsAttrs = {
       activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, withProbs: withGrad && !pixelOnly,
-      pixelValues: pixelNone, oneShot, reduction: region.reduction, ...pixelAttrs,
+      pixelValues: pixelNone, oneShot, reduction: region.reduction, saved, ...pixelAttrs,
     };
-    const [sumsT, probs, pixelValues, oneShotGrad] = engine().runKernel(SeglossRegionStats, { labels, input: x },
+    const [sumsT, probs, pixelValues, oneShotGrad, savedT] = engine().runKernel(SeglossRegionStats, { labels, input: x },
       statsAttrs as unknown as NamedAttrMap) as Tensor[];
     const sums = new Float64Array((sumsT.dataSync() as Float32Array).slice().buffer);
     sumsT.dispose();
@@ -135,6 +142,7 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
     if (oneShot) {
       probs.dispose();
       pixelValues.dispose();
+      savedT.dispose();
       save([oneShotGrad]);
       return {
         value: tensor(pixelValue),
@@ -167,11 +175,15 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
     }
     // The labels are saved too: created inside the differentiated function (say a cast in a
     // tfjs-layers loss), they are disposed after the forward pass unless the tape keeps them.
-    if (withGrad) save([x, probs, labels]);
-    else probs.dispose();
+    if (withGrad) {
+      save([x, probs, labels, savedT]);
+    } else {
+      probs.dispose();
+      savedT.dispose();
+    }
     return {
       value: value!,
-      gradFunc: (dy: Tensor, [savedInput, p, savedLabels]: Tensor[]) => {
+      gradFunc: (dy: Tensor, [savedInput, p, savedLabels, pixelSaved]: Tensor[]) => {
         const dyValues = dy.dataSync() as Float32Array;
         const coefs = new Float64Array(pixelOnly ? 0 : groups * C * 3);
         if (!pixelOnly) {
@@ -193,7 +205,7 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
         const gradAttrs: RegionGradAttrs = {
           activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, pixelScale, ...pixelAttrs,
         };
-        const grad = engine().runKernel(SeglossRegionGrad, { labels: savedLabels, input: savedInput, probs: p, coefs: coefsT, pixelDy },
+        const grad = engine().runKernel(SeglossRegionGrad, { labels: savedLabels, input: savedInput, probs: p, coefs: coefsT, pixelDy, saved: pixelSaved },
           gradAttrs as unknown as NamedAttrMap) as Tensor;
         coefsT.dispose();
         if (!pixelNone) pixelDy.dispose();

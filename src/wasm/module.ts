@@ -34,11 +34,12 @@ export interface KernelExports {
     labels: number, labelKind: number, input: number, probs: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, sums: number,
     pixelKind: number, pxAct: number, params: number, pixelOut: number, scratch: number, simd: number,
-    gradOut: number, gradScale: number): void;
+    gradOut: number, gradScale: number, saved: number): void;
   region_grad(
     labels: number, labelKind: number, input: number, probs: number, grad: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, coefs: number,
-    pixelKind: number, pxAct: number, params: number, pixelScale: number, pixelDy: number, scratch: number, simd: number): void;
+    pixelKind: number, pxAct: number, params: number, pixelScale: number, pixelDy: number, scratch: number, simd: number,
+    saved: number): void;
   lovasz_softmax(
     labels: number, labelKind: number, input: number, grad: number, softmax: number, groups: number, pixelsPerGroup: number,
     classes: number, hasIgnore: number, ignoreIndex: number, allClasses: number, scratch: number): number;
