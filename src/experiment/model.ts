@@ -41,11 +41,12 @@ export interface BatchStatistics {
  */
 /**
  * A training-mode forward pass kept for `ConvNet.backward`: per conv layer its input, the input of
- * its relu and, with batch norm, the conv output and the [2, C] batch statistics.
+ * its relu, the relu's gradient mask (step(preActivation) as float32, formed once for every logged
+ * loss's backward pass) and, with batch norm, the conv output and the [2, C] batch statistics.
  */
 export interface TrainingPass {
   logits: Tensor4D;
-  layers: { input: Tensor4D; preActivation: Tensor4D; conv?: Tensor4D; stats?: Tensor }[];
+  layers: { input: Tensor4D; preActivation: Tensor4D; reluMask: Tensor4D; conv?: Tensor4D; stats?: Tensor }[];
   headInput: Tensor4D;
   /** Each BN layer's batch mean and variance, for `updateMovingAverages`. */
   statistics: BatchStatistics[];
@@ -156,13 +157,15 @@ export class ConvNet {
       let h: Tensor4D = x;
       for (const layer of this.layers) {
         const conv = conv2d(h, layer.kernel as Tensor4D, 1, 'same');
+        // The relu's gradient mask as tfjs's Relu gradient forms it (dy · float32(step(x))).
+        const masked = (pre: Tensor4D) => ({ preActivation: pre, reluMask: cast(step(pre), 'float32') as Tensor4D });
         if (layer.bias) {
-          layers.push({ input: h, preActivation: add(conv, layer.bias) });
+          layers.push({ input: h, ...masked(add(conv, layer.bias)) });
         } else {
           const [y, stats] = engine().runKernel(SeglossBatchNormTraining,
             { x: conv, gamma: layer.gamma!, beta: layer.beta! }, { epsilon: BN_EPSILON }) as Tensor[];
           statistics.push(splitStatistics(stats));
-          layers.push({ input: h, preActivation: y as Tensor4D, conv, stats });
+          layers.push({ input: h, ...masked(y as Tensor4D), conv, stats });
         }
         h = relu(layers[layers.length - 1].preActivation);
       }
@@ -193,7 +196,7 @@ export class ConvNet {
       for (let l = this.layers.length - 1; l >= 0; l--) {
         const layer = this.layers[l];
         const saved = pass.layers[l];
-        const dPre = mul(dh, cast(step(saved.preActivation), 'float32'));
+        const dPre = mul(dh, saved.reluMask);
         let dConv: Tensor;
         if (layer.bias) {
           grads.set(layer.bias, biasGrad(dPre, layer.bias));
@@ -215,7 +218,7 @@ export class ConvNet {
   /** Releases a pass's tensors but its statistics (and the input image it refers to). */
   disposePass(pass: TrainingPass): void {
     dispose([pass.logits, pass.headInput, ...pass.layers.slice(1).map((l) => l.input),
-      ...pass.layers.flatMap((l) => [l.preActivation, l.conv, l.stats].filter((t): t is Tensor => t != null))]);
+      ...pass.layers.flatMap((l) => [l.preActivation, l.reluMask, l.conv, l.stats].filter((t): t is Tensor => t != null))]);
   }
 
   /** moving ← 0.99·moving + 0.01·batch, for each BN layer's statistics from `apply`. */
