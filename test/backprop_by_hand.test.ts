@@ -76,3 +76,31 @@ it('falls back to the tape off the wasm backend', async () => {
     await tf.setBackend('wasm');
   }
 });
+
+describe('batch norm moving averages', () => {
+  // ConvNet.updateMovingAverages works in JS on the few values per layer; it must round as tfjs's
+  // Mul and Add kernels did before (0.99·moving + 0.01·batch, each step rounded to float32).
+  it.each(['wasm', 'cpu'] as const)('match tfjs ops bit for bit on %s', async (backend) => {
+    if (backend === 'cpu') await tf.setBackend('cpu');
+    try {
+      const config = parseRunConfig({ batchNorm: true, filters: 7, nConv: 2 });
+      const net = new ConvNet(config, runRandoms(5).weights);
+      const rng = (k: number) => Float32Array.from({ length: 7 }, (_, i) => Math.fround(Math.sin(31 * k + 7 * i) * 10 ** ((i % 5) - 2)));
+      const moving = (net as unknown as { layers: { movingMean: tf.Variable; movingVariance: tf.Variable }[] }).layers;
+      moving.forEach((layer, l) => { layer.movingMean.assign(tf.tensor(rng(l))); layer.movingVariance.assign(tf.tensor(rng(l + 10).map(Math.abs))); });
+      const statistics = [0, 1].map((l) => ({ mean: tf.tensor(rng(l + 20)), variance: tf.tensor(rng(l + 30).map(Math.abs)) }));
+      const expected = moving.map((layer, l) => tf.tidy(() => [
+        tf.add(tf.mul(layer.movingMean, 0.99), tf.mul(statistics[l].mean, 1 - 0.99)).dataSync(),
+        tf.add(tf.mul(layer.movingVariance, 0.99), tf.mul(statistics[l].variance, 1 - 0.99)).dataSync(),
+      ].map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)))));
+      net.updateMovingAverages(statistics);
+      const actual = moving.map((layer) => [layer.movingMean, layer.movingVariance]
+        .map((v) => Array.from(new Uint32Array(Float32Array.from(v.dataSync()).buffer))));
+      expect(actual).toEqual(expected);
+      tf.dispose(statistics.flatMap((s) => [s.mean, s.variance]));
+      net.dispose();
+    } finally {
+      await useWasm('simd');
+    }
+  });
+});

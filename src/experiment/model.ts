@@ -9,7 +9,7 @@
  */
 import {
   add, batchNorm, cast, conv2d, dispose, engine, mul, ones, relu, reshape, step, sum, tensor,
-  tidy, variable, zeros, type NamedTensorMap, type Tensor, type Tensor1D, type Tensor4D, type TensorContainer,
+  tidy, util, variable, zeros, type NamedTensorMap, type Tensor, type Tensor1D, type Tensor4D, type TensorContainer,
   type Variable,
 } from '@tensorflow/tfjs-core';
 import { SeglossBatchNormTraining, SeglossBatchNormTrainingGrad } from '../kernels/kernel_names.js';
@@ -184,7 +184,11 @@ export class ConvNet {
   backward(pass: TrainingPass, dLogits: Tensor4D): NamedTensorMap {
     return tidy(() => {
       const grads = new Map<Variable, Tensor>();
-      const biasGrad = (dy: Tensor, bias: Variable) => reshape(sum(dy, [0, 1, 2]), bias.shape);
+      // tfjs's Add gradient: the sum over the broadcast axes, reshaped to the bias (already [C]).
+      const biasGrad = (dy: Tensor, bias: Variable) => {
+        const g = sum(dy, [0, 1, 2]);
+        return util.arraysEqual(g.shape, bias.shape) ? g : reshape(g, bias.shape);
+      };
       const filterGrad = (x: Tensor4D, dy: Tensor, filter: Variable) =>
         engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...CONV_ATTRS, filterShape: filter.shape } as never) as Tensor;
       const inputGrad = (x: Tensor4D, dy: Tensor, filter: Variable) =>
@@ -221,15 +225,26 @@ export class ConvNet {
       ...pass.layers.flatMap((l) => [l.preActivation, l.reluMask, l.conv, l.stats].filter((t): t is Tensor => t != null))]);
   }
 
-  /** moving ← 0.99·moving + 0.01·batch, for each BN layer's statistics from `apply`. */
+  /**
+   * moving ← 0.99·moving + 0.01·batch, for each BN layer's statistics from `apply`: in float32
+   * arithmetic as tfjs's Mul and Add kernels do it (each product and the sum rounded to float32;
+   * done in float64 and rounded, which is exact for these operations), on the few values of each
+   * layer in JS rather than with six kernel calls per layer.
+   */
   updateMovingAverages(statistics: BatchStatistics[]): void {
     const bnLayers = this.layers.filter((l) => l.movingMean);
+    const keep = Math.fround(BN_MOMENTUM);
+    const take = Math.fround(1 - BN_MOMENTUM);
     statistics.forEach(({ mean, variance }, i) => {
       const layer = bnLayers[i];
-      tidy(() => {
-        layer.movingMean!.assign(add(mul(layer.movingMean!, BN_MOMENTUM), mul(mean, 1 - BN_MOMENTUM)));
-        layer.movingVariance!.assign(add(mul(layer.movingVariance!, BN_MOMENTUM), mul(variance, 1 - BN_MOMENTUM)));
-      });
+      for (const [moving, batch] of [[layer.movingMean!, mean], [layer.movingVariance!, variance]] as const) {
+        const current = moving.dataSync();
+        const observed = batch.dataSync();
+        const next = Float32Array.from(current, (v, k) => Math.fround(v * keep) + Math.fround(observed[k] * take));
+        const value = tensor(next, moving.shape);
+        moving.assign(value);
+        value.dispose();
+      }
     });
   }
 
