@@ -158,7 +158,11 @@ export class ConvNet {
       for (const layer of this.layers) {
         const conv = conv2d(h, layer.kernel as Tensor4D, 1, 'same');
         // The relu's gradient mask as tfjs's Relu gradient forms it (dy · float32(step(x))).
-        const masked = (pre: Tensor4D) => ({ preActivation: pre, reluMask: cast(step(pre), 'float32') as Tensor4D });
+        // (step keeps float32, so the cast tfjs's gradient applies is not a kernel call here.)
+        const masked = (pre: Tensor4D) => {
+          const mask = step(pre);
+          return { preActivation: pre, reluMask: (mask.dtype === 'float32' ? mask : cast(mask, 'float32')) as Tensor4D };
+        };
         if (layer.bias) {
           layers.push({ input: h, ...masked(add(conv, layer.bias)) });
         } else {
