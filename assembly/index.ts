@@ -13,3 +13,4 @@ export {
 } from './kernels/conv2d_backprop';
 export { batch_norm_train_fwd, batch_norm_train_bwd } from './kernels/batch_norm';
 export { adam_update } from './kernels/adam';
+export { sum_leading_axes_f32 } from './kernels/reduce';

@@ -26,7 +26,7 @@ const KERNEL_NAMES: (keyof KernelExports)[] = [
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
   'depthwise_conv2d_backprop_input', 'batch_norm_train_fwd', 'batch_norm_train_bwd', 'sum_squares_f32',
-  'adam_update',
+  'adam_update', 'sum_leading_axes_f32',
 ];
 
 const SECTION_IMPORT = 2;

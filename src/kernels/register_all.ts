@@ -9,6 +9,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { sumConfig } from './Sum.js';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
 import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
@@ -36,6 +37,8 @@ export const kernelConfigs: readonly KernelConfig[] = [
 /** tfjs-backend-wasm kernels segloss replaces by faster ones of its own (bench/RESULTS.md). */
 export const replacementConfigs: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
+  // Float32 sums over every axis but the last (bias gradients); other reductions go to tfjs's Sum.
+  sumConfig,
 ];
 
 /**

@@ -1,0 +1,47 @@
+/**
+ * Sums over every axis but the last: out[c] = Σ_r x[r, c] for x viewed as [rows, cols] (a bias
+ * gradient, batch statistics' sums). tfjs-backend-wasm's Sum transposes such an input before it
+ * reduces it; this streams the rows once, four columns per f32x4 (the scalar loop takes the rest).
+ *
+ * Error: each column is summed in f32 over blocks of FLUSH_ROWS rows, the blocks in f64, so the
+ * result is within a few ulp of the exact sum for any row count (tfjs's own Sum adds in f32).
+ */
+
+// @ts-ignore: decorator
+@inline const FLUSH_ROWS: i32 = 256;
+
+/**
+ * @param x     float32 [rows, cols]
+ * @param out   float32 [cols] output
+ * @param acc   cols f32 (block sums) then cols f64 (totals) of scratch, 8-byte aligned
+ */
+export function sum_leading_axes_f32(x: usize, rows: i32, cols: i32, out: usize, acc: usize): void {
+  const rowBytes = <usize>cols << 2;
+  const block = acc;
+  const totals = (acc + rowBytes + 7) & ~<usize>7;
+  memory.fill(totals, 0, <usize>cols << 3);
+  let r: i32 = 0;
+  while (r < rows) {
+    const blockEnd = min<i32>(rows, r + FLUSH_ROWS);
+    memory.copy(block, x + <usize>r * rowBytes, rowBytes);
+    for (r++; r < blockEnd; r++) {
+      const row = x + <usize>r * rowBytes;
+      let c: i32 = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; c + 4 <= cols; c += 4) {
+          const o = <usize>c << 2;
+          v128.store(block + o, f32x4.add(v128.load(block + o), v128.load(row + o)));
+        }
+      }
+      for (; c < cols; c++) {
+        const o = <usize>c << 2;
+        store<f32>(block + o, load<f32>(block + o) + load<f32>(row + o));
+      }
+    }
+    for (let c: i32 = 0; c < cols; c++) {
+      const t = totals + (<usize>c << 3);
+      store<f64>(t, load<f64>(t) + <f64>load<f32>(block + (<usize>c << 2)));
+    }
+  }
+  for (let c: i32 = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), <f32>load<f64>(totals + (<usize>c << 3)));
+}
