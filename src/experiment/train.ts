@@ -11,6 +11,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { categoricalCrossEntropy } from '../losses/categorical_cross_entropy.js';
 import { dice } from '../losses/dice.js';
+import { fusedValueAndGrad } from '../losses/fused.js';
 import { globalNorm } from '../ops/global_norm.js';
 import { FusedAdam, type StepOptimizer } from '../ops/fused_adam.js';
 import type { LossName } from '../losses/types.js';
@@ -123,7 +124,9 @@ export function trainingStep(
     statistics.push(...pass.statistics);
     try {
       for (const name of config.loggedLosses) {
-        const { value, grad } = valueAndGrad((logits: Tensor) => lossFn(name, batch.labels, logits))(pass.logits);
+        // The fused kernels' value and gradient directly (the same numbers as through the tape).
+        const direct = lossFn === fusedLoss ? fusedValueAndGrad(pass.logits, (logits) => fusedLoss(name, batch.labels, logits)) : null;
+        const { value, grad } = direct ?? valueAndGrad((logits: Tensor) => lossFn(name, batch.labels, logits))(pass.logits);
         const grads = net.backward(pass, grad as Tensor4D);
         grad.dispose();
         record(name, value, grads);

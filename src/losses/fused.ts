@@ -13,7 +13,7 @@
  * composite forms (losses.cceComposite, …) are.
  */
 import {
-  customGrad, engine, expandDims, getBackend, getKernel, mul, reshape, tidy, unstack,
+  customGrad, engine, expandDims, getBackend, getKernel, keep, mul, reshape, tidy, unstack, util,
   type GradSaveFunc, type NamedAttrMap, type Scalar, type Tensor,
 } from '@tensorflow/tfjs-core';
 import { activeKernelVariant } from '../wasm/backend.js';
@@ -59,12 +59,46 @@ export function scaleFusedGradient(grad: Tensor, dy: Tensor): Tensor {
   return dy.rank === 0 ? mul(grad, dy) : mul(grad, expandDims(dy, -1));
 }
 
+let direct: { grad: Tensor | null } | null = null;
+
+/**
+ * The value of `loss(logits)` and its gradient with respect to `logits`, for an upstream
+ * gradient of 1, straight from a fused kernel's outputs: no tape, no saved tensors, no gradient
+ * pass (what a training loop backpropagating by hand needs: tf.valueAndGrad's numbers, three
+ * kernel calls fewer). `loss` must make one fused op of segloss's seed kernels (categorical
+ * cross-entropy, the seed's Dice forms) and return its scalar; when it took no fused kernel
+ * (another backend, the composite) this returns null and disposes what it made.
+ */
+export function fusedValueAndGrad(logits: Tensor, loss: (logits: Tensor) => Tensor): { value: Tensor; grad: Tensor } | null {
+  const outer = direct;
+  const mine: { grad: Tensor | null } = { grad: null };
+  direct = mine;
+  try {
+    const value = loss(logits);
+    if (mine.grad == null || value.rank !== 0 || !util.arraysEqual(mine.grad.shape, logits.shape)) {
+      value.dispose();
+      mine.grad?.dispose();
+      return null;
+    }
+    return { value, grad: mine.grad };
+  } finally {
+    direct = outer;
+  }
+}
+
 /**
  * Runs a kernel with outputs [loss, dLoss/dlogits] (for an upstream gradient of 1; the gradient
  * is only computed when a tape records, attr `withGrad`) as a loss differentiable in `logits`.
  * A per-pixel loss [N,H,W] scales the gradient pixel by pixel.
  */
 export function runFusedLoss(kernelName: string, labels: Tensor, logits: Tensor, attrs: object): Tensor {
+  if (direct) {
+    // Inside fusedValueAndGrad: the kernel's own gradient, no tape node.
+    const [loss, grad] = engine().runKernel(kernelName, { labels, logits }, { ...attrs, withGrad: true } as unknown as NamedAttrMap) as Tensor[];
+    if (direct.grad) direct.grad.dispose();
+    direct.grad = keep(grad); // past any tidy of the op: fusedValueAndGrad owns it
+    return loss;
+  }
   const withGrad = recordingGradients();
   const op = customGrad(((z: Tensor, save: GradSaveFunc) => {
     const [loss, grad] = engine().runKernel(kernelName, { labels, logits: z },

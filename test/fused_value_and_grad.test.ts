@@ -1,0 +1,69 @@
+/**
+ * fusedValueAndGrad (src/losses/fused.ts): a fused kernel's value and gradient without a tape, as
+ * the by-hand training step takes them: the same bits as tf.valueAndGrad, null (and nothing left
+ * behind) wherever the op took no fused kernel of its own.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, describe, expect, it } from 'vitest';
+import { losses } from '../src/index.js';
+import { fusedValueAndGrad } from '../src/losses/fused.js';
+import { mulberry32 } from './helpers/random.js';
+import { useWasm } from './helpers/wasm.js';
+
+const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+
+function data(shape: number[], seed: number) {
+  const rng = mulberry32(seed);
+  const C = shape[shape.length - 1];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const logits = tf.tensor(Float32Array.from({ length: size }, () => 4 * rng() - 2), shape);
+  const labels = tf.tensor(Int32Array.from({ length: size / C }, () => Math.floor(rng() * C)), shape.slice(0, -1), 'int32');
+  return { logits, labels };
+}
+
+afterAll(async () => { await useWasm('simd'); });
+
+describe('fusedValueAndGrad', () => {
+  const seedLosses: [string, (y: tf.Tensor, z: tf.Tensor) => tf.Tensor][] = [
+    ['cce, clip', (y, z) => losses.categoricalCrossEntropy(y, z, { clip: true })],
+    ['cce, exact, class weights', (y, z) => losses.categoricalCrossEntropy(y, z, { classWeights: [0.3, 2] })],
+    ['dice', (y, z) => losses.dice(y, z)],
+    ['dicefg, square', (y, z) => losses.dice(y, z, { includeBackground: false, square: true })],
+  ];
+  it.each(seedLosses)('%s: the bits of tf.valueAndGrad, no tensor left', async (_, loss) => {
+    await useWasm('simd');
+    const { logits, labels } = data([2, 9, 7, 2], 11);
+    const before = tf.memory().numTensors;
+    const direct = fusedValueAndGrad(logits, (z) => loss(labels, z))!;
+    expect(direct).not.toBeNull();
+    const tape = tf.valueAndGrad((z: tf.Tensor) => loss(labels, z))(logits);
+    expect(bits(direct.value)).toEqual(bits(tape.value));
+    expect(bits(direct.grad)).toEqual(bits(tape.grad));
+    tf.dispose([direct.value, direct.grad, tape.value, tape.grad]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, labels]);
+  });
+
+  it('is null, leaving nothing behind, where the op takes no fused seed kernel', async () => {
+    await useWasm('simd');
+    const cases: [number[], (y: tf.Tensor, z: tf.Tensor) => tf.Tensor][] = [
+      [[2, 9, 7, 3], (y, z) => losses.dice(y, z)], // the region engine at C = 3
+      [[2, 9, 7, 2], (y, z) => losses.categoricalCrossEntropy(y, z, { reduction: 'none' })], // not a scalar
+      [[2, 63, 2], (y, z) => losses.categoricalCrossEntropy(y, z)], // rank 3: the kernel sees [N, P, 1, C]
+    ];
+    for (const [shape, loss] of cases) {
+      const { logits, labels } = data(shape, 5);
+      const before = tf.memory().numTensors;
+      expect(fusedValueAndGrad(logits, (z) => loss(labels, z))).toBeNull();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([logits, labels]);
+    }
+    await tf.setBackend('cpu');
+    const { logits, labels } = data([2, 9, 7, 2], 5);
+    const before = tf.memory().numTensors;
+    expect(fusedValueAndGrad(logits, (z) => losses.dice(labels, z))).toBeNull();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, labels]);
+  });
+});
