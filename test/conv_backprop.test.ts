@@ -44,6 +44,11 @@ const CONV_CASES: ConvCase[] = [
   { name: 'explicit padding', x: [1, 6, 6, 2], filter: [3, 3, 2, 3], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { name: 'numeric pad, ceil rounding', x: [1, 9, 8, 2], filter: [3, 3, 2, 4], strides: 2, pad: 1, dimRoundingMode: 'ceil' },
   { name: 'filter larger than stride, 16 channels', x: [2, 11, 10, 5], filter: [5, 4, 5, 16], strides: [1, 2], pad: 'same' },
+  // Unit strides take the gather path of Conv2DBackpropInput: a SIMD block and a scalar tail of
+  // input channels, a 5×3 filter, padding on one side only per axis.
+  { name: 'unit stride, 6 in channels, 5×3 filter, one-sided pads', x: [2, 9, 8, 6], filter: [5, 3, 6, 5], strides: 1,
+    pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
+  { name: 'unit stride, 16 channels, valid', x: [1, 7, 6, 16], filter: [3, 3, 16, 8], strides: 1, pad: 'valid' },
 ];
 
 const DEPTHWISE_CASES: ConvCase[] = [
