@@ -8,13 +8,13 @@
 import { exp_neg_f32x4 } from '../math/exp';
 import { log1p_unit_f32x4, log_f32x4 } from '../math/log';
 import {
-  even_f32x4, gather_tile_f32x4, hsum_f32x4, mask_to_f32x4, odd_f32x4, scatter_tile_f32x4, store_interleaved_f32x4,
+  even_f32x4, gather_tile_f32x4, mask_to_f32x4, odd_f32x4, scatter_tile_f32x4, store_interleaved_f32x4,
 } from '../math/lanes';
 import { tile_exp_sum_f32x4 } from '../math/softmax';
 import { LABELS_INDEX, labels_c2_f32x4 } from './labels';
 import { FLUSH_EVERY, PX_ACT_NONE, PX_BCE, PX_CE, PX_FOCAL_SOFTMAX, param } from './region_common';
 import {
-  element_keep, element_y_f32x4, period, period_params, pow_f32x4, tile_keep, tile_labels, tile_y,
+  add_f64, element_keep, element_y_f32x4, period, period_params, pow_f32x4, tile_keep, tile_labels, tile_y,
 } from './region_lanes';
 
 /**
@@ -168,8 +168,8 @@ export function pixel_stats_elementwise_f32x4(
       loss = f32x4.add(loss, v);
       count = f32x4.add(count, v128.and(f32x4.splat(1.0), keep));
     }
-    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
-    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(count), 8);
+    add_f64(ps, 0, loss);
+    add_f64(ps, 1, count);
     done = blockEnd;
   }
 }
@@ -371,8 +371,8 @@ export function pixel_stats_tile_f32x4(
       loss = f32x4.add(loss, v);
       den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
     }
-    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
-    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+    add_f64(ps, 0, loss);
+    add_f64(ps, 1, den);
     done = blockEnd;
   }
 }
@@ -483,8 +483,8 @@ export function pixel_stats_prob_tile_f32x4(
       loss = f32x4.add(loss, v);
       den = f32x4.add(den, v128.and(pixel_den_tile_f32x4(kind, l, labelKind, yTile, classes, params), keep));
     }
-    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
-    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+    add_f64(ps, 0, loss);
+    add_f64(ps, 1, den);
     done = blockEnd;
   }
 }
@@ -605,8 +605,8 @@ export function pixel_stats_c2_f32x4(
       const dp = kind == PX_CE && weighted ? f32x4.add(f32x4.mul(w0, y0), f32x4.mul(w1, y1)) : f32x4.splat(1.0);
       den = f32x4.add(den, v128.and(dp, keep));
     }
-    store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
-    store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+    add_f64(ps, 0, loss);
+    add_f64(ps, 1, den);
     done = blockEnd;
   }
 }

@@ -7,7 +7,7 @@ import { exp_f32x4, exp_neg_f32x4 } from '../math/exp';
 import { log_f32x4 } from '../math/log';
 import { gather_tile_f32x4, hsum_f32x4, mask_to_f32x4 } from '../math/lanes';
 import { LABELS_INDEX } from './labels';
-import { param } from './region_common';
+import { STATS, param } from './region_common';
 
 /**
  * Four pixels' labels for a channel tile: class indices are returned (with float labels the rows
@@ -133,6 +133,33 @@ export function period_params(params: usize, classes: i32, at: usize): void {
   for (let j: i32 = 0; j < V; j++) {
     for (let l: i32 = 0; l < 4; l++) {
       store<f32>(at + (<usize>(j * 4 + l) << 2), param(params, classes + (4 * j + l) % classes));
+    }
+  }
+}
+
+/** The five per-class sums' f32x4 accumulators at `a` (I, S, Y, S2, Y2) += p y, p, y, p², y². */
+// @ts-ignore: decorator
+@inline export function accumulate_stats_f32x4(a: usize, p: v128, y: v128): void {
+  v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
+  v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
+  v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
+  v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
+  v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
+}
+
+/**
+ * Adds the four-element paths' accumulators (`acc`: 5 vectors per position of the class period) to
+ * the group's f64 sums: lane l of position j holds class (4j + l) mod C.
+ */
+export function flush_period_stats(acc: usize, sums: usize, classes: i32): void {
+  const V = period(classes);
+  for (let j: i32 = 0; j < V; j++) {
+    for (let l: i32 = 0; l < 4; l++) {
+      const c = (4 * j + l) % classes;
+      for (let stat: i32 = 0; stat < STATS; stat++) {
+        const at = sums + (<usize>(c * STATS + stat) << 3);
+        store<f64>(at, load<f64>(at) + <f64>load<f32>(acc + (<usize>((j * STATS + stat) * 4 + l) << 2)));
+      }
     }
   }
 }

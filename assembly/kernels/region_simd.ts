@@ -15,7 +15,7 @@ import {
   ACT_SIGMOID, COEFS, FLUSH_EVERY, PX_BCE, PX_CE, PX_FOCAL_SIGMOID, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
 } from './region_common';
 import {
-  add_f64, element_keep, element_y_f32x4, index_y_f32x4, lane_f32, period, period_params, pixel_labels_i32x4, sigmoid_f32x4, tile_keep, tile_labels, tile_y,
+  accumulate_stats_f32x4, add_f64, element_keep, flush_period_stats, element_y_f32x4, index_y_f32x4, lane_f32, period, period_params, pixel_labels_i32x4, sigmoid_f32x4, tile_keep, tile_labels, tile_y,
 } from './region_lanes';
 import {
   focal_h_f32x4, focal_h_tile_f32x4, focal_index_tile_f32x4, sigmoid_focal_grad_f32x4, pixel_den_tile_f32x4, sigmoid_of_t_f32x4, sigmoid_term_grad_f32x4, sigmoid_term_tp_f32x4, softmax_c2_term_f32x4, softmax_pixel_grad_tile_f32x4, softmax_pixel_value_tile_f32x4,
@@ -61,22 +61,9 @@ export function stats_elementwise_f32x4(
       if (probs) v128.store(probs + (<usize>e << 2), p);
       const a = acc + (<usize>(j * STATS) << 4);
       if (++j == V) j = 0;
-      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
-      v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
-      v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
-      v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
-      v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
+      accumulate_stats_f32x4(a, p, y);
     }
-    // Lane l of position j holds class (4j + l) mod C.
-    for (let j: i32 = 0; j < V; j++) {
-      for (let l: i32 = 0; l < 4; l++) {
-        const c = (4 * j + l) % classes;
-        for (let stat: i32 = 0; stat < STATS; stat++) {
-          const s = sums + (<usize>(c * STATS + stat) << 3);
-          store<f64>(s, load<f64>(s) + <f64>load<f32>(acc + (<usize>((j * STATS + stat) * 4 + l) << 2)));
-        }
-      }
-    }
+    flush_period_stats(acc, sums, classes);
     done = blockEnd;
   }
 }
@@ -165,11 +152,7 @@ export function stats_softmax_tile_f32x4(
         v128.store(pc, p);
         const y = v128.and(tile_y(l, labelKind, yTile, c), keep); // keep is all ones with float labels
         const a = acc + (<usize>(c * STATS) << 4);
-        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
-        v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
-        v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
-        v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
-        v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
+        accumulate_stats_f32x4(a, p, y);
       }
       if (probs) scatter_tile_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes);
       if (withPixel) {
@@ -186,8 +169,8 @@ export function stats_softmax_tile_f32x4(
       store<f64>(s, load<f64>(s) + hsum_f32x4(v128.load(acc + (<usize>k << 4))));
     }
     if (withPixel) {
-      store<f64>(ps, load<f64>(ps) + hsum_f32x4(loss));
-      store<f64>(ps, load<f64>(ps, 8) + hsum_f32x4(den), 8);
+      add_f64(ps, 0, loss);
+      add_f64(ps, 1, den);
     }
     done = blockEnd;
   }
@@ -235,22 +218,9 @@ export function stats_sigmoid_pixel_f32x4(
       if (probs) v128.store(probs + (<usize>e << 2), p);
       const a = acc + (<usize>(j * STATS) << 4);
       if (++j == V) j = 0;
-      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, ym)));
-      v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
-      v128.store(a, f32x4.add(v128.load(a, 32), ym), 32);
-      v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
-      v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(ym, ym)), 64);
+      accumulate_stats_f32x4(a, p, ym);
     }
-    // Lane l of position j holds class (4j + l) mod C.
-    for (let j: i32 = 0; j < V; j++) {
-      for (let l: i32 = 0; l < 4; l++) {
-        const c = (4 * j + l) % classes;
-        for (let stat: i32 = 0; stat < STATS; stat++) {
-          const at = sums + (<usize>(c * STATS + stat) << 3);
-          store<f64>(at, load<f64>(at) + <f64>load<f32>(acc + (<usize>((j * STATS + stat) * 4 + l) << 2)));
-        }
-      }
-    }
+    flush_period_stats(acc, sums, classes);
     add_f64(ps, 0, loss);
     add_f64(ps, 1, count);
     done = blockEnd;
