@@ -172,6 +172,7 @@ describe('the SIMD build against the scalar build', () => {
     { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 41, 23, 4], labelKind: 'index', options: { activation: 'none', ignoreIndex: 9, classWeights: [1, 2, 0.5, 3] } },
     { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 41, 23, 3], labelKind: 'soft', options: { activation: 'none', labelSmoothing: 0.1, reduction: 'none' } },
     { op: 'categoricalCrossEntropy', activation: 'none', shape: [2, 9, 9, 9, 2], labelKind: 'onehot', options: { activation: 'none', reduction: 'sum' } },
+    { op: 'focal', activation: 'none', shape: [2, 41, 23, 2], labelKind: 'index', options: { activation: 'none', gamma: 2, reduction: 'none', ignoreIndex: 3 } },
     { op: 'focal', activation: 'none', shape: [2, 41, 23, 4], labelKind: 'index', options: { activation: 'none', gamma: 2, alpha: 0.25 } },
     { op: 'focal', activation: 'none', shape: [2, 41, 23, 5], labelKind: 'onehot', options: { activation: 'none', gamma: 0.5, reduction: 'none' } },
     { op: 'binaryCrossEntropy', activation: 'none', shape: [2, 41, 23, 1], labelKind: 'multilabel', options: { activation: 'none', labelSmoothing: 0.1 } },
