@@ -359,12 +359,10 @@ def monai_dice(name, shape, activation, *, batch, squared=False, jaccard=False, 
                note="; ".join(notes) or None)
 
 
-def smp_dice(name, shape, mode, *, smooth, log_loss, ignore=None, saturate=0):
-    """smp DiceLoss (sums over batch and space). smp's smooth s enters as (I + s)/((Sp + Sy)/2 + s),
-    i.e. segloss's (2I + e)/(Sp + Sy + e) with e = 2s."""
-    rng = rng_for(name)
+def smp_targets(rng, shape, mode, ignore):
+    """smp's labels: class indices [N, ...] for multiclass (with `ignore`, redrawn until every class
+    keeps a pixel outside the ignored ones), a multi-label mask otherwise; returns (y, torch target)."""
     C = shape[-1]
-    x = logits(rng, shape, saturate=saturate)
     if mode == "multiclass":
         y = index_labels(rng, shape[:-1], C)
         if ignore is not None:
@@ -375,10 +373,18 @@ def smp_dice(name, shape, mode, *, smooth, log_loss, ignore=None, saturate=0):
             else:
                 raise RuntimeError("no labels with every class present outside the ignored pixels")
             y = yi
-        target = idx(y)
-    else:
-        y = multilabel_targets(rng, shape)
-        target = cf(y)
+        return y, idx(y)
+    y = multilabel_targets(rng, shape)
+    return y, cf(y)
+
+
+def smp_dice(name, shape, mode, *, smooth, log_loss, ignore=None, saturate=0):
+    """smp DiceLoss (sums over batch and space). smp's smooth s enters as (I + s)/((Sp + Sy)/2 + s),
+    i.e. segloss's (2I + e)/(Sp + Sy + e) with e = 2s."""
+    rng = rng_for(name)
+    C = shape[-1]
+    x = logits(rng, shape, saturate=saturate)
+    y, target = smp_targets(rng, shape, mode, ignore)
     loss_fn = SL.DiceLoss(mode, log_loss=log_loss, from_logits=True, smooth=smooth,
                           ignore_index=ignore, eps=1e-12)
     peer = (f"segmentation_models_pytorch.losses.DiceLoss(mode='{mode}', log_loss={log_loss}, "
@@ -609,20 +615,7 @@ def smp_tversky(name, shape, mode, alpha, beta, gamma, smooth, *, ignore=None, s
     rng = rng_for(name)
     C = shape[-1]
     x = logits(rng, shape, saturate=saturate)
-    if mode == "multiclass":
-        y = index_labels(rng, shape[:-1], C)
-        if ignore is not None:
-            for _ in range(1000):
-                yi = with_ignored(rng, y, ignore)
-                if set(range(C)) <= set(np.unique(yi).tolist()):
-                    break
-            else:
-                raise RuntimeError("no labels with every class present outside the ignored pixels")
-            y = yi
-        target = idx(y)
-    else:
-        y = multilabel_targets(rng, shape)
-        target = cf(y)
+    y, target = smp_targets(rng, shape, mode, ignore)
     kw = dict(from_logits=True, smooth=smooth, eps=1e-12, alpha=alpha, beta=beta, gamma=gamma, ignore_index=ignore)
     loss_fn = (TverskyPerClassGamma if per_class else SL.TverskyLoss)(mode, **kw)
     other = float((SL.TverskyLoss if per_class else TverskyPerClassGamma)(mode, **kw)(cf(x), target))
