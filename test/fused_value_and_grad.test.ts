@@ -45,6 +45,18 @@ describe('fusedValueAndGrad', () => {
     tf.dispose([logits, labels]);
   });
 
+  it('passes on an error thrown after the kernel ran, leaving its gradient behind neither', async () => {
+    await useWasm('simd');
+    const { logits, labels } = data([2, 9, 7, 2], 6);
+    const before = tf.memory().numTensors;
+    expect(() => fusedValueAndGrad(logits, (z) => {
+      losses.dice(labels, z).dispose();
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, labels]);
+  });
+
   it('is null, leaving nothing behind, where the op takes no fused seed kernel', async () => {
     await useWasm('simd');
     const cases: [number[], (y: tf.Tensor, z: tf.Tensor) => tf.Tensor][] = [

@@ -74,7 +74,13 @@ export function fusedValueAndGrad(logits: Tensor, loss: (logits: Tensor) => Tens
   const mine: { grad: Tensor | null } = { grad: null };
   direct = mine;
   try {
-    const value = loss(logits);
+    let value: Tensor;
+    try {
+      value = loss(logits);
+    } catch (e) {
+      mine.grad?.dispose(); // kept past tidy, so nothing else would release it
+      throw e;
+    }
     if (mine.grad == null || value.rank !== 0 || !util.arraysEqual(mine.grad.shape, logits.shape)) {
       value.dispose();
       mine.grad?.dispose();
