@@ -13,7 +13,7 @@ import { originalKernel } from './replace.js';
 function sumLeadingAxes(args: { backend: unknown; inputs: { x: TensorInfo }; attrs: SumAttrs }): TensorInfo {
   const { backend, inputs: { x }, attrs: { axis, keepDims } } = args;
   const rank = x.shape.length;
-  const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const axes = [...util.parseAxisParam(axis, x.shape)].sort((a, b) => a - b);
   const size = util.sizeFromShape(x.shape);
   const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, k) => a === k);
   if (x.dtype !== 'float32' || !leading || size === 0) {
