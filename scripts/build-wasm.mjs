@@ -5,10 +5,12 @@
 import asc from 'assemblyscript/asc';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 
-const targets = ['simd', 'scalar', 'simd-shared'];
+// The lockstep training engine (assembly/engine.ts) is a module of its own, SIMD only.
+const targets = ['simd', 'scalar', 'simd-shared', 'engine'];
 await mkdir('build', { recursive: true });
 for (const target of targets) {
-  const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target]);
+  const config = target === 'engine' ? 'asconfig.engine.json' : 'asconfig.json';
+  const { error, stderr } = await asc.main(['--config', config, '--target', target]);
   if (error) {
     console.error(stderr.toString());
     throw new Error(`asc failed for target ${target}: ${error.message}`);

@@ -60,13 +60,20 @@ function owned(initial: Tensor, trainable: boolean): Variable {
   return v;
 }
 
-/** Glorot/Xavier uniform: U(−l, l), l = √(6 / (fan_in + fan_out)), fans = kh·kw·channels. */
-function xavierUniform(random: Random, shape: [number, number, number, number]): Tensor4D {
+/**
+ * Glorot/Xavier uniform: U(−l, l), l = √(6 / (fan_in + fan_out)), fans = kh·kw·channels; the
+ * values in row-major [kh, kw, cin, cout] order, drawn from `random` in that order.
+ */
+export function xavierUniformValues(random: Random, shape: readonly [number, number, number, number]): Float32Array {
   const [kh, kw, cin, cout] = shape;
   const limit = Math.sqrt(6 / (kh * kw * cin + kh * kw * cout));
   const values = new Float32Array(kh * kw * cin * cout);
   for (let i = 0; i < values.length; i++) values[i] = (2 * random.nextFloat() - 1) * limit;
-  return tensor(values, shape) as Tensor4D;
+  return values;
+}
+
+function xavierUniform(random: Random, shape: [number, number, number, number]): Tensor4D {
+  return tensor(xavierUniformValues(random, shape), shape) as Tensor4D;
 }
 
 export class ConvNet {
@@ -250,6 +257,12 @@ export class ConvNet {
         value.dispose();
       }
     });
+  }
+
+  /** The batch norm layers' moving means and variances, per layer [mean…, variance…], flattened (empty without BN). */
+  movingAverages(): Float32Array {
+    return Float32Array.from(this.layers.filter((l) => l.movingMean)
+      .flatMap((l) => [...l.movingMean!.dataSync(), ...l.movingVariance!.dataSync()]));
   }
 
   dispose(): void {

@@ -38,6 +38,14 @@ export class Random {
     return t;
   }
 
+  /**
+   * The generator's 128-bit state (a, b, c, d as uint32): the lockstep engine (src/engine/lanes.ts)
+   * continues this exact stream in wasm.
+   */
+  state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
   /** Uniform in [0, 1) with 24 random bits: exactly representable as float32. */
   nextFloat(): number {
     return (this.nextUint32() >>> 8) / 16777216;
