@@ -20,7 +20,10 @@ export {
   parseRunConfig, runId, ConfigError, type RunConfig, type RunConfigInput,
 } from './experiment/config.js';
 export { trainRun, type StepLog, type RunOutcome, type Evaluation } from './experiment/train.js';
-export type { SweepProgress } from './sdk/pool.js';
+export {
+  trainLanes, LaneGroup, laneGroupKey, laneEngineAvailable, laneEngineSupports, LANES, type LaneRows,
+} from './engine/lanes.js';
+export type { SweepProgress, SweepEngine } from './sdk/pool.js';
 export { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from './sdk/plan.js';
 export type { RunSummary, FailedRun } from './sdk/summary.js';
 export { renderReport, specToSvg, type Report, type ReportRun, type ReportCell } from './report/render.js';

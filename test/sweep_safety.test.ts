@@ -73,10 +73,12 @@ describe('claims of processes that died or stalled', () => {
     await waitFor(() => claims(out).length > 0 && rowsOf(out, ids[0]) > 0, 'the first run to start');
     process.kill(first.pid, 'SIGKILL');
     expect((await first).signal).toBe('SIGKILL');
-    expect(claims(out)).toEqual([`${ids[0]}.claim`]); // left behind by the killed process
+    // Left behind by the killed process: the lockstep engine trains the three BN-off runs together.
+    const group = ids.slice(0, 3);
+    expect(claims(out).sort()).toEqual(group.map((id) => `${id}.claim`).sort());
     const resumed = await runCli(sweepArgs(out, '--workers', '2', '--resume', '--steps', String(LONG), '--claim-timeout', '600'));
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain(`${ids[0]}: taken over from ${hostname()} (pid ${first.pid}), whose process is gone`);
+    for (const id of group) expect(resumed.stderr).toContain(`${id}: taken over from ${hostname()} (pid ${first.pid}), whose process is gone`);
     expect(resumed.stderr).not.toMatch(/waiting for/);
     expect(trainedHere(resumed.stderr)).toBe(6);
     for (const id of ids) expect(rowsOf(out, id)).toBe(LONG);

@@ -3,7 +3,7 @@
  * failed or a file could not be written (the message names the path and the cause), 2 bad flags or
  * config (the message names the field), 130 interrupted (Ctrl-C; rerun with --resume to continue).
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../experiment/config.js';
 import { presets } from '../experiment/presets.js';
@@ -94,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--shard <i/N>', 'run only shard i of N, counted from 1: 1/3, 2/3, 3/3 (see segloss merge)', shardArg)
     .option('--claim-timeout <seconds>', 'take over a run whose owner has shown no heartbeat for this long (default 30)',
       secondsArg('--claim-timeout'))
+    .addOption(new Option('--engine <name>', 'lanes: the lockstep engine, four runs of one architecture per wasm call; '
+      + 'tfjs: every run on tfjs ops (the reference path)').choices(['lanes', 'tfjs']).default('lanes'))
     .action(async (opts) => {
       if ((opts.preset == null) === (opts.config == null)) throw new UsageError('give exactly one of --preset NAME or --config FILE');
       let spec: SweepSpec;
@@ -129,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
         let result: SweepResult;
         try {
           result = await runSweep(parsed, {
-            outDir, workers: opts.workers, resume: opts.resume, shard, signal: controller.signal,
+            outDir, workers: opts.workers, resume: opts.resume, shard, signal: controller.signal, engine: opts.engine,
             onProgress: progressPrinter(process.stderr), onNotice: notice,
             claimTimeoutMs: opts.claimTimeout != null ? opts.claimTimeout * 1000 : undefined,
           });

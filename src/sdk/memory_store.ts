@@ -7,7 +7,7 @@
  */
 import type { StepLog } from '../experiment/train.js';
 import type { RunLog } from '../report/figures.js';
-import type { RunLease, RunState, RunStore } from './pool.js';
+import type { RunLease, RunState, RunStore, SweepEngine } from './pool.js';
 import { summaryCsv, type FailedRun, type RunSummary } from './summary.js';
 
 /** A MemorySweepStore as plain data (JSON.stringify-able). */
@@ -15,6 +15,8 @@ export interface MemorySweepStoreData {
   format: 'segloss-memory-sweep-store';
   version: 1;
   planned: MemorySweepStore['planned'];
+  /** Absent in stores saved before the lockstep engine (they trained on tfjs). */
+  engine?: SweepEngine | null;
   rows: Record<string, StepLog[]>;
   summaries: RunSummary[];
   failures: FailedRun[];
@@ -28,6 +30,8 @@ export class MemorySweepStore implements RunStore {
   private readonly claimed = new Set<string>();
   /** The plan this store's runs belong to (set by the first runSweep that uses it). */
   planned: { id: string; config: RunSummary['config'] }[] | null = null;
+  /** The engine the sweep trains with (set with `planned`); null for a store saved before engines were recorded. */
+  engine: SweepEngine | null = null;
 
   inspect(id: string): RunState {
     const summary = this.summaries.get(id);
@@ -112,7 +116,7 @@ export class MemorySweepStore implements RunStore {
 
   toJSON(): MemorySweepStoreData {
     return {
-      format: 'segloss-memory-sweep-store', version: 1, planned: this.planned,
+      format: 'segloss-memory-sweep-store', version: 1, planned: this.planned, engine: this.engine,
       rows: Object.fromEntries(this.rows), summaries: [...this.summaries.values()], failures: this.failed(),
     };
   }
@@ -130,6 +134,7 @@ export class MemorySweepStore implements RunStore {
     }
     const store = new MemorySweepStore();
     store.planned = data.planned;
+    store.engine = data.engine ?? null;
     for (const [id, rows] of Object.entries(data.rows)) store.rows.set(id, rows);
     for (const summary of data.summaries) store.summaries.set(summary.id, summary);
     for (const failure of data.failures) store.failures.set(failure.id, failure);

@@ -33,11 +33,15 @@ export function mergeSweeps(shardDirs: readonly string[], outDir: string): Merge
     if (JSON.stringify(sweep.spec) !== JSON.stringify(first.spec) || sweep.segloss !== first.segloss || sweep.tfjs !== first.tfjs) {
       throw new Error(`merge: ${dir} is a shard of another sweep (spec or versions differ from ${shards[0].dir})`);
     }
+    // Sweeps from before the lockstep engine recorded none: they trained on tfjs.
+    if ((sweep.engine ?? 'tfjs') !== (first.engine ?? 'tfjs')) {
+      throw new Error(`merge: ${dir} was trained with engine '${String(sweep.engine ?? 'tfjs')}', ${shards[0].dir} with '${String(first.engine ?? 'tfjs')}': their runs are not comparable bit for bit`);
+    }
   }
   const plan = planSweep(parseSweepSpec(first.spec));
   const out = new SweepStore(outDir);
   out.create();
-  out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, spec: first.spec, shard: null, runs: plan });
+  out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, engine: first.engine ?? 'tfjs', spec: first.spec, shard: null, runs: plan });
   const missing: string[] = [];
   const damaged: string[] = [];
   const summaries: RunSummary[] = [];

@@ -11,6 +11,7 @@ import type { RunOutcome, StepLog } from '../experiment/train.js';
 import type { LossName } from '../losses/types.js';
 import { decodeRows } from '../workers/protocol.js';
 import type { WorkerApi, WorkerInitOptions } from '../workers/api.js';
+import { LANES, laneEngineAccepts, laneGroupKey } from '../engine/lanes.js';
 import { SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
 
 export interface SweepProgress {
@@ -109,10 +110,20 @@ export class WorkerDied extends Error {
   }
 }
 
+/**
+ * How runs are trained: 'lanes', the lockstep engine (src/engine/lanes.ts), up to four runs of one
+ * architecture per worker call, wherever the worker has it (WebAssembly SIMD) and it accepts the
+ * config (its losses, its size), else on tfjs; 'tfjs', every run on tfjs ops one at a time
+ * (`trainRun`, the reference path). The two agree to float32 summation order, not bit for bit.
+ */
+export type SweepEngine = 'lanes' | 'tfjs';
+
 export interface PoolOptions {
   store: RunStore;
   spawn: SpawnWorker;
   workers: number;
+  /** Default 'lanes'. */
+  engine?: SweepEngine;
   init?: WorkerInitOptions;
   signal?: AbortSignal;
   onProgress?: (progress: SweepProgress) => void;
@@ -141,6 +152,8 @@ export interface PoolResult {
 interface Slot {
   handle: WorkerHandle;
   api: Comlink.Remote<WorkerApi>;
+  /** The worker runs the lockstep engine (its init said so). */
+  lanes: boolean;
   stopping?: Promise<void>;
 }
 
@@ -161,9 +174,10 @@ async function startSlot(spawn: SpawnWorker, init: WorkerInitOptions | undefined
   const handle = spawn();
   handle.exited.catch(() => undefined); // observed through Promise.race only
   const api = Comlink.wrap<WorkerApi>(handle.endpoint);
-  const slot: Slot = { handle, api };
+  const slot: Slot = { handle, api, lanes: false };
   try {
-    await Promise.race([api.init(init ?? {}), handle.exited]);
+    const info = await Promise.race([api.init(init ?? {}), handle.exited]);
+    slot.lanes = (info as { lanes?: unknown } | null)?.lanes === true;
   } catch (error) {
     await stopSlot(slot);
     throw error;
@@ -178,6 +192,13 @@ function stopSlot(slot: Slot): Promise<void> {
     await slot.handle.terminate();
   })().catch(() => undefined);
   return slot.stopping;
+}
+
+/** The engine option, checked: 'lanes' (the default) or 'tfjs'. */
+export function checkEngine(engine: unknown): SweepEngine {
+  if (engine === undefined) return 'lanes';
+  if (engine === 'lanes' || engine === 'tfjs') return engine;
+  throw new RangeError(`segloss runSweep: engine must be 'lanes' or 'tfjs', got ${JSON.stringify(engine)}`);
 }
 
 /** Throws a RangeError unless `workers` is a whole number ≥ 1 (runSweep checks before writing anything). */
@@ -256,11 +277,20 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
     }
   };
 
-  /** The next run to train here, claimed; or the runs other processes hold; or null when none is left. */
-  const claimNext = (): { run: PlannedRun; lease: RunLease } | { held: string[] } | null => {
+  type Claimed = { run: PlannedRun; lease: RunLease };
+
+  /**
+   * The next run to train here that `accept` takes, claimed; or the runs other processes hold; or
+   * null when none is left.
+   */
+  const claimNext = (accept: (run: PlannedRun) => boolean = () => true): Claimed | { held: string[] } | null => {
     const held: string[] = [];
     for (let k = 0; k < queue.length;) {
       const run = queue[k];
+      if (!accept(run)) {
+        k++;
+        continue;
+      }
       const lease = store.claim(run.id);
       if (!lease) {
         held.push(`${run.id} (${store.holder(run.id) ?? 'another process'})`);
@@ -283,47 +313,98 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
     }
     return held.length > 0 ? { held } : null;
   };
+
+  /** Up to LANES − 1 more runs of `first`'s architecture for its lockstep group, claimed now. */
+  const claimCompanions = (first: PlannedRun): Claimed[] => {
+    const key = laneGroupKey(first.config);
+    const more: Claimed[] = [];
+    while (more.length < LANES - 1) {
+      const next = claimNext((r) => laneGroupKey(r.config) === key && laneEngineAccepts(r.config));
+      if (next === null || 'held' in next) break;
+      more.push(next);
+    }
+    return more;
+  };
   let lastWait = '';
 
-  const trainOne = async (slot: Slot, run: PlannedRun, lease: RunLease) => {
-    viaStore(() => lease.begin());
-    const tracker = new SummaryTracker();
-    const losses = run.config.loggedLosses;
-    let sinkError: unknown = null;
-    const sink = Comlink.proxy((data: Float64Array) => {
-      if (sinkError != null || stopped()) return;
-      const rows = decodeRows(data, losses);
+  /**
+   * Trains claimed runs in one call of the worker: one run on tfjs (`run`), or a group of one
+   * architecture in the lockstep engine (`runGroup`). Each run is settled on its own: complete,
+   * failed (the call threw, or its worker died), left to the process that took its claim over, or
+   * released unfinished when the sweep stops. Returns false when the worker is no longer usable.
+   */
+  const trainClaimed = async (slot: Slot, items: readonly Claimed[], useLanes: boolean): Promise<boolean> => {
+    const lanes = items.map((item) => ({ ...item, tracker: new SummaryTracker(), error: null as unknown }));
+    let live = lanes.length;
+    const receive = (lane: number, data: Float64Array) => {
+      const item = lanes[lane];
+      if (item.error != null || stopped()) return;
+      const rows = decodeRows(data, item.run.config.loggedLosses);
       try {
-        viaStore(() => lease.append(rows));
+        viaStore(() => item.lease.append(rows));
       } catch (error) {
-        sinkError = error;
+        item.error = error;
         if (error instanceof StoreFault) setFatal(error.error);
-        else void stopSlot(slot); // the claim was lost: stop training a run that is not ours
+        else if (--live === 0) void stopSlot(slot); // every claim was lost: stop training runs that are not ours
         return;
       }
-      tracker.add(rows);
-      options.onRows?.(run, rows);
+      item.tracker.add(rows);
+      options.onRows?.(item.run, rows);
       doneSteps += rows.length;
       const last = rows[rows.length - 1];
       const elapsed = (Date.now() - started) / 1000;
       options.onProgress?.({
-        runId: run.id, step: last.step, steps: run.config.steps, losses: last.losses,
+        runId: item.run.id, step: last.step, steps: item.run.config.steps, losses: last.losses,
         completedRuns: resumed + trained + settledElsewhere, failedRuns: failed.length, totalRuns: runs.length,
         etaSeconds: doneSteps > 0 && elapsed > 0 ? ((totalSteps - doneSteps) * elapsed) / doneSteps : null,
       });
-    });
+    };
+    let outcomes: RunOutcome[] = [];
+    let callError: unknown = null;
     try {
-      const outcome = await Promise.race([slot.api.run(run.config, sink), slot.handle.exited]);
-      if (sinkError != null) throw sinkError;
-      const summary = tracker.summary(run.id, run.config, outcome);
-      viaStore(() => lease.complete(summary));
-      complete.set(run.id, summary);
+      for (const item of lanes) viaStore(() => item.lease.begin());
+      outcomes = useLanes
+        ? await Promise.race([slot.api.runGroup(lanes.map((l) => l.run.config), Comlink.proxy(receive)), slot.handle.exited])
+        : [await Promise.race([slot.api.run(lanes[0].run.config, Comlink.proxy((data: Float64Array) => receive(0, data))), slot.handle.exited])];
     } catch (error) {
-      throw sinkError ?? error;
+      callError = error;
+      if (error instanceof StoreFault) setFatal(error.error);
     }
-    trained++;
+    for (const [k, item] of lanes.entries()) {
+      const error = item.error ?? callError;
+      if (error == null && !stopped()) {
+        const summary = item.tracker.summary(item.run.id, item.run.config, outcomes[k]);
+        try {
+          viaStore(() => item.lease.complete(summary));
+        } catch (storeError) {
+          setFatal(storeError instanceof StoreFault ? storeError.error : storeError);
+          release(item.lease);
+          continue;
+        }
+        complete.set(item.run.id, summary);
+        trained++;
+      } else if (error == null || error instanceof StoreFault || stopped()) {
+        release(item.lease); // aborted, or the store failed: the run stays unfinished, for a resume
+      } else if (error instanceof ClaimLost) {
+        release(item.lease);
+        notice(`${item.run.id}: ${error.message}; the run is left to that process`);
+      } else {
+        const failure: FailedRun = {
+          id: item.run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: item.lease.attempt,
+        };
+        try {
+          item.lease.fail(failure);
+        } catch (storeError) {
+          setFatal(storeError);
+          continue;
+        }
+        failed.push(failure);
+      }
+    }
+    return callError == null;
   };
 
+  const engine = options.engine ?? 'lanes';
   const worker = async () => {
     let slot: Slot | null = null;
     const dropSlot = async () => {
@@ -348,39 +429,40 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
         await sleep(options.pollMs ?? 1000);
         continue;
       }
-      const { run, lease } = next;
+      const first: Claimed = next;
+      let items: Claimed[] = [first];
       try {
         if (!slot) {
           slot = await startSlot(options.spawn, options.init);
           slots.add(slot);
         }
+        const useLanes = engine === 'lanes' && slot.lanes && laneEngineAccepts(first.run.config);
+        if (useLanes) items = [first, ...claimCompanions(first.run)];
         if (stopped()) {
-          release(lease);
+          for (const item of items) release(item.lease);
           break;
         }
-        await trainOne(slot, run, lease);
+        if (!(await trainClaimed(slot, items, useLanes))) await dropSlot();
       } catch (error) {
+        // The worker did not start (or the store failed while claiming): the claimed runs fail.
         if (error instanceof StoreFault) setFatal(error.error);
-        if (stopped()) {
-          release(lease); // aborted, or the store failed: the run stays unfinished, for a resume
-          break;
-        }
         await dropSlot();
-        if (error instanceof ClaimLost) {
-          release(lease);
-          notice(`${run.id}: ${error.message}; the run is left to that process`);
-          continue;
+        for (const item of items) {
+          if (stopped()) {
+            release(item.lease);
+            continue;
+          }
+          const failure: FailedRun = {
+            id: item.run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: item.lease.attempt,
+          };
+          try {
+            item.lease.fail(failure);
+          } catch (storeError) {
+            setFatal(storeError);
+            break;
+          }
+          failed.push(failure);
         }
-        const failure: FailedRun = {
-          id: run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: lease.attempt,
-        };
-        try {
-          lease.fail(failure);
-        } catch (storeError) {
-          setFatal(storeError);
-          break;
-        }
-        failed.push(failure);
       }
     }
     await dropSlot();

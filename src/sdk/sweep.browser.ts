@@ -19,7 +19,7 @@ import type { PlannedRun } from '../experiment/presets.js';
 import type { WorkerInitOptions } from '../workers/api.js';
 import { MemorySweepStore } from './memory_store.js';
 import { resolveSweep, type Shard, type SweepSpec } from './plan.js';
-import { checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
+import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import type { FailedRun, RunSummary } from './summary.js';
 
 export interface BrowserSweepOptions {
@@ -45,6 +45,11 @@ export interface BrowserSweepOptions {
   onRows?: (run: PlannedRun, rows: readonly StepLog[]) => void;
   /** Messages that are not errors (runs another sweep on the same store holds). */
   onNotice?: (message: string) => void;
+  /**
+   * 'lanes' (default): the lockstep engine (src/engine/lanes.ts); 'tfjs': every run on tfjs ops.
+   * The store records it: a sweep is resumed with the engine it began with.
+   */
+  engine?: SweepEngine;
 }
 
 export interface BrowserSweepResult {
@@ -92,16 +97,22 @@ export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOp
   const hardware = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
   const workers = options.workers ?? (hardware || 2);
   checkWorkerCount(workers);
+  const engine = checkEngine(options.engine);
   const store = options.store ?? new MemorySweepStore();
   if (store.planned != null) {
     if (!options.resume) throw new Error('segloss runSweep: this store already holds a sweep: pass resume: true or a new store');
     if (JSON.stringify(store.planned) !== JSON.stringify(runs)) {
       throw new Error('segloss runSweep: the store holds a different sweep (other runs); resume it with its own spec');
     }
+    const began = store.engine ?? 'tfjs';
+    if (began !== engine) {
+      throw new Error(`segloss runSweep: the store's sweep was trained with engine '${began}': resume it with that engine`);
+    }
   }
   store.planned = runs;
+  store.engine = engine;
   const { complete, failed, resumed, trained, aborted } = await trainRuns(runs, {
-    store, spawn: webWorkers(options.workerUrl), workers,
+    store, spawn: webWorkers(options.workerUrl), workers, engine,
     init: options.wasmPaths != null ? { wasmPaths: options.wasmPaths } : {},
     signal: options.signal, onProgress: options.onProgress, onRows: options.onRows, onNotice: options.onNotice,
   });

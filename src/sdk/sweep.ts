@@ -19,10 +19,10 @@ import { Worker } from 'node:worker_threads';
 import { version_core } from '@tensorflow/tfjs-core';
 import type { Endpoint } from 'comlink';
 import { resolveSweep, type Shard, type SweepSpec } from './plan.js';
-import { checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepProgress } from './pool.js';
+import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import { SweepStore, type FailedRun, type RunSummary } from './store.js';
 
-export type { SweepProgress } from './pool.js';
+export type { SweepEngine, SweepProgress } from './pool.js';
 
 export interface SweepOptions {
   outDir: string;
@@ -46,6 +46,12 @@ export interface SweepOptions {
   claimTimeoutMs?: number;
   /** The worker script (default: dist/worker.js beside this module). */
   workerUrl?: URL;
+  /**
+   * 'lanes' (default): the lockstep engine, four runs of one architecture per call (src/engine/lanes.ts);
+   * 'tfjs': every run on tfjs ops (`trainRun`, the reference). Recorded in sweep.json: a sweep is
+   * resumed with the engine it began with, so that its runs are comparable bit for bit.
+   */
+  engine?: SweepEngine;
 }
 
 export interface SweepResult {
@@ -90,9 +96,10 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   const { spec: parsed, runs } = resolveSweep(spec, options.shard);
   const workers = options.workers ?? availableParallelism();
   checkWorkerCount(workers);
+  const engine = checkEngine(options.engine);
   const store = new SweepStore(options.outDir, { timeoutMs: options.claimTimeoutMs });
   const sweepFile = {
-    segloss: seglossVersion(), tfjs: version_core, spec: parsed,
+    segloss: seglossVersion(), tfjs: version_core, engine, spec: parsed,
     shard: options.shard ?? null, runs,
   };
   const existing = store.readSweep();
@@ -102,12 +109,17 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   if (existing && JSON.stringify(existing.runs) !== JSON.stringify(runs)) {
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
+  // Sweeps from before the lockstep engine recorded none: they trained on tfjs.
+  const began = existing ? (existing.engine ?? 'tfjs') : engine;
+  if (began !== engine) {
+    throw new Error(`${options.outDir} was trained with engine '${String(began)}': resume it with that engine (--engine ${String(began)}), so that its runs stay comparable`);
+  }
   store.create();
   store.writeSweep(sweepFile);
 
   const { complete, failed, resumed, trained, aborted } = await trainRuns(runs, {
     store, spawn: nodeWorkers(options.workerUrl ?? new URL('./worker.js', import.meta.url)),
-    workers, signal: options.signal, onProgress: options.onProgress, onNotice: options.onNotice,
+    workers, engine, signal: options.signal, onProgress: options.onProgress, onNotice: options.onNotice,
   });
   store.writeSummaryCsv(complete);
   return { outDir: options.outDir, runs: complete, failed, resumed, trained, aborted };

@@ -10,6 +10,7 @@ import '../tfjs/core_gradients.js';
 import { setupWasmKernels } from '../setup.js';
 import type { RunConfig } from '../experiment/config.js';
 import { trainRun, type RunOutcome, type StepLog } from '../experiment/train.js';
+import { laneEngineAvailable, trainLanes } from '../engine/lanes.js';
 import { benchmarkLosses, type LossBenchRow, type Shape4 } from '../bench/losses.js';
 import type { KernelVariant } from '../wasm/module.js';
 import { encodeRows } from './protocol.js';
@@ -19,6 +20,8 @@ const BATCH_ROWS = 250;
 const BATCH_MS = 500;
 
 export type RowSink = (rows: Float64Array) => Promise<void> | void;
+/** Rows of run `lane` of a group (its index in the configs given to `runGroup`). */
+export type LaneRowSink = (lane: number, rows: Float64Array) => Promise<void> | void;
 
 export interface WorkerInitOptions {
   /**
@@ -33,6 +36,8 @@ export interface WorkerInfo {
   variant: KernelVariant;
   /** The tfjs-backend-wasm build: threads are off in sweep workers (the sweep is the parallelism). */
   threads: boolean;
+  /** The lockstep engine (src/engine/lanes.ts) runs here: `runGroup` may be given up to 4 runs. */
+  lanes: boolean;
   crossOriginIsolated: boolean;
 }
 
@@ -45,31 +50,44 @@ export const workerApi = {
     if (!(await setBackend('wasm'))) throw new Error('segloss worker: tfjs could not start its wasm backend');
     const { variant } = await setupWasmKernels();
     return {
-      variant, threads: false,
+      variant, threads: false, lanes: laneEngineAvailable(),
       crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
     };
   },
 
-  /** Trains one run; `sink` receives every row, in order, before this resolves. */
+  /** Trains one run on tfjs ops (the reference path); `sink` receives every row, in order, before this resolves. */
   async run(config: RunConfig, sink: RowSink): Promise<RunOutcome> {
     const run = trainRun(config);
-    let batch: StepLog[] = [];
-    let since = Date.now();
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const data = encodeRows(batch, config.loggedLosses);
-      batch = [];
-      since = Date.now();
-      await sink(Comlink.transfer(data, [data.buffer]));
-    };
+    const out = batcher(config, (data) => sink(data));
     for (;;) {
       const next = run.next();
       if (next.done) {
-        await flush();
+        await out.flush();
         return next.value;
       }
-      batch.push(next.value);
-      if (batch.length >= BATCH_ROWS || Date.now() - since >= BATCH_MS) await flush();
+      const sent = out.add(next.value);
+      if (sent) await sent;
+    }
+  },
+
+  /**
+   * Trains 1–4 runs of one architecture (equal `laneGroupKey`s) together in the lockstep engine;
+   * `sink` receives every row of run `lane`, in order, before this resolves.
+   */
+  async runGroup(configs: RunConfig[], sink: LaneRowSink): Promise<RunOutcome[]> {
+    const run = trainLanes(configs);
+    const outs = configs.map((config, lane) => batcher(config, (data) => sink(lane, data)));
+    for (;;) {
+      const next = run.next();
+      if (next.done) {
+        for (const out of outs) await out.flush();
+        return next.value;
+      }
+      for (let lane = 0; lane < outs.length; lane++) {
+        const row = next.value[lane];
+        const sent = row ? outs[lane].add(row) : outs[lane].flush();
+        if (sent) await sent;
+      }
     }
   },
 
@@ -80,3 +98,24 @@ export const workerApi = {
 };
 
 export type WorkerApi = typeof workerApi;
+
+/** Collects a run's rows and sends them in transferred batches (every BATCH_ROWS rows or BATCH_MS). */
+function batcher(config: RunConfig, send: (data: Float64Array) => Promise<void> | void) {
+  let batch: StepLog[] = [];
+  let since = Date.now();
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const data = encodeRows(batch, config.loggedLosses);
+    batch = [];
+    since = Date.now();
+    await send(Comlink.transfer(data, [data.buffer]));
+  };
+  return {
+    flush,
+    /** Adds a row; returns the send's promise when the batch went out (undefined otherwise: no await per row). */
+    add(row: StepLog): Promise<void> | undefined {
+      batch.push(row);
+      return batch.length >= BATCH_ROWS || Date.now() - since >= BATCH_MS ? flush() : undefined;
+    },
+  };
+}

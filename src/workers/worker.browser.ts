@@ -18,6 +18,7 @@ const loaded = import('./api.js').then((m) => m.workerApi);
 const api: WorkerApi = {
   init: async (options: WorkerInitOptions = {}) => (await loaded).init({ wasmPaths: here, ...options }),
   run: async (config, sink) => (await loaded).run(config, sink),
+  runGroup: async (configs, sink) => (await loaded).runGroup(configs, sink),
   benchmarkLosses: async (shapes, print) => (await loaded).benchmarkLosses(shapes, print),
 };
 

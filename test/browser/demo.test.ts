@@ -1,7 +1,8 @@
 /**
  * segloss in real headless Chromium: the loss ops give Node's numbers bit for bit (on the page's
  * main thread, where a cross-origin isolated page runs tfjs's threaded build on a shared memory),
- * a sweep in module Web Workers logs exactly what Node's trainRun logs, the sweep aborts and
+ * a sweep in module Web Workers logs exactly what Node logs (on the lockstep engine, and on tfjs
+ * ops with engine 'tfjs'), the sweep aborts and
  * resumes, a worker that cannot start fails its runs and nothing else, and the demo page's own
  * sweep and benchmark complete and draw. With and without the cross-origin isolation headers.
  * A screenshot of the page after its sweep goes to test-output/browser/.
@@ -9,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSweepSpec, planSweep, trainRun, type StepLog, type SweepSpec } from '../../src/index.js';
+import { parseSweepSpec, planSweep, trainLanes, trainRun, type StepLog, type SweepSpec } from '../../src/index.js';
 import { lossCheck } from '../../web/loss_check.js';
 import { useWasm } from '../helpers/wasm.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -30,29 +31,37 @@ const SPEC: SweepSpec = {
   },
 };
 
-/** Every run's log, trained in this Node process (tfjs-backend-wasm, segloss's simd kernels). */
-async function nodeLogs(spec: SweepSpec): Promise<Record<string, StepLog[]>> {
+/**
+ * Every run's log, trained in this Node process: on the lockstep engine (each run alone in its
+ * group: a run's lanes give the same bits in any group), or on tfjs ops (tfjs-backend-wasm,
+ * segloss's simd kernels).
+ */
+async function nodeLogs(spec: SweepSpec, engine: 'lanes' | 'tfjs'): Promise<Record<string, StepLog[]>> {
   await useWasm('simd');
   const logs: Record<string, StepLog[]> = {};
   for (const run of planSweep(parseSweepSpec(spec))) {
     const rows: StepLog[] = [];
-    const it = trainRun(run.config);
-    for (let next = it.next(); !next.done; next = it.next()) rows.push(next.value);
+    if (engine === 'tfjs') {
+      const it = trainRun(run.config);
+      for (let next = it.next(); !next.done; next = it.next()) rows.push(next.value);
+    } else {
+      for (const step of trainLanes([run.config])) rows.push(step[0]!);
+    }
     logs[run.id] = rows;
   }
   return logs;
 }
 
 /** runSweep of the browser SDK, on the page, with 2 module Web Workers; rows per run id. */
-function browserSweep(page: Page, spec: SweepSpec) {
-  return page.evaluate(async (spec) => {
+function browserSweep(page: Page, spec: SweepSpec, engine: 'lanes' | 'tfjs' = 'lanes') {
+  return page.evaluate(async ([spec, engine]) => {
     const { runSweep } = (globalThis as any).segloss;
-    const result = await runSweep(spec, { workerUrl: new URL('./worker.js', location.href), workers: 2 });
+    const result = await runSweep(spec, { workerUrl: new URL('./worker.js', location.href), workers: 2, engine });
     return {
       failed: result.failed,
       rows: Object.fromEntries(result.plan.map((r: { id: string }) => [r.id, result.store.rowsOf(r.id)])),
     };
-  }, spec);
+  }, [spec, engine] as const);
 }
 
 const LOSS_CASES = [
@@ -71,12 +80,14 @@ function lossInputs(shape: number[], seed: number) {
 }
 
 let reference: Record<string, StepLog[]>;
+let tfjsReference: Record<string, StepLog[]>;
 let nodeLosses: Awaited<ReturnType<typeof lossCheck>>[];
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  reference = await nodeLogs(SPEC);
+  reference = await nodeLogs(SPEC, 'lanes');
+  tfjsReference = await nodeLogs(SPEC, 'tfjs');
   nodeLosses = [];
   for (const c of LOSS_CASES) {
     const { logits, labels } = lossInputs(c.shape, c.seed);
@@ -130,13 +141,17 @@ describe.each([
     }
   });
 
-  it('runs a sweep in module Web Workers whose per-step logs equal Node\'s trainRun, bit for bit', async () => {
-    const { failed, rows } = await browserSweep(page, SPEC);
+  it.each([
+    ['the lockstep engine', 'lanes'],
+    ['tfjs ops (trainRun)', 'tfjs'],
+  ] as const)('runs a sweep in module Web Workers on %s whose per-step logs equal Node\'s, bit for bit', async (_, engine) => {
+    const { failed, rows } = await browserSweep(page, SPEC, engine);
+    const expected = engine === 'lanes' ? reference : tfjsReference;
     expect(failed).toEqual([]);
-    expect(Object.keys(rows)).toEqual(Object.keys(reference));
-    for (const id of Object.keys(reference)) {
+    expect(Object.keys(rows)).toEqual(Object.keys(expected));
+    for (const id of Object.keys(expected)) {
       expect(rows[id].length, id).toBe(120);
-      expect(rows[id], id).toEqual(reference[id]);
+      expect(rows[id], id).toEqual(expected[id]);
     }
   });
 
