@@ -63,6 +63,13 @@ describe('trainRuns into a MemorySweepStore', () => {
     expect(restored.failed()).toEqual(store.failed());
     expect(restored.rowsOf(plan[1].id)).toEqual(store.rowsOf(plan[1].id));
     expect(restored.planned).toEqual(plan);
+    expect(restored.engine).toBe(null);
+    store.engine = 'lanes';
+    expect(MemorySweepStore.fromJSON(JSON.stringify(store)).engine).toBe('lanes');
+    // A store saved before engines were recorded has none (its sweep trained on tfjs).
+    const old = JSON.parse(JSON.stringify(store));
+    delete old.engine;
+    expect(MemorySweepStore.fromJSON(old).engine).toBe(null);
     expect(() => MemorySweepStore.fromJSON('{"format": "other"}')).toThrow(/not a saved store/);
     expect(() => MemorySweepStore.fromJSON('{"format": "segloss-mem')).toThrow(/fromJSON: the text is not JSON \(.*\): not a saved store/);
   });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mergeSweeps, runSweep, type SweepSpec } from '../dist/index.js';
+import { mergeSweeps, parseRunConfig, runSweep, trainLanes, type StepLog, type SweepSpec } from '../dist/index.js';
 import { cli, snapshot } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-sweep-'));
@@ -98,6 +98,51 @@ describe('runSweep with real workers', () => {
   });
 });
 
+describe('engines', () => {
+  const rowsOf = (out: string, id: string): StepLog[] =>
+    readFileSync(join(out, 'runs', `${id}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+
+  it('logs in the workers what trainLanes logs in this process, bit for bit', () => {
+    const sweep = JSON.parse(readFileSync(join(dir('two'), 'sweep.json'), 'utf8'));
+    expect(sweep.engine).toBe('lanes');
+    const run = sweep.runs[4]; // adam-bn1-95fg-dicefg-run0: trained in a group of three
+    const here: StepLog[] = [];
+    for (const rows of trainLanes([parseRunConfig(run.config)])) here.push(rows[0]!);
+    const json = (r: StepLog) => JSON.parse(JSON.stringify({ step: r.step, losses: r.losses, gradNorms: r.gradNorms,
+      ...(r.eval ? { accuracy: r.eval.accuracy, dice: r.eval.dice, iou: r.eval.iou } : {}) }));
+    expect(rowsOf(dir('two'), run.id)).toEqual(here.map(json));
+  });
+
+  it('trains on tfjs ops with engine \'tfjs\', agreeing with the lane engine to float32 summation order', async () => {
+    const result = await runSweep(QUICK, { outDir: dir('tfjs'), workers: 2, engine: 'tfjs' });
+    expect(result.failed).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir('tfjs'), 'sweep.json'), 'utf8')).engine).toBe('tfjs');
+    for (const run of result.runs) {
+      const a = rowsOf(dir('tfjs'), run.id);
+      const b = rowsOf(dir('two'), run.id);
+      expect(a).toHaveLength(40);
+      a.forEach((row, k) => {
+        for (const name of Object.keys(row.losses) as (keyof StepLog['losses'])[]) {
+          expect(Math.abs(row.losses[name]! - b[k].losses[name]!), `${run.id} ${k} ${name}`).toBeLessThanOrEqual(1e-4 * Math.abs(b[k].losses[name]!));
+        }
+      });
+      expect(a).not.toEqual(b); // different arithmetic: not bit for bit
+    }
+  });
+
+  it('refuses an unknown engine, and a resume or merge across engines, before writing anything', async () => {
+    await expect(runSweep(QUICK, { outDir: dir('bad-engine'), workers: 1, engine: 'gpu' as never })).rejects.toThrow(/engine must be 'lanes' or 'tfjs', got "gpu"/);
+    expect(existsSync(dir('bad-engine'))).toBe(false);
+    await expect(runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true }))
+      .rejects.toThrow(/was trained with engine 'tfjs': resume it with that engine \(--engine tfjs\)/);
+    const kept = snapshot(dir('tfjs'));
+    expect(() => mergeSweeps([dir('tfjs'), dir('two')], dir('mixed'))).toThrow(/trained with engine 'lanes', .* with 'tfjs'/);
+    expect(snapshot(dir('tfjs'))).toEqual(kept);
+    const again = await runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true, engine: 'tfjs' });
+    expect(again.resumed).toBe(6);
+  });
+});
+
 describe('a worker that dies or throws', () => {
   it('fails only its run, is replaced, and the sweep goes on', async () => {
     const spec: SweepSpec = { parameters: { seed: { values: [0, 1, 2, 3, 4] }, steps: { value: 10 } } };
@@ -145,6 +190,7 @@ describe('the segloss CLI', () => {
     [['sweep', '--preset', 'quick', '--claim-timeout', '0'], /--claim-timeout must be a positive number of seconds/],
     [['sweep', '--preset', 'quick', '--steps', '0'], /--steps must be a positive integer/],
     [['sweep', '--config', 'missing.json'], /cannot read missing\.json/],
+    [['sweep', '--preset', 'quick', '--engine', 'gpu'], /--engine.*'gpu' is invalid. Allowed choices are lanes, tfjs/],
   ])('exits 2 naming the problem: %j', (args, message) => {
     const out = run(...(args as string[]));
     expect(out.status).toBe(2);

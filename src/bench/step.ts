@@ -3,7 +3,8 @@
  * losses' values and gradient norms plus the update, BN off and on, with the same losses composed
  * from tfjs ops, with segloss's fused loss ops on the tape, and fused with the by-hand backward
  * trainingStep uses on wasm; then the number of tfjs kernel calls per step and where tf.profile
- * sees the time.
+ * sees the time; then the lockstep engine (issue #13, src/engine/lanes.ts) per run-step, with four
+ * runs in a call (as the sweep groups them) and with one (three lanes padding).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -14,6 +15,7 @@ import { parseRunConfig } from '../experiment/config.js';
 import { makeBatch } from '../experiment/data.js';
 import { ConvNet } from '../experiment/model.js';
 import { fusedLoss, makeOptimizer, runRandoms, trainingStep, type LossFn } from '../experiment/train.js';
+import { LaneGroup } from '../engine/lanes.js';
 import { formatRow, time, type Timing } from './harness.js';
 import type { BenchContext } from './suite.js';
 
@@ -59,7 +61,23 @@ export async function benchStep({ print, quick, steps }: BenchContext): Promise<
       optimizer.dispose();
       net.dispose();
     }
+    // The lockstep engine: the same step (three losses' values and norms, the update) for 4 runs
+    // in one call (training losses cce, dicefg, dice, cce: a step costs the same whatever they
+    // are), timed per call and reported per run-step.
+    for (const runs of [4, 1]) {
+      const configs = Array.from({ length: runs }, (_, j) =>
+        parseRunConfig({ batchNorm, trainLoss: (['cce', 'dicefg', 'dice', 'cce'] as const)[j], seed: j }));
+      const group = new LaneGroup(configs);
+      const call = time('', 1, () => group.step(), { warmup: quick ? 10 : 50, minRuns: timedSteps, minMs: quick ? 200 : 1000 });
+      const t: Timing = {
+        ...call, name: `BN ${batchNorm ? 'on ' : 'off'}, lane engine, ${runs} run${runs > 1 ? 's' : ''} per call`,
+        medianMs: call.medianMs / runs, p25Ms: call.p25Ms / runs, p75Ms: call.p75Ms / runs,
+      };
+      print(formatRow(t, baseline).replace(/ +[\d.]+ Melem\/s/, '') + (runs > 1 ? '  (per run-step)' : ''));
+      rows.push(t);
+    }
   }
-  print('\nspeed-up column: against the tfjs-op losses row of the same BN setting.');
+  print('\nspeed-up column: against the tfjs-op losses row of the same BN setting. The lane engine\'s rows are per run-step '
+    + '(a call\'s time divided by its runs).');
   return rows;
 }
