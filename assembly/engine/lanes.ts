@@ -101,6 +101,8 @@ import { log_f32, log1p_unit_f32x4 } from '../math/log';
 @inline const H_DTMP: i32 = 69;      // [n·h·w, F] scratch
 // @ts-ignore: decorator
 @inline const H_SUMS: i32 = 70;      // the loss pass's f64 sums (S_COUNT accumulators), then 4 coefficient vectors
+// @ts-ignore: decorator
+@inline const H_KEPT: i32 = 71;      // [n·h·w] lane masks: the clipped CCE's term is not clipped (its gradient flows)
 
 // Loss kinds (src/engine/lanes.ts maps the config's names).
 // @ts-ignore: decorator
@@ -157,6 +159,18 @@ import { log_f32, log1p_unit_f32x4 } from '../math/log';
 @inline const BN_KEEP: f32 = 0.99;
 // @ts-ignore: decorator
 @inline const BN_TAKE: f32 = <f32>(1.0 - 0.99);
+/**
+ * ∂loss/∂logits enter the backward pass multiplied by 2^64, and the parameter gradients leave it
+ * divided by 2^64 (in f64, before rounding to float32). Scaling by a power of two is exact in
+ * binary floating point, and the backward pass is linear in ∂loss/∂logits, so this gives the same
+ * bits as the unscaled pass wherever that one stays normal; but a confident pixel's Dice
+ * gradient p0·p1·(g1 − g0) is ~1e-42 (p0 or p1 at e^−87), subnormal, and every product and sum a
+ * subnormal enters runs up to ~100× slower on x86 (wasm has no flush-to-zero): unscaled, a step
+ * of converged runs took 1.2 ms instead of 0.7. Magnitudes up to ~1e24 keep a wide margin below
+ * float32's 3.4e38.
+ */
+// @ts-ignore: decorator
+@inline const GRAD_SCALE: f32 = 18446744073709551616.0; // 2^64
 // Pixels per float32 block of the loss sums before they go into float64.
 // @ts-ignore: decorator
 @inline const FLUSH_EVERY: i32 = 256;
@@ -197,6 +211,28 @@ import { log_f32, log1p_unit_f32x4 } from '../math/log';
   const lo = f32x4.demote_f64x2_zero(f64x2.div(v128.load(src), dv));
   const hi = f32x4.demote_f64x2_zero(f64x2.div(v128.load(src, 16), dv));
   return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
+}
+
+// @ts-ignore: decorator
+@inline const TINY: f32 = 9.313225746154785e-10; // 2^−30
+
+/**
+ * log(1 + t) for t ∈ [0, 1]: `log1p_unit_f32x4`, whose result for t < 2^−30 is t itself (the
+ * polynomial's terms fall below half an ulp of t), without evaluating the polynomial there: its
+ * powers of t would be subnormal, which x86 computes very slowly. The same bits.
+ */
+// @ts-ignore: decorator
+@inline function log1pUnit(t: v128): v128 {
+  return v128.bitselect(t, log1p_unit_f32x4(f32x4.max(t, f32x4.splat(TINY))), f32x4.lt(t, f32x4.splat(TINY)));
+}
+
+/**
+ * p with lanes below 2^−30 set to 0, for squares p²: a term below 2^−60 next to Dice's ε = 1e-7 (or
+ * to the other class's term) cannot change a rounded result, and its product would be subnormal.
+ */
+// @ts-ignore: decorator
+@inline function flushTiny(p: v128): v128 {
+  return v128.and(p, f32x4.ge(p, f32x4.splat(TINY)));
 }
 
 /**
@@ -247,67 +283,126 @@ function generate(rng: usize, cut: usize, x: usize, labels: usize, n: i32, h: i3
 
 /**
  * out[img, y, x, co] = Σ_{ky, kx, ci} in[img, y + ky, x + kx, ci] · wt[ky, kx, ci, co] (+ bias[co]
- * after the sum when bias ≠ 0): a 3×3 'same' convolution of padded input, four output channels at
- * a time.
+ * after the sum when bias ≠ 0): a 3×3 'same' convolution of padded input. Two pixels and four
+ * output channels at a time (each weight loaded once for two pixels); every output's sum runs in
+ * the same order (ky, kx, ci) whatever the blocking.
  */
 function conv3x3(inp: usize, cin: i32, wt: usize, f: i32, bias: usize, out: usize, n: i32, h: i32, w: i32): void {
   const rowStride = <usize>(w + 2) * <usize>cin << 4;
+  const pixelStride = <usize>cin << 4;
   const wStep = <usize>f << 4;
+  const outStride = <usize>f << 4;
   for (let img: i32 = 0; img < n; img++) {
     for (let y: i32 = 0; y < h; y++) {
       const rowBase = lv(inp, (img * (h + 2) + y) * (w + 2) * cin);
-      let op = lv(out, ((img * h + y) * w) * f);
-      for (let x: i32 = 0; x < w; x++) {
-        const px0 = rowBase + (<usize>(x * cin) << 4);
+      const outRow = lv(out, ((img * h + y) * w) * f);
+      let x: i32 = 0;
+      for (; x + 2 <= w; x += 2) {
+        const px0 = rowBase + <usize>x * pixelStride;
+        let op = outRow + <usize>x * outStride;
         let co: i32 = 0;
         for (; co + 4 <= f; co += 4) {
           let a0 = f32x4.splat(0);
           let a1 = f32x4.splat(0);
           let a2 = f32x4.splat(0);
           let a3 = f32x4.splat(0);
+          let b0 = f32x4.splat(0);
+          let b1 = f32x4.splat(0);
+          let b2 = f32x4.splat(0);
+          let b3 = f32x4.splat(0);
           let wp = lv(wt, co);
           for (let ky: i32 = 0; ky < 3; ky++) {
             let px = px0 + <usize>ky * rowStride;
             for (let j: i32 = 0; j < 3 * cin; j++) {
-              const xv = v128.load(px);
-              a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
-              a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
+              const xa = v128.load(px);
+              const xb = v128.load(px + pixelStride);
+              const w0 = v128.load(wp);
+              const w1 = v128.load(wp, 16);
+              const w2 = v128.load(wp, 32);
+              const w3 = v128.load(wp, 48);
+              a0 = f32x4.add(a0, f32x4.mul(xa, w0));
+              a1 = f32x4.add(a1, f32x4.mul(xa, w1));
+              a2 = f32x4.add(a2, f32x4.mul(xa, w2));
+              a3 = f32x4.add(a3, f32x4.mul(xa, w3));
+              b0 = f32x4.add(b0, f32x4.mul(xb, w0));
+              b1 = f32x4.add(b1, f32x4.mul(xb, w1));
+              b2 = f32x4.add(b2, f32x4.mul(xb, w2));
+              b3 = f32x4.add(b3, f32x4.mul(xb, w3));
               px += LV;
               wp += wStep;
             }
           }
           if (bias != 0) {
             const bp = lv(bias, co);
-            a0 = f32x4.add(a0, v128.load(bp));
-            a1 = f32x4.add(a1, v128.load(bp, 16));
-            a2 = f32x4.add(a2, v128.load(bp, 32));
-            a3 = f32x4.add(a3, v128.load(bp, 48));
+            const c0 = v128.load(bp);
+            const c1 = v128.load(bp, 16);
+            const c2 = v128.load(bp, 32);
+            const c3 = v128.load(bp, 48);
+            a0 = f32x4.add(a0, c0);
+            a1 = f32x4.add(a1, c1);
+            a2 = f32x4.add(a2, c2);
+            a3 = f32x4.add(a3, c3);
+            b0 = f32x4.add(b0, c0);
+            b1 = f32x4.add(b1, c1);
+            b2 = f32x4.add(b2, c2);
+            b3 = f32x4.add(b3, c3);
           }
           v128.store(op, a0);
           v128.store(op, a1, 16);
           v128.store(op, a2, 32);
           v128.store(op, a3, 48);
+          v128.store(op + outStride, b0);
+          v128.store(op + outStride, b1, 16);
+          v128.store(op + outStride, b2, 32);
+          v128.store(op + outStride, b3, 48);
           op += 64;
         }
         for (; co < f; co++) {
           let a0 = f32x4.splat(0);
+          let b0 = f32x4.splat(0);
           let wp = lv(wt, co);
           for (let ky: i32 = 0; ky < 3; ky++) {
             let px = px0 + <usize>ky * rowStride;
             for (let j: i32 = 0; j < 3 * cin; j++) {
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(px), v128.load(wp)));
+              const wv = v128.load(wp);
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(px), wv));
+              b0 = f32x4.add(b0, f32x4.mul(v128.load(px + pixelStride), wv));
               px += LV;
               wp += wStep;
             }
           }
-          if (bias != 0) a0 = f32x4.add(a0, v128.load(lv(bias, co)));
+          if (bias != 0) {
+            const c0 = v128.load(lv(bias, co));
+            a0 = f32x4.add(a0, c0);
+            b0 = f32x4.add(b0, c0);
+          }
           v128.store(op, a0);
+          v128.store(op + outStride, b0);
           op += LV;
         }
       }
+      if (x < w) conv3x3Pixel(rowBase + <usize>x * pixelStride, cin, wt, f, bias, outRow + <usize>x * outStride, rowStride);
     }
+  }
+}
+
+/** One output pixel of `conv3x3` (a row's last, for odd widths): its f channels, in the same order. */
+function conv3x3Pixel(px0: usize, cin: i32, wt: usize, f: i32, bias: usize, op: usize, rowStride: usize): void {
+  const wStep = <usize>f << 4;
+  for (let co: i32 = 0; co < f; co++) {
+    let a0 = f32x4.splat(0);
+    let wp = lv(wt, co);
+    for (let ky: i32 = 0; ky < 3; ky++) {
+      let px = px0 + <usize>ky * rowStride;
+      for (let j: i32 = 0; j < 3 * cin; j++) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(px), v128.load(wp)));
+        px += LV;
+        wp += wStep;
+      }
+    }
+    if (bias != 0) a0 = f32x4.add(a0, v128.load(lv(bias, co)));
+    v128.store(op, a0);
+    op += LV;
   }
 }
 
@@ -316,33 +411,44 @@ function conv3x3(inp: usize, cin: i32, wt: usize, f: i32, bias: usize, out: usiz
  * variance, 1/√(variance + ε)): assembly/kernels/batch_norm.ts's arithmetic lane by lane (f64 sums,
  * two passes).
  */
-function bnForward(z: usize, gamma: usize, beta: usize, y: usize, stats: usize, m: i32, f: i32, sums: usize): void {
+function bnForward(z: usize, gamma: usize, beta: usize, y: usize, stats: usize, m: i32, f: i32): void {
   const mean = stats;
   const variance = lv(stats, f);
   const invStd = lv(stats, 2 * f);
-  memory.fill(sums, 0, <usize>f * LV64);
-  for (let i: i32 = 0; i < m; i++) {
-    for (let c: i32 = 0; c < f; c++) add64(sums + <usize>c * LV64, v128.load(lv(z, i * f + c)));
-  }
-  for (let c: i32 = 0; c < f; c++) v128.store(lv(mean, c), round64(sums + <usize>c * LV64, <f64>m));
-  memory.fill(sums, 0, <usize>f * LV64);
-  for (let i: i32 = 0; i < m; i++) {
-    for (let c: i32 = 0; c < f; c++) {
-      const dlt = f32x4.sub(v128.load(lv(z, i * f + c)), v128.load(lv(mean, c)));
-      const lo = f64x2.promote_low_f32x4(dlt);
-      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(dlt, dlt, 2, 3, 0, 1));
-      const s = sums + <usize>c * LV64;
-      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(lo, lo)));
-      v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(hi, hi)), 16);
-    }
-  }
+  const rowBytes = <usize>f << 4;
+  // Per channel, its f64 sums in registers (the same order as a pass over pixels: the same bits).
   for (let c: i32 = 0; c < f; c++) {
-    const s = sums + <usize>c * LV64;
-    for (let j: i32 = 0; j < 4; j++) {
-      const v = load<f64>(s + (<usize>j << 3)) / <f64>m;
-      store<f32>(lv(variance, c) + (<usize>j << 2), <f32>v);
-      store<f32>(lv(invStd, c) + (<usize>j << 2), <f32>(1.0 / Math.sqrt(v + <f64>BN_EPSILON)));
+    let lo = f64x2.splat(0);
+    let hi = f64x2.splat(0);
+    let p = lv(z, c);
+    for (let i: i32 = 0; i < m; i++) {
+      const v = v128.load(p);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      p += rowBytes;
     }
+    const dm = f64x2.splat(<f64>m);
+    const mu = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(lo, dm)), f32x4.demote_f64x2_zero(f64x2.div(hi, dm)), 0, 1, 4, 5);
+    v128.store(lv(mean, c), mu);
+    lo = f64x2.splat(0);
+    hi = f64x2.splat(0);
+    p = lv(z, c);
+    for (let i: i32 = 0; i < m; i++) {
+      const dlt = f32x4.sub(v128.load(p), mu);
+      const dl = f64x2.promote_low_f32x4(dlt);
+      const dh = f64x2.promote_low_f32x4(v128.shuffle<f32>(dlt, dlt, 2, 3, 0, 1));
+      lo = f64x2.add(lo, f64x2.mul(dl, dl));
+      hi = f64x2.add(hi, f64x2.mul(dh, dh));
+      p += rowBytes;
+    }
+    const vlo = f64x2.div(lo, dm);
+    const vhi = f64x2.div(hi, dm);
+    v128.store(lv(variance, c), v128.shuffle<f32>(f32x4.demote_f64x2_zero(vlo), f32x4.demote_f64x2_zero(vhi), 0, 1, 4, 5));
+    const eps = f64x2.splat(<f64>BN_EPSILON);
+    const one = f64x2.splat(1.0);
+    const rlo = f32x4.demote_f64x2_zero(f64x2.div(one, f64x2.sqrt(f64x2.add(vlo, eps))));
+    const rhi = f32x4.demote_f64x2_zero(f64x2.div(one, f64x2.sqrt(f64x2.add(vhi, eps))));
+    v128.store(lv(invStd, c), v128.shuffle<f32>(rlo, rhi, 0, 1, 4, 5));
   }
   for (let i: i32 = 0; i < m; i++) {
     for (let c: i32 = 0; c < f; c++) {
@@ -447,7 +553,7 @@ function forward(ctx: usize, x: usize, n: i32, training: bool): void {
       conv3x3(input, cin, wt, f, after, pre, n, h, w);
     } else {
       conv3x3(input, cin, wt, f, 0, z, n, h, w);
-      if (training) bnForward(z, after, lv(after, f), pre, stats, m, f, addr(ctx, H_F64));
+      if (training) bnForward(z, after, lv(after, f), pre, stats, m, f);
       else bnInference(z, after, lv(after, f), lv(addr(ctx, H_MOVING), 2 * f * l), pre, m, f, addr(ctx, H_DTMP));
     }
     reluPadded(pre, hpad, n, h, w, f);
@@ -489,6 +595,7 @@ function lossSums(ctx: usize, m: i32): void {
   const probs = addr(ctx, H_PROBS);
   const labels = addr(ctx, H_LABELS);
   const sums = addr(ctx, H_SUMS);
+  const kept = addr(ctx, H_KEPT);
   memory.fill(sums, 0, <usize>S_COUNT * LV64);
   const nllLo = f32x4.splat(-log_f32(<f32>1.0 - LOSS_EPSILON));
   const nllHi = f32x4.splat(-log_f32(LOSS_EPSILON));
@@ -514,16 +621,20 @@ function lossSums(ctx: usize, m: i32): void {
       v128.store(lv(probs, 2 * i + 1), p1);
       // The labelled class is the smaller one where y1 differs from (z1 ≥ z0).
       const labelSmaller = v128.xor(y1, oneBigger);
-      const nll = f32x4.add(log1p_unit_f32x4(e), v128.and(a, labelSmaller));
+      const nll = f32x4.add(log1pUnit(e), v128.and(a, labelSmaller));
       sCce = f32x4.add(sCce, f32x4.pmin(f32x4.pmax(nll, nllLo), nllHi));
+      // A term is clipped exactly when clamping changes it (ε ≤ p ≤ 1 − ε ⟺ lo ≤ nll ≤ hi).
+      v128.store(lv(kept, i), v128.and(f32x4.ge(nll, nllLo), f32x4.le(nll, nllHi)));
       const y1f = v128.and(y1, one);
       sI0 = f32x4.add(sI0, v128.andnot(p0, y1));
       sI1 = f32x4.add(sI1, v128.and(p1, y1));
       sY1 = f32x4.add(sY1, y1f);
       sP0 = f32x4.add(sP0, p0);
       sP1 = f32x4.add(sP1, p1);
-      sQ0 = f32x4.add(sQ0, f32x4.mul(p0, p0));
-      sQ1 = f32x4.add(sQ1, f32x4.mul(p1, p1));
+      const q0 = flushTiny(p0);
+      const q1 = flushTiny(p1);
+      sQ0 = f32x4.add(sQ0, f32x4.mul(q0, q0));
+      sQ1 = f32x4.add(sQ1, f32x4.mul(q1, q1));
     }
     add64(sums + <usize>S_CCE * LV64, sCce);
     add64(sums + <usize>S_I0 * LV64, sI0);
@@ -549,33 +660,23 @@ function lossGrad(ctx: usize, kind: i32, m: i32, out: usize): void {
   const sums = addr(ctx, H_SUMS);
   const probs = addr(ctx, H_PROBS);
   const labels = addr(ctx, H_LABELS);
-  const logits = addr(ctx, H_LOGITS);
   const dl = addr(ctx, H_DLOGITS);
   const coefs = sums + <usize>S_COUNT * LV64; // four f32 lane vectors: A0, B0, A1, B1
   const eps = <f64>LOSS_EPSILON;
   if (kind == LOSS_CCE) {
     for (let j: i32 = 0; j < 4; j++) store<f64>(out + (<usize>j << 3), <f64><f32>(lane64(sums, S_CCE, j) / <f64>m));
-    const nllLo = f32x4.splat(-log_f32(<f32>1.0 - LOSS_EPSILON));
-    const nllHi = f32x4.splat(-log_f32(LOSS_EPSILON));
-    const scale = f32x4.splat(<f32>(1.0 / <f64>m));
+    // 1/m as the kernel rounds it, times GRAD_SCALE (exact).
+    const scale = f32x4.splat(<f32>(1.0 / <f64>m) * GRAD_SCALE);
     const one = f32x4.splat(1.0);
-    const zero = f32x4.splat(0);
+    const kept = addr(ctx, H_KEPT);
     for (let i: i32 = 0; i < m; i++) {
-      const z0 = v128.load(lv(logits, 2 * i));
-      const z1 = v128.load(lv(logits, 2 * i + 1));
       const y1 = v128.load(lv(labels, i));
-      const p1 = v128.load(lv(probs, 2 * i + 1));
-      // The clip test again (the forward's nll, recomputed rather than stored).
-      const d = f32x4.sub(z1, z0);
-      const a = f32x4.abs(d);
-      const e = exp_neg_f32x4(f32x4.neg(a));
-      const labelSmaller = v128.xor(y1, f32x4.ge(d, zero));
-      const nll = f32x4.add(log1p_unit_f32x4(e), v128.and(a, labelSmaller));
-      const kept = v128.and(f32x4.ge(nll, nllLo), f32x4.le(nll, nllHi));
-      // ∂/∂z1 = u (p1 − y1)/m,  ∂/∂z0 = u (p0 − y0)/m = −∂/∂z1 written from p0 as the kernel does.
+      const u = v128.load(lv(kept, i));
+      // ∂/∂z1 = u (p1 − y1)/m,  ∂/∂z0 = u (p0 − y0)/m (= −∂/∂z1 up to rounding), from p0 as the kernel does.
       const p0 = v128.load(lv(probs, 2 * i));
-      const g1 = v128.and(f32x4.mul(f32x4.sub(p1, v128.and(y1, one)), scale), kept);
-      const g0 = v128.and(f32x4.mul(f32x4.sub(p0, v128.andnot(one, y1)), scale), kept);
+      const p1 = v128.load(lv(probs, 2 * i + 1));
+      const g1 = v128.and(f32x4.mul(f32x4.sub(p1, v128.and(y1, one)), scale), u);
+      const g0 = v128.and(f32x4.mul(f32x4.sub(p0, v128.andnot(one, y1)), scale), u);
       v128.store(lv(dl, 2 * i), g0);
       v128.store(lv(dl, 2 * i + 1), g1);
     }
@@ -613,11 +714,11 @@ function lossGrad(ctx: usize, kind: i32, m: i32, out: usize): void {
     const p0 = v128.load(lv(probs, 2 * i));
     const p1 = v128.load(lv(probs, 2 * i + 1));
     // B·q·p^{q−1}: B (q = 1) or 2B·p (q = 2, the 2 folded into B above).
-    const t0 = square ? f32x4.mul(b0, p0) : b0;
-    const t1 = square ? f32x4.mul(b1, p1) : b1;
+    const t0 = square ? f32x4.mul(b0, flushTiny(p0)) : b0;
+    const t1 = square ? f32x4.mul(b1, flushTiny(p1)) : b1;
     const g0 = f32x4.sub(t0, v128.andnot(a0, y1));
     const g1 = f32x4.sub(t1, v128.and(a1, y1));
-    const dz1 = f32x4.mul(f32x4.mul(p0, p1), f32x4.sub(g1, g0));
+    const dz1 = f32x4.mul(f32x4.mul(p0, p1), f32x4.mul(f32x4.sub(g1, g0), f32x4.splat(GRAD_SCALE)));
     v128.store(lv(dl, 2 * i), f32x4.neg(dz1));
     v128.store(lv(dl, 2 * i + 1), dz1);
   }
@@ -684,40 +785,110 @@ function dotRows4(
   }
 }
 
-/** Rounds `count` f64 accumulators at `src` to float32 lane vectors at `dst`. */
+/**
+ * `dotRows4` for two consecutive channels of a (a, a + 16) at once: eight accumulators, the four
+ * of a at dst, those of a + 16 at dst1; each a value is loaded once for four channels of b, each
+ * b value once for two of a. The same sums in the same order as two `dotRows4` calls.
+ */
+function dotRows2x4(
+  a: usize, aStep: usize, aRow: usize, aImg: usize, b: usize, bStep: usize, bRow: usize, bImg: usize,
+  n: i32, h: i32, w: i32, dst: usize, dst1: usize,
+): void {
+  for (let img: i32 = 0; img < n; img++) {
+    for (let y: i32 = 0; y < h; y++) {
+      let ap = a + <usize>img * aImg + <usize>y * aRow;
+      let bp = b + <usize>img * bImg + <usize>y * bRow;
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let c2 = f32x4.splat(0);
+      let c3 = f32x4.splat(0);
+      let e0 = f32x4.splat(0);
+      let e1 = f32x4.splat(0);
+      let e2 = f32x4.splat(0);
+      let e3 = f32x4.splat(0);
+      for (let x: i32 = 0; x < w; x++) {
+        const av = v128.load(ap);
+        const aw = v128.load(ap, 16);
+        const b0 = v128.load(bp);
+        const b1 = v128.load(bp, 16);
+        const b2 = v128.load(bp, 32);
+        const b3 = v128.load(bp, 48);
+        c0 = f32x4.add(c0, f32x4.mul(av, b0));
+        c1 = f32x4.add(c1, f32x4.mul(av, b1));
+        c2 = f32x4.add(c2, f32x4.mul(av, b2));
+        c3 = f32x4.add(c3, f32x4.mul(av, b3));
+        e0 = f32x4.add(e0, f32x4.mul(aw, b0));
+        e1 = f32x4.add(e1, f32x4.mul(aw, b1));
+        e2 = f32x4.add(e2, f32x4.mul(aw, b2));
+        e3 = f32x4.add(e3, f32x4.mul(aw, b3));
+        ap += aStep;
+        bp += bStep;
+      }
+      add64(dst, c0);
+      add64(dst + LV64, c1);
+      add64(dst + 2 * LV64, c2);
+      add64(dst + 3 * LV64, c3);
+      add64(dst1, e0);
+      add64(dst1 + LV64, e1);
+      add64(dst1 + 2 * LV64, e2);
+      add64(dst1 + 3 * LV64, e3);
+    }
+  }
+}
+
+/** Rounds `count` f64 accumulators at `src`, divided by GRAD_SCALE, to float32 lane vectors at `dst`. */
 function storeRounded(src: usize, dst: usize, count: i32): void {
-  for (let k: i32 = 0; k < count; k++) v128.store(lv(dst, k), round64(src + <usize>k * LV64, 1.0));
+  for (let k: i32 = 0; k < count; k++) v128.store(lv(dst, k), round64(src + <usize>k * LV64, <f64>GRAD_SCALE));
 }
 
 /**
  * dx[img, y, x, ci] = Σ_{ky, kx, co} dpad[img, y + 2 − ky, x + 2 − kx, co] · wt[ky, kx, ci, co]:
  * the gradient of a 3×3 'same' convolution w.r.t. its input (unpadded out), from the padded
- * gradient w.r.t. its output. Four input channels at a time.
+ * gradient w.r.t. its output. Two pixels and four input channels at a time (each weight loaded
+ * once for two pixels); every sum in the order (ky, kx, co) whatever the blocking.
  */
 function conv3x3BackInput(dpad: usize, wt: usize, cin: i32, f: i32, dx: usize, n: i32, h: i32, w: i32): void {
   const rowStride = <usize>(w + 2) * <usize>f << 4;
+  const pixelStride = <usize>f << 4;
+  const outStride = <usize>cin << 4;
   for (let img: i32 = 0; img < n; img++) {
     for (let y: i32 = 0; y < h; y++) {
-      let op = lv(dx, ((img * h + y) * w) * cin);
-      for (let x: i32 = 0; x < w; x++) {
-        // Tap (ky, kx) reads dpad at (y + 2 − ky, x + 2 − kx).
-        const corner = lv(dpad, ((img * (h + 2) + y + 2) * (w + 2) + x + 2) * f);
+      const outRow = lv(dx, ((img * h + y) * w) * cin);
+      // Tap (ky, kx) of pixel x reads dpad at (y + 2 − ky, x + 2 − kx).
+      const cornerRow = lv(dpad, ((img * (h + 2) + y + 2) * (w + 2) + 2) * f);
+      let x: i32 = 0;
+      for (; x + 2 <= w; x += 2) {
+        const corner = cornerRow + <usize>x * pixelStride;
+        let op = outRow + <usize>x * outStride;
         let ci: i32 = 0;
         for (; ci + 4 <= cin; ci += 4) {
           let a0 = f32x4.splat(0);
           let a1 = f32x4.splat(0);
           let a2 = f32x4.splat(0);
           let a3 = f32x4.splat(0);
+          let b0 = f32x4.splat(0);
+          let b1 = f32x4.splat(0);
+          let b2 = f32x4.splat(0);
+          let b3 = f32x4.splat(0);
           for (let ky: i32 = 0; ky < 3; ky++) {
             for (let kx: i32 = 0; kx < 3; kx++) {
-              let dp = corner - <usize>ky * rowStride - (<usize>(kx * f) << 4);
+              let dp = corner - <usize>ky * rowStride - <usize>kx * pixelStride;
               let wp = lv(wt, ((ky * 3 + kx) * cin + ci) * f);
               for (let co: i32 = 0; co < f; co++) {
-                const dv = v128.load(dp);
-                a0 = f32x4.add(a0, f32x4.mul(dv, v128.load(wp)));
-                a1 = f32x4.add(a1, f32x4.mul(dv, v128.load(lv(wp, f))));
-                a2 = f32x4.add(a2, f32x4.mul(dv, v128.load(lv(wp, 2 * f))));
-                a3 = f32x4.add(a3, f32x4.mul(dv, v128.load(lv(wp, 3 * f))));
+                const da = v128.load(dp);
+                const db = v128.load(dp + pixelStride);
+                const w0 = v128.load(wp);
+                const w1 = v128.load(lv(wp, f));
+                const w2 = v128.load(lv(wp, 2 * f));
+                const w3 = v128.load(lv(wp, 3 * f));
+                a0 = f32x4.add(a0, f32x4.mul(da, w0));
+                a1 = f32x4.add(a1, f32x4.mul(da, w1));
+                a2 = f32x4.add(a2, f32x4.mul(da, w2));
+                a3 = f32x4.add(a3, f32x4.mul(da, w3));
+                b0 = f32x4.add(b0, f32x4.mul(db, w0));
+                b1 = f32x4.add(b1, f32x4.mul(db, w1));
+                b2 = f32x4.add(b2, f32x4.mul(db, w2));
+                b3 = f32x4.add(b3, f32x4.mul(db, w3));
                 dp += LV;
                 wp += LV;
               }
@@ -727,26 +898,56 @@ function conv3x3BackInput(dpad: usize, wt: usize, cin: i32, f: i32, dx: usize, n
           v128.store(op, a1, 16);
           v128.store(op, a2, 32);
           v128.store(op, a3, 48);
+          v128.store(op + outStride, b0);
+          v128.store(op + outStride, b1, 16);
+          v128.store(op + outStride, b2, 32);
+          v128.store(op + outStride, b3, 48);
           op += 64;
         }
         for (; ci < cin; ci++) {
           let a0 = f32x4.splat(0);
+          let b0 = f32x4.splat(0);
           for (let ky: i32 = 0; ky < 3; ky++) {
             for (let kx: i32 = 0; kx < 3; kx++) {
-              let dp = corner - <usize>ky * rowStride - (<usize>(kx * f) << 4);
+              let dp = corner - <usize>ky * rowStride - <usize>kx * pixelStride;
               let wp = lv(wt, ((ky * 3 + kx) * cin + ci) * f);
               for (let co: i32 = 0; co < f; co++) {
-                a0 = f32x4.add(a0, f32x4.mul(v128.load(dp), v128.load(wp)));
+                const wv = v128.load(wp);
+                a0 = f32x4.add(a0, f32x4.mul(v128.load(dp), wv));
+                b0 = f32x4.add(b0, f32x4.mul(v128.load(dp + pixelStride), wv));
                 dp += LV;
                 wp += LV;
               }
             }
           }
           v128.store(op, a0);
+          v128.store(op + outStride, b0);
           op += LV;
         }
       }
+      if (x < w) backInputPixel(cornerRow + <usize>x * pixelStride, wt, cin, f, outRow + <usize>x * outStride, rowStride);
     }
+  }
+}
+
+/** One pixel of `conv3x3BackInput` (a row's last, for odd widths): its cin channels, in the same order. */
+function backInputPixel(corner: usize, wt: usize, cin: i32, f: i32, op: usize, rowStride: usize): void {
+  const pixelStride = <usize>f << 4;
+  for (let ci: i32 = 0; ci < cin; ci++) {
+    let a0 = f32x4.splat(0);
+    for (let ky: i32 = 0; ky < 3; ky++) {
+      for (let kx: i32 = 0; kx < 3; kx++) {
+        let dp = corner - <usize>ky * rowStride - <usize>kx * pixelStride;
+        let wp = lv(wt, ((ky * 3 + kx) * cin + ci) * f);
+        for (let co: i32 = 0; co < f; co++) {
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(dp), v128.load(wp)));
+          dp += LV;
+          wp += LV;
+        }
+      }
+    }
+    v128.store(op, a0);
+    op += LV;
   }
 }
 
@@ -757,32 +958,49 @@ function conv3x3BackInput(dpad: usize, wt: usize, cin: i32, f: i32, dx: usize, n
 function bnBackward(z: usize, dy: usize, gamma: usize, stats: usize, dx: usize, m: i32, f: i32, dGamma64: usize, dBeta64: usize): void {
   const mean = stats;
   const invStd = lv(stats, 2 * f);
-  for (let i: i32 = 0; i < m; i++) {
-    for (let c: i32 = 0; c < f; c++) {
-      const g = v128.load(lv(dy, i * f + c));
-      const xhat = f32x4.mul(f32x4.sub(v128.load(lv(z, i * f + c)), v128.load(lv(mean, c))), v128.load(lv(invStd, c)));
-      add64(dBeta64 + <usize>c * LV64, g);
-      // Σ dy·x̂ in f64 (the products too): two f64x2 lanes at a time.
-      const s = dGamma64 + <usize>c * LV64;
+  const rowBytes = <usize>f << 4;
+  for (let c: i32 = 0; c < f; c++) {
+    // Σ dy and Σ dy·x̂ in f64 (the products too), per channel in registers.
+    let blo = f64x2.splat(0);
+    let bhi = f64x2.splat(0);
+    let glo = f64x2.splat(0);
+    let ghi = f64x2.splat(0);
+    const mu = v128.load(lv(mean, c));
+    const r = v128.load(lv(invStd, c));
+    let zp = lv(z, c);
+    let dp = lv(dy, c);
+    for (let i: i32 = 0; i < m; i++) {
+      const g = v128.load(dp);
+      const xhat = f32x4.mul(f32x4.sub(v128.load(zp), mu), r);
       const gl = f64x2.promote_low_f32x4(g);
       const gh = f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1));
-      const xl = f64x2.promote_low_f32x4(xhat);
-      const xh = f64x2.promote_low_f32x4(v128.shuffle<f32>(xhat, xhat, 2, 3, 0, 1));
-      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(gl, xl)));
-      v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(gh, xh)), 16);
+      blo = f64x2.add(blo, gl);
+      bhi = f64x2.add(bhi, gh);
+      glo = f64x2.add(glo, f64x2.mul(gl, f64x2.promote_low_f32x4(xhat)));
+      ghi = f64x2.add(ghi, f64x2.mul(gh, f64x2.promote_low_f32x4(v128.shuffle<f32>(xhat, xhat, 2, 3, 0, 1))));
+      zp += rowBytes;
+      dp += rowBytes;
     }
-  }
-  // ∂x = γ r (dy − Σdy/m − x̂ Σdy·x̂/m), the two means rounded to float32 as the kernel does.
-  for (let c: i32 = 0; c < f; c++) {
-    const mb = round64(dBeta64 + <usize>c * LV64, <f64>m);
-    const mg = round64(dGamma64 + <usize>c * LV64, <f64>m);
-    const r = v128.load(lv(invStd, c));
-    const mu = v128.load(lv(mean, c));
+    const sb = dBeta64 + <usize>c * LV64;
+    const sg = dGamma64 + <usize>c * LV64;
+    v128.store(sb, f64x2.add(v128.load(sb), blo));
+    v128.store(sb, f64x2.add(v128.load(sb, 16), bhi), 16);
+    v128.store(sg, f64x2.add(v128.load(sg), glo));
+    v128.store(sg, f64x2.add(v128.load(sg, 16), ghi), 16);
+    // ∂x = γ r (dy − Σdy/m − x̂ Σdy·x̂/m), the two means rounded to float32 as the kernel does.
+    const mb = round64(sb, <f64>m);
+    const mg = round64(sg, <f64>m);
     const gr = f32x4.mul(v128.load(lv(gamma, c)), r);
+    zp = lv(z, c);
+    dp = lv(dy, c);
+    let op = lv(dx, c);
     for (let i: i32 = 0; i < m; i++) {
-      const xhat = f32x4.mul(f32x4.sub(v128.load(lv(z, i * f + c)), mu), r);
-      const g = f32x4.sub(f32x4.sub(v128.load(lv(dy, i * f + c)), mb), f32x4.mul(xhat, mg));
-      v128.store(lv(dx, i * f + c), f32x4.mul(gr, g));
+      const xhat = f32x4.mul(f32x4.sub(v128.load(zp), mu), r);
+      const g = f32x4.sub(f32x4.sub(v128.load(dp), mb), f32x4.mul(xhat, mg));
+      v128.store(op, f32x4.mul(gr, g));
+      zp += rowBytes;
+      dp += rowBytes;
+      op += rowBytes;
     }
   }
 }
@@ -865,7 +1083,21 @@ function backward(ctx: usize, grads: usize, normOut: usize): void {
     const iImg = <usize>(h + 2) * iRow;
     for (let ky: i32 = 0; ky < 3; ky++) {
       for (let kx: i32 = 0; kx < 3; kx++) {
-        for (let ci: i32 = 0; ci < cin; ci++) {
+        let ci: i32 = 0;
+        for (; ci + 2 <= cin; ci += 2) {
+          const a = inp + <usize>ky * iRow + <usize>kx * iStep + (<usize>ci << 4);
+          const base = offset + ((ky * 3 + kx) * cin + ci) * f;
+          let co: i32 = 0;
+          for (; co + 4 <= f; co += 4) {
+            dotRows2x4(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w,
+              acc + <usize>(base + co) * LV64, acc + <usize>(base + f + co) * LV64);
+          }
+          for (; co < f; co++) {
+            dotRows(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
+            dotRows(a + LV, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + f + co) * LV64);
+          }
+        }
+        for (; ci < cin; ci++) {
           const a = inp + <usize>ky * iRow + <usize>kx * iStep + (<usize>ci << 4);
           const base = offset + ((ky * 3 + kx) * cin + ci) * f;
           let co: i32 = 0;

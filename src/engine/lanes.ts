@@ -30,7 +30,7 @@ const H = {
   N: 0, H: 1, W: 2, L: 3, F: 4, BN: 5, NLOSS: 6, Q: 7, LOSS_KIND: 8, PARAMS: 13, GRADS: 14,
   TRAIN_MASK: 15, ADAM_M: 16, ADAM_V: 17, ACCUM: 18, HYPER: 19, RNG: 20, CUT: 21, X: 22, LABELS: 23,
   LOGITS: 24, PROBS: 25, DLOGITS: 26, DH: 27, DPAD: 28, OUT: 29, MOVING: 30, F64: 31, LAYERS: 32,
-  VAL_X: 64, VAL_LABELS: 65, V: 66, COUNTS: 67, VAL_RNG: 68, DTMP: 69, SUMS: 70,
+  VAL_X: 64, VAL_LABELS: 65, V: 66, COUNTS: 67, VAL_RNG: 68, DTMP: 69, SUMS: 70, KEPT: 71,
 } as const;
 const HEADER_WORDS = 72;
 /** Per-lane optimizer settings: the HY_* vectors. */
@@ -120,6 +120,7 @@ function layout(config: RunConfig): Layout {
   put('CUT', LV);
   put('X', n * padded * LV);
   put('LABELS', m * LV);
+  put('KEPT', m * LV);
   put('LOGITS', 2 * m * LV);
   put('PROBS', 2 * m * LV);
   put('DLOGITS', 2 * m * LV);
