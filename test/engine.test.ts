@@ -15,6 +15,7 @@ import { expandPreset, presets } from '../src/experiment/presets.js';
 import { makeOptimizer, runRandoms, trainingStep, trainRun, type StepLog } from '../src/experiment/train.js';
 import { LaneGroup, laneEngineSupports, parameterCount, trainLanes } from '../src/engine/lanes.js';
 import { judgeRun } from '../src/report/verdict.js';
+import { compareDesigns } from '../src/bench/designs.js';
 import { useWasm } from './helpers/wasm.js';
 
 beforeAll(async () => { await useWasm('simd'); });
@@ -203,6 +204,13 @@ describe('the study on the lane engine', () => {
     const verdicts = Object.fromEntries(plan.filter((c) => !c.batchNorm).map((c) => [c.trainLoss, verdictOf(lanes.get(c)!, c)]));
     expect(verdicts).toEqual({ cce: 'converged', dicefg: 'stuck', dice: 'converged' });
   }, 300_000);
+});
+
+describe('the design benchmark compares like with like', () => {
+  it.each([[1, 4], [4, 4], [4, 8]])('design 1\'s convolutions (%i → %i channels) compute the lane engine\'s', (cin, f) => {
+    // Same sums, other orders and (for the filter gradient) float32 against float64 accumulation.
+    expect(compareDesigns(2, 8, 12, cin, f, { timing: false }).maxRelativeDifference).toBeLessThan(1e-5);
+  });
 });
 
 describe('resources and bad input', () => {

@@ -287,7 +287,7 @@ function generate(rng: usize, cut: usize, x: usize, labels: usize, n: i32, h: i3
  * output channels at a time (each weight loaded once for two pixels); every output's sum runs in
  * the same order (ky, kx, ci) whatever the blocking.
  */
-function conv3x3(inp: usize, cin: i32, wt: usize, f: i32, bias: usize, out: usize, n: i32, h: i32, w: i32): void {
+export function conv3x3(inp: usize, cin: i32, wt: usize, f: i32, bias: usize, out: usize, n: i32, h: i32, w: i32): void {
   const rowStride = <usize>(w + 2) * <usize>cin << 4;
   const pixelStride = <usize>cin << 4;
   const wStep = <usize>f << 4;
@@ -847,7 +847,7 @@ function storeRounded(src: usize, dst: usize, count: i32): void {
  * gradient w.r.t. its output. Two pixels and four input channels at a time (each weight loaded
  * once for two pixels); every sum in the order (ky, kx, co) whatever the blocking.
  */
-function conv3x3BackInput(dpad: usize, wt: usize, cin: i32, f: i32, dx: usize, n: i32, h: i32, w: i32): void {
+export function conv3x3BackInput(dpad: usize, wt: usize, cin: i32, f: i32, dx: usize, n: i32, h: i32, w: i32): void {
   const rowStride = <usize>(w + 2) * <usize>f << 4;
   const pixelStride = <usize>f << 4;
   const outStride = <usize>cin << 4;
@@ -1006,6 +1006,50 @@ function bnBackward(z: usize, dy: usize, gamma: usize, stats: usize, dx: usize, 
 }
 
 /**
+ * The filter gradient of a 3×3 'same' convolution: ∂w[ky, kx, ci, co] = Σ_{img, y, x}
+ * in[img, y + ky, x + kx, ci] · ∂z[img, y, x, co], in padded in [n, h+2, w+2, cin] and padded ∂z
+ * `dpad` [n, h+2, w+2, f], added into the f64 accumulators at `acc` ([3, 3, cin, f] of them).
+ */
+export function conv3x3BackFilter(inp: usize, cin: i32, dpad: usize, f: i32, acc: usize, n: i32, h: i32, w: i32): void {
+  const dStep = <usize>f << 4;
+  const dRow = <usize>(w + 2) * dStep;
+  const dImg = <usize>(h + 2) * dRow;
+  const d0 = dpad + dRow + dStep;
+  const iStep = <usize>cin << 4;
+  const iRow = <usize>(w + 2) * iStep;
+  const iImg = <usize>(h + 2) * iRow;
+  for (let ky: i32 = 0; ky < 3; ky++) {
+    for (let kx: i32 = 0; kx < 3; kx++) {
+      let ci: i32 = 0;
+      for (; ci + 2 <= cin; ci += 2) {
+        const a = inp + <usize>ky * iRow + <usize>kx * iStep + (<usize>ci << 4);
+        const base = ((ky * 3 + kx) * cin + ci) * f;
+        let co: i32 = 0;
+        for (; co + 4 <= f; co += 4) {
+          dotRows2x4(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w,
+            acc + <usize>(base + co) * LV64, acc + <usize>(base + f + co) * LV64);
+        }
+        for (; co < f; co++) {
+          dotRows(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
+          dotRows(a + LV, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + f + co) * LV64);
+        }
+      }
+      for (; ci < cin; ci++) {
+        const a = inp + <usize>ky * iRow + <usize>kx * iStep + (<usize>ci << 4);
+        const base = ((ky * 3 + kx) * cin + ci) * f;
+        let co: i32 = 0;
+        for (; co + 4 <= f; co += 4) {
+          dotRows4(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
+        }
+        for (; co < f; co++) {
+          dotRows(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
+        }
+      }
+    }
+  }
+}
+
+/**
  * Backpropagates H_DLOGITS through the net of the last training forward pass into the gradient
  * buffer `grads` [Q], and writes the global norm √Σ g² per lane (f64) to `normOut`.
  */
@@ -1051,9 +1095,6 @@ function backward(ctx: usize, grads: usize, normOut: usize): void {
   }
 
   const dStep = <usize>f << 4;
-  const dRow = <usize>(w + 2) * dStep;
-  const dImg = <usize>(h + 2) * dRow;
-  const d0 = dpad + dRow + dStep;
   for (let l = layers - 1; l >= 0; l--) {
     const z = addr(ctx, H_LAYERS + 4 * l);
     const pre = addr(ctx, H_LAYERS + 4 * l + 1);
@@ -1078,38 +1119,7 @@ function backward(ctx: usize, grads: usize, normOut: usize): void {
     }
     // ∂w[ky, kx, ci, co] = Σ in[img, y + ky, x + kx, ci] · ∂z[img, y, x, co].
     const inp = l == 0 ? addr(ctx, H_X) : addr(ctx, H_LAYERS + 4 * (l - 1) + 2);
-    const iStep = <usize>cin << 4;
-    const iRow = <usize>(w + 2) * iStep;
-    const iImg = <usize>(h + 2) * iRow;
-    for (let ky: i32 = 0; ky < 3; ky++) {
-      for (let kx: i32 = 0; kx < 3; kx++) {
-        let ci: i32 = 0;
-        for (; ci + 2 <= cin; ci += 2) {
-          const a = inp + <usize>ky * iRow + <usize>kx * iStep + (<usize>ci << 4);
-          const base = offset + ((ky * 3 + kx) * cin + ci) * f;
-          let co: i32 = 0;
-          for (; co + 4 <= f; co += 4) {
-            dotRows2x4(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w,
-              acc + <usize>(base + co) * LV64, acc + <usize>(base + f + co) * LV64);
-          }
-          for (; co < f; co++) {
-            dotRows(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
-            dotRows(a + LV, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + f + co) * LV64);
-          }
-        }
-        for (; ci < cin; ci++) {
-          const a = inp + <usize>ky * iRow + <usize>kx * iStep + (<usize>ci << 4);
-          const base = offset + ((ky * 3 + kx) * cin + ci) * f;
-          let co: i32 = 0;
-          for (; co + 4 <= f; co += 4) {
-            dotRows4(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
-          }
-          for (; co < f; co++) {
-            dotRows(a, iStep, iRow, iImg, lv(d0, co), dStep, dRow, dImg, n, h, w, acc + <usize>(base + co) * LV64);
-          }
-        }
-      }
-    }
+    conv3x3BackFilter(inp, cin, dpad, f, acc + <usize>offset * LV64, n, h, w);
     if (l > 0) conv3x3BackInput(dpad, wt, cin, f, dh, n, h, w);
   }
   storeRounded(acc, grads, q);

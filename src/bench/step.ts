@@ -16,6 +16,7 @@ import { makeBatch } from '../experiment/data.js';
 import { ConvNet } from '../experiment/model.js';
 import { fusedLoss, makeOptimizer, runRandoms, trainingStep, type LossFn } from '../experiment/train.js';
 import { LaneGroup } from '../engine/lanes.js';
+import { compareDesigns } from './designs.js';
 import { formatRow, time, type Timing } from './harness.js';
 import type { BenchContext } from './suite.js';
 
@@ -79,5 +80,23 @@ export async function benchStep({ print, quick, steps }: BenchContext): Promise<
   }
   print('\nspeed-up column: against the tfjs-op losses row of the same BN setting. The lane engine\'s rows are per run-step '
     + '(a call\'s time divided by its runs).');
+
+  // Issue #13's two designs on the step's convolutions (src/bench/designs.ts), per run.
+  print('\nthe two designs on the seed net\'s 3×3 convolutions, ms per run (a step: both forwards, three input gradients of layer 2, '
+    + 'three filter gradients of each layer):');
+  print(`${'kernel'.padEnd(28)}${'lanes (4 runs / call)'.padStart(24)}${'design 1 (1 run / call)'.padStart(26)}${'ratio'.padStart(8)}`);
+  let lanesStep = 0;
+  let design1Step = 0;
+  for (const cin of [1, 4]) {
+    const { rows: designRows, maxRelativeDifference } = compareDesigns(2, 32, 32, cin, 4, { minMs: quick ? 100 : 400 });
+    if (maxRelativeDifference > 1e-5) throw new Error(`bench step: the two designs' convolutions differ (${maxRelativeDifference})`);
+    for (const r of designRows) {
+      const perStep = r.kernel.startsWith('conv') ? 1 : 3;
+      lanesStep += perStep * r.lanesMs;
+      design1Step += perStep * r.design1Ms;
+      print(`${r.kernel.padEnd(28)}${r.lanesMs.toFixed(4).padStart(21)} ms${r.design1Ms.toFixed(4).padStart(23)} ms${(r.design1Ms / r.lanesMs).toFixed(2).padStart(7)}×`);
+    }
+  }
+  print(`${'a step\'s convolutions'.padEnd(28)}${lanesStep.toFixed(4).padStart(21)} ms${design1Step.toFixed(4).padStart(23)} ms${(design1Step / lanesStep).toFixed(2).padStart(7)}×`);
   return rows;
 }

@@ -68,6 +68,11 @@ function compileEngine(): WebAssembly.Module {
   return compiled;
 }
 
+/** The engine module's exports bound to `memory`, typed by the caller (src/bench/designs.ts uses its bench_* exports). */
+export function engineInstance<T>(memory: WebAssembly.Memory): T {
+  return new WebAssembly.Instance(compileEngine(), { env: { memory } }).exports as unknown as T;
+}
+
 /**
  * What runs must share to train in one group: everything but the seed, the foreground fraction,
  * the training loss and the optimizer (those are per lane).
@@ -197,7 +202,7 @@ export class LaneGroup {
     this.parameters = parameterCount(first);
     this.words = plan.words;
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(plan.bytes / 65536) });
-    this.exports = new WebAssembly.Instance(compileEngine(), { env: { memory: this.memory } }).exports as unknown as EngineExports;
+    this.exports = engineInstance<EngineExports>(this.memory);
     this.accBeta1 = this.lanes.map((c) => (c.optimizer.name === 'adam' ? Math.fround(c.optimizer.beta1) : 0));
     this.accBeta2 = this.lanes.map((c) => (c.optimizer.name === 'adam' ? Math.fround(c.optimizer.beta2) : 0));
     this.writeHeader(plan);
