@@ -16,7 +16,7 @@ import { makeOptimizer, runRandoms, trainingStep, trainRun, type StepLog } from 
 import { LaneGroup, laneEngineSupports, parameterCount, trainLanes } from '../src/engine/lanes.js';
 import { judgeRun } from '../src/report/verdict.js';
 import { compareDesigns } from '../src/bench/designs.js';
-import { useWasm } from './helpers/wasm.js';
+import { backendMemory, useWasm, wasmBackend } from './helpers/wasm.js';
 
 beforeAll(async () => { await useWasm('simd'); });
 
@@ -217,6 +217,7 @@ describe('resources and bad input', () => {
   it('keeps its memory and tfjs\'s flat over a 10,001-step run, with no tensor', () => {
     const config = parseRunConfig({ steps: 10_001, imageSize: 6, validationImages: 2, batchNorm: true });
     const tensors = tf.memory().numTensors;
+    const tfjsBytes = backendMemory(wasmBackend()).buffer.byteLength;
     const group = new LaneGroup([config]);
     const bytes = group.memoryBytes();
     for (let s = 0; s < config.steps; s++) {
@@ -225,6 +226,7 @@ describe('resources and bad input', () => {
     }
     expect(group.memoryBytes()).toBe(bytes);
     expect(tf.memory().numTensors).toBe(tensors);
+    expect(backendMemory(wasmBackend()).buffer.byteLength).toBe(tfjsBytes);
     expect(Number.isFinite(group.stepLog(0, 10_000).losses.cce!)).toBe(true);
   });
 
