@@ -259,9 +259,11 @@ async function sweep(spec: SweepSpec, plan: PlannedRun[], store: segloss.MemoryS
   $<HTMLButtonElement>('stop').disabled = false;
   $('progress-text').textContent = `${resume ? 'resuming' : 'starting'} ${plan.length} runs…`;
   const workers = Number($<HTMLInputElement>('workers').value) || undefined;
+  // A resumed sweep keeps the engine it began with (saved before engines were recorded: tfjs).
+  const engine = resume ? (store.engine ?? 'tfjs') : $<HTMLSelectElement>('engine').value as segloss.SweepEngine;
   try {
     const result = await segloss.runSweep(spec, {
-      workerUrl, workers, store, resume, signal: controller.signal, onProgress,
+      workerUrl, workers, store, resume, engine, signal: controller.signal, onProgress,
       onRows: (run) => { state.dirty.add(run.id); void drawFigures(); },
     });
     for (const s of result.runs) updateRunRow(s.id, s.steps - 1, s.finalLosses, s.status);
