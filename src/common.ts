@@ -21,7 +21,7 @@ export {
 } from './experiment/config.js';
 export { trainRun, type StepLog, type RunOutcome, type Evaluation } from './experiment/train.js';
 export {
-  trainLanes, LaneGroup, laneGroupKey, laneEngineAvailable, laneEngineSupports, LANES, type LaneRows,
+  trainLanes, LaneGroup, laneGroupKey, laneEngineAvailable, laneEngineSupports, prepareLaneEngine, LANES, type LaneRows,
 } from './engine/lanes.js';
 export type { SweepProgress, SweepEngine } from './sdk/pool.js';
 export { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from './sdk/plan.js';

@@ -63,8 +63,24 @@ export function laneEngineAvailable(): boolean {
   return supported;
 }
 
+/**
+ * Compiles the engine's module ahead of use, asynchronously. A LaneGroup otherwise compiles it
+ * synchronously on first use, which browsers may limit on a page's main thread (Chrome long
+ * refused modules over 4 KB there); a page can call this first. Sweep workers call it in their init.
+ */
+export async function prepareLaneEngine(): Promise<void> {
+  compiled ??= await WebAssembly.compile(engineBinary() as BufferSource);
+}
+
 function compileEngine(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(engineBinary() as BufferSource);
+  if (compiled == null) {
+    try {
+      compiled = new WebAssembly.Module(engineBinary() as BufferSource);
+    } catch (error) {
+      throw new Error(`segloss lane engine: the module could not be compiled synchronously here (${(error as Error).message}); `
+        + 'on a browser\'s main thread, await prepareLaneEngine() first');
+    }
+  }
   return compiled;
 }
 

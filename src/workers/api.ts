@@ -10,7 +10,7 @@ import '../tfjs/core_gradients.js';
 import { setupWasmKernels } from '../setup.js';
 import type { RunConfig } from '../experiment/config.js';
 import { trainRun, type RunOutcome, type StepLog } from '../experiment/train.js';
-import { laneEngineAvailable, trainLanes } from '../engine/lanes.js';
+import { laneEngineAvailable, prepareLaneEngine, trainLanes } from '../engine/lanes.js';
 import { benchmarkLosses, type LossBenchRow, type Shape4 } from '../bench/losses.js';
 import type { KernelVariant } from '../wasm/module.js';
 import { encodeRows } from './protocol.js';
@@ -49,8 +49,10 @@ export const workerApi = {
     env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await setBackend('wasm'))) throw new Error('segloss worker: tfjs could not start its wasm backend');
     const { variant } = await setupWasmKernels();
+    const lanes = laneEngineAvailable();
+    if (lanes) await prepareLaneEngine();
     return {
-      variant, threads: false, lanes: laneEngineAvailable(),
+      variant, threads: false, lanes,
       crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
     };
   },

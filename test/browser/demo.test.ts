@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSweepSpec, planSweep, trainLanes, trainRun, type StepLog, type SweepSpec } from '../../src/index.js';
+import { parseRunConfig, parseSweepSpec, planSweep, trainLanes, trainRun, type StepLog, type SweepSpec } from '../../src/index.js';
 import { lossCheck } from '../../web/loss_check.js';
 import { useWasm } from '../helpers/wasm.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -139,6 +139,21 @@ describe.each([
       expect(Object.keys(inBrowser)).toEqual(Object.keys(nodeLosses[k]));
       expect(inBrowser).toEqual(nodeLosses[k]);
     }
+  });
+
+  it('runs the lockstep engine on the page\'s main thread (compiled by prepareLaneEngine()), as Node does', async () => {
+    const config = { steps: 30, evalEvery: 10, validationImages: 4, batchNorm: true, trainLoss: 'dicefg', seed: 4 };
+    const rows = await page.evaluate(async (input) => {
+      const { parseRunConfig, prepareLaneEngine, trainLanes } = (globalThis as any).segloss;
+      await prepareLaneEngine();
+      const out: unknown[] = [];
+      for (const step of trainLanes([parseRunConfig(input)])) out.push(step[0]);
+      return out;
+    }, config);
+    const here: StepLog[] = [];
+    for (const step of trainLanes([parseRunConfig(config as never)])) here.push(step[0]!);
+    expect(rows).toHaveLength(30);
+    expect(rows).toEqual(here);
   });
 
   it.each([
