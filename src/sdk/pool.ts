@@ -314,6 +314,20 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
     return held.length > 0 ? { held } : null;
   };
 
+  /** Records a claimed run failed with `error` (a store that cannot record it stops the sweep). */
+  const recordFailure = (item: Claimed, error: unknown) => {
+    const failure: FailedRun = {
+      id: item.run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: item.lease.attempt,
+    };
+    try {
+      item.lease.fail(failure);
+    } catch (storeError) {
+      setFatal(storeError);
+      return;
+    }
+    failed.push(failure);
+  };
+
   /** Up to LANES − 1 more runs of `first`'s architecture for its lockstep group, claimed now. */
   const claimCompanions = (first: PlannedRun): Claimed[] => {
     const key = laneGroupKey(first.config);
@@ -389,16 +403,7 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
         release(item.lease);
         notice(`${item.run.id}: ${error.message}; the run is left to that process`);
       } else {
-        const failure: FailedRun = {
-          id: item.run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: item.lease.attempt,
-        };
-        try {
-          item.lease.fail(failure);
-        } catch (storeError) {
-          setFatal(storeError);
-          continue;
-        }
-        failed.push(failure);
+        recordFailure(item, error);
       }
     }
     return callError == null;
@@ -448,20 +453,8 @@ export async function trainRuns(runs: readonly PlannedRun[], options: PoolOption
         if (error instanceof StoreFault) setFatal(error.error);
         await dropSlot();
         for (const item of items) {
-          if (stopped()) {
-            release(item.lease);
-            continue;
-          }
-          const failure: FailedRun = {
-            id: item.run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: item.lease.attempt,
-          };
-          try {
-            item.lease.fail(failure);
-          } catch (storeError) {
-            setFatal(storeError);
-            break;
-          }
-          failed.push(failure);
+          if (stopped()) release(item.lease);
+          else recordFailure(item, error);
         }
       }
     }
