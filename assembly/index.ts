@@ -14,3 +14,4 @@ export {
 export { batch_norm_train_fwd, batch_norm_train_bwd } from './kernels/batch_norm';
 export { adam_update } from './kernels/adam';
 export { sum_leading_axes_f32 } from './kernels/reduce';
+export { tile_bytes } from './kernels/tile';

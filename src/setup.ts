@@ -18,8 +18,8 @@ export interface SetupOptions {
   /**
    * Replace tfjs-backend-wasm kernels that segloss has faster versions of (default true): today
    * Conv2DBackpropInput, 1.5–5× faster than tfjs-wasm's at 1–16 channels (bench/RESULTS.md), and
-   * Sum over every axis but the last in float32 (bias gradients; other reductions stay tfjs's).
-   * `false` keeps tfjs's.
+   * Sum over every axis but the last in float32 (bias gradients; other reductions stay tfjs's), and
+   * Tile by memory copies (every dtype but string and complex64). `false` keeps tfjs's.
    */
   replaceTfjsKernels?: boolean;
 }

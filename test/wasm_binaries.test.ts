@@ -14,6 +14,7 @@ import {
 import { LOSS_NAMES } from '../src/losses/types.js';
 import type { BackendWasm } from '../src/wasm/backend.js';
 import { kernelBinary, type KernelExports, type KernelVariant } from '../src/wasm/module.js';
+import { engineBinary } from '../src/engine/lanes.js';
 import { mulberry32, randomIndexLabels, randomLogits, randomOneHot } from './helpers/random.js';
 import { backendMemory, useWasm } from './helpers/wasm.js';
 
@@ -26,7 +27,7 @@ const KERNEL_NAMES: (keyof KernelExports)[] = [
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
   'depthwise_conv2d_backprop_input', 'batch_norm_train_fwd', 'batch_norm_train_bwd', 'sum_squares_f32',
-  'adam_update', 'sum_leading_axes_f32',
+  'adam_update', 'sum_leading_axes_f32', 'tile_bytes',
 ];
 
 const SECTION_IMPORT = 2;
@@ -115,6 +116,27 @@ describe.each(VARIANTS)('the %s binary', (variant) => {
     const exports = WebAssembly.Module.exports(module);
     expect(exports.map((e) => e.name).sort()).toEqual([...KERNEL_NAMES].sort());
     expect(exports.every((e) => e.kind === 'function')).toBe(true);
+  });
+});
+
+describe('the lockstep engine\'s binary (assembly/engine.ts)', () => {
+  const bytes = engineBinary();
+
+  it('validates, with no data, data-count or start section (its layout owns all of its memory)', () => {
+    expect(WebAssembly.validate(bytes as BufferSource)).toBe(true);
+    const ids = sectionsOf(bytes).map((s) => s.id);
+    expect(ids).not.toContain(SECTION_DATA);
+    expect(ids).not.toContain(SECTION_DATA_COUNT);
+    expect(ids).not.toContain(SECTION_START);
+  });
+
+  it('imports only env.memory and exports exactly the engine\'s functions', () => {
+    const module = new WebAssembly.Module(bytes as BufferSource);
+    expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(module).map((e) => `${e.kind} ${e.name}`).sort()).toEqual([
+      'lanes_init', 'lanes_step', 'lanes_eval', 'bench_lanes_conv3x3', 'bench_lanes_back_input', 'bench_lanes_back_filter',
+      'design1_conv3x3', 'design1_conv3x3_back_input', 'design1_conv3x3_back_filter',
+    ].map((name) => `function ${name}`).sort());
   });
 });
 

@@ -49,7 +49,8 @@ export const MAX_ENGINE_BYTES = 1 << 30;
 let compiled: WebAssembly.Module | null = null;
 let supported: boolean | null = null;
 
-function engineBinary(): Uint8Array {
+/** The engine module's bytes (assembly/engine.ts, SIMD). */
+export function engineBinary(): Uint8Array {
   if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(engineWasm, 'base64'));
   const binary = atob(engineWasm);
   const bytes = new Uint8Array(binary.length);

@@ -10,6 +10,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNati
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { sumConfig } from './Sum.js';
+import { tileConfig } from './Tile.js';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
 import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
@@ -39,6 +40,8 @@ export const replacementConfigs: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   // Float32 sums over every axis but the last (bias gradients); other reductions go to tfjs's Sum.
   sumConfig,
+  // Tile by memory copies (tfjs's batch-norm gradient tiles a [C] vector to the activation's shape).
+  tileConfig,
 ];
 
 /**

@@ -61,6 +61,7 @@ export interface KernelExports {
     pixels: number, channels: number, sums: number): void;
   sum_squares_f32(src: number, n: number): number;
   sum_leading_axes_f32(x: number, rows: number, cols: number, out: number, acc: number): void;
+  tile_bytes(x: number, out: number, table: number, rank: number, bytes: number): void;
   adam_update(
     table: number, count: number, learningRate: number, beta1: number, beta2: number, oneMinusBeta1: number,
     oneMinusBeta2: number, epsilon: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
