@@ -17,7 +17,9 @@ export interface SetupOptions {
   zeroCopyClone?: boolean;
   /**
    * Replace tfjs-backend-wasm kernels that segloss has faster versions of (default true): today
-   * Conv2DBackpropInput, 1.5–5× faster than tfjs-wasm's at 1–16 channels (bench/RESULTS.md), and
+   * Conv2DBackpropInput, 1.5–5× faster than tfjs-wasm's at 1–16 channels (bench/RESULTS.md; from
+   * 8 channels on, a stride-1 'same' input gradient runs as tfjs-wasm's own forward conv on the
+   * flipped filter, as fast as the forward pass it mirrors), and
    * Sum over every axis but the last in float32 (bias gradients; other reductions stay tfjs's), and
    * Tile by memory copies (every dtype but string and complex64). `false` keeps tfjs's.
    */

@@ -49,6 +49,14 @@ const CONV_CASES: ConvCase[] = [
   { name: 'unit stride, 6 in channels, 5×3 filter, one-sided pads', x: [2, 9, 8, 6], filter: [5, 3, 6, 5], strides: 1,
     pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
   { name: 'unit stride, 16 channels, valid', x: [1, 7, 6, 16], filter: [3, 3, 16, 8], strides: 1, pad: 'valid' },
+  // From 8 channels on, stride-1 'same' input gradients with odd kernels run as a forward conv on
+  // the flipped filter (tfjs-wasm's XNNPACK Conv2D); the rest stay on segloss's kernel.
+  { name: 'as a forward conv: 3×3 same, 16 → 16', x: [2, 12, 10, 16], filter: [3, 3, 16, 16], strides: 1, pad: 'same' },
+  { name: 'as a forward conv: 5×5 same, 8 → 12', x: [1, 9, 11, 8], filter: [5, 5, 8, 12], strides: 1, pad: 'same' },
+  { name: 'as a forward conv: 3×5 same, 10 → 9', x: [2, 7, 8, 10], filter: [3, 5, 10, 9], strides: 1, pad: 'same' },
+  { name: 'as a forward conv: 1×1, 32 → 8', x: [2, 6, 6, 32], filter: [1, 1, 32, 8], strides: 1, pad: 'same' },
+  { name: 'as a forward conv: numeric pad 1 = same for 3×3, 8 → 8', x: [1, 7, 7, 8], filter: [3, 3, 8, 8], strides: 1, pad: 1 },
+  { name: 'even 2×2 same, 8 channels (segloss\'s kernel)', x: [1, 7, 6, 8], filter: [2, 2, 8, 8], strides: 1, pad: 'same' },
 ];
 
 const DEPTHWISE_CASES: ConvCase[] = [
@@ -167,6 +175,19 @@ describe.each(['simd', 'scalar'] as const)('%s build', (variant) => {
       const cpu = await runOn('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy: [dy, dyShape], filter: [filter, c.filter] }, attrs);
       expectClose(actual, cpu, tolerance(cpu), `${variant} ${c.name}: dx vs tfjs-cpu`);
     }
+  });
+});
+
+describe('Conv2DBackpropInput as a forward conv', () => {
+  it('leaves no data behind in the backend (its flipped filter is released)', async () => {
+    const backend = await useWasm('simd');
+    const dy = tf.tensor4d(random(3, 2 * 12 * 10 * 16), [2, 12, 10, 16]);
+    const w = tf.tensor4d(random(4, 3 * 3 * 16 * 16), [3, 3, 16, 16]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 12, 10, 16] };
+    const before = backend.numDataIds();
+    for (let i = 0; i < 20; i++) (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs as never) as tf.Tensor).dispose();
+    expect(backend.numDataIds()).toBe(before);
+    tf.dispose([dy, w]);
   });
 });
 
