@@ -14,4 +14,5 @@ export {
 export { batch_norm_train_fwd, batch_norm_train_bwd } from './kernels/batch_norm';
 export { adam_update } from './kernels/adam';
 export { sum_leading_axes_f32 } from './kernels/reduce';
-export { tile_bytes } from './kernels/tile';
+export { tile_bytes, copy_rows } from './kernels/tile';
+export { maxpool_grad_disjoint } from './kernels/pool';

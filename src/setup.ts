@@ -21,7 +21,8 @@ export interface SetupOptions {
    * 8 channels on, a stride-1 'same' input gradient runs as tfjs-wasm's own forward conv on the
    * flipped filter, as fast as the forward pass it mirrors), and
    * Sum over every axis but the last in float32 (bias gradients; other reductions stay tfjs's), and
-   * Tile by memory copies (every dtype but string and complex64). `false` keeps tfjs's.
+   * Tile and SplitV by memory copies (every dtype but string and complex64), and MaxPoolGrad for
+   * windows that do not overlap. `false` keeps tfjs's.
    */
   replaceTfjsKernels?: boolean;
 }

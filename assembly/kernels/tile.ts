@@ -40,3 +40,15 @@ function tileAxis(x: usize, out: usize, table: usize, d: i32, rank: i32, bytes: 
     filled += n;
   }
 }
+
+/**
+ * Copies `rows` rows of `rowBytes` bytes from src (rows `srcStride` bytes apart) to dst (rows
+ * `dstStride` bytes apart): a strided slice along one axis, as SplitV's outputs are.
+ */
+export function copy_rows(src: usize, srcStride: usize, dst: usize, dstStride: usize, rowBytes: usize, rows: i32): void {
+  for (let r: i32 = 0; r < rows; r++) {
+    memory.copy(dst, src, rowBytes);
+    src += srcStride;
+    dst += dstStride;
+  }
+}

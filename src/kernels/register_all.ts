@@ -11,6 +11,8 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativ
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { sumConfig } from './Sum.js';
 import { tileConfig } from './Tile.js';
+import { splitVConfig } from './SplitV.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
 import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
@@ -42,6 +44,10 @@ export const replacementConfigs: readonly KernelConfig[] = [
   sumConfig,
   // Tile by memory copies (tfjs's batch-norm gradient tiles a [C] vector to the activation's shape).
   tileConfig,
+  // SplitV by row copies (a concatenation's gradient).
+  splitVConfig,
+  // MaxPoolGrad for windows that do not overlap (2×2 / stride 2), four channels per vector.
+  maxPoolGradConfig,
 ];
 
 /**

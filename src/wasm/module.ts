@@ -62,6 +62,9 @@ export interface KernelExports {
   sum_squares_f32(src: number, n: number): number;
   sum_leading_axes_f32(x: number, rows: number, cols: number, out: number, acc: number): void;
   tile_bytes(x: number, out: number, table: number, rank: number, bytes: number): void;
+  copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
+  maxpool_grad_disjoint(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number): void;
   adam_update(
     table: number, count: number, learningRate: number, beta1: number, beta2: number, oneMinusBeta1: number,
     oneMinusBeta2: number, epsilon: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
