@@ -54,7 +54,7 @@ const onwarn = (warning, warn) => {
 
 export default [
   {
-    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts' },
+    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts' },
     output: {
       dir: 'dist',
       format: 'es',

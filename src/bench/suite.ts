@@ -50,6 +50,10 @@ export const BENCHMARKS: Benchmark[] = [
     run: async (c) => (await import('./sweep.js')).benchSweep(c),
   },
   {
+    name: 'unet', description: 'a 2D U-Net\'s training step (batch 4, 128², 485 k parameters) on wasm with and without segloss\'s kernels, and on tfjs-cpu',
+    run: async (c) => (await import('./unet.js')).benchUNet(c),
+  },
+  {
     name: 'report', description: 'writeReport on a synthetic full seed sweep (108 runs × 10,001 steps)',
     run: async (c) => (await import('./report.js')).benchReport(c),
   },
