@@ -3,3 +3,4 @@
  * `@tensorflow/tfjs-layers`, or `@tensorflow/tfjs`, which includes it).
  */
 export { unet2d, type UNet2DOptions } from './unet.js';
+export { syntheticSegmentation, type SyntheticData, type SyntheticOptions } from './synthetic.js';
