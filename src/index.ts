@@ -8,3 +8,8 @@ export { runSweep, type SweepOptions, type SweepResult } from './sdk/sweep.js';
 export { mergeSweeps, type MergeResult } from './sdk/merge.js';
 export { writeReport, readSweepRuns } from './report/write.js';
 export { SweepIOError, SweepDataError } from './sdk/fsio.js';
+export { registerFileIO } from './models/file_io.js';
+
+// file:// for model.save / tf.loadLayersModel in Node without tfjs-node (where nothing else takes it).
+import { registerFileIO } from './models/file_io.js';
+registerFileIO();

@@ -1,18 +1,20 @@
 /**
- * The `segloss` command: sweep, report, merge, presets, bench. Exit codes: 0 done, 1 some runs
+ * The `segloss` command: sweep, report, merge, presets, bench, train. Exit codes: 0 done, 1 some runs
  * failed or a file could not be written (the message names the path and the cause), 2 bad flags or
  * config (the message names the field), 130 interrupted (Ctrl-C; rerun with --resume to continue).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../experiment/config.js';
 import { presets } from '../experiment/presets.js';
 import { mergeSweeps } from '../sdk/merge.js';
-import { SweepIOError } from '../sdk/fsio.js';
+import { io as fsio, SweepIOError, writeAtomic } from '../sdk/fsio.js';
 import { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '../sdk/plan.js';
 import { runSweep, seglossVersion, type SweepProgress, type SweepResult } from '../sdk/sweep.js';
 import { writeReport } from '../report/write.js';
 import { BENCHMARKS } from '../bench/suite.js';
+import type { UNetTrainer as Trainer } from '../models/train.js';
 
 class UsageError extends Error {}
 
@@ -209,6 +211,105 @@ export async function main(argv: string[]): Promise<number> {
       }
       if (opts.json) {
         writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: Boolean(opts.quick), results }, null, 2));
+      }
+    });
+
+  program.command('train')
+    .description('train a U-Net (segloss/models) on the synthetic segmentation data set on tfjs-wasm; writes DIR/log.jsonl (a row per step, '
+      + 'validation scores on evaluation steps) and DIR/checkpoint/ (model.json + weights.bin, the optimizer, the step)')
+    .option('--out <dir>', 'output directory', 'unet-train')
+    .option('--size <n>', 'images are n×n×1 (default 128)', positiveInt('--size'))
+    .option('--filters <list>', 'channels per level, comma-separated (default 16,32,64,128)')
+    .option('--no-batch-norm', 'no batch norm (a bias per conv instead)')
+    .option('--loss <name>', 'dice-ce (default), dice-focal, dice, cce, focal, generalized-dice, tversky, lovasz')
+    .option('--steps <n>', 'training steps (default 1000)', positiveInt('--steps'))
+    .option('--batch <n>', 'images per step (default 4)', positiveInt('--batch'))
+    .option('--lr <x>', 'Adam\'s learning rate (default 0.001)', Number)
+    .option('--foreground <f>', 'the data\'s foreground fraction, 0.005–0.6 (default 0.1)', Number)
+    .option('--train-images <n>', 'training images (default 256)', positiveInt('--train-images'))
+    .option('--val-images <n>', 'validation images (default 16)', positiveInt('--val-images'))
+    .option('--eval-every <n>', 'validation every n steps (default 100)', positiveInt('--eval-every'))
+    .option('--checkpoint-every <n>', 'a checkpoint every n steps (default: every evaluation), and at the end', positiveInt('--checkpoint-every'))
+    .option('--seed <n>', 'seeds the data, the weights and the batch order (default 0)', Number)
+    .option('--resume', 'continue the run in --out from its checkpoint (with the options it was started with), bit for bit')
+    .action(async (opts) => {
+      const out = opts.out as string;
+      const checkpoint = join(out, 'checkpoint');
+      const logPath = join(out, 'log.jsonl');
+      const given = Object.fromEntries(Object.entries({
+        imageSize: opts.size, filters: opts.filters?.split(',').map(Number), batchNorm: opts.batchNorm === false ? false : undefined,
+        loss: opts.loss, steps: opts.steps, batchSize: opts.batch, learningRate: opts.lr, foreground: opts.foreground,
+        trainImages: opts.trainImages, validationImages: opts.valImages, evalEvery: opts.evalEvery, seed: opts.seed,
+      }).filter(([, v]) => v !== undefined));
+      const tf = await import('@tensorflow/tfjs-core');
+      await import('@tensorflow/tfjs-backend-wasm');
+      const { setupWasmKernels } = await import('../setup.js');
+      let models: typeof import('../models/train.js');
+      try {
+        models = await import('../models/train.js');
+      } catch (error) {
+        throw new UsageError(`segloss train needs @tensorflow/tfjs-layers (npm install @tensorflow/tfjs-layers@4.22.0): ${(error as Error).message}`);
+      }
+      const { UNetTrainer, parseTrainingOptions } = models;
+      await tf.setBackend('wasm');
+      await setupWasmKernels();
+      let trainer: Trainer;
+      if (opts.resume) {
+        if (Object.keys(given).length > 0) throw new UsageError(`--resume takes the options the run began with; drop ${Object.keys(given).join(', ')}`);
+        if (!existsSync(join(checkpoint, 'state.json'))) throw new UsageError(`--resume: ${out} holds no checkpoint (${join(checkpoint, 'state.json')})`);
+        trainer = await UNetTrainer.resume(checkpoint);
+        // The log keeps the rows before the checkpoint; the steps after it are trained again, to the same bits.
+        const kept = existsSync(logPath) ? fsio('read', logPath, () => readFileSync(logPath, 'utf8')).split('\n').filter(Boolean)
+          .filter((line) => (JSON.parse(line) as { step: number }).step < trainer.step) : [];
+        writeAtomic(logPath, kept.map((line) => `${line}\n`).join(''));
+      } else {
+        if (existsSync(join(checkpoint, 'state.json')) || existsSync(logPath)) {
+          throw new UsageError(`${out} already holds a training run: resume it (--resume) or choose another --out`);
+        }
+        try {
+          parseTrainingOptions(given);
+        } catch (error) {
+          throw new UsageError((error as Error).message.replace(/^segloss train: /, ''));
+        }
+        trainer = UNetTrainer.create(given);
+        fsio('create', out, () => mkdirSync(out, { recursive: true }));
+      }
+      const o = trainer.options;
+      const checkpointEvery = opts.checkpointEvery ?? o.evalEvery;
+      let interrupted = false;
+      const interrupt = () => { interrupted = true; };
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      process.stderr.write(`segloss train: unet2d ${o.imageSize}² filters [${o.filters.join(', ')}]${o.batchNorm ? ' BN' : ''}, ${o.loss}, `
+        + `batch ${o.batchSize}, ${o.steps} steps${trainer.step > 0 ? ` from step ${trainer.step}` : ''} → ${out}\n`);
+      const started = Date.now();
+      const first = trainer.step;
+      try {
+        while (trainer.step < o.steps && !interrupted) {
+          const row = trainer.runStep();
+          fsio('write', logPath, () => appendFileSync(logPath, JSON.stringify(row) + '\n'));
+          if (!Number.isFinite(row.loss)) throw new Error(`the loss is not finite at step ${row.step}: lower --lr`);
+          const done = trainer.step - first;
+          const eta = ((Date.now() - started) / done) * (o.steps - trainer.step) / 1000;
+          if (row.eval) {
+            process.stderr.write(`step ${row.step + 1}/${o.steps}  loss ${row.loss.toFixed(4)}  validation: accuracy ${row.eval.accuracy.toFixed(4)}, `
+              + `Dice bg ${row.eval.dice[0].toFixed(3)} fg ${row.eval.dice[1].toFixed(3)}, IoU fg ${row.eval.iou[1].toFixed(3)}  eta ${formatSeconds(eta)}\n`);
+          }
+          if (trainer.step % checkpointEvery === 0 || trainer.step === o.steps) await trainer.save(checkpoint);
+          // A turn of the event loop, so that Ctrl-C (a signal handler) is seen between steps.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        if (interrupted) {
+          await trainer.save(checkpoint);
+          process.stderr.write(`interrupted at step ${trainer.step}: the checkpoint is saved; rerun with --resume to continue\n`);
+          exitCode = 130;
+        } else {
+          process.stderr.write(`done: ${o.steps} steps; the model is ${join(checkpoint, 'model', 'model.json')} (tf.loadLayersModel('file://…') after importing segloss)\n`);
+        }
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+        trainer.dispose();
       }
     });
 

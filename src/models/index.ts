@@ -1,6 +1,11 @@
 /**
- * segloss/models: U-Nets built from stock tfjs-layers layers (an optional peer dependency:
- * `@tensorflow/tfjs-layers`, or `@tensorflow/tfjs`, which includes it).
+ * segloss/models: U-Nets built from stock tfjs-layers layers, a synthetic segmentation data set,
+ * and a trainer with checkpoints that resume bit for bit. tfjs-layers is an optional peer
+ * dependency: `@tensorflow/tfjs-layers`, or `@tensorflow/tfjs`, which includes it.
  */
 export { unet2d, type UNet2DOptions } from './unet.js';
 export { syntheticSegmentation, type SyntheticData, type SyntheticOptions } from './synthetic.js';
+export {
+  UNetTrainer, parseTrainingOptions, TRAIN_LOSSES, type TrainLossName, type TrainingRow, type UNetTrainingInput,
+  type UNetTrainingOptions, type ValidationScores,
+} from './train.js';

@@ -5,7 +5,7 @@
  * tf.train.adam.
  */
 import {
-  engine, train, zerosLike, type NamedTensorMap, type Optimizer, type Tensor, type Variable,
+  engine, tensor, train, zerosLike, type NamedTensorMap, type Optimizer, type Tensor, type Variable,
 } from '@tensorflow/tfjs-core';
 import { SeglossAdamUpdate, type AdamUpdateAttrs } from '../kernels/kernel_names.js';
 import { fusedKernelAvailable } from '../losses/fused.js';
@@ -65,6 +65,43 @@ export class FusedAdam implements StepOptimizer {
     });
     this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
     this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));
+  }
+
+  /**
+   * What a resume needs, copied out: the β powers and each variable's moments (m then v, float32),
+   * for `names` in order (zeros for a variable not updated yet). Throws off the fused path, whose
+   * state is tf.train.adam's.
+   */
+  saveState(names: readonly string[]): { accBeta1: number; accBeta2: number; moments: Float32Array[] } {
+    if (this.fallback) throw new Error('segloss FusedAdam: its state is tf.train.adam\'s off the wasm backend; saveState needs the fused path');
+    const moments = names.flatMap((name) => {
+      const state = this.moments.get(name);
+      const size = engine().registeredVariables[name]?.size ?? 0;
+      return state ? [Float32Array.from(state.m.dataSync()), Float32Array.from(state.v.dataSync())] : [new Float32Array(size), new Float32Array(size)];
+    });
+    return { accBeta1: this.accBeta1, accBeta2: this.accBeta2, moments };
+  }
+
+  /** Restores `saveState`'s output for the variables `names` (the same order; other names, the same shapes). */
+  loadState(names: readonly string[], state: { accBeta1: number; accBeta2: number; moments: readonly Float32Array[] }): void {
+    if (state.moments.length !== 2 * names.length) {
+      throw new Error(`segloss FusedAdam: the state holds moments of ${state.moments.length / 2} variables, not ${names.length}`);
+    }
+    names.forEach((name, k) => {
+      const variable = engine().registeredVariables[name] as Variable | undefined;
+      if (!variable) throw new Error(`segloss FusedAdam: no variable named ${name}`);
+      for (const part of [state.moments[2 * k], state.moments[2 * k + 1]]) {
+        if (part.length !== variable.size) throw new Error(`segloss FusedAdam: ${name} has ${variable.size} values, its saved moments ${part.length}`);
+      }
+      const old = this.moments.get(name);
+      old?.m.dispose();
+      old?.v.dispose();
+      this.moments.set(name, {
+        m: tensor(state.moments[2 * k], variable.shape), v: tensor(state.moments[2 * k + 1], variable.shape),
+      });
+    });
+    this.accBeta1 = state.accBeta1;
+    this.accBeta2 = state.accBeta2;
   }
 
   dispose(): void {

@@ -1,0 +1,144 @@
+/**
+ * Training a U-Net (src/models/train.ts, `segloss train`): a checkpoint resumes bit for bit (from
+ * the SDK, and from the CLI after Ctrl-C), file:// save and load in plain Node, and bad input: bad
+ * options, a resume with no checkpoint or with options, a run already there, a checkpoint whose
+ * model is another architecture.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../src/index.js'; // registers file://
+import { UNetTrainer, unet2d, type TrainingRow } from '../src/models/index.js';
+import { cli } from './helpers/sweep_dir.js';
+import { useWasm } from './helpers/wasm.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'segloss-train-'));
+beforeAll(async () => { await useWasm('simd'); });
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const SMALL = { imageSize: 16, filters: [4, 8], steps: 24, batchSize: 2, trainImages: 6, validationImages: 3, evalEvery: 5, seed: 3 };
+
+function weightsOf(trainer: UNetTrainer): number[][] {
+  return trainer.model.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+describe('UNetTrainer', () => {
+  it('resumes from a checkpoint bit for bit: the same rows, the same weights, moving averages and moments', async () => {
+    const a = UNetTrainer.create(SMALL);
+    const rows: TrainingRow[] = [];
+    while (a.step < 10) rows.push(a.runStep());
+    await a.save(join(scratch, 'ckpt'));
+    while (a.step < SMALL.steps) rows.push(a.runStep());
+    const b = await UNetTrainer.resume(join(scratch, 'ckpt'));
+    expect(b.step).toBe(10);
+    const resumed: TrainingRow[] = [];
+    while (b.step < SMALL.steps) resumed.push(b.runStep());
+    expect(resumed).toEqual(rows.slice(10));
+    expect(weightsOf(b)).toEqual(weightsOf(a));
+    expect(rows.at(-1)!.eval).toBeDefined(); // the last step evaluates
+    expect(rows.filter((r) => r.eval).map((r) => r.step)).toEqual([0, 5, 10, 15, 20, 23]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('trains with every loss it names', () => {
+    for (const loss of ['dice-ce', 'dice-focal', 'dice', 'cce', 'focal', 'generalized-dice', 'tversky', 'lovasz'] as const) {
+      const t = UNetTrainer.create({ ...SMALL, loss, steps: 3 });
+      const rows = [t.runStep(), t.runStep(), t.runStep()];
+      expect(rows.every((r) => Number.isFinite(r.loss)), loss).toBe(true);
+      t.dispose();
+    }
+  });
+
+  it('refuses a checkpoint whose model is another architecture', async () => {
+    const t = UNetTrainer.create(SMALL);
+    await t.save(join(scratch, 'other'));
+    t.dispose();
+    const state = JSON.parse(readFileSync(join(scratch, 'other', 'state.json'), 'utf8'));
+    state.options.filters = [4, 8, 8];
+    writeFileSync(join(scratch, 'other', 'state.json'), JSON.stringify(state));
+    await expect(UNetTrainer.resume(join(scratch, 'other'))).rejects.toThrow(/is not the architecture its state.json describes/);
+    writeFileSync(join(scratch, 'other', 'state.json'), '{"format": "x"}');
+    await expect(UNetTrainer.resume(join(scratch, 'other'))).rejects.toThrow(/not a segloss U-Net checkpoint/);
+  });
+
+  it('refuses bad options, naming the field', () => {
+    expect(() => UNetTrainer.create({ ...SMALL, imageSize: 18, filters: [4, 8, 16] })).toThrow(/imageSize: 18 is not divisible by 2\^2 = 4/);
+    expect(() => UNetTrainer.create({ ...SMALL, loss: 'nope' as never })).toThrow(/loss:/);
+    expect(() => UNetTrainer.create({ ...SMALL, batchSize: 0 })).toThrow(/batchSize:/);
+    expect(() => UNetTrainer.create({ ...SMALL, extra: 1 } as never)).toThrow(/extra/);
+  });
+});
+
+describe('file:// in plain Node', () => {
+  it('saves a tfjs-layers model with model.save and loads it with tf.loadLayersModel, weights intact', async () => {
+    const model = unet2d({ inputShape: [16, 16, 1], classes: 2, filters: [4, 8], seed: 9 });
+    const dir = join(scratch, 'saved');
+    await model.save(`file://${dir}`);
+    expect(existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'weights.bin'))).toBe(true);
+    const loaded = await tfl.loadLayersModel(`file://${join(dir, 'model.json')}`);
+    expect(loaded.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(model.getWeights().map((w) => Array.from(w.dataSync())));
+    const x = tf.randomUniform([1, 16, 16, 1], 0, 1, 'float32', 1);
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
+    await expect(tfl.loadLayersModel(`file://${join(scratch, 'missing', 'model.json')}`)).rejects.toThrow(/cannot read .*missing.*model\.json/);
+    model.dispose();
+    loaded.dispose();
+  });
+});
+
+describe('segloss train', () => {
+  const args = (out: string, ...more: string[]) => ['train', '--out', out, '--size', '16', '--filters', '4,8', '--steps', '1500', '--batch', '2',
+    '--train-images', '6', '--val-images', '2', '--eval-every', '50', '--checkpoint-every', '20', '--seed', '1', ...more];
+  const run = (...a: string[]) => spawnSync(process.execPath, [cli, ...a], { cwd: scratch, encoding: 'utf8' });
+
+  it('stops on Ctrl-C with a checkpoint, and --resume finishes the run as if uninterrupted', async () => {
+    const reference = run(...args(join(scratch, 'cli-ref')));
+    expect(reference.status, reference.stderr).toBe(0);
+    const out = join(scratch, 'cli-int');
+    const child = spawn(process.execPath, [cli, ...args(out)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    const logPath = join(out, 'log.jsonl');
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(logPath) && readFileSync(logPath, 'utf8').split('\n').length > 60) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted at step \d+: the checkpoint is saved; rerun with --resume/);
+    expect(readFileSync(logPath, 'utf8').trim().split('\n').length).toBeLessThan(1500);
+    const resumed = run('train', '--out', out, '--resume');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/from step \d+/);
+    expect(readFileSync(logPath, 'utf8')).toBe(readFileSync(join(scratch, 'cli-ref', 'log.jsonl'), 'utf8'));
+    expect(readFileSync(join(out, 'checkpoint', 'model', 'weights.bin'))).toEqual(readFileSync(join(scratch, 'cli-ref', 'checkpoint', 'model', 'weights.bin')));
+  }, 180_000);
+
+  it.each([
+    [['--size', '30', '--filters', '8,16,32'], /imageSize: 30 is not divisible by 2\^2 = 4/],
+    [['--loss', 'nope'], /loss:/],
+    [['--foreground', '0.9'], /foreground:/],
+  ])('exits 2 on bad options %j, naming the field', (extra, message) => {
+    const out = run('train', '--out', join(scratch, 'bad'), '--steps', '2', ...extra);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(message);
+    expect(existsSync(join(scratch, 'bad'))).toBe(false);
+  });
+
+  it('exits 2 on a resume with nothing to resume or with options, and on a run already there', () => {
+    const none = run('train', '--out', join(scratch, 'nothing'), '--resume');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/holds no checkpoint/);
+    const withOptions = run('train', '--out', join(scratch, 'cli-ref'), '--resume', '--steps', '9');
+    expect(withOptions.status).toBe(2);
+    expect(withOptions.stderr).toMatch(/--resume takes the options the run began with; drop steps/);
+    const again = run(...args(join(scratch, 'cli-ref')));
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already holds a training run: resume it \(--resume\)/);
+  });
+});
