@@ -216,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program.command('train')
     .description('train a U-Net (segloss/models) on the synthetic segmentation data set on tfjs-wasm; writes DIR/log.jsonl (a row per step, '
-      + 'validation scores on evaluation steps) and DIR/checkpoint/ (model.json + weights.bin, the optimizer, the step)')
+      + 'validation scores on evaluation steps), DIR/checkpoint/ (model.json + weights.bin, the optimizer, the step) and DIR/report/')
     .option('--out <dir>', 'output directory', 'unet-train')
     .option('--size <n>', 'images are n×n×1 (default 128)', positiveInt('--size'))
     .option('--filters <list>', 'channels per level, comma-separated (default 16,32,64,128)')
@@ -299,12 +299,15 @@ export async function main(argv: string[]): Promise<number> {
           // A turn of the event loop, so that Ctrl-C (a signal handler) is seen between steps.
           await new Promise((resolve) => setImmediate(resolve));
         }
+        const { writeTrainingReport } = await import('../models/report.js');
+        const report = await writeTrainingReport(out, trainer);
         if (interrupted) {
           await trainer.save(checkpoint);
           process.stderr.write(`interrupted at step ${trainer.step}: the checkpoint is saved; rerun with --resume to continue\n`);
           exitCode = 130;
         } else {
-          process.stderr.write(`done: ${o.steps} steps; the model is ${join(checkpoint, 'model', 'model.json')} (tf.loadLayersModel('file://…') after importing segloss)\n`);
+          process.stderr.write(`done: ${o.steps} steps; the model is ${join(checkpoint, 'model', 'model.json')} (tf.loadLayersModel('file://…') after importing segloss); `
+            + `the report is ${report}\n`);
         }
       } finally {
         process.off('SIGINT', interrupt);

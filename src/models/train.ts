@@ -207,6 +207,15 @@ export class UNetTrainer {
     };
   }
 
+  /** The first `count` validation images, their labels and the model's argmax predictions (for pictures). */
+  predictions(count: number): { images: Float32Array; labels: Int32Array; predicted: Int32Array; count: number; size: number } {
+    const { imageSize: s } = this.options;
+    const n = Math.max(1, Math.min(count, this.options.validationImages));
+    const images = this.validation.images.slice(0, n * s * s);
+    const predicted = tf.tidy(() => tf.argMax(this.model.predict(tf.tensor4d(images, [n, s, s, 1])) as tf.Tensor, -1).dataSync() as Int32Array);
+    return { images, labels: this.validation.labels.slice(0, n * s * s), predicted: Int32Array.from(predicted), count: n, size: s };
+  }
+
   /**
    * Writes a checkpoint to `dir`: dir/model (model.json + weights.bin), dir/optimizer.bin (the
    * moments), dir/state.json (the options, the step, the β powers) last, atomically.
