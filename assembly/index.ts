@@ -9,7 +9,7 @@ export {
 } from './kernels/elementwise';
 export {
   conv2d_backprop_filter, conv2d_backprop_input, depthwise_conv2d_backprop_filter,
-  depthwise_conv2d_backprop_input,
+  depthwise_conv2d_backprop_input, conv3d_backprop_input, conv3d_backprop_filter,
 } from './kernels/conv2d_backprop';
 export { batch_norm_train_fwd, batch_norm_train_bwd } from './kernels/batch_norm';
 export { adam_update } from './kernels/adam';

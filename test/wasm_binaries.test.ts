@@ -27,7 +27,7 @@ const KERNEL_NAMES: (keyof KernelExports)[] = [
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
   'depthwise_conv2d_backprop_input', 'batch_norm_train_fwd', 'batch_norm_train_bwd', 'sum_squares_f32',
-  'adam_update', 'sum_leading_axes_f32', 'tile_bytes', 'copy_rows', 'maxpool_grad_disjoint',
+  'adam_update', 'sum_leading_axes_f32', 'tile_bytes', 'copy_rows', 'maxpool_grad_disjoint', 'conv3d_backprop_input', 'conv3d_backprop_filter',
 ];
 
 const SECTION_IMPORT = 2;

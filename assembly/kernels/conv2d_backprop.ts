@@ -428,3 +428,150 @@ export function conv2d_backprop_input(
     }
   }
 }
+
+/**
+ * ∂L/∂x of a 3-D convolution (also the forward pass of conv3dTranspose), the 2-D kernel above with
+ * a depth axis: for each output plane od and filter depth kd, the input plane id = od·sd + kd − pad
+ * receives, row by row and segment by segment, Σ_co dy[n,od,oh,ow,co] · w[kd,kh,kw,ci,co]; four
+ * input channels per f32x4 over the filter transposed into `wT` [FD, FH, FW, Cout, Cin].
+ * tfjs-backend-wasm 4.22's own Conv3DBackpropInputV2 gives wrong values (bench/RESULTS.md, issue #14).
+ *
+ * @param dy address of dy [N, OD, OH, OW, Cout]
+ * @param w  address of the filter [FD, FH, FW, Cin, Cout]
+ * @param dx address of the output [N, D, H, W, Cin] (overwritten)
+ * @param wT address of FD·FH·FW·Cin·Cout floats of scratch
+ */
+export function conv3d_backprop_input(
+  dy: usize, w: usize, dx: usize, wT: usize, batch: i32, inD: i32, inH: i32, inW: i32, inC: i32,
+  outD: i32, outH: i32, outW: i32, outC: i32, filterD: i32, filterH: i32, filterW: i32,
+  strideD: i32, strideH: i32, strideW: i32, padFront: i32, padTop: i32, padLeft: i32,
+): void {
+  const xRow = <usize>inC << 2;
+  const dyRow = <usize>outC << 2;
+  const taps = filterD * filterH * filterW;
+  for (let t: i32 = 0; t < taps; t++) {
+    for (let ci: i32 = 0; ci < inC; ci++) {
+      for (let co: i32 = 0; co < outC; co++) {
+        store<f32>(wT + ((<usize>((t * outC + co) * inC + ci)) << 2), load<f32>(w + ((<usize>((t * inC + ci) * outC + co)) << 2)));
+      }
+    }
+  }
+  memory.fill(dx, 0, <usize>batch * <usize>inD * <usize>inH * <usize>inW * xRow);
+  for (let n: i32 = 0; n < batch; n++) {
+    for (let od: i32 = 0; od < outD; od++) {
+      for (let kd: i32 = 0; kd < filterD; kd++) {
+        const id = od * strideD + kd - padFront;
+        if (<u32>id >= <u32>inD) continue;
+        for (let oh: i32 = 0; oh < outH; oh++) {
+          const dyLine = dy + (<usize>((n * outD + od) * outH + oh) * <usize>outW) * dyRow;
+          for (let kh: i32 = 0; kh < filterH; kh++) {
+            const ih = oh * strideH + kh - padTop;
+            if (<u32>ih >= <u32>inH) continue;
+            const xLine = dx + (<usize>((n * inD + id) * inH + ih) * <usize>inW) * xRow;
+            for (let kw: i32 = 0; kw < filterW; kw++) {
+              const offW = kw - padLeft;
+              const owLo = first_valid(offW, strideW);
+              const owHi = end_valid(offW, strideW, inW, outW);
+              if (owHi <= owLo) continue;
+              const tap = wT + (<usize>(((kd * filterH + kh) * filterW + kw) * outC) * xRow);
+              const xStep = <usize>strideW * xRow;
+              let xp = xLine + <usize>(owLo * strideW + offW) * xRow;
+              let dp = dyLine + <usize>owLo * dyRow;
+              for (let ow = owLo; ow < owHi; ow++) {
+                let ci: i32 = 0;
+                if (ASC_FEATURE_SIMD) {
+                  for (; ci + 4 <= inC; ci += 4) {
+                    const o = <usize>ci << 2;
+                    let acc = v128.load(xp + o);
+                    for (let co: i32 = 0; co < outC; co++) {
+                      acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(dp + (<usize>co << 2)), v128.load(tap + <usize>co * xRow + o)));
+                    }
+                    v128.store(xp + o, acc);
+                  }
+                }
+                for (; ci < inC; ci++) {
+                  const o = <usize>ci << 2;
+                  let acc = load<f32>(xp + o);
+                  for (let co: i32 = 0; co < outC; co++) {
+                    acc += load<f32>(dp + (<usize>co << 2)) * load<f32>(tap + <usize>co * xRow + o);
+                  }
+                  store<f32>(xp + o, acc);
+                }
+                xp += xStep;
+                dp += dyRow;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * ∂L/∂w of a 3-D convolution: ∂L/∂w[kd,kh,kw,ci,co] = Σ_{n,od,oh,ow} x[n,id,ih,iw,ci] · dy[n,od,oh,ow,co]
+ * with (id, ih, iw) = (od, oh, ow)·stride + (kd, kh, kw) − pad, accumulated position by position as
+ * the outer product of an input pixel's channels and an output pixel's (four output channels per
+ * f32x4). tfjs-backend-wasm 4.22's own Conv3DBackpropFilterV2 is wrong for strides above 1
+ * (bench/RESULTS.md, issue #14).
+ *
+ * @param x  address of x [N, D, H, W, Cin]
+ * @param dy address of dy [N, OD, OH, OW, Cout]
+ * @param dw address of the output [FD, FH, FW, Cin, Cout] (overwritten)
+ */
+export function conv3d_backprop_filter(
+  x: usize, dy: usize, dw: usize, batch: i32, inD: i32, inH: i32, inW: i32, inC: i32,
+  outD: i32, outH: i32, outW: i32, outC: i32, filterD: i32, filterH: i32, filterW: i32,
+  strideD: i32, strideH: i32, strideW: i32, padFront: i32, padTop: i32, padLeft: i32,
+): void {
+  const xRow = <usize>inC << 2;
+  const dyRow = <usize>outC << 2;
+  const tapBytes = <usize>inC * dyRow;
+  memory.fill(dw, 0, <usize>(filterD * filterH * filterW) * tapBytes);
+  for (let n: i32 = 0; n < batch; n++) {
+    for (let od: i32 = 0; od < outD; od++) {
+      for (let kd: i32 = 0; kd < filterD; kd++) {
+        const id = od * strideD + kd - padFront;
+        if (<u32>id >= <u32>inD) continue;
+        for (let oh: i32 = 0; oh < outH; oh++) {
+          const dyLine = dy + (<usize>((n * outD + od) * outH + oh) * <usize>outW) * dyRow;
+          for (let kh: i32 = 0; kh < filterH; kh++) {
+            const ih = oh * strideH + kh - padTop;
+            if (<u32>ih >= <u32>inH) continue;
+            const xLine = x + (<usize>((n * inD + id) * inH + ih) * <usize>inW) * xRow;
+            for (let kw: i32 = 0; kw < filterW; kw++) {
+              const offW = kw - padLeft;
+              const owLo = first_valid(offW, strideW);
+              const owHi = end_valid(offW, strideW, inW, outW);
+              if (owHi <= owLo) continue;
+              const tap = dw + <usize>((kd * filterH + kh) * filterW + kw) * tapBytes;
+              let xp = xLine + <usize>(owLo * strideW + offW) * xRow;
+              let dp = dyLine + <usize>owLo * dyRow;
+              const xStep = <usize>strideW * xRow;
+              for (let ow = owLo; ow < owHi; ow++) {
+                for (let ci: i32 = 0; ci < inC; ci++) {
+                  const xv = load<f32>(xp + (<usize>ci << 2));
+                  const row = tap + <usize>ci * dyRow;
+                  let co: i32 = 0;
+                  if (ASC_FEATURE_SIMD) {
+                    const xs = f32x4.splat(xv);
+                    for (; co + 4 <= outC; co += 4) {
+                      const o = <usize>co << 2;
+                      v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.mul(xs, v128.load(dp + o))));
+                    }
+                  }
+                  for (; co < outC; co++) {
+                    const o = <usize>co << 2;
+                    store<f32>(row + o, load<f32>(row + o) + xv * load<f32>(dp + o));
+                  }
+                }
+                xp += xStep;
+                dp += dyRow;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -13,6 +13,7 @@ import { sumConfig } from './Sum.js';
 import { tileConfig } from './Tile.js';
 import { splitVConfig } from './SplitV.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { conv3DBackpropFilterV2Config, conv3DBackpropInputV2Config } from './Conv3DBackprop.js';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
 import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
@@ -48,6 +49,9 @@ export const replacementConfigs: readonly KernelConfig[] = [
   splitVConfig,
   // MaxPoolGrad for windows that do not overlap (2×2 / stride 2), four channels per vector.
   maxPoolGradConfig,
+  // conv3d's input gradient (and conv3dTranspose), and its filter gradient: tfjs-wasm 4.22's give wrong values.
+  conv3DBackpropInputV2Config,
+  conv3DBackpropFilterV2Config,
 ];
 
 /**

@@ -3,7 +3,7 @@
  * and a trainer with checkpoints that resume bit for bit. tfjs-layers is an optional peer
  * dependency: `@tensorflow/tfjs-layers`, or `@tensorflow/tfjs`, which includes it.
  */
-export { unet2d, type UNet2DOptions } from './unet.js';
+export { unet2d, unet3d, type UNet2DOptions, type UNet3DOptions } from './unet.js';
 export { syntheticSegmentation, type SyntheticData, type SyntheticOptions } from './synthetic.js';
 export {
   UNetTrainer, parseTrainingOptions, TRAIN_LOSSES, type TrainLossName, type TrainingRow, type UNetTrainingInput,

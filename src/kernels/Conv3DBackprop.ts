@@ -1,0 +1,63 @@
+import {
+  backend_util, Conv3DBackpropFilterV2, Conv3DBackpropInputV2, util,
+  type Conv3DBackpropFilterV2Attrs, type Conv3DBackpropInputV2Attrs, type KernelConfig, type KernelFunc, type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { addressOf, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
+
+/**
+ * ∂L/∂x of conv3d, which is also conv3dTranspose's forward pass, on the wasm backend
+ * (assembly/kernels/conv2d_backprop.ts, `conv3d_backprop_input`). tfjs-backend-wasm 4.22's own
+ * kernel gives wrong values (a 3×3×3 'same' input gradient off by up to 13 against tfjs-cpu's
+ * 1e-6), so a 3D U-Net's transposed convolutions and input gradients could not train on wasm
+ * (bench/RESULTS.md, issue #14). NDHWC, any strides and padding; tfjs's conv3d gradient takes no
+ * dilations.
+ */
+function conv3DBackpropInputV2(args: {
+  backend: BackendWasm; inputs: { dy: TensorInfo; filter: TensorInfo }; attrs: Conv3DBackpropInputV2Attrs;
+}): TensorInfo {
+  const { backend, inputs: { dy, filter }, attrs: { strides, pad, inputShape } } = args;
+  const info = backend_util.computeConv3DInfo(inputShape as [number, number, number, number, number],
+    filter.shape as [number, number, number, number, number], strides, 1, pad);
+  const dx = backend.makeOutput(inputShape, 'float32');
+  if (util.sizeFromShape(inputShape) === 0) return dx;
+  withScratch(backend, util.sizeFromShape(filter.shape) * 4, (filterT) => kernels(backend).conv3d_backprop_input(
+    addressOf(backend, dy), addressOf(backend, filter), addressOf(backend, dx), filterT,
+    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
+    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
+    info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight, info.strideWidth,
+    info.padInfo.front, info.padInfo.top, info.padInfo.left));
+  return dx;
+}
+
+export const conv3DBackpropInputV2Config: KernelConfig = {
+  kernelName: Conv3DBackpropInputV2,
+  backendName: 'wasm',
+  kernelFunc: conv3DBackpropInputV2 as unknown as KernelFunc,
+};
+
+/**
+ * ∂L/∂w of conv3d on the wasm backend (`conv3d_backprop_filter`): tfjs-backend-wasm 4.22's own
+ * Conv3DBackpropFilterV2 is wrong for strides above 1 (off by up to 5.6 against tfjs-cpu for a
+ * 2×2×2 / stride-2 conv, a 3D U-Net's transposed convs), and slow.
+ */
+function conv3DBackpropFilterV2(args: {
+  backend: BackendWasm; inputs: { x: TensorInfo; dy: TensorInfo }; attrs: Conv3DBackpropFilterV2Attrs;
+}): TensorInfo {
+  const { backend, inputs: { x, dy }, attrs: { strides, pad, filterShape } } = args;
+  const info = backend_util.computeConv3DInfo(x.shape as [number, number, number, number, number],
+    filterShape as [number, number, number, number, number], strides, 1, pad);
+  const dw = backend.makeOutput(filterShape, 'float32');
+  if (util.sizeFromShape(filterShape) === 0) return dw;
+  kernels(backend).conv3d_backprop_filter(addressOf(backend, x), addressOf(backend, dy), addressOf(backend, dw),
+    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
+    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
+    info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight, info.strideWidth,
+    info.padInfo.front, info.padInfo.top, info.padInfo.left);
+  return dw;
+}
+
+export const conv3DBackpropFilterV2Config: KernelConfig = {
+  kernelName: Conv3DBackpropFilterV2,
+  backendName: 'wasm',
+  kernelFunc: conv3DBackpropFilterV2 as unknown as KernelFunc,
+};
