@@ -1,6 +1,7 @@
 /**
  * 3D convolutions on the wasm backend (src/kernels/Conv3DBackprop.ts, replacing tfjs-wasm 4.22's
- * Conv3DBackpropInputV2 and Conv3DBackpropFilterV2, which give wrong values) against tfjs-cpu;
+ * Conv3DBackpropInputV2 and Conv3DBackpropFilterV2, which give wrong values, and its slow Conv3D
+ * for stride-1 'same' odd kernels) against tfjs-cpu;
  * the gradient of conv3dTranspose that tfjs-core lacks (src/tfjs/core_gradients.ts) against tfjs-cpu
  * and against its definition; and a 3D U-Net's gradients on wasm equal to tfjs-cpu's.
  */
@@ -61,6 +62,22 @@ describe.each(CASES)('%s', (_, xShape, fShape, strides, pad) => {
     const run = () => Array.from((tf.engine().runKernel('Conv3DBackpropFilterV2', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) },
       { strides, pad, filterShape: fShape } as never) as tf.Tensor).dataSync());
     expectNear(await on('wasm', run), await on('cpu', run), 'dw');
+  });
+});
+
+describe('Conv3D forward', () => {
+  it.each([
+    ['3×3×3 same (segloss\'s path)', [2, 5, 6, 4, 3], [3, 3, 3, 3, 5], 1, 'same'],
+    ['1×1×1, 8 → 2 (a head)', [1, 4, 4, 4, 8], [1, 1, 1, 8, 2], 1, 'same'],
+    ['5×3×1 same (segloss\'s path)', [1, 7, 5, 4, 2], [5, 3, 1, 2, 4], 1, 'same'],
+    ['3×3×3 valid (tfjs\'s kernel)', [1, 6, 6, 6, 2], [3, 3, 3, 2, 3], 1, 'valid'],
+    ['3×3×3 / stride 2, same (tfjs\'s kernel)', [1, 7, 6, 6, 2], [3, 3, 3, 2, 3], 2, 'same'],
+    ['2×2×2 same, even (tfjs\'s kernel)', [1, 5, 5, 5, 2], [2, 2, 2, 2, 3], 1, 'same'],
+  ] as [string, Shape5, Shape5, number, 'same' | 'valid'][])('%s matches tfjs-cpu', async (_, xShape, fShape, strides, pad) => {
+    const x = values(7, tf.util.sizeFromShape(xShape));
+    const w = values(8, tf.util.sizeFromShape(fShape));
+    const run = () => Array.from(tf.conv3d(tf.tensor5d(x, xShape), tf.tensor5d(w, fShape), strides, pad).dataSync());
+    expectNear(await on('wasm', run), await on('cpu', run), 'y');
   });
 });
 

@@ -13,7 +13,7 @@ import { sumConfig } from './Sum.js';
 import { tileConfig } from './Tile.js';
 import { splitVConfig } from './SplitV.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
-import { conv3DBackpropFilterV2Config, conv3DBackpropInputV2Config } from './Conv3DBackprop.js';
+import { conv3DBackpropFilterV2Config, conv3DBackpropInputV2Config, conv3DConfig } from './Conv3DBackprop.js';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
 import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
@@ -52,6 +52,8 @@ export const replacementConfigs: readonly KernelConfig[] = [
   // conv3d's input gradient (and conv3dTranspose), and its filter gradient: tfjs-wasm 4.22's give wrong values.
   conv3DBackpropInputV2Config,
   conv3DBackpropFilterV2Config,
+  // conv3d forward for stride 1, 'same', odd kernels: the input gradient's kernel on the flipped filter, ~18× tfjs-wasm's.
+  conv3DConfig,
 ];
 
 /**
