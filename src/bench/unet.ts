@@ -4,7 +4,7 @@
  * ms per step (forward + backward + update) on tfjs-backend-wasm single-threaded with segloss's
  * kernels, the same without segloss's replacements of tfjs-wasm kernels (`replaceTfjsKernels:
  * false`: tfjs's own Conv2DBackpropInput, Tile and Sum), and on tfjs-cpu at batch 1 for scale; then
- * where the time goes, by kernel, under tf.profile.
+ * where the time goes, by kernel, under tf.profile; then `unet3d` at batch 1 of 64³.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,7 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '../tfjs/core_gradients.js';
 import { setupWasmKernels } from '../setup.js';
 import { diceCrossEntropy } from '../losses/pixel.js';
-import { unet2d } from '../models/unet.js';
+import { unet2d, unet3d } from '../models/unet.js';
 import type { BenchContext } from './suite.js';
 
 export interface UNetBenchRow {
@@ -27,11 +27,13 @@ export interface UNetBenchRow {
 }
 
 async function measure(name: string, backend: 'wasm' | 'cpu', batch: number, size: number, filters: number[],
-  steps: number, print: (line: string) => void, { warmup = 2, profile: withProfile = true } = {}): Promise<UNetBenchRow> {
+  steps: number, print: (line: string) => void, { warmup = 2, profile: withProfile = true, dims = 2 } = {}): Promise<UNetBenchRow> {
   await tf.setBackend(backend);
-  const model = unet2d({ inputShape: [size, size, 1], classes: 2, filters, seed: 1 });
-  const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1);
-  const labels = tf.tidy(() => tf.cast(tf.greater(tf.squeeze(x, [3]), 0.7), 'int32'));
+  const model = dims === 2 ? unet2d({ inputShape: [size, size, 1], classes: 2, filters, seed: 1 })
+    : unet3d({ inputShape: [size, size, size, 1], classes: 2, filters, seed: 1 });
+  const shape = dims === 2 ? [batch, size, size, 1] : [batch, size, size, size, 1];
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 1);
+  const labels = tf.tidy(() => tf.cast(tf.greater(tf.squeeze(x, [dims + 1]), 0.7), 'int32'));
   const optimizer = tf.train.adam(1e-3);
   const step = () => {
     const loss = optimizer.minimize(() => diceCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
@@ -84,7 +86,11 @@ export async function benchUNet({ print, quick, steps }: BenchContext): Promise<
   // tfjs-cpu's Conv2DBackpropFilter alone takes over a minute a step at 128²: one step, no warm-up, no profile.
   rows.push(await measure('tfjs-cpu, batch 1 (for scale; one step, cold)', 'cpu', 1, size, filters, 1, print, { warmup: 0, profile: false }));
   await tf.setBackend('wasm');
-  print(`\nsegloss's replacements: ${(rows[0].medianMs / rows[1].medianMs).toFixed(2)}× on this step. PyTorch 1.13 eager, one thread, `
-    + 'the same net at batch 4 of 128²: 288 ms (issue #14; target ≤ 2× that, 575 ms)');
+  // 3D: unet3d at batch 1 of 64³ (32³ with --quick); tfjs-wasm's own 3D conv gradients are wrong, so no baseline row.
+  const size3 = quick ? 32 : 64;
+  print(`\nunet3d ${size3}³×1, filters [${filters.join(', ')}], batch norm, 2 classes, Dice + CE, Adam`);
+  rows.push(await measure(`wasm with segloss, batch 1 of ${size3}³`, 'wasm', 1, size3, filters, quick ? 1 : 2, print, { warmup: 1, dims: 3 }));
+  print(`\nsegloss's replacements: ${(rows[0].medianMs / rows[1].medianMs).toFixed(2)}× on the 2D step. PyTorch 1.13 eager, one thread, `
+    + 'the same nets (scripts/unet_torch.py): 2D 288 ms in the issue, 214 ms on 2026-12-01; 3D 64³ 3.0 s (bench/RESULTS.md)');
   return rows;
 }
