@@ -21,8 +21,9 @@ export interface SetupOptions {
    * 8 channels on, a stride-1 'same' input gradient runs as tfjs-wasm's own forward conv on the
    * flipped filter, as fast as the forward pass it mirrors), and
    * Sum over every axis but the last in float32 (bias gradients; other reductions stay tfjs's), and
-   * Tile and SplitV by memory copies (every dtype but string and complex64), and MaxPoolGrad for
-   * windows that do not overlap. `false` keeps tfjs's.
+   * Tile and SplitV by memory copies (every dtype but string and complex64), MaxPoolGrad for
+   * windows that do not overlap, Conv3DBackpropInputV2 and Conv3DBackpropFilterV2 (tfjs-wasm 4.22's
+   * give wrong values) and Conv3D for stride-1 'same' odd kernels. `false` keeps tfjs's.
    */
   replaceTfjsKernels?: boolean;
 }
