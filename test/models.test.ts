@@ -204,3 +204,40 @@ describe('syntheticSegmentation', () => {
     expect(() => syntheticSegmentation(options as never)).toThrow(message);
   });
 });
+
+describe('a U-Net of your own, as a user trains one', () => {
+  it('ending in softmax: segloss\'s losses take its probabilities with activation \'none\', and it trains on wasm', async () => {
+    await useWasm('simd');
+    const model = unet2d({ inputShape: [16, 16, 1], classes: 2, filters: [4, 8], activation: 'softmax', batchNorm: false, seed: 2 });
+    const data = syntheticSegmentation({ shape: [16, 16], count: 4, foreground: 0.2, seed: 4 });
+    const x = tf.tensor4d(data.images, [4, 16, 16, 1]);
+    const y = tf.tensor3d(data.labels, [4, 16, 16], 'int32');
+    const optimizer = tf.train.adam(1e-2);
+    const loss = () => {
+      const p = model.apply(x, { training: true }) as tf.Tensor;
+      return tf.add(losses.dice(y, p, { activation: 'none' }), losses.categoricalCrossEntropy(y, p, { activation: 'none' })) as tf.Scalar;
+    };
+    const values: number[] = [];
+    for (let step = 0; step < 30; step++) {
+      const l = optimizer.minimize(loss, true)!;
+      values.push(l.dataSync()[0]);
+      l.dispose();
+    }
+    expect(values.at(-1)!).toBeLessThan(0.7 * values[0]);
+    optimizer.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+  });
+
+  it('names the problem when the input shape or the class count does not fit', async () => {
+    await useWasm('simd');
+    const model = unet2d({ inputShape: [16, 16, 1], classes: 3, filters: [4, 8] });
+    expect(() => model.predict(tf.zeros([1, 16, 16, 2]))).toThrow(/expected .*shape \[null,16,16,1\].*\[1,16,16,2\]/);
+    const logits = model.predict(tf.zeros([1, 16, 16, 1])) as tf.Tensor;
+    // Labels of 2 classes as one-hot against 3-class logits: a clear error naming both shapes.
+    expect(() => losses.diceCrossEntropy(tf.zeros([1, 16, 16, 2]), logits)).toThrow(/\[1,16,16,2\].*\[1,16,16,3\]|\[1,16,16,3\].*\[1,16,16,2\]/);
+    // Class indices beyond the logits' classes.
+    expect(() => losses.diceCrossEntropy(tf.fill([1, 16, 16], 5, 'int32'), logits)).toThrow(/5/);
+    model.dispose();
+  });
+});
