@@ -43,6 +43,9 @@ const CASES: [string, Shape5, Shape5, number | [number, number, number], 'same' 
   ['2×2×2 / stride 2 (a 3D U-Net\'s transposed conv)', [1, 8, 8, 8, 4], [2, 2, 2, 4, 8], 2, 'same'],
   ['3×2×3 / stride 2, valid, batch 2', [2, 7, 6, 5, 2], [3, 2, 3, 2, 4], 2, 'valid'],
   ['3×3×3 / stride (2, 1, 2), same, odd sizes, 5 channels', [1, 5, 6, 5, 5], [3, 3, 3, 5, 3], [2, 1, 2], 'same'],
+  // Output channels past 16 (the filter gradient's four-vector blocks, then a vector, then lanes).
+  ['3×3×3 same, 3 → 20 channels', [1, 4, 5, 4, 3], [3, 3, 3, 3, 20], 1, 'same'],
+  ['2×2×2 / stride 2, 18 → 19 channels', [1, 4, 6, 4, 18], [2, 2, 2, 18, 19], 2, 'same'],
 ];
 
 describe.each(CASES)('%s', (_, xShape, fShape, strides, pad) => {
@@ -69,6 +72,7 @@ describe('Conv3D forward', () => {
   it.each([
     ['3×3×3 same (segloss\'s path)', [2, 5, 6, 4, 3], [3, 3, 3, 3, 5], 1, 'same'],
     ['1×1×1, 8 → 2 (a head)', [1, 4, 4, 4, 8], [1, 1, 1, 8, 2], 1, 'same'],
+    ['3×3×3 same, 2 → 21 (sixteen-channel blocks, then four, then lanes)', [1, 4, 5, 4, 2], [3, 3, 3, 2, 21], 1, 'same'],
     ['5×3×1 same (segloss\'s path)', [1, 7, 5, 4, 2], [5, 3, 1, 2, 4], 1, 'same'],
     ['3×3×3 valid (tfjs\'s kernel)', [1, 6, 6, 6, 2], [3, 3, 3, 2, 3], 1, 'valid'],
     ['3×3×3 / stride 2, same (tfjs\'s kernel)', [1, 7, 6, 6, 2], [3, 3, 3, 2, 3], 2, 'same'],

@@ -432,8 +432,9 @@ export function conv2d_backprop_input(
 /**
  * ∂L/∂x of a 3-D convolution (also the forward pass of conv3dTranspose), the 2-D kernel above with
  * a depth axis: for each output plane od and filter depth kd, the input plane id = od·sd + kd − pad
- * receives, row by row and segment by segment, Σ_co dy[n,od,oh,ow,co] · w[kd,kh,kw,ci,co]; four
- * input channels per f32x4 over the filter transposed into `wT` [FD, FH, FW, Cout, Cin].
+ * receives, row by row and segment by segment, Σ_co dy[n,od,oh,ow,co] · w[kd,kh,kw,ci,co]; sixteen
+ * (then four) input channels per broadcast dy value over the filter transposed into `wT`
+ * [FD, FH, FW, Cout, Cin].
  * tfjs-backend-wasm 4.22's own Conv3DBackpropInputV2 gives wrong values (bench/RESULTS.md, issue #14).
  *
  * @param dy address of dy [N, OD, OH, OW, Cout]
@@ -480,6 +481,27 @@ export function conv3d_backprop_input(
               for (let ow = owLo; ow < owHi; ow++) {
                 let ci: i32 = 0;
                 if (ASC_FEATURE_SIMD) {
+                  // Sixteen input channels per broadcast dy value, then four.
+                  for (; ci + 16 <= inC; ci += 16) {
+                    const o = <usize>ci << 2;
+                    let a0 = v128.load(xp + o);
+                    let a1 = v128.load(xp + o, 16);
+                    let a2 = v128.load(xp + o, 32);
+                    let a3 = v128.load(xp + o, 48);
+                    let wp = tap + o;
+                    for (let co: i32 = 0; co < outC; co++) {
+                      const dv = v128.load32_splat(dp + (<usize>co << 2));
+                      a0 = f32x4.add(a0, f32x4.mul(dv, v128.load(wp)));
+                      a1 = f32x4.add(a1, f32x4.mul(dv, v128.load(wp, 16)));
+                      a2 = f32x4.add(a2, f32x4.mul(dv, v128.load(wp, 32)));
+                      a3 = f32x4.add(a3, f32x4.mul(dv, v128.load(wp, 48)));
+                      wp += xRow;
+                    }
+                    v128.store(xp + o, a0);
+                    v128.store(xp + o, a1, 16);
+                    v128.store(xp + o, a2, 32);
+                    v128.store(xp + o, a3, 48);
+                  }
                   for (; ci + 4 <= inC; ci += 4) {
                     const o = <usize>ci << 2;
                     let acc = v128.load(xp + o);
@@ -510,10 +532,12 @@ export function conv3d_backprop_input(
 
 /**
  * ∂L/∂w of a 3-D convolution: ∂L/∂w[kd,kh,kw,ci,co] = Σ_{n,od,oh,ow} x[n,id,ih,iw,ci] · dy[n,od,oh,ow,co]
- * with (id, ih, iw) = (od, oh, ow)·stride + (kd, kh, kw) − pad, accumulated position by position as
- * the outer product of an input pixel's channels and an output pixel's (four output channels per
- * f32x4). tfjs-backend-wasm 4.22's own Conv3DBackpropFilterV2 is wrong for strides above 1
- * (bench/RESULTS.md, issue #14).
+ * with (id, ih, iw) = (od, oh, ow)·stride + (kd, kh, kw) − pad. Blocked by output plane (n, od)
+ * and filter depth kd, whose rows of x and dy stay in cache: for each tap (kh, kw) and input
+ * channel, sixteen output channels (four f32x4) accumulate in registers over the plane (one
+ * broadcast x value, four dy vectors per position) and are added into dw once; the rest one
+ * vector, then one lane, at a time. tfjs-backend-wasm 4.22's own Conv3DBackpropFilterV2 is wrong
+ * for strides above 1 (bench/RESULTS.md, issue #14).
  *
  * @param x  address of x [N, D, H, W, Cin]
  * @param dy address of dy [N, OD, OH, OW, Cout]
@@ -526,47 +550,85 @@ export function conv3d_backprop_filter(
 ): void {
   const xRow = <usize>inC << 2;
   const dyRow = <usize>outC << 2;
-  const tapBytes = <usize>inC * dyRow;
-  memory.fill(dw, 0, <usize>(filterD * filterH * filterW) * tapBytes);
+  memory.fill(dw, 0, <usize>(filterD * filterH * filterW * inC) * dyRow);
   for (let n: i32 = 0; n < batch; n++) {
     for (let od: i32 = 0; od < outD; od++) {
+      const dyPlane = dy + (<usize>((n * outD + od) * outH) * <usize>outW) * dyRow;
       for (let kd: i32 = 0; kd < filterD; kd++) {
         const id = od * strideD + kd - padFront;
         if (<u32>id >= <u32>inD) continue;
-        for (let oh: i32 = 0; oh < outH; oh++) {
-          const dyLine = dy + (<usize>((n * outD + od) * outH + oh) * <usize>outW) * dyRow;
-          for (let kh: i32 = 0; kh < filterH; kh++) {
-            const ih = oh * strideH + kh - padTop;
-            if (<u32>ih >= <u32>inH) continue;
-            const xLine = x + (<usize>((n * inD + id) * inH + ih) * <usize>inW) * xRow;
-            for (let kw: i32 = 0; kw < filterW; kw++) {
-              const offW = kw - padLeft;
-              const owLo = first_valid(offW, strideW);
-              const owHi = end_valid(offW, strideW, inW, outW);
-              if (owHi <= owLo) continue;
-              const tap = dw + <usize>((kd * filterH + kh) * filterW + kw) * tapBytes;
-              let xp = xLine + <usize>(owLo * strideW + offW) * xRow;
-              let dp = dyLine + <usize>owLo * dyRow;
-              const xStep = <usize>strideW * xRow;
-              for (let ow = owLo; ow < owHi; ow++) {
-                for (let ci: i32 = 0; ci < inC; ci++) {
-                  const xv = load<f32>(xp + (<usize>ci << 2));
-                  const row = tap + <usize>ci * dyRow;
-                  let co: i32 = 0;
-                  if (ASC_FEATURE_SIMD) {
-                    const xs = f32x4.splat(xv);
-                    for (; co + 4 <= outC; co += 4) {
-                      const o = <usize>co << 2;
-                      v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.mul(xs, v128.load(dp + o))));
+        const xPlane = x + (<usize>((n * inD + id) * inH) * <usize>inW) * xRow;
+        for (let kh: i32 = 0; kh < filterH; kh++) {
+          // Output rows oh whose input row oh·sh + kh − padTop is inside.
+          const ohLo = first_valid(kh - padTop, strideH);
+          const ohHi = end_valid(kh - padTop, strideH, inH, outH);
+          if (ohHi <= ohLo) continue;
+          for (let kw: i32 = 0; kw < filterW; kw++) {
+            const offW = kw - padLeft;
+            const owLo = first_valid(offW, strideW);
+            const owHi = end_valid(offW, strideW, inW, outW);
+            if (owHi <= owLo) continue;
+            const tap = dw + (<usize>((kd * filterH + kh) * filterW + kw) * <usize>inC) * dyRow;
+            for (let ci: i32 = 0; ci < inC; ci++) {
+              const row = tap + <usize>ci * dyRow;
+              const xc = xPlane + (<usize>ci << 2);
+              let co: i32 = 0;
+              if (ASC_FEATURE_SIMD) {
+                for (; co + 16 <= outC; co += 16) {
+                  const o = <usize>co << 2;
+                  let a0 = f32x4.splat(0);
+                  let a1 = f32x4.splat(0);
+                  let a2 = f32x4.splat(0);
+                  let a3 = f32x4.splat(0);
+                  for (let oh = ohLo; oh < ohHi; oh++) {
+                    let xp = xc + (<usize>(oh * strideH + kh - padTop) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow;
+                    let dp = dyPlane + (<usize>oh * <usize>outW + <usize>owLo) * dyRow + o;
+                    const xStep = <usize>strideW * xRow;
+                    for (let ow = owLo; ow < owHi; ow++) {
+                      const xv = v128.load32_splat(xp);
+                      a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(dp)));
+                      a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(dp, 16)));
+                      a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(dp, 32)));
+                      a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(dp, 48)));
+                      xp += xStep;
+                      dp += dyRow;
                     }
                   }
-                  for (; co < outC; co++) {
-                    const o = <usize>co << 2;
-                    store<f32>(row + o, load<f32>(row + o) + xv * load<f32>(dp + o));
+                  v128.store(row + o, f32x4.add(v128.load(row + o), a0));
+                  v128.store(row + o, f32x4.add(v128.load(row + o, 16), a1), 16);
+                  v128.store(row + o, f32x4.add(v128.load(row + o, 32), a2), 32);
+                  v128.store(row + o, f32x4.add(v128.load(row + o, 48), a3), 48);
+                }
+                for (; co + 4 <= outC; co += 4) {
+                  const o = <usize>co << 2;
+                  let a = f32x4.splat(0);
+                  for (let oh = ohLo; oh < ohHi; oh++) {
+                    let xp = xc + (<usize>(oh * strideH + kh - padTop) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow;
+                    let dp = dyPlane + (<usize>oh * <usize>outW + <usize>owLo) * dyRow + o;
+                    const xStep = <usize>strideW * xRow;
+                    for (let ow = owLo; ow < owHi; ow++) {
+                      a = f32x4.add(a, f32x4.mul(v128.load32_splat(xp), v128.load(dp)));
+                      xp += xStep;
+                      dp += dyRow;
+                    }
+                  }
+                  v128.store(row + o, f32x4.add(v128.load(row + o), a));
+                }
+              }
+              for (; co < outC; co++) {
+                const o = <usize>co << 2;
+                let a: f32 = 0;
+                for (let oh = ohLo; oh < ohHi; oh++) {
+                  let xp = xc + (<usize>(oh * strideH + kh - padTop) * <usize>inW + <usize>(owLo * strideW + offW)) * xRow;
+                  let dp = dyPlane + (<usize>oh * <usize>outW + <usize>owLo) * dyRow + o;
+                  const xStep = <usize>strideW * xRow;
+                  for (let ow = owLo; ow < owHi; ow++) {
+                    a += load<f32>(xp) * load<f32>(dp);
+                    xp += xStep;
+                    dp += dyRow;
                   }
                 }
-                xp += xStep;
-                dp += dyRow;
+                store<f32>(row + o, load<f32>(row + o) + a);
               }
             }
           }
