@@ -357,6 +357,59 @@ export function depthwise_conv2d_backprop_input(
 }
 
 /**
+ * One segment of an input-gradient scatter: for `count` output positions (dy rows `dyRow` apart,
+ * their dx rows `xStep` apart) dx[ci] += Σ_co dy[co] · wT[co, ci], over a tap's transposed filter
+ * `tap` [Cout, Cin]: sixteen input channels per broadcast dy value, then four, then one. Each dx
+ * value adds its terms in co order whatever the blocking.
+ */
+function scatterSegment(xp: usize, dp: usize, tap: usize, count: i32, inC: i32, outC: i32, xStep: usize, dyRow: usize): void {
+  const xRow = <usize>inC << 2;
+  for (let j: i32 = 0; j < count; j++) {
+    let ci: i32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; ci + 16 <= inC; ci += 16) {
+        const o = <usize>ci << 2;
+        let a0 = v128.load(xp + o);
+        let a1 = v128.load(xp + o, 16);
+        let a2 = v128.load(xp + o, 32);
+        let a3 = v128.load(xp + o, 48);
+        let wp = tap + o;
+        for (let co: i32 = 0; co < outC; co++) {
+          const dv = v128.load32_splat(dp + (<usize>co << 2));
+          a0 = f32x4.add(a0, f32x4.mul(dv, v128.load(wp)));
+          a1 = f32x4.add(a1, f32x4.mul(dv, v128.load(wp, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(dv, v128.load(wp, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(dv, v128.load(wp, 48)));
+          wp += xRow;
+        }
+        v128.store(xp + o, a0);
+        v128.store(xp + o, a1, 16);
+        v128.store(xp + o, a2, 32);
+        v128.store(xp + o, a3, 48);
+      }
+      for (; ci + 4 <= inC; ci += 4) {
+        const o = <usize>ci << 2;
+        let acc = v128.load(xp + o);
+        for (let co: i32 = 0; co < outC; co++) {
+          acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(dp + (<usize>co << 2)), v128.load(tap + <usize>co * xRow + o)));
+        }
+        v128.store(xp + o, acc);
+      }
+    }
+    for (; ci < inC; ci++) {
+      const o = <usize>ci << 2;
+      let acc = load<f32>(xp + o);
+      for (let co: i32 = 0; co < outC; co++) {
+        acc += load<f32>(dp + (<usize>co << 2)) * load<f32>(tap + <usize>co * xRow + o);
+      }
+      store<f32>(xp + o, acc);
+    }
+    xp += xStep;
+    dp += dyRow;
+  }
+}
+
+/**
  * ∂L/∂x of a 2-D convolution:
  *   ∂L/∂x[n,ih,iw,ci] = Σ_{oh,ow,kh,kw: ih,iw as above} Σ_co dy[n,oh,ow,co] · w[kh,kw,ci,co]
  * scattered output row by output row and segment by segment, like the depthwise case. The filter
@@ -396,33 +449,8 @@ export function conv2d_backprop_input(
           const owLo = first_valid(offW, strideW);
           const owHi = end_valid(offW, strideW, inW, outW);
           if (owHi <= owLo) continue;
-          const tap = wT + (<usize>((kh * filterW + kw) * outC) * xRow);
-          const xStep = <usize>strideW * xRow;
-          let xp = xLine + <usize>(owLo * strideW + offW) * xRow;
-          let dp = dyLine + <usize>owLo * dyRow;
-          for (let ow = owLo; ow < owHi; ow++) {
-            let ci: i32 = 0;
-            if (ASC_FEATURE_SIMD) {
-              for (; ci + 4 <= inC; ci += 4) {
-                const o = <usize>ci << 2;
-                let acc = v128.load(xp + o);
-                for (let co: i32 = 0; co < outC; co++) {
-                  acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(dp + (<usize>co << 2)), v128.load(tap + <usize>co * xRow + o)));
-                }
-                v128.store(xp + o, acc);
-              }
-            }
-            for (; ci < inC; ci++) {
-              const o = <usize>ci << 2;
-              let acc = load<f32>(xp + o);
-              for (let co: i32 = 0; co < outC; co++) {
-                acc += load<f32>(dp + (<usize>co << 2)) * load<f32>(tap + <usize>co * xRow + o);
-              }
-              store<f32>(xp + o, acc);
-            }
-            xp += xStep;
-            dp += dyRow;
-          }
+          scatterSegment(xLine + <usize>(owLo * strideW + offW) * xRow, dyLine + <usize>owLo * dyRow,
+            wT + (<usize>((kh * filterW + kw) * outC) * xRow), owHi - owLo, inC, outC, <usize>strideW * xRow, dyRow);
         }
       }
     }
@@ -474,54 +502,8 @@ export function conv3d_backprop_input(
               const owLo = first_valid(offW, strideW);
               const owHi = end_valid(offW, strideW, inW, outW);
               if (owHi <= owLo) continue;
-              const tap = wT + (<usize>(((kd * filterH + kh) * filterW + kw) * outC) * xRow);
-              const xStep = <usize>strideW * xRow;
-              let xp = xLine + <usize>(owLo * strideW + offW) * xRow;
-              let dp = dyLine + <usize>owLo * dyRow;
-              for (let ow = owLo; ow < owHi; ow++) {
-                let ci: i32 = 0;
-                if (ASC_FEATURE_SIMD) {
-                  // Sixteen input channels per broadcast dy value, then four.
-                  for (; ci + 16 <= inC; ci += 16) {
-                    const o = <usize>ci << 2;
-                    let a0 = v128.load(xp + o);
-                    let a1 = v128.load(xp + o, 16);
-                    let a2 = v128.load(xp + o, 32);
-                    let a3 = v128.load(xp + o, 48);
-                    let wp = tap + o;
-                    for (let co: i32 = 0; co < outC; co++) {
-                      const dv = v128.load32_splat(dp + (<usize>co << 2));
-                      a0 = f32x4.add(a0, f32x4.mul(dv, v128.load(wp)));
-                      a1 = f32x4.add(a1, f32x4.mul(dv, v128.load(wp, 16)));
-                      a2 = f32x4.add(a2, f32x4.mul(dv, v128.load(wp, 32)));
-                      a3 = f32x4.add(a3, f32x4.mul(dv, v128.load(wp, 48)));
-                      wp += xRow;
-                    }
-                    v128.store(xp + o, a0);
-                    v128.store(xp + o, a1, 16);
-                    v128.store(xp + o, a2, 32);
-                    v128.store(xp + o, a3, 48);
-                  }
-                  for (; ci + 4 <= inC; ci += 4) {
-                    const o = <usize>ci << 2;
-                    let acc = v128.load(xp + o);
-                    for (let co: i32 = 0; co < outC; co++) {
-                      acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(dp + (<usize>co << 2)), v128.load(tap + <usize>co * xRow + o)));
-                    }
-                    v128.store(xp + o, acc);
-                  }
-                }
-                for (; ci < inC; ci++) {
-                  const o = <usize>ci << 2;
-                  let acc = load<f32>(xp + o);
-                  for (let co: i32 = 0; co < outC; co++) {
-                    acc += load<f32>(dp + (<usize>co << 2)) * load<f32>(tap + <usize>co * xRow + o);
-                  }
-                  store<f32>(xp + o, acc);
-                }
-                xp += xStep;
-                dp += dyRow;
-              }
+              scatterSegment(xLine + <usize>(owLo * strideW + offW) * xRow, dyLine + <usize>owLo * dyRow,
+                wT + (<usize>(((kd * filterH + kh) * filterW + kw) * outC) * xRow), owHi - owLo, inC, outC, <usize>strideW * xRow, dyRow);
             }
           }
         }
