@@ -10,10 +10,11 @@
  * order; test/engine.test.ts holds the two to 1e-4 over the seed preset's cells.
  */
 import { engineWasm } from '../wasm/binaries.generated';
-import { LOSS_NAMES, type LossName } from '../losses/types.js';
+import { decodeBase64 } from '../wasm/module.js';
+import type { LossName } from '../losses/types.js';
 import type { RunConfig } from '../experiment/config.js';
 import { xavierUniformValues } from '../experiment/model.js';
-import { runRandoms, type Evaluation, type RunOutcome, type StepLog } from '../experiment/train.js';
+import { runRandoms, scoresOf, type Evaluation, type RunOutcome, type StepLog } from '../experiment/train.js';
 
 /** Runs per group: the f32x4 lanes. */
 export const LANES = 4;
@@ -43,6 +44,8 @@ const HYPER_COUNT = 10;
 const SUMS_BYTES = 8 * 32 + 4 * 16;
 /** The module's loss kinds, in LOSS_NAMES order (cce, dice, dice_square, dicefg, dicefg_square). */
 const LOSS_KIND: Record<LossName, number> = { cce: 0, dice: 1, dice_square: 2, dicefg: 3, dicefg_square: 4 };
+/** The engine has a lane kernel for this loss. */
+const hasLaneKernel = (name: string) => Object.prototype.hasOwnProperty.call(LOSS_KIND, name);
 /** The largest memory a group may take; bigger configs train on the reference path. */
 export const MAX_ENGINE_BYTES = 1 << 30;
 
@@ -51,11 +54,7 @@ let supported: boolean | null = null;
 
 /** The engine module's bytes (assembly/engine.ts, SIMD). */
 export function engineBinary(): Uint8Array {
-  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(engineWasm, 'base64'));
-  const binary = atob(engineWasm);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return decodeBase64(engineWasm);
 }
 
 /** True where this JS engine runs WebAssembly SIMD128, which the lockstep engine needs. */
@@ -169,7 +168,7 @@ export function laneEngineBytes(config: RunConfig): number {
 
 /** True when the lockstep engine has kernels for `config` (its losses) and room for it (its size). */
 export function laneEngineAccepts(config: RunConfig): boolean {
-  return config.loggedLosses.every((name) => (LOSS_NAMES as readonly string[]).includes(name))
+  return config.loggedLosses.every(hasLaneKernel)
     && laneEngineBytes(config) <= MAX_ENGINE_BYTES;
 }
 
@@ -208,7 +207,7 @@ export class LaneGroup {
     });
     if (!laneEngineAvailable()) throw new Error('segloss lane engine: this JavaScript engine has no WebAssembly SIMD');
     const first = configs[0];
-    const unknown = first.loggedLosses.filter((name) => !(name in LOSS_KIND));
+    const unknown = first.loggedLosses.filter((name) => !hasLaneKernel(name));
     if (unknown.length > 0) throw new Error(`segloss lane engine: no lane kernel for the loss ${unknown.join(', ')}`);
     const plan = layout(first);
     if (plan.bytes > MAX_ENGINE_BYTES) {
@@ -336,17 +335,9 @@ export class LaneGroup {
     const counts = new Int32Array(this.memory.buffer, this.words.COUNTS!, 20);
     const { validationImages, imageSize } = this.configs[0];
     const total = validationImages * imageSize * imageSize;
-    const ratio = (num: number, den: number) => (den === 0 ? 1 : num / den);
     return Array.from({ length: this.runs }, (_, j) => {
       const [correct, interBg, interFg, predFg, trueFg] = [0, 1, 2, 3, 4].map((k) => counts[4 * k + j]);
-      const inter = [interBg, interFg];
-      const pred = [total - predFg, predFg];
-      const truth = [total - trueFg, trueFg];
-      return {
-        accuracy: correct / total,
-        dice: inter.map((v, c) => ratio(2 * v, pred[c] + truth[c])),
-        iou: inter.map((v, c) => ratio(v, pred[c] + truth[c] - v)),
-      };
+      return scoresOf({ total, correct, inter: [interBg, interFg], predicted: [total - predFg, predFg], truth: [total - trueFg, trueFg] });
     });
   }
 

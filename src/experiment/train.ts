@@ -51,30 +51,51 @@ export interface RunOutcome {
   parameters: number;
 }
 
+/** Two-class counts of hard predictions against labels, from which `scoresOf` makes an Evaluation. */
+export interface PredictionCounts {
+  total: number;
+  correct: number;
+  /** Per class (0 = background, 1 = foreground): |P∩Y|, |P|, |Y|. */
+  inter: number[];
+  predicted: number[];
+  truth: number[];
+}
+
+export function emptyCounts(): PredictionCounts {
+  return { total: 0, correct: 0, inter: [0, 0], predicted: [0, 0], truth: [0, 0] };
+}
+
+/** Adds argmax predictions and their labels (the same length, classes 0 and 1) to `counts`. */
+export function addPredictions(counts: PredictionCounts, predicted: ArrayLike<number>, labels: ArrayLike<number>): void {
+  for (let i = 0; i < predicted.length; i++) {
+    const p = predicted[i];
+    const y = labels[i];
+    counts.predicted[p]++;
+    counts.truth[y]++;
+    if (p === y) {
+      counts.correct++;
+      counts.inter[y]++;
+    }
+  }
+  counts.total += predicted.length;
+}
+
+/** Accuracy, and per class Dice 2|P∩Y| / (|P| + |Y|) and IoU |P∩Y| / |P∪Y| (1 when both are empty). */
+export function scoresOf(c: PredictionCounts): Evaluation {
+  const ratio = (num: number, den: number) => (den === 0 ? 1 : num / den);
+  return {
+    accuracy: c.correct / c.total,
+    dice: c.inter.map((n, k) => ratio(2 * n, c.predicted[k] + c.truth[k])),
+    iou: c.inter.map((n, k) => ratio(n, c.predicted[k] + c.truth[k] - n)),
+  };
+}
+
 /** Accuracy, Dice and IoU of hard predictions, counted in JS from the argmax. */
 export function evaluate(net: ConvNet, x: Tensor, labels: Int32Array): Evaluation {
   const predicted = tidy(() => argMax(net.apply(x as never, false), 3).dataSync() as Int32Array);
-  const classes = 2;
-  const inter = new Array<number>(classes).fill(0);
-  const predCount = new Array<number>(classes).fill(0);
-  const trueCount = new Array<number>(classes).fill(0);
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const p = predicted[i];
-    const y = labels[i];
-    predCount[p]++;
-    trueCount[y]++;
-    if (p === y) {
-      correct++;
-      inter[y]++;
-    }
-  }
-  const ratio = (num: number, den: number) => (den === 0 ? 1 : num / den);
-  return {
-    accuracy: correct / labels.length,
-    dice: inter.map((n, c) => ratio(2 * n, predCount[c] + trueCount[c])),
-    iou: inter.map((n, c) => ratio(n, predCount[c] + trueCount[c] - n)),
-  };
+  const counts = emptyCounts();
+  addPredictions(counts, predicted, labels);
+  return scoresOf(counts);
 }
 
 /** A logged loss from logits: the fused ops, or (for comparison) the tfjs-op composite. */

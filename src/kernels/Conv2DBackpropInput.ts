@@ -3,7 +3,7 @@ import {
   type Conv2DAttrs, type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { addressOf, backendMemory, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
-import { assertChannelsLast, convGeometry } from './conv_geometry.js';
+import { assertChannelsLast, convGeometry, flipTransposeFilter } from './conv_geometry.js';
 
 /**
  * From this many input and output channels on, a stride-1 'same' ∂L/∂x runs as tfjs-backend-wasm's
@@ -30,16 +30,7 @@ function viaForwardConv(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo
   const flipped = backend.makeOutput([fh, fw, cout, cin], 'float32');
   const memory = backendMemory(backend).buffer;
   const w = new Float32Array(memory, addressOf(backend, filter), fh * fw * cin * cout);
-  const wf = new Float32Array(memory, addressOf(backend, flipped), fh * fw * cin * cout);
-  for (let ky = 0; ky < fh; ky++) {
-    for (let kx = 0; kx < fw; kx++) {
-      const src = ((fh - 1 - ky) * fw + (fw - 1 - kx)) * cin * cout;
-      const dst = (ky * fw + kx) * cout * cin;
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) wf[dst + co * cin + ci] = w[src + ci * cout + co];
-      }
-    }
-  }
+  flipTransposeFilter(w, new Float32Array(memory, addressOf(backend, flipped), fh * fw * cin * cout), fh * fw, cin, cout);
   try {
     const attrs: Conv2DAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
     return conv.kernelFunc({ backend, inputs: { x: dy, filter: flipped }, attrs: attrs as never }) as TensorInfo;

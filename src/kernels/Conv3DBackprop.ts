@@ -3,6 +3,7 @@ import {
   type Conv3DAttrs, type Conv3DBackpropFilterV2Attrs, type Conv3DBackpropInputV2Attrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { addressOf, backendMemory, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
+import { flipTransposeFilter } from './conv_geometry.js';
 import { originalKernel } from './replace.js';
 
 /**
@@ -92,13 +93,7 @@ function conv3D(args: {
   withScratch(backend, 2 * taps * cin * cout * 4, (scratch) => {
     const memory = backendMemory(backend).buffer;
     const w = new Float32Array(memory, addressOf(backend, filter), taps * cin * cout);
-    const flipped = new Float32Array(memory, scratch, taps * cin * cout);
-    for (let t = 0; t < taps; t++) {
-      const src = (taps - 1 - t) * cin * cout;
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) flipped[t * cout * cin + co * cin + ci] = w[src + ci * cout + co];
-      }
-    }
+    flipTransposeFilter(w, new Float32Array(memory, scratch, taps * cin * cout), taps, cin, cout);
     kernels(backend).conv3d_backprop_input(addressOf(backend, x), scratch, addressOf(backend, out), scratch + taps * cin * cout * 4,
       info.batchSize, info.outDepth, info.outHeight, info.outWidth, cout, info.inDepth, info.inHeight, info.inWidth, cin,
       fd, fh, fw, 1, 1, 1, front, top, left);

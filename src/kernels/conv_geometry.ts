@@ -26,3 +26,18 @@ export function assertChannelsLast(kernel: string, dataFormat: string | undefine
     throw new Error(`segloss: ${kernel} on the wasm backend supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }
 }
+
+/**
+ * The filter of a convolution's input gradient as a convolution of its own: spatially flipped,
+ * input and output channels swapped, W′[t, co, ci] = W[T − 1 − t, ci, co] over the T = FH·FW(·FD)
+ * spatial taps in row-major order (flipping the linear tap index flips every spatial axis).
+ */
+export function flipTransposeFilter(w: Float32Array, out: Float32Array, taps: number, cin: number, cout: number): void {
+  for (let t = 0; t < taps; t++) {
+    const src = (taps - 1 - t) * cin * cout;
+    const dst = t * cout * cin;
+    for (let ci = 0; ci < cin; ci++) {
+      for (let co = 0; co < cout; co++) out[dst + co * cin + ci] = w[src + ci * cout + co];
+    }
+  }
+}

@@ -14,6 +14,7 @@ import {
   categoricalCrossEntropy, dice, diceCrossEntropy, diceFocal, focal, generalizedDice, lovaszSoftmax, tversky,
 } from '../losses/index.js';
 import { Random } from '../experiment/random.js';
+import { addPredictions, emptyCounts, scoresOf } from '../experiment/train.js';
 import { FusedAdam } from '../ops/fused_adam.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
 import { unet2d } from './unet.js';
@@ -181,30 +182,14 @@ export class UNetTrainer {
   evaluate(): ValidationScores {
     const { imageSize: s, validationImages: count } = this.options;
     const pixels = s * s;
-    const inter = [0, 0];
-    const predicted = [0, 0];
-    const truth = [0, 0];
-    let correct = 0;
+    const counts = emptyCounts();
     for (let first = 0; first < count; first += 8) {
       const n = Math.min(8, count - first);
       const classes = tf.tidy(() => tf.argMax(this.model.predict(
         tf.tensor4d(this.validation.images.subarray(first * pixels, (first + n) * pixels), [n, s, s, 1])) as tf.Tensor, -1).dataSync());
-      classes.forEach((p, i) => {
-        const t = this.validation.labels[first * pixels + i];
-        predicted[p]++;
-        truth[t]++;
-        if (p === t) {
-          correct++;
-          inter[t]++;
-        }
-      });
+      addPredictions(counts, classes, this.validation.labels.subarray(first * pixels, (first + n) * pixels));
     }
-    const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
-    return {
-      accuracy: correct / (count * pixels),
-      dice: inter.map((v, c) => ratio(2 * v, predicted[c] + truth[c])),
-      iou: inter.map((v, c) => ratio(v, predicted[c] + truth[c] - v)),
-    };
+    return scoresOf(counts);
   }
 
   /** The first `count` validation images, their labels and the model's argmax predictions (for pictures). */

@@ -88,7 +88,8 @@ const compiled = new Map<Build, WebAssembly.Module>();
 /** Per requested variant, the instance bound to each memory (of the variant's build for that memory). */
 const instances = new Map<KernelVariant, WeakMap<WebAssembly.Memory, KernelExports>>();
 
-function decodeBase64(text: string): Uint8Array {
+/** Bytes of a base64 string (Buffer in Node, atob in browsers): how every inlined binary is read. */
+export function decodeBase64(text: string): Uint8Array {
   if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
