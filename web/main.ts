@@ -1,6 +1,7 @@
 /**
  * The demo page: a sweep of the seed's experiment in module Web Workers with live progress and
- * live figures (the report's), and the fused-vs-tfjs-ops benchmark in a worker of this browser.
+ * live figures (the report's), the fused-vs-tfjs-ops benchmark in a worker of this browser, and a
+ * U-Net trained in a worker (web/unet_view.ts).
  * The SDK is on `window.segloss` for the console (and the browser tests).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +12,7 @@ import * as Comlink from 'comlink';
 import type { WorkerApi } from '../src/workers/api.js';
 import { backendMemory, type BackendWasm } from '../src/wasm/backend.js';
 import { lossCheck } from './loss_check.js';
+import { setupUNetSection, unetBench } from './unet_view.js';
 
 const here = new URL('./', import.meta.url);
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -349,6 +351,7 @@ async function main(): Promise<void> {
   $('resume').addEventListener('click', () => void resumeSaved());
   $('discard').addEventListener('click', () => { localStorage.removeItem(SAVE_KEY); offerSaved(); });
   offerSaved();
+  unet = setupUNetSection();
 
   const isolated = globalThis.crossOriginIsolated === true;
   try {
@@ -368,5 +371,6 @@ function sharedMemory(): boolean {
     && backendMemory(tf.backend() as BackendWasm).buffer instanceof SharedArrayBuffer;
 }
 
-Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, sharedMemory, benchmark, tf } });
+let unet: ReturnType<typeof setupUNetSection> | null = null;
+Object.assign(globalThis, { segloss, seglossDemo: { state, lossCheck, sharedMemory, benchmark, unetBench, tf, get unet() { return unet; } } });
 void main();

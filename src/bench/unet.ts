@@ -26,7 +26,12 @@ export interface UNetBenchRow {
   kernels: { name: string; ms: number; calls: number }[];
 }
 
-async function measure(name: string, backend: 'wasm' | 'cpu', batch: number, size: number, filters: number[],
+/**
+ * Median ms of `steps` training steps (forward + backward + tf.train.adam) of unet2d (unet3d with
+ * dims 3) at batch × size^dims × 1 on `backend`, after `warmup` steps; with the kernels of one
+ * profiled step. Also the U-Net benchmark of the browser demo (web/unet_worker.ts).
+ */
+export async function measureUNetStep(name: string, backend: 'wasm' | 'cpu', batch: number, size: number, filters: number[],
   steps: number, print: (line: string) => void, { warmup = 2, profile: withProfile = true, dims = 2 } = {}): Promise<UNetBenchRow> {
   await tf.setBackend(backend);
   const model = dims === 2 ? unet2d({ inputShape: [size, size, 1], classes: 2, filters, seed: 1 })
@@ -80,16 +85,16 @@ export async function benchUNet({ print, quick, steps }: BenchContext): Promise<
   const rows: UNetBenchRow[] = [];
   await tf.setBackend('wasm');
   await setupWasmKernels({ replaceTfjsKernels: false });
-  rows.push(await measure('wasm, segloss without its tfjs-kernel replacements, batch 4', 'wasm', 4, size, filters, timed, print));
+  rows.push(await measureUNetStep('wasm, segloss without its tfjs-kernel replacements, batch 4', 'wasm', 4, size, filters, timed, print));
   await setupWasmKernels();
-  rows.push(await measure('wasm with segloss, batch 4', 'wasm', 4, size, filters, timed, print));
+  rows.push(await measureUNetStep('wasm with segloss, batch 4', 'wasm', 4, size, filters, timed, print));
   // tfjs-cpu's Conv2DBackpropFilter alone takes over a minute a step at 128²: one step, no warm-up, no profile.
-  rows.push(await measure('tfjs-cpu, batch 1 (for scale; one step, cold)', 'cpu', 1, size, filters, 1, print, { warmup: 0, profile: false }));
+  rows.push(await measureUNetStep('tfjs-cpu, batch 1 (for scale; one step, cold)', 'cpu', 1, size, filters, 1, print, { warmup: 0, profile: false }));
   await tf.setBackend('wasm');
   // 3D: unet3d at batch 1 of 64³ (32³ with --quick); tfjs-wasm's own 3D conv gradients are wrong, so no baseline row.
   const size3 = quick ? 32 : 64;
   print(`\nunet3d ${size3}³×1, filters [${filters.join(', ')}], batch norm, 2 classes, Dice + CE, Adam`);
-  rows.push(await measure(`wasm with segloss, batch 1 of ${size3}³`, 'wasm', 1, size3, filters, quick ? 1 : 2, print, { warmup: 1, dims: 3 }));
+  rows.push(await measureUNetStep(`wasm with segloss, batch 1 of ${size3}³`, 'wasm', 1, size3, filters, quick ? 1 : 2, print, { warmup: 1, dims: 3 }));
   print(`\nsegloss's replacements: ${(rows[0].medianMs / rows[1].medianMs).toFixed(2)}× on the 2D step. PyTorch 1.13 eager, one thread, `
     + 'the same nets (scripts/unet_torch.py): 2D 288 ms in the issue, 214 ms on 2026-12-01; 3D 64³ 3.0 s (bench/RESULTS.md)');
   return rows;

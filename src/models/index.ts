@@ -6,6 +6,7 @@
 export { unet2d, unet3d, type UNet2DOptions, type UNet3DOptions } from './unet.js';
 export { syntheticSegmentation, type SyntheticData, type SyntheticOptions } from './synthetic.js';
 export {
-  UNetTrainer, parseTrainingOptions, TRAIN_LOSSES, type TrainLossName, type TrainingRow, type UNetTrainingInput,
+  UNetTrainer, parseTrainingOptions, TRAIN_LOSSES, type TrainingRow, type UNetTrainingInput,
   type UNetTrainingOptions, type ValidationScores,
 } from './train.js';
+export { TRAIN_LOSS_NAMES, type TrainLossName } from './loss_names.js';

@@ -16,11 +16,12 @@ import {
 import { Random } from '../experiment/random.js';
 import { addPredictions, emptyCounts, scoresOf } from '../experiment/train.js';
 import { FusedAdam } from '../ops/fused_adam.js';
+import { TRAIN_LOSS_NAMES, type TrainLossName } from './loss_names.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
 import { unet2d } from './unet.js';
 
-/** The losses `segloss train` takes by name, each on (int32 labels, logits). */
-export const TRAIN_LOSSES = {
+/** The losses `segloss train` takes by name (TRAIN_LOSS_NAMES), each on (int32 labels, logits). */
+export const TRAIN_LOSSES: Record<TrainLossName, (y: tf.Tensor, z: tf.Tensor) => tf.Tensor> = {
   'dice-ce': (y: tf.Tensor, z: tf.Tensor) => diceCrossEntropy(y, z),
   'dice-focal': (y: tf.Tensor, z: tf.Tensor) => diceFocal(y, z),
   dice: (y: tf.Tensor, z: tf.Tensor) => dice(y, z),
@@ -29,15 +30,14 @@ export const TRAIN_LOSSES = {
   'generalized-dice': (y: tf.Tensor, z: tf.Tensor) => generalizedDice(y, z),
   tversky: (y: tf.Tensor, z: tf.Tensor) => tversky(y, z, { alpha: 0.3, beta: 0.7 }),
   lovasz: (y: tf.Tensor, z: tf.Tensor) => lovaszSoftmax(y, z),
-} as const;
-export type TrainLossName = keyof typeof TRAIN_LOSSES;
+};
 
 const optionsSchema = z.object({
   /** Images are imageSize × imageSize × 1 (divisible by 2^(levels − 1)). */
   imageSize: z.number().int().min(8).max(1024).default(128),
   filters: z.array(z.number().int().min(1).max(512)).min(1).max(6).default([16, 32, 64, 128]),
   batchNorm: z.boolean().default(true),
-  loss: z.enum(Object.keys(TRAIN_LOSSES) as [TrainLossName, ...TrainLossName[]]).default('dice-ce'),
+  loss: z.enum(TRAIN_LOSS_NAMES).default('dice-ce'),
   steps: z.number().int().min(1).max(10_000_000).default(1000),
   batchSize: z.number().int().min(1).max(256).default(4),
   learningRate: z.number().positive().finite().default(1e-3),

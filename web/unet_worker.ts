@@ -1,0 +1,23 @@
+/**
+ * The demo's U-Net worker (build/web/unet-worker.js): a tfjs-layers U-Net (segloss/models) trained
+ * on tfjs's wasm backend with segloss's kernels, off the page's main thread; and the U-Net step
+ * benchmark, `segloss bench unet` in a browser. On a cross-origin isolated page tfjs runs its
+ * threaded build here (SharedArrayBuffer), unless `init({ threads: 1 })` asks for one thread.
+ *
+ * As in the sweep's worker (src/workers/worker.browser.ts), the Comlink listener is attached before
+ * the implementation loads: its imports include a top-level await, and a module worker drops the
+ * messages that arrive while its evaluation awaits with no listener.
+ */
+import * as Comlink from 'comlink';
+import type { UNetWorkerApi } from './unet_train.js';
+
+const loaded = import('./unet_train.js').then((m) => m.unetWorkerApi);
+
+const api: UNetWorkerApi = {
+  init: async (options) => (await loaded).init(options),
+  train: async (options, onUpdate) => (await loaded).train(options, onUpdate),
+  stop: async () => (await loaded).stop(),
+  bench: async (options, print) => (await loaded).bench(options, print),
+};
+
+Comlink.expose(api);
