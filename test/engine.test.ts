@@ -131,6 +131,18 @@ describe('the lane engine agrees with trainRun on tfjs ops', () => {
   });
 });
 
+describe('inverted inputs (invertInput, the puzzle preset)', () => {
+  it('trains the puzzle\'s four foreground × inversion cells in one group as trainRun does', () => {
+    const group = expandPreset(presets.puzzle, { steps: 40, evalEvery: 20, validationImages: 6 })
+      .filter((r) => r.config.seed === 1 && r.config.trainLoss === 'dice').map((r) => r.config);
+    expect(group.map((c) => [c.foreground, c.invertInput])).toEqual([[0.05, false], [0.05, true], [0.95, false], [0.95, true]]);
+    const lanes = laneRows(group);
+    group.forEach((config, j) => expectClose(lanes[j], referenceRows(config), `${config.foreground} invert ${config.invertInput}`));
+    // Inverting changes the run: the same seed's losses differ from the first step's update on.
+    expect(lanes[1][5].losses.cce).not.toBe(lanes[0][5].losses.cce);
+  });
+});
+
 describe('lanes are independent', () => {
   const base = { steps: 40, evalEvery: 13, validationImages: 4, imageSize: 16 } satisfies RunConfigInput;
   const configs = [

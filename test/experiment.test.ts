@@ -89,6 +89,17 @@ describe('randomness and data', () => {
     const fraction = labels.reduce((a, b) => a + b, 0) / labels.length;
     expect(Math.abs(fraction - foreground)).toBeLessThan(0.01);
   });
+
+  it('with invertInput: the same labels, each image 1 − x exactly (the minority class at the other end of [0, 1])', () => {
+    const plain = makeBatchValues(new Random(4), 20, 16, 0.05);
+    const inverted = makeBatchValues(new Random(4), 20, 16, 0.05, true);
+    expect(inverted.labels).toEqual(plain.labels);
+    expect(inverted.x.every((v, i) => v === 1 - plain.x[i] && v > 0 && v <= 1)).toBe(true);
+    // At 5% fg the foreground is bright (x > 0.95); inverted, it is dark (x < 0.05).
+    const fgMean = (x: Float32Array) => x.reduce((a, v, i) => a + (plain.labels[i] ? v : 0), 0) / plain.labels.reduce((a, b) => a + b, 0);
+    expect(fgMean(plain.x)).toBeGreaterThan(0.95);
+    expect(fgMean(inverted.x)).toBeLessThan(0.05);
+  });
 });
 
 describe('the ConvNet', () => {
@@ -138,6 +149,19 @@ describe('presets', () => {
       'adam-bn1-95fg-cce-run0', 'adam-bn1-95fg-dicefg-run0', 'adam-bn1-95fg-dice-run0',
     ]);
     expect(runs.every((r) => r.config.steps === 11)).toBe(true);
+  });
+
+  it('puzzle is {5, 95}% fg × inputs {as drawn, inverted} × {cce, dice} × 3 runs, Adam, no BN, 10,001 steps, readable ids', () => {
+    const runs = expandPreset(presets.puzzle);
+    expect(runs).toHaveLength(24);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(24);
+    expect(runs.slice(0, 6).map((r) => r.id)).toEqual([
+      'adam-bn0-5fg-cce-run0', 'adam-bn0-5fg-cce-run1', 'adam-bn0-5fg-cce-run2',
+      'adam-bn0-5fg-dice-run0', 'adam-bn0-5fg-dice-run1', 'adam-bn0-5fg-dice-run2',
+    ]);
+    expect(runs[6].id).toBe('adam-bn0-5fg-inv-cce-run0');
+    expect(runs.every((r) => r.config.steps === 10_001 && !r.config.batchNorm && r.config.optimizer.name === 'adam')).toBe(true);
+    expect(runs.filter((r) => r.config.invertInput)).toHaveLength(12);
   });
 });
 

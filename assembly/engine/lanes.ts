@@ -64,7 +64,7 @@ import { log_f32, log1p_unit_f32x4 } from '../math/log';
 // @ts-ignore: decorator
 @inline const H_RNG: i32 = 20;       // [4] sfc32 state a, b, c, d of each run's batch stream (i32 lanes)
 // @ts-ignore: decorator
-@inline const H_CUT: i32 = 21;       // [1] per lane: a pixel is foreground where its 24-bit draw u > cut
+@inline const H_CUT: i32 = 21;       // [2] per lane: foreground where the 24-bit draw u > cut; then all ones to invert x
 // @ts-ignore: decorator
 @inline const H_X: i32 = 22;         // [n, h+2, w+2] padded batch images
 // @ts-ignore: decorator
@@ -240,6 +240,7 @@ import { log_f32, log1p_unit_f32x4 } from '../math/log';
  * `nextFloat`: (t >>> 8) / 2^24, in the order makeBatchValues fills them), from the four sfc32
  * states at `rng` (i32 lanes a, b, c, d; advanced in place). Writes the padded images' interiors
  * and the labels (all-ones lanes where u > cut, i.e. x > 1 − foreground; see src/engine/lanes.ts).
+ * Lanes whose invert mask (the vector after the cut) is all ones store 1 − x (exact in f32).
  */
 function generate(rng: usize, cut: usize, x: usize, labels: usize, n: i32, h: i32, w: i32): void {
   let a = v128.load(rng);
@@ -247,7 +248,9 @@ function generate(rng: usize, cut: usize, x: usize, labels: usize, n: i32, h: i3
   let c = v128.load(rng, 32);
   let d = v128.load(rng, 48);
   const k = v128.load(cut);
+  const invert = v128.load(cut, 16);
   const one = i32x4.splat(1);
+  const onef = f32x4.splat(1);
   const scale = f32x4.splat(5.9604644775390625e-8); // 2^−24
   let lp = labels;
   for (let img: i32 = 0; img < n; img++) {
@@ -260,7 +263,8 @@ function generate(rng: usize, cut: usize, x: usize, labels: usize, n: i32, h: i3
         b = i32x4.add(c, i32x4.shl(c, 3));
         c = i32x4.add(v128.or(i32x4.shl(c, 21), i32x4.shr_u(c, 11)), t);
         const u = i32x4.shr_u(t, 8);
-        v128.store(xp, f32x4.mul(f32x4.convert_i32x4_s(u), scale));
+        const v = f32x4.mul(f32x4.convert_i32x4_s(u), scale);
+        v128.store(xp, v128.bitselect(f32x4.sub(onef, v), v, invert));
         v128.store(lp, i32x4.gt_s(u, k));
         xp += LV;
         lp += LV;

@@ -138,7 +138,7 @@ function layout(config: RunConfig): Layout {
   put('HYPER', HYPER_COUNT * LV);
   put('RNG', 4 * LV);
   put('VAL_RNG', 4 * LV);
-  put('CUT', LV);
+  put('CUT', 2 * LV); // the labelling cut, then the invertInput mask
   put('X', n * padded * LV);
   put('LABELS', m * LV);
   put('KEPT', m * LV);
@@ -298,6 +298,7 @@ export class LaneGroup {
       // x > 1 − foreground with x = u / 2^24 (u a 24-bit integer, the comparison exact in f64)
       // ⟺ u > ⌊(1 − foreground) · 2^24⌋.
       i32[at(w.CUT!, 0, j)] = Math.floor((1 - config.foreground) * 16777216);
+      i32[at(w.CUT!, 1, j)] = config.invertInput ? -1 : 0;
     });
   }
 

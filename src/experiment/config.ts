@@ -38,6 +38,11 @@ export const runConfigSchema = z.object({
   loggedLosses: z.array(lossName).min(1).default(['cce', 'dicefg', 'dice']),
   /** Fraction of foreground pixels: a pixel is foreground where x > 1 − foreground (the seed's t). */
   foreground: z.number().gt(0).lt(1).default(0.95),
+  /**
+   * x → 1 − x after labelling (issue #15's puzzle): the labels stay, the foreground now sits at
+   * low intensities (x < foreground) and the background at high ones.
+   */
+  invertInput: z.boolean().default(false),
   /** Training steps; the seed ran 10,001 (steps 0 … 10,000). */
   steps: z.number().int().min(1).max(10_000_000).default(10_001),
   /** Pixel accuracy (and per-class Dice, IoU) on the validation set every this many steps. */
@@ -70,10 +75,13 @@ export function parseRunConfig(input: unknown): RunConfig {
   return result.data;
 }
 
-/** The seed's run id: `adam-bn0-95fg-dicefg-run0` (run = the seed, counted per grid cell). */
+/**
+ * The seed's run id: `adam-bn0-95fg-dicefg-run0` (run = the seed, counted per grid cell), with
+ * `-inv` after the foreground for inverted inputs (`adam-bn0-95fg-inv-dicefg-run0`).
+ */
 export function runId(config: RunConfig, run: number): string {
   const fg = Math.round(config.foreground * 100);
-  return `${config.optimizer.name}-bn${config.batchNorm ? 1 : 0}-${fg}fg-${config.trainLoss}-run${run}`;
+  return `${config.optimizer.name}-bn${config.batchNorm ? 1 : 0}-${fg}fg${config.invertInput ? '-inv' : ''}-${config.trainLoss}-run${run}`;
 }
 
 export type { LossName };

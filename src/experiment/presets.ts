@@ -23,7 +23,7 @@ export interface PlannedRun {
 const ADAM = { name: 'adam' as const };
 const SGD = { name: 'sgd' as const };
 
-export const presets: Record<'seed' | 'seed-draft' | 'quick', Preset> = {
+export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle', Preset> = {
   seed: {
     name: 'seed',
     description: 'The published grid: {Adam, SGD} × BN {off, on} × {5, 50, 95}% fg × train loss {cce, dicefg, dice} × 3 runs = 108 trainings of 10,001 steps.',
@@ -49,6 +49,13 @@ export const presets: Record<'seed' | 'seed-draft' | 'quick', Preset> = {
     base: { foreground: 0.95, optimizer: ADAM, steps: 4001, evalEvery: 250, loggedLosses: ['cce', 'dicefg', 'dice'] },
     grid: { batchNorm: [false, true], trainLoss: ['cce', 'dicefg', 'dice'] },
     runs: 1,
+  },
+  puzzle: {
+    name: 'puzzle',
+    description: 'The seed\'s open puzzle (issue #15): are gradient norms smaller at 95% fg than at 5% because the minority class sits at low intensities? {5, 95}% fg × inputs {as drawn, inverted} × train loss {cce, dice} × 3 runs, Adam, no BN, 10,001 steps (the gap forms after ~2,000) = 24 trainings.',
+    base: { optimizer: ADAM, batchNorm: false, steps: 10_001, evalEvery: 250, loggedLosses: ['cce', 'dicefg', 'dice'] },
+    grid: { foreground: [0.05, 0.95], invertInput: [false, true], trainLoss: ['cce', 'dice'] },
+    runs: 3,
   },
 };
 

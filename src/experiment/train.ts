@@ -196,11 +196,11 @@ export function* trainRun(config: RunConfig): Generator<StepLog, RunOutcome> {
   const randoms = runRandoms(config.seed);
   const net = new ConvNet(config, randoms.weights);
   const optimizer = makeOptimizer(config);
-  const validation = makeBatchValues(randoms.validation, config.validationImages, config.imageSize, config.foreground);
+  const validation = makeBatchValues(randoms.validation, config.validationImages, config.imageSize, config.foreground, config.invertInput);
   const validationX = tensor4d(validation.x, [config.validationImages, config.imageSize, config.imageSize, 1]);
   try {
     for (let step = 0; step < config.steps; step++) {
-      const batch = makeBatch(randoms.batches, config.batchSize, config.imageSize, config.foreground);
+      const batch = makeBatch(randoms.batches, config.batchSize, config.imageSize, config.foreground, config.invertInput);
       const { log, diverged } = trainingStep(net, optimizer, batch, config, step);
       dispose([batch.x, batch.labels]);
       if (diverged) {
