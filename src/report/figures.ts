@@ -24,7 +24,7 @@ export interface RunLog {
 }
 
 export interface FigureGroup {
-  /** A file-safe key, e.g. `adam-bn0-95fg-run0`. */
+  /** A file-safe key, e.g. `adam-bn0-95fg-run0` (`adam-bn0-95fg-inv-run0` with inverted inputs). */
   key: string;
   /** The seed's title lines: "95% Foreground (run 2)", "ADAM, Batch Norm: False". */
   title: [string, string];
@@ -32,18 +32,19 @@ export interface FigureGroup {
   runs: RunLog[];
 }
 
-/** Groups runs into the seed's figures: same optimizer, batch norm, foreground and seed. */
+/** Groups runs into the seed's figures: same optimizer, batch norm, foreground (and inversion) and seed. */
 export function groupFigures(runs: readonly RunLog[]): FigureGroup[] {
   const groups = new Map<string, FigureGroup>();
   for (const run of runs) {
     const c = run.config;
     const fg = Math.round(c.foreground * 100);
-    const key = `${c.optimizer.name}-bn${c.batchNorm ? 1 : 0}-${fg}fg-run${c.seed}`;
+    const inv = c.invertInput ? '-inv' : '';
+    const key = `${c.optimizer.name}-bn${c.batchNorm ? 1 : 0}-${fg}fg${inv}-run${c.seed}`;
     let group = groups.get(key);
     if (!group) {
       group = {
         key,
-        title: [`${fg}% Foreground (run ${c.seed})`, `${c.optimizer.name.toUpperCase()}, Batch Norm: ${c.batchNorm ? 'True' : 'False'}`],
+        title: [`${fg}% Foreground${inv ? ', inputs inverted' : ''} (run ${c.seed})`, `${c.optimizer.name.toUpperCase()}, Batch Norm: ${c.batchNorm ? 'True' : 'False'}`],
         runs: [],
       };
       groups.set(key, group);

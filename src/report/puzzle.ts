@@ -1,0 +1,180 @@
+/**
+ * The seed's open puzzle (issue #15 §2): "the gradient norms for the 95% fg case are smaller than
+ * those for the 5% fg case", although CCE and Dice treat the two classes alike.
+ *
+ * The hypothesis tested: in the toy task the minority class of 5% fg sits at high intensities
+ * (x > 0.95) and that of 95% fg at low ones (x < 0.05). A conv weight's gradient is a sum of
+ * input intensities times output errors, so errors on bright pixels weigh more than errors on
+ * dark ones: the task is asymmetric in its inputs although the losses are symmetric in the
+ * classes. `invertInput` (x → 1 − x after labelling) moves each minority to the other end of [0, 1]
+ * and keeps everything else: 95% fg inverted is 5% fg with the class indices swapped, which a
+ * two-logit head and a class-symmetric loss cannot tell apart.
+ *
+ * So if the gap is the foreground fraction's, inverting keeps it; if it is the intensities',
+ * inverting reverses it: 95% fg inverted then has the larger norms.
+ */
+import type { RunConfig } from '../experiment/config.js';
+import type { StepLog } from '../experiment/train.js';
+import type { LossName } from '../losses/types.js';
+import type { RunLog } from './figures.js';
+import { movingAverage, sampleIndices } from './series.js';
+
+/**
+ * Steps before this are left out of the comparison: the gap forms after them (measured over 10
+ * seeds of 10,001 steps: before step 2,000 it shows in one of the four comparisons, after it in all).
+ */
+export const PUZZLE_FROM_STEP = 2000;
+/** A ratio within [1/1.25, 1.25] counts as no gap. */
+export const PUZZLE_NO_GAP = 1.25;
+/** The class-symmetric losses the seed's puzzle is about. */
+const SYMMETRIC: LossName[] = ['cce', 'dice'];
+
+export type PuzzleCell = '5fg' | '5fg-inv' | '95fg' | '95fg-inv';
+const CELLS: PuzzleCell[] = ['5fg', '5fg-inv', '95fg', '95fg-inv'];
+const CELL_TITLES: Record<PuzzleCell, string> = {
+  '5fg': '5% fg', '5fg-inv': '5% fg, inverted', '95fg': '95% fg', '95fg-inv': '95% fg, inverted',
+};
+
+export interface PuzzleComparison {
+  trainLoss: LossName;
+  logged: LossName;
+  /** Per cell: the median over seeds of each run's median gradient norm from PUZZLE_FROM_STEP on. */
+  medians: Record<PuzzleCell, number>;
+  /** medians 5fg / 95fg: above 1 where the seed saw its gap. */
+  asDrawn: number;
+  /** medians 5fg-inv / 95fg-inv: the same with the minority's intensity swapped. */
+  inverted: number;
+  /** Seeds (paired by seed across the four cells) where asDrawn > 1 and inverted < 1: the gap reverses. */
+  reversedInSeeds: number;
+  seeds: number;
+  /**
+   * 'intensity': the gap (asDrawn > 1.25) reverses when inverted (inverted < 1 / 1.25): it follows
+   * the minority's intensity. 'fraction': it stays (inverted > 1.25). 'no gap': asDrawn within
+   * [1 / 1.25, 1.25]. 'other': anything else (a reversed gap as drawn, a gap that only vanishes).
+   */
+  verdict: 'intensity' | 'fraction' | 'no gap' | 'other';
+}
+
+export interface PuzzleAnalysis {
+  /** Training losses × the class-symmetric logged losses, with all four cells present. */
+  comparisons: PuzzleComparison[];
+}
+
+const cellOf = (c: RunConfig): PuzzleCell | null => {
+  const fg = Math.round(c.foreground * 100);
+  if (fg !== 5 && fg !== 95) return null;
+  return `${fg}fg${c.invertInput ? '-inv' : ''}` as PuzzleCell;
+};
+
+function median(values: number[]): number {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs of the puzzle's setting: Adam, no BN, 5% or 95% fg; keyed by training loss, then cell. */
+function puzzleRuns(runs: readonly RunLog[]): Map<LossName, Map<PuzzleCell, RunLog[]>> {
+  const out = new Map<LossName, Map<PuzzleCell, RunLog[]>>();
+  for (const run of runs) {
+    const c = run.config;
+    const cell = cellOf(c);
+    if (!cell || c.optimizer.name !== 'adam' || c.batchNorm) continue;
+    const byCell = out.get(c.trainLoss) ?? new Map<PuzzleCell, RunLog[]>();
+    byCell.set(cell, [...(byCell.get(cell) ?? []), run]);
+    out.set(c.trainLoss, byCell);
+  }
+  return out;
+}
+
+/** Whether a sweep can answer the puzzle: Adam without BN at 5% and 95% fg, with inputs as drawn and inverted. */
+export function coversPuzzle(runs: readonly RunLog[]): boolean {
+  return [...puzzleRuns(runs).values()].some((byCell) => CELLS.every((c) => byCell.has(c)));
+}
+
+const runMedian = (run: RunLog, logged: LossName) =>
+  median(run.rows.filter((r) => r.step >= PUZZLE_FROM_STEP).map((r) => r.gradNorms[logged] ?? NaN));
+
+/** The comparison of every training loss with all four cells, for CCE's and Dice's gradient norms. */
+export function analysePuzzle(runs: readonly RunLog[]): PuzzleAnalysis {
+  const comparisons: PuzzleComparison[] = [];
+  for (const [trainLoss, byCell] of puzzleRuns(runs)) {
+    if (!CELLS.every((c) => byCell.has(c))) continue;
+    for (const logged of SYMMETRIC) {
+      if (!CELLS.every((c) => byCell.get(c)!.every((r) => r.config.loggedLosses.includes(logged)))) continue;
+      const perRun = Object.fromEntries(CELLS.map((c) => [c, new Map(byCell.get(c)!.map((r) => [r.config.seed, runMedian(r, logged)]))])) as Record<PuzzleCell, Map<number, number>>;
+      const medians = Object.fromEntries(CELLS.map((c) => [c, median([...perRun[c].values()])])) as Record<PuzzleCell, number>;
+      const asDrawn = medians['5fg'] / medians['95fg'];
+      const inverted = medians['5fg-inv'] / medians['95fg-inv'];
+      const seeds = [...perRun['5fg'].keys()].filter((s) => CELLS.every((c) => perRun[c].has(s)));
+      const reversedInSeeds = seeds.filter((s) => perRun['5fg'].get(s)! > perRun['95fg'].get(s)!
+        && perRun['5fg-inv'].get(s)! < perRun['95fg-inv'].get(s)!).length;
+      const verdict: PuzzleComparison['verdict'] = asDrawn < PUZZLE_NO_GAP && asDrawn > 1 / PUZZLE_NO_GAP ? 'no gap'
+        : asDrawn >= PUZZLE_NO_GAP && inverted <= 1 / PUZZLE_NO_GAP ? 'intensity'
+          : asDrawn >= PUZZLE_NO_GAP && inverted >= PUZZLE_NO_GAP ? 'fraction' : 'other';
+      comparisons.push({ trainLoss, logged, medians, asDrawn, inverted, reversedInSeeds, seeds: seeds.length, verdict });
+    }
+  }
+  return { comparisons };
+}
+
+/** One line per comparison, for the CLI and the report. */
+export function describeComparison(c: PuzzleComparison): string {
+  const n = (x: number) => x.toPrecision(3);
+  return `trained with ${c.trainLoss}, ${c.logged}'s gradient norm (median from step ${PUZZLE_FROM_STEP}): `
+    + `5% fg ${n(c.medians['5fg'])} vs 95% fg ${n(c.medians['95fg'])} (×${c.asDrawn.toFixed(2)}); inverted `
+    + `${n(c.medians['5fg-inv'])} vs ${n(c.medians['95fg-inv'])} (×${c.inverted.toFixed(2)}); reversed in ${c.reversedInSeeds}/${c.seeds} seeds → ${c.verdict}`;
+}
+
+const GRAD_WINDOW = 201;
+const MAX_POINTS = 300;
+const COLORS: Record<PuzzleCell, string> = { '5fg': '#d62728', '5fg-inv': '#ff9896', '95fg': '#1f77b4', '95fg-inv': '#aec7e8' };
+
+/**
+ * The puzzle's figure: one panel per (logged loss, training loss), the global gradient norm over
+ * steps (moving average over 201 steps, log scale), one line per (foreground, inversion): the
+ * mean over seeds, with a band from the lowest to the highest seed.
+ */
+export function puzzleFigureSpec(runs: readonly RunLog[]): Record<string, unknown> {
+  const rows: { step: number; cell: string; logged: string; train: string; mean: number; lo: number; hi: number }[] = [];
+  const logged: LossName[] = [];
+  for (const [trainLoss, byCell] of puzzleRuns(runs)) {
+    if (!CELLS.every((c) => byCell.has(c))) continue;
+    for (const cell of CELLS) {
+      const members = byCell.get(cell)!;
+      for (const name of members[0].config.loggedLosses) {
+        if (!members.every((r) => r.config.loggedLosses.includes(name))) continue;
+        if (!logged.includes(name)) logged.push(name);
+        const smooth = members.map((r) => movingAverage(r.rows.map((x: StepLog) => x.gradNorms[name] ?? NaN), GRAD_WINDOW));
+        const length = Math.min(...smooth.map((s) => s.length));
+        for (const i of sampleIndices(length, MAX_POINTS)) {
+          const values = smooth.map((s) => s[i]).filter(Number.isFinite);
+          if (!values.length) continue;
+          rows.push({
+            step: members[0].rows[i].step, cell: CELL_TITLES[cell], logged: name.toUpperCase(), train: `trained with ${trainLoss.toUpperCase()}`,
+            mean: values.reduce((a, b) => a + b, 0) / values.length, lo: Math.min(...values), hi: Math.max(...values),
+          });
+        }
+      }
+    }
+  }
+  const color = { field: 'cell', type: 'nominal', title: null, scale: { domain: CELLS.map((c) => CELL_TITLES[c]), range: CELLS.map((c) => COLORS[c]) } };
+  const x = { field: 'step', type: 'quantitative', title: 'step', axis: { tickCount: 4 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'The puzzle: gradient norms at 5% and 95% fg, inputs as drawn and inverted', subtitle: 'Adam, no BN; mean over seeds (line) and lowest to highest seed (band); moving average over 201 steps' },
+    data: { values: rows },
+    facet: {
+      row: { field: 'logged', type: 'nominal', title: 'gradient norm of', sort: logged.map((n) => n.toUpperCase()) },
+      column: { field: 'train', type: 'nominal', title: null },
+    },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 260, height: 150,
+      layer: [
+        { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: null }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'line', strokeWidth: 1.4 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { type: 'log' }, title: null }, color } },
+      ],
+    },
+  };
+}
