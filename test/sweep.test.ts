@@ -141,6 +141,19 @@ describe('engines', () => {
     const again = await runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true, engine: 'tfjs' });
     expect(again.resumed).toBe(6);
   });
+
+  it('resumes a sweep written before a config field existed (invertInput), and still refuses another plan', async () => {
+    const path = join(dir('two'), 'sweep.json');
+    const sweep = JSON.parse(readFileSync(path, 'utf8'));
+    // As an older segloss wrote it: no invertInput in any config.
+    for (const run of sweep.runs) delete run.config.invertInput;
+    writeFileSync(path, JSON.stringify(sweep, null, 2));
+    const again = await runSweep(QUICK, { outDir: dir('two'), workers: 1, resume: true });
+    expect(again.resumed).toBe(6);
+    expect(again.trained).toBe(0);
+    await expect(runSweep({ ...QUICK, steps: QUICK.steps! + 1 }, { outDir: dir('two'), workers: 1, resume: true }))
+      .rejects.toThrow(/holds a different sweep/);
+  });
 });
 
 describe('a worker that dies or throws', () => {

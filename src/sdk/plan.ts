@@ -123,3 +123,20 @@ export function resolveSweep(spec: SweepSpec | string, shard?: Shard): { spec: S
   const plan = planSweep(parsed);
   return { spec: parsed, runs: shard ? shardOf(plan, shard) : plan };
 }
+
+/**
+ * Whether a stored plan (sweep.json's, a MemorySweepStore's) is `runs`: the same ids in the same
+ * order with the same configs, compared after parsing, so that a config field added since (with
+ * its default, as `invertInput`) keeps older sweeps resumable.
+ */
+export function samePlan(stored: unknown, runs: readonly PlannedRun[]): boolean {
+  if (!Array.isArray(stored) || stored.length !== runs.length) return false;
+  return stored.every((run, i) => {
+    if (run?.id !== runs[i].id) return false;
+    try {
+      return JSON.stringify(parseRunConfig(run.config)) === JSON.stringify(runs[i].config);
+    } catch {
+      return false;
+    }
+  });
+}

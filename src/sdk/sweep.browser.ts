@@ -18,7 +18,7 @@ import type { StepLog } from '../experiment/train.js';
 import type { PlannedRun } from '../experiment/presets.js';
 import type { WorkerInitOptions } from '../workers/api.js';
 import { MemorySweepStore } from './memory_store.js';
-import { resolveSweep, type Shard, type SweepSpec } from './plan.js';
+import { resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
 import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import type { FailedRun, RunSummary } from './summary.js';
 
@@ -101,7 +101,7 @@ export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOp
   const store = options.store ?? new MemorySweepStore();
   if (store.planned != null) {
     if (!options.resume) throw new Error('segloss runSweep: this store already holds a sweep: pass resume: true or a new store');
-    if (JSON.stringify(store.planned) !== JSON.stringify(runs)) {
+    if (!samePlan(store.planned, runs)) {
       throw new Error('segloss runSweep: the store holds a different sweep (other runs); resume it with its own spec');
     }
     const began = store.engine ?? 'tfjs';

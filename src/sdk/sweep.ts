@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { version_core } from '@tensorflow/tfjs-core';
 import type { Endpoint } from 'comlink';
-import { resolveSweep, type Shard, type SweepSpec } from './plan.js';
+import { resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
 import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import { SweepStore, type FailedRun, type RunSummary } from './store.js';
 
@@ -106,7 +106,7 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   if (existing && !options.resume) {
     throw new Error(`${options.outDir} already holds a sweep: resume it (--resume) or choose another directory`);
   }
-  if (existing && JSON.stringify(existing.runs) !== JSON.stringify(runs)) {
+  if (existing && !samePlan(existing.runs, runs)) {
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
   // Sweeps from before the lockstep engine recorded none: they trained on tfjs.
