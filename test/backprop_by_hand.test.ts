@@ -4,6 +4,7 @@
  * weights after every step, bit for bit, with batch norm off and on, for fused and tfjs-op losses,
  * Adam and SGD; no tensor left behind.
  */
+import type { LossName } from '../src/losses/types.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../src/experiment/config.js';
@@ -15,7 +16,7 @@ import { useWasm } from './helpers/wasm.js';
 
 beforeAll(async () => { await useWasm('simd'); });
 
-const composite: LossFn = (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name];
+const composite: LossFn = (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name as LossName];
 
 function train(config: ReturnType<typeof parseRunConfig>, byHand: boolean, lossFn: LossFn, steps: number) {
   const base = tf.memory().numTensors;

@@ -30,7 +30,7 @@ describe('run config', () => {
     expect(parseRunConfig({})).toEqual({
       imageSize: 32, batchSize: 2, nConv: 2, filters: 4, batchNorm: false,
       optimizer: { name: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-      trainLoss: 'cce', loggedLosses: ['cce', 'dicefg', 'dice'], foreground: 0.95,
+      trainLoss: 'cce', loggedLosses: ['cce', 'dicefg', 'dice'], foreground: 0.95, invertInput: false,
       steps: 10_001, evalEvery: 250, validationImages: 100, seed: 0,
     });
   });
@@ -46,7 +46,12 @@ describe('run config', () => {
     [{ foreground: 1 }, 'foreground'],
     [{ optimizer: { name: 'rmsprop' } }, 'optimizer.name'],
     [{ optimizer: { name: 'adam', beta1: 1.5 } }, 'optimizer.beta1'],
-    [{ trainLoss: 'focal' }, 'trainLoss'],
+    [{ trainLoss: 'focus' }, 'trainLoss: unknown loss "focus"'],
+    [{ trainLoss: { name: 'tversky', alpha: -1 } }, 'trainLoss: tversky.alpha'],
+    [{ trainLoss: { name: 'tversky', alpha: 0, beta: 0 } }, 'alpha + beta must be positive'],
+    [{ trainLoss: { name: 'focal', gama: 2 } }, 'focal: Unrecognized key'],
+    [{ trainLoss: { name: 'cce', gamma: 2 } }, 'the seed\'s loss cce takes no options'],
+    [{ trainLoss: 'tversky-a0.5' }, 'unknown loss "tversky-a0.5"'],
     [{ loggedLosses: ['cce', 'iou'] }, 'loggedLosses.1'],
     [{ steps: 2.5 }, 'steps'],
     [{ stpes: 5 }, 'stpes'],
@@ -55,6 +60,20 @@ describe('run config', () => {
     try { parseRunConfig(input); } catch (e) { error = e; }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(field);
+  });
+
+  it('takes a zoo loss by name or with its options, as one key per loss (options at their defaults: the bare name)', () => {
+    const key = (trainLoss: unknown) => parseRunConfig({ trainLoss }).trainLoss;
+    expect(key({ name: 'tversky', alpha: 0.3, beta: 0.7 })).toBe('tversky');
+    expect(key({ name: 'tversky' })).toBe('tversky');
+    expect(key({ name: 'tversky', alpha: 0.5, beta: 0.5 })).toBe('tversky-a0.5-b0.5');
+    expect(key('tversky-a0.5-b0.5')).toBe('tversky-a0.5-b0.5');
+    expect(key({ name: 'focal', gamma: 1 })).toBe('focal-g1');
+    expect(key({ name: 'dice-ce', lambdaDice: 0.5 })).toBe('dice-ce-d0.5-c1');
+    for (const name of ['generalized-dice', 'lovasz', 'dice-ce', 'focal', 'dicefg']) expect(key({ name })).toBe(name);
+    // Logged too, after the seed's three.
+    expect(parseRunConfig({ trainLoss: { name: 'focal', gamma: 1 } }).loggedLosses).toEqual(['cce', 'dicefg', 'dice', 'focal-g1']);
+    expect(runId(parseRunConfig({ trainLoss: { name: 'tversky', alpha: 0.5, beta: 0.5 } }), 1)).toBe('adam-bn0-95fg-tversky-a0.5-b0.5-run1');
   });
 
   it('names runs as the seed\'s files do', () => {
@@ -151,6 +170,18 @@ describe('presets', () => {
     expect(runs.every((r) => r.config.steps === 11)).toBe(true);
   });
 
+  it('losses is 95% fg, Adam, BN off and on, eight training losses × 3 runs of 10,001 steps, each logging the seed\'s three and its own', () => {
+    const runs = expandPreset(presets.losses);
+    expect(runs).toHaveLength(48);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(48);
+    expect([...new Set(runs.map((r) => r.config.trainLoss))]).toEqual(['cce', 'dice', 'dicefg', 'generalized-dice', 'tversky', 'focal', 'dice-ce', 'lovasz']);
+    expect(runs.find((r) => r.config.trainLoss === 'tversky')!.id).toBe('adam-bn0-95fg-tversky-run0');
+    for (const r of runs) {
+      expect(r.config.loggedLosses).toEqual([...new Set(['cce', 'dicefg', 'dice', r.config.trainLoss])]);
+      expect(r.config.foreground === 0.95 && r.config.steps === 10_001 && r.config.optimizer.name === 'adam').toBe(true);
+    }
+  });
+
   it('puzzle is {5, 95}% fg × inputs {as drawn, inverted} × {cce, dice} × 3 runs, Adam, no BN, 10,001 steps, readable ids', () => {
     const runs = expandPreset(presets.puzzle);
     expect(runs).toHaveLength(24);
@@ -183,6 +214,18 @@ describe('a training run', () => {
     expect(e.accuracy).toBeLessThanOrEqual(1);
     expect(e.dice).toHaveLength(2);
     expect(e.iou.every((v, c) => v <= e.dice[c] + 1e-12)).toBe(true); // IoU ≤ Dice always
+  });
+
+  it.each(['generalized-dice', 'tversky', 'focal', 'dice-ce', 'lovasz'])('trains with the zoo\'s %s: logs it beside the seed\'s three, its loss falls', (trainLoss) => {
+    const { rows, outcome } = runAll({ steps: 60, evalEvery: 30, trainLoss, validationImages: 4, optimizer: { name: 'adam', learningRate: 0.01 } });
+    expect(outcome.status).toBe('completed');
+    for (const row of rows) {
+      expect(Object.keys(row.losses)).toEqual(['cce', 'dicefg', 'dice', trainLoss]);
+      expect(Object.values(row.losses).every(Number.isFinite)).toBe(true);
+      expect(row.gradNorms[trainLoss]).toBeGreaterThan(0);
+    }
+    const mean = (rs: typeof rows) => rs.reduce((a, r) => a + r.losses[trainLoss]!, 0) / rs.length;
+    expect(mean(rows.slice(-10))).toBeLessThan(mean(rows.slice(0, 10)));
   });
 
   it('is bit-identical for the same config and seed, and differs for another seed', () => {

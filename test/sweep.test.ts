@@ -192,6 +192,17 @@ describe('the segloss CLI', () => {
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^seed +108 runs/m);
     expect(out.stdout).toMatch(/^quick +6 runs/m);
+    expect(out.stdout).toMatch(/^puzzle +24 runs/m);
+    expect(out.stdout).toMatch(/^losses +48 runs/m);
+  });
+
+  it.each([['puzzle', 24], ['losses', 48]] as const)('runs the %s preset at a few steps, every run complete (the zoo\'s on tfjs ops beside the lanes)', (preset, runs) => {
+    const out = run('sweep', '--preset', preset, '--steps', '3', '--workers', '2', '--out', dir(`preset-${preset}`));
+    expect(out.stderr).toContain(`${runs} runs complete: ${runs} trained here`);
+    expect(out.status).toBe(0);
+    const csv = readFileSync(join(dir(`preset-${preset}`), 'summary.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(runs + 1);
+    if (preset === 'losses') expect(csv[0]).toMatch(/final_tversky,final_focal,final_dice-ce,final_lovasz|final_generalized-dice/);
   });
 
   it.each([

@@ -6,6 +6,7 @@
  * sees the time; then the lockstep engine (issue #13, src/engine/lanes.ts) per run-step, with four
  * runs in a call (as the sweep groups them) and with one (three lanes padding).
  */
+import type { LossName } from '../losses/types.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '../tfjs/core_gradients.js';
@@ -24,7 +25,7 @@ export async function benchStep({ print, quick, steps }: BenchContext): Promise<
   await tf.setBackend('wasm');
   await setupWasmKernels();
   const timedSteps = steps ?? (quick ? 50 : 400);
-  const composite: LossFn = (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name];
+  const composite: LossFn = (name, labels, logits) => segmentationLossesComposite(labels, logits, 1e-7)[name as LossName];
   // The tape: a forward pass and variableGrads per logged loss. By hand: one forward pass, then
   // ConvNet.backward per loss (what trainingStep does on wasm; the same bits).
   const impls: [string, LossFn, boolean][] = [

@@ -237,7 +237,7 @@ export class LaneGroup {
     header[H.BN] = c.batchNorm ? 1 : 0;
     header[H.NLOSS] = c.loggedLosses.length;
     header[H.Q] = this.parameters;
-    c.loggedLosses.forEach((name, s) => { header[H.LOSS_KIND + s] = LOSS_KIND[name]; });
+    c.loggedLosses.forEach((name, s) => { header[H.LOSS_KIND + s] = LOSS_KIND[name as LossName]; });
     for (const [key, address] of Object.entries(plan.words)) header[H[key as keyof typeof H]] = address!;
     plan.layers.forEach((addresses, l) => addresses.forEach((a, k) => { header[H.LAYERS + 4 * l + k] = a; }));
     header[H.V] = c.validationImages;

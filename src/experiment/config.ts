@@ -3,9 +3,8 @@
  * seed's published setting (DESIGN.md §4), so `parseRunConfig({})` is the seed's first run.
  */
 import { z } from 'zod';
-import { LOSS_NAMES, type LossName } from '../losses/types.js';
-
-const lossName = z.enum(LOSS_NAMES);
+import type { LossName } from '../losses/types.js';
+import { lossKeySchema, type LossKey } from './losses.js';
 
 const adam = z.object({
   name: z.literal('adam'),
@@ -32,10 +31,13 @@ export const runConfigSchema = z.object({
   /** Batch norm after each 3×3 conv (then no conv bias): batch statistics in training, moving averages at evaluation. */
   batchNorm: z.boolean().default(false),
   optimizer: z.discriminatedUnion('name', [adam, sgd]).default({ name: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }),
-  /** The loss the update minimises. */
-  trainLoss: lossName.default('cce'),
+  /**
+   * The loss the update minimises: a seed loss, or a zoo loss by name or with its options
+   * (`{ name: 'tversky', alpha: 0.3, beta: 0.7 }`); stored as its key (src/experiment/losses.ts).
+   */
+  trainLoss: lossKeySchema.default('cce'),
   /** The losses whose value and gradient norm are logged every step (the training loss is always one). */
-  loggedLosses: z.array(lossName).min(1).default(['cce', 'dicefg', 'dice']),
+  loggedLosses: z.array(lossKeySchema).min(1).default(['cce', 'dicefg', 'dice']),
   /** Fraction of foreground pixels: a pixel is foreground where x > 1 − foreground (the seed's t). */
   foreground: z.number().gt(0).lt(1).default(0.95),
   /**
@@ -84,4 +86,4 @@ export function runId(config: RunConfig, run: number): string {
   return `${config.optimizer.name}-bn${config.batchNorm ? 1 : 0}-${fg}fg${config.invertInput ? '-inv' : ''}-${config.trainLoss}-run${run}`;
 }
 
-export type { LossName };
+export type { LossName, LossKey };

@@ -23,7 +23,7 @@ export interface PlannedRun {
 const ADAM = { name: 'adam' as const };
 const SGD = { name: 'sgd' as const };
 
-export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle', Preset> = {
+export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle' | 'losses', Preset> = {
   seed: {
     name: 'seed',
     description: 'The published grid: {Adam, SGD} × BN {off, on} × {5, 50, 95}% fg × train loss {cce, dicefg, dice} × 3 runs = 108 trainings of 10,001 steps.',
@@ -55,6 +55,16 @@ export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle', Preset>
     description: 'The seed\'s open puzzle (issue #15): are gradient norms smaller at 95% fg than at 5% because the minority class sits at low intensities? {5, 95}% fg × inputs {as drawn, inverted} × train loss {cce, dice} × 3 runs, Adam, no BN, 10,001 steps (the gap forms after ~2,000) = 24 trainings.',
     base: { optimizer: ADAM, batchNorm: false, steps: 10_001, evalEvery: 250, loggedLosses: ['cce', 'dicefg', 'dice'] },
     grid: { foreground: [0.05, 0.95], invertInput: [false, true], trainLoss: ['cce', 'dice'] },
+    runs: 3,
+  },
+  losses: {
+    name: 'losses',
+    description: 'Which losses escape the trivial solution (issue #15)? 95% fg, Adam, BN off and on, train loss {cce, dice, dicefg, generalized Dice, Tversky α 0.3 β 0.7, focal γ 2, Dice + CE, Lovász-softmax} × 3 runs of 10,001 steps = 48 trainings; each logs the seed\'s three losses and its own.',
+    base: { foreground: 0.95, optimizer: ADAM, steps: 10_001, evalEvery: 250, loggedLosses: ['cce', 'dicefg', 'dice'] },
+    grid: {
+      batchNorm: [false, true],
+      trainLoss: ['cce', 'dice', 'dicefg', 'generalized-dice', { name: 'tversky', alpha: 0.3, beta: 0.7 }, { name: 'focal', gamma: 2 }, 'dice-ce', 'lovasz'],
+    },
     runs: 3,
   },
 };

@@ -14,7 +14,8 @@ import { dice } from '../losses/dice.js';
 import { fusedValueAndGrad } from '../losses/fused.js';
 import { globalNorm } from '../ops/global_norm.js';
 import { FusedAdam, type StepOptimizer } from '../ops/fused_adam.js';
-import type { LossName } from '../losses/types.js';
+import type { LossKey } from './losses.js';
+import { zooLoss } from './zoo_losses.js';
 import type { RunConfig } from './config.js';
 import { makeBatch, makeBatchValues, type Batch } from './data.js';
 import { ConvNet, type BatchStatistics } from './model.js';
@@ -36,8 +37,8 @@ export interface Evaluation {
 
 export interface StepLog {
   step: number;
-  losses: Partial<Record<LossName, number>>;
-  gradNorms: Partial<Record<LossName, number>>;
+  losses: Partial<Record<LossKey, number>>;
+  gradNorms: Partial<Record<LossKey, number>>;
   /** Present on evaluation steps (step % evalEvery = 0, and the last step). */
   eval?: Evaluation;
 }
@@ -99,11 +100,12 @@ export function evaluate(net: ConvNet, x: Tensor, labels: Int32Array): Evaluatio
 }
 
 /** A logged loss from logits: the fused ops, or (for comparison) the tfjs-op composite. */
-export type LossFn = (name: LossName, labels: Tensor3D, logits: Tensor) => Scalar;
+export type LossFn = (name: LossKey, labels: Tensor3D, logits: Tensor) => Scalar;
 
 /**
- * One of the seed's losses by name, each with its own fused op (loss and gradient in one kernel
- * call; `segmentationLosses` would compute all five and need a second kernel for the gradient).
+ * A logged loss by its key: each of the seed's with its own fused op (loss and gradient in one
+ * kernel call; `segmentationLosses` would compute all five and need a second kernel for the
+ * gradient), a zoo loss with its options (src/experiment/zoo_losses.ts).
  */
 export const fusedLoss: LossFn = (name, labels, logits) => {
   switch (name) {
@@ -112,6 +114,7 @@ export const fusedLoss: LossFn = (name, labels, logits) => {
     case 'dice_square': return dice(labels, logits, { square: true });
     case 'dicefg': return dice(labels, logits, { includeBackground: false });
     case 'dicefg_square': return dice(labels, logits, { includeBackground: false, square: true });
+    default: return zooLoss(name, labels, logits);
   }
 };
 
@@ -133,7 +136,7 @@ export function trainingStep(
   const log: StepLog = { step, losses: {}, gradNorms: {} };
   let trainGrads: NamedTensorMap | null = null;
   const statistics: BatchStatistics[] = [];
-  const record = (name: LossName, value: Tensor, grads: NamedTensorMap) => {
+  const record = (name: LossKey, value: Tensor, grads: NamedTensorMap) => {
     log.losses[name] = value.dataSync()[0];
     log.gradNorms[name] = globalNorm(Object.values(grads));
     value.dispose();

@@ -6,12 +6,30 @@
  */
 import type { RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
+import { isSeedLoss, lossTitle, zooLossOf, type LossKey, type ZooLossName } from '../experiment/losses.js';
 import { LOSS_NAMES, type LossName } from '../losses/types.js';
 import { movingAverage, sampleIndices } from './series.js';
 
 export const LOSS_COLORS: Record<LossName, string> = {
   cce: '#1f77b4', dice: '#ff7f0e', dicefg: '#2ca02c', dice_square: '#d62728', dicefg_square: '#9467bd',
 };
+/** The zoo's losses (any options) in colours of their own. */
+const ZOO_COLORS: Record<ZooLossName, string> = {
+  'generalized-dice': '#8c564b', tversky: '#e377c2', focal: '#7f7f7f', 'dice-ce': '#bcbd22', lovasz: '#17becf',
+};
+
+/** A loss's colour in every figure: the seed's five fixed, each zoo loss its family's. */
+export function lossColor(key: LossKey): string {
+  if (isSeedLoss(key)) return LOSS_COLORS[key];
+  const spec = zooLossOf(key);
+  return spec ? ZOO_COLORS[spec.name] : '#000000';
+}
+
+/** Losses in figure order: the seed's in LOSS_NAMES order, then the others as given. */
+function lossOrder(keys: readonly LossKey[]): LossKey[] {
+  const unique = [...new Set(keys)];
+  return [...LOSS_NAMES.filter((n) => unique.includes(n)), ...unique.filter((k) => !isSeedLoss(k))];
+}
 const GRAD_WINDOW = 201;
 const LOSS_WINDOW = 11;
 const MAX_POINTS = 400;
@@ -54,8 +72,8 @@ export function groupFigures(runs: readonly RunLog[]): FigureGroup[] {
   return [...groups.values()];
 }
 
-function curveRows(rows: readonly StepLog[], pick: (r: StepLog) => Partial<Record<LossName, number>>, window: number) {
-  const names = LOSS_NAMES.filter((n) => rows.length > 0 && pick(rows[0])[n] !== undefined);
+function curveRows(rows: readonly StepLog[], pick: (r: StepLog) => Partial<Record<LossKey, number>>, window: number) {
+  const names = rows.length > 0 ? lossOrder(Object.keys(pick(rows[0]))) : [];
   const keep = sampleIndices(rows.length, MAX_POINTS);
   return names.flatMap((name) => {
     const smooth = movingAverage(rows.map((r) => pick(r)[name] ?? NaN), window);
@@ -64,16 +82,19 @@ function curveRows(rows: readonly StepLog[], pick: (r: StepLog) => Partial<Recor
 }
 
 const x = { field: 'step', type: 'quantitative', title: 'step', axis: { tickCount: 4 } };
-/** Fixed colours for all five losses; the legend lists the ones the figure logs. */
-const colorFor = (logged: readonly LossName[]) => ({
-  field: 'loss', type: 'nominal', title: 'loss',
-  scale: { domain: [...LOSS_NAMES], range: LOSS_NAMES.map((n) => LOSS_COLORS[n]) },
-  legend: { values: LOSS_NAMES.filter((n) => logged.includes(n)) },
-});
+/** Fixed colours for the seed's five losses and the zoo's; the legend lists the ones the figure logs. */
+const colorFor = (logged: readonly LossKey[]) => {
+  const domain = lossOrder([...LOSS_NAMES, ...logged]);
+  return {
+    field: 'loss', type: 'nominal', title: 'loss',
+    scale: { domain, range: domain.map(lossColor) },
+    legend: { values: lossOrder(logged) },
+  };
+};
 
 /** The vega-lite spec of one figure. */
 export function figureSpec(group: FigureGroup): Record<string, unknown> {
-  const color = colorFor(group.runs[0]?.config.loggedLosses ?? []);
+  const color = colorFor(group.runs.flatMap((r) => r.config.loggedLosses));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: group.title, anchor: 'middle', fontSize: 14 },
@@ -81,7 +102,7 @@ export function figureSpec(group: FigureGroup): Record<string, unknown> {
     hconcat: group.runs.map((run) => ({
       vconcat: [
         {
-          title: { text: run.config.trainLoss.toUpperCase(), fontSize: 12 },
+          title: { text: lossTitle(run.config.trainLoss), fontSize: 12 },
           width: 240, height: 130,
           data: { values: curveRows(run.rows, (r) => r.gradNorms, GRAD_WINDOW) },
           mark: { type: 'line', strokeWidth: 1.2 },

@@ -3,6 +3,7 @@
  * overview groups the grid as the seed did (optimizer → batch norm → foreground, a column per
  * training loss), then every run with its verdict, then the figures (files beside the page).
  */
+import { lossTitle } from '../experiment/losses.js';
 import type { Report, ReportCell } from './render.js';
 
 export function escapeHtml(text: string): string {
@@ -12,7 +13,7 @@ export function escapeHtml(text: string): string {
 const fmt = (v: number | null | undefined, digits = 4) => (v == null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 function verdictText(cell: ReportCell): string {
-  return Object.entries(cell.verdicts).map(([v, n]) => `${n} ${v}`).join(', ');
+  return Object.entries(cell.verdicts).map(([v, n]) => `${n}/${cell.runs} ${v}`).join(', ');
 }
 
 export function reportHtml(report: Report, title: string): string {
@@ -49,7 +50,7 @@ figure { margin: 2em 0; } img { max-width: 100%; }
 <b>stuck</b> (predicts one class everywhere: accuracy equals that class's fraction),
 <b>diverged</b> (a loss became NaN or ∞), or <b>not converged</b>.</p>
 <h2>Overview</h2>
-<table><tr><th></th>${losses.map((l) => `<th>trained with ${e(l)}</th>`).join('')}</tr>
+<table><tr><th></th>${losses.map((l) => `<th>trained with ${e(lossTitle(l))}</th>`).join('')}</tr>
 ${overview}
 </table>
 <h2>Runs</h2>

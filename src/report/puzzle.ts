@@ -15,7 +15,7 @@
  */
 import type { RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
-import type { LossName } from '../losses/types.js';
+import type { LossKey as LossName } from '../experiment/losses.js';
 import type { RunLog } from './figures.js';
 import { movingAverage, sampleIndices } from './series.js';
 
@@ -172,9 +172,15 @@ export function puzzleFigureSpec(runs: readonly RunLog[]): Record<string, unknow
     spec: {
       width: 260, height: 150,
       layer: [
-        { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: null }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: null }, y2: { field: 'hi' }, color: { ...color, legend: null } } },
         { mark: { type: 'line', strokeWidth: 1.4 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { type: 'log' }, title: null }, color } },
       ],
     },
   };
+}
+
+/** The puzzle's lines for the CLI's summary: none when the sweep does not cover it. */
+export function puzzleLines(analysis: PuzzleAnalysis | null | undefined): string[] {
+  if (!analysis?.comparisons.length) return [];
+  return ['the seed\'s puzzle (gradient norms at 5% vs 95% fg, inputs as drawn and inverted):', ...analysis.comparisons.map((c) => `  ${describeComparison(c)}`)];
 }

@@ -4,9 +4,13 @@
  */
 import { compile } from 'vega-lite';
 import { parse, View } from 'vega';
-import { LOSS_NAMES, type LossName } from '../losses/types.js';
+import type { LossKey } from '../experiment/losses.js';
+import { LOSS_NAMES } from '../losses/types.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
+
+/** The seed's losses in LOSS_NAMES order, then the zoo's. */
+const lossRank = (key: LossKey) => { const i = (LOSS_NAMES as readonly string[]).indexOf(key); return i < 0 ? LOSS_NAMES.length : i; };
 
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
   const view = new View(parse(compile(spec as never).spec), { renderer: 'none' });
@@ -23,19 +27,19 @@ export interface ReportRun extends RunVerdict {
   optimizer: string;
   batchNorm: boolean;
   foreground: number;
-  trainLoss: LossName;
+  trainLoss: LossKey;
   seed: number;
   status: 'completed' | 'diverged';
   steps: number;
   finalAccuracy: number | null;
-  finalLosses: Partial<Record<LossName, number>>;
+  finalLosses: Partial<Record<LossKey, number>>;
 }
 
 export interface ReportCell {
   optimizer: string;
   batchNorm: boolean;
   foreground: number;
-  trainLoss: LossName;
+  trainLoss: LossKey;
   runs: number;
   meanAccuracy: number | null;
   /** Sample standard deviation of the final accuracy over the cell's runs (0 for one run). */
@@ -79,7 +83,10 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
     const { optimizer, batchNorm, foreground, trainLoss } = members[0];
     return { optimizer, batchNorm, foreground, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
   });
+  // The seed's losses in LOSS_NAMES order, then the others in the order the sweep plans them.
+  const planned = [...new Set(runs.map((r) => r.config.trainLoss))];
   reportCells.sort((a, b) => a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
-    || a.foreground - b.foreground || LOSS_NAMES.indexOf(a.trainLoss) - LOSS_NAMES.indexOf(b.trainLoss));
+    || a.foreground - b.foreground || lossRank(a.trainLoss) - lossRank(b.trainLoss)
+    || planned.indexOf(a.trainLoss) - planned.indexOf(b.trainLoss));
   return { figures, runs: reportRuns, cells: reportCells };
 }

@@ -8,7 +8,7 @@
 import * as Comlink from 'comlink';
 import type { PlannedRun } from '../experiment/presets.js';
 import type { RunOutcome, StepLog } from '../experiment/train.js';
-import type { LossName } from '../losses/types.js';
+import type { LossKey } from '../experiment/losses.js';
 import { decodeRows } from '../workers/protocol.js';
 import type { WorkerApi, WorkerInitOptions } from '../workers/api.js';
 import { LANES, laneEngineAccepts, laneGroupKey } from '../engine/lanes.js';
@@ -18,7 +18,7 @@ export interface SweepProgress {
   runId: string;
   step: number;
   steps: number;
-  losses: Partial<Record<LossName, number>>;
+  losses: Partial<Record<LossKey, number>>;
   completedRuns: number;
   failedRuns: number;
   totalRuns: number;

@@ -4,7 +4,7 @@
  */
 import type { RunConfig } from '../experiment/config.js';
 import type { RunOutcome, StepLog } from '../experiment/train.js';
-import type { LossName } from '../losses/types.js';
+import type { LossKey } from '../experiment/losses.js';
 
 /** What the completion marker records, and the summary and report read. */
 export interface RunSummary {
@@ -15,7 +15,7 @@ export interface RunSummary {
   divergedAt: number | null;
   finalAccuracy: number | null;
   bestAccuracy: number | null;
-  finalLosses: Partial<Record<LossName, number>>;
+  finalLosses: Partial<Record<LossKey, number>>;
   /** Per-class Dice of the final evaluation: a class at 0 was never predicted correctly. */
   finalDice: number[] | null;
 }
@@ -35,7 +35,7 @@ export function rowToJson(row: StepLog): string {
 
 /** summary.csv: one line per complete run, the losses' columns those the runs logged. */
 export function summaryCsv(summaries: readonly RunSummary[]): string {
-  const losses = [...new Set(summaries.flatMap((s) => Object.keys(s.finalLosses)))] as LossName[];
+  const losses = [...new Set(summaries.flatMap((s) => Object.keys(s.finalLosses)))] as LossKey[];
   const header = ['id', 'optimizer', 'batchNorm', 'foreground', 'trainLoss', 'seed', 'status', 'steps',
     'divergedAt', 'finalAccuracy', 'bestAccuracy', 'finalDiceBackground', 'finalDiceForeground',
     ...losses.map((l) => `final_${l}`)];
@@ -51,7 +51,7 @@ export class SummaryTracker {
   private finalAccuracy: number | null = null;
   private bestAccuracy: number | null = null;
   private finalDice: number[] | null = null;
-  private finalLosses: Partial<Record<LossName, number>> = {};
+  private finalLosses: Partial<Record<LossKey, number>> = {};
 
   add(rows: readonly StepLog[]): void {
     for (const row of rows) {

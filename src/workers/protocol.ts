@@ -4,16 +4,16 @@
  * losses L_0 … L_{k−1}:
  *   [step, hasEval, accuracy, dice_bg, dice_fg, iou_bg, iou_fg, loss_0 … loss_{k−1}, norm_0 … norm_{k−1}]
  */
-import type { LossName } from '../losses/types.js';
+import type { LossKey } from '../experiment/losses.js';
 import type { StepLog } from '../experiment/train.js';
 
 const FIXED = 7;
 
-export function rowWidth(losses: readonly LossName[]): number {
+export function rowWidth(losses: readonly LossKey[]): number {
   return FIXED + 2 * losses.length;
 }
 
-export function encodeRows(rows: readonly StepLog[], losses: readonly LossName[]): Float64Array {
+export function encodeRows(rows: readonly StepLog[], losses: readonly LossKey[]): Float64Array {
   const width = rowWidth(losses);
   const out = new Float64Array(rows.length * width);
   rows.forEach((row, r) => {
@@ -33,7 +33,7 @@ export function encodeRows(rows: readonly StepLog[], losses: readonly LossName[]
   return out;
 }
 
-export function decodeRows(data: Float64Array, losses: readonly LossName[]): StepLog[] {
+export function decodeRows(data: Float64Array, losses: readonly LossKey[]): StepLog[] {
   const width = rowWidth(losses);
   const rows: StepLog[] = [];
   for (let o = 0; o < data.length; o += width) {
