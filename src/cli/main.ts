@@ -12,6 +12,7 @@ import { mergeSweeps } from '../sdk/merge.js';
 import { io as fsio, SweepIOError, writeAtomic } from '../sdk/fsio.js';
 import { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '../sdk/plan.js';
 import { runSweep, seglossVersion, type SweepProgress, type SweepResult } from '../sdk/sweep.js';
+import { observationLines } from '../report/observations.js';
 import { writeReport } from '../report/write.js';
 import { BENCHMARKS } from '../bench/suite.js';
 import type { UNetTrainer as Trainer } from '../models/train.js';
@@ -157,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
           result.failed.length ? `${result.failed.length} failed: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}` : '',
           result.aborted ? 'interrupted: rerun with --resume to finish' : '',
           `results in ${outDir}/summary.csv${report ? `, report in ${report.index}` : ''}`,
+          ...(report ? observationLines(report.report.observations) : []),
         ].filter(Boolean);
         process.stderr.write(lines.join('\n') + '\n');
         exitCode = result.aborted ? 130 : result.failed.length ? 1 : 0;
@@ -167,11 +169,12 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program.command('report')
-    .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG) and a verdict per run')
+    .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG), a verdict per run and the seed\'s observations checked')
     .argument('<dir>', 'a sweep directory')
     .action(async (dir: string) => {
       const { report, index } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
-      process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`);
+      process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`
+        + observationLines(report.observations).join('\n') + '\n');
     });
 
   program.command('merge')

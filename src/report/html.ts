@@ -1,7 +1,8 @@
 /**
  * The report's index.html: self-contained (no script, no network), every string escaped. The
  * overview groups the grid as the seed did (optimizer → batch norm → foreground, a column per
- * training loss), then every run with its verdict, then the figures (files beside the page).
+ * training loss), then the seed's observations checked on the runs, then every run with its
+ * verdict, then the figures (files beside the page).
  */
 import { lossTitle } from '../experiment/losses.js';
 import type { Report, ReportCell } from './render.js';
@@ -34,6 +35,9 @@ export function reportHtml(report: Report, title: string): string {
     + `<td><a href="#${e(r.figure)}">${e(r.id)}</a></td><td>${e(r.verdict)}${r.predictedClass != null ? ` (predicts ${r.predictedClass === 1 ? 'foreground' : 'background'} everywhere)` : ''}</td>`
     + `<td>${r.convergedAt ?? '–'}</td><td>${fmt(r.finalAccuracy)}</td><td>${r.steps}</td>`
     + `<td>${e(Object.entries(r.finalLosses).map(([k, v]) => `${k} ${fmt(v as number)}`).join(', '))}</td></tr>`).join('\n');
+  const statusClass = { reproduced: 'ok', 'not reproduced': 'bad', 'not covered': 'meh' } as const;
+  const observations = report.observations.map((o) => `<tr class="${statusClass[o.status]}"><td>${o.id}</td>`
+    + `<td><b>${e(o.title)}</b><br><q>${e(o.seedWords)}</q></td><td>${e(o.criterion)}</td><td>${e(o.status)}</td><td>${e(o.summary)}</td></tr>`).join('\n');
   const figures = report.figures.map((f) => `<figure id="${e(f.key)}"><img src="figures/${encodeURIComponent(f.key)}.svg" alt="${e(f.title.join(' / '))}"><figcaption>${e(f.title.join(' / '))} — <a href="figures/${encodeURIComponent(f.key)}.png">PNG</a></figcaption></figure>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title>
@@ -52,6 +56,13 @@ figure { margin: 2em 0; } img { max-width: 100%; }
 <h2>Overview</h2>
 <table><tr><th></th>${losses.map((l) => `<th>trained with ${e(lossTitle(l))}</th>`).join('')}</tr>
 ${overview}
+</table>
+<h2>The seed's observations</h2>
+<p>Each observation of the seed study, checked on this sweep's runs in the seed's setting:
+<b>reproduced</b>, <b>not reproduced</b> (the numbers say where), or <b>not covered</b> (the
+sweep lacks cells the check needs). Counts are over runs (seeds).</p>
+<table><tr><th>#</th><th>observation (the seed's words)</th><th>criterion</th><th>status</th><th>numbers</th></tr>
+${observations}
 </table>
 <h2>Runs</h2>
 <table><tr><th>run</th><th>verdict</th><th>converged at step</th><th>final accuracy</th><th>steps</th><th>final losses</th></tr>

@@ -7,6 +7,7 @@ import { parse, View } from 'vega';
 import type { LossKey } from '../experiment/losses.js';
 import { LOSS_NAMES } from '../losses/types.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
+import { checkObservations, type ObservationCheck } from './observations.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
 
 /** The seed's losses in LOSS_NAMES order, then the zoo's. */
@@ -51,9 +52,11 @@ export interface Report {
   figures: { key: string; title: [string, string]; svg: string }[];
   runs: ReportRun[];
   cells: ReportCell[];
+  /** The seed's five observations checked on these runs (src/report/observations.ts). */
+  observations: ObservationCheck[];
 }
 
-/** Figures, per-run verdicts and per-cell accuracy statistics of a sweep's runs. */
+/** Figures, per-run verdicts, per-cell accuracy statistics and the seed's observations checked on a sweep's runs. */
 export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
   const groups = groupFigures(runs);
   const figures = [];
@@ -88,5 +91,5 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
   reportCells.sort((a, b) => a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
     || a.foreground - b.foreground || lossRank(a.trainLoss) - lossRank(b.trainLoss)
     || planned.indexOf(a.trainLoss) - planned.indexOf(b.trainLoss));
-  return { figures, runs: reportRuns, cells: reportCells };
+  return { figures, runs: reportRuns, cells: reportCells, observations: checkObservations(runs) };
 }
