@@ -9,7 +9,8 @@ import { parseRunConfig } from '../src/experiment/config.js';
 import type { StepLog } from '../src/experiment/train.js';
 import type { RunLog } from '../src/report/figures.js';
 import { PUZZLE_FROM_STEP, analysePuzzle, coversPuzzle, describeComparison, puzzleFigureSpec } from '../src/report/puzzle.js';
-import { specToSvg } from '../src/report/render.js';
+import { reportHtml } from '../src/report/html.js';
+import { renderReport, specToSvg } from '../src/report/render.js';
 
 const STEPS = PUZZLE_FROM_STEP + 400;
 
@@ -83,5 +84,22 @@ describe('the puzzle', () => {
     const svg = await specToSvg(spec);
     expect(XMLValidator.validate(svg)).toBe(true);
     expect(svg).toContain('95% fg, inverted');
+  });
+
+  it('gets a section of the report where the sweep covers it, and the overview keeps inverted cells apart', async () => {
+    const runs = sweep({ '5': 0.4, '5inv': 0.2, '95': 0.2, '95inv': 0.4 });
+    const report = await renderReport(runs);
+    expect(report.puzzle?.analysis.comparisons.map((c) => c.verdict)).toEqual(['intensity', 'intensity']);
+    expect(XMLValidator.validate(report.puzzle!.svg)).toBe(true);
+    // Four cells (5/95% fg × as drawn/inverted), three runs each.
+    expect(report.cells.map((c) => [c.foreground, c.invertInput, c.runs])).toEqual([[0.05, false, 3], [0.05, true, 3], [0.95, false, 3], [0.95, true, 3]]);
+    const html = reportHtml(report, 'puzzle');
+    expect(html).toContain('<h2>The seed\'s puzzle: smaller gradient norms at 95% fg</h2>');
+    expect(html).toContain('<img src="figures/puzzle.svg"');
+    expect(html).toContain('<th>ADAM, Batch Norm: False, 95% fg, inputs inverted</th>');
+    expect(html.match(/<td>intensity<\/td>/g)).toHaveLength(2);
+    const plain = await renderReport(runs.filter((r) => !r.config.invertInput));
+    expect(plain.puzzle).toBeNull();
+    expect(reportHtml(plain, 'plain')).not.toContain('puzzle');
   });
 });

@@ -13,6 +13,7 @@ import { io as fsio, SweepIOError, writeAtomic } from '../sdk/fsio.js';
 import { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '../sdk/plan.js';
 import { runSweep, seglossVersion, type SweepProgress, type SweepResult } from '../sdk/sweep.js';
 import { observationLines } from '../report/observations.js';
+import { puzzleLines } from '../report/puzzle.js';
 import { writeReport } from '../report/write.js';
 import { BENCHMARKS } from '../bench/suite.js';
 import type { UNetTrainer as Trainer } from '../models/train.js';
@@ -159,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
           result.aborted ? 'interrupted: rerun with --resume to finish' : '',
           `results in ${outDir}/summary.csv${report ? `, report in ${report.index}` : ''}`,
           ...(report ? observationLines(report.report.observations) : []),
+          ...puzzleLines(report?.report.puzzle?.analysis),
         ].filter(Boolean);
         process.stderr.write(lines.join('\n') + '\n');
         exitCode = result.aborted ? 130 : result.failed.length ? 1 : 0;
@@ -174,7 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (dir: string) => {
       const { report, index } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
       process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`
-        + observationLines(report.observations).join('\n') + '\n');
+        + [...observationLines(report.observations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
     });
 
   program.command('merge')

@@ -5,6 +5,7 @@
  * verdict, then the figures (files beside the page).
  */
 import { lossTitle } from '../experiment/losses.js';
+import { describeComparison, PUZZLE_FROM_STEP, PUZZLE_NO_GAP } from './puzzle.js';
 import type { Report, ReportCell } from './render.js';
 
 export function escapeHtml(text: string): string {
@@ -22,7 +23,7 @@ export function reportHtml(report: Report, title: string): string {
   const losses = [...new Set(report.cells.map((c) => c.trainLoss))];
   const rowsOf = new Map<string, ReportCell[]>();
   for (const cell of report.cells) {
-    const key = `${cell.optimizer.toUpperCase()}, Batch Norm: ${cell.batchNorm ? 'True' : 'False'}, ${Math.round(cell.foreground * 100)}% fg`;
+    const key = `${cell.optimizer.toUpperCase()}, Batch Norm: ${cell.batchNorm ? 'True' : 'False'}, ${Math.round(cell.foreground * 100)}% fg${cell.invertInput ? ', inputs inverted' : ''}`;
     rowsOf.set(key, [...(rowsOf.get(key) ?? []), cell]);
   }
   const overview = [...rowsOf.entries()].map(([label, cells]) => `<tr><th>${e(label)}</th>${losses.map((loss) => {
@@ -64,7 +65,7 @@ sweep lacks cells the check needs). Counts are over runs (seeds).</p>
 <table><tr><th>#</th><th>observation (the seed's words)</th><th>criterion</th><th>status</th><th>numbers</th></tr>
 ${observations}
 </table>
-<h2>Runs</h2>
+${puzzleSection(report)}<h2>Runs</h2>
 <table><tr><th>run</th><th>verdict</th><th>converged at step</th><th>final accuracy</th><th>steps</th><th>final losses</th></tr>
 ${runRows}
 </table>
@@ -74,5 +75,31 @@ norm of every logged loss (moving average over 201 steps). Bottom: every logged 
 average over 11) and validation accuracy (dashed, right axis).</p>
 ${figures}
 </body></html>
+`;
+}
+
+/**
+ * The seed's puzzle, where the sweep covers it: the figure, then per training loss and
+ * class-symmetric logged loss the gap at 5% vs 95% fg as drawn and inverted, and its verdict.
+ */
+function puzzleSection(report: Report): string {
+  if (!report.puzzle) return '';
+  const e = escapeHtml;
+  const verdicts = { intensity: 'ok', fraction: 'bad', 'no gap': 'meh', other: 'meh' } as const;
+  const rows = report.puzzle.analysis.comparisons.map((c) => `<tr class="${verdicts[c.verdict]}"><td>${e(lossTitle(c.trainLoss))}</td>`
+    + `<td>${e(lossTitle(c.logged))}</td><td>×${c.asDrawn.toFixed(2)}</td><td>×${c.inverted.toFixed(2)}</td>`
+    + `<td>${c.reversedInSeeds}/${c.seeds}</td><td>${e(c.verdict)}</td></tr>`).join('\n');
+  return `<h2>The seed's puzzle: smaller gradient norms at 95% fg</h2>
+<p>The hypothesis: the minority class sits at high intensities at 5% fg (x &gt; 0.95) and at low
+ones at 95% fg (x &lt; 0.05), and a conv weight's gradient sums input intensities times errors.
+Inverted inputs (x → 1 − x after labelling) swap that and nothing else. If the gap is the
+intensities', inverting reverses it. Below: medians over seeds of each run's median gradient norm
+from step ${PUZZLE_FROM_STEP} on, 5% fg over 95% fg; <b>intensity</b>: a gap (×${PUZZLE_NO_GAP} or more)
+that reverses when inverted; <b>fraction</b>: one that stays; <b>no gap</b>: within ×${PUZZLE_NO_GAP}.</p>
+<table><tr><th>trained with</th><th>gradient norm of</th><th>5% / 95% fg, as drawn</th><th>inverted</th><th>reversed in seeds</th><th>verdict</th></tr>
+${rows}
+</table>
+<p><small>${report.puzzle.analysis.comparisons.map((c) => e(describeComparison(c))).join('<br>')}</small></p>
+<figure id="puzzle"><img src="figures/puzzle.svg" alt="the puzzle's gradient norms"><figcaption>Gradient norms at 5% and 95% fg, inputs as drawn and inverted: mean over seeds, band from the lowest to the highest — <a href="figures/puzzle.png">PNG</a></figcaption></figure>
 `;
 }

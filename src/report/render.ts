@@ -8,6 +8,7 @@ import type { LossKey } from '../experiment/losses.js';
 import { LOSS_NAMES } from '../losses/types.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
 import { checkObservations, type ObservationCheck } from './observations.js';
+import { analysePuzzle, coversPuzzle, puzzleFigureSpec, type PuzzleAnalysis } from './puzzle.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
 
 /** The seed's losses in LOSS_NAMES order, then the zoo's. */
@@ -28,6 +29,7 @@ export interface ReportRun extends RunVerdict {
   optimizer: string;
   batchNorm: boolean;
   foreground: number;
+  invertInput: boolean;
   trainLoss: LossKey;
   seed: number;
   status: 'completed' | 'diverged';
@@ -40,6 +42,7 @@ export interface ReportCell {
   optimizer: string;
   batchNorm: boolean;
   foreground: number;
+  invertInput: boolean;
   trainLoss: LossKey;
   runs: number;
   meanAccuracy: number | null;
@@ -54,6 +57,8 @@ export interface Report {
   cells: ReportCell[];
   /** The seed's five observations checked on these runs (src/report/observations.ts). */
   observations: ObservationCheck[];
+  /** The seed's puzzle, where the sweep has its cells (the `puzzle` preset): its figure and analysis. */
+  puzzle: { svg: string; analysis: PuzzleAnalysis } | null;
 }
 
 /** Figures, per-run verdicts, per-cell accuracy statistics and the seed's observations checked on a sweep's runs. */
@@ -66,14 +71,14 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
     const lastEval = [...run.rows].reverse().find((r) => r.eval)?.eval;
     return {
       id: run.id, figure: figureOf.get(run.id)!, optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
-      foreground: run.config.foreground, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
+      foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
       steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalLosses: run.rows.at(-1)?.losses ?? {},
       ...judgeRun(run.config, run.rows, run.status),
     };
   });
   const cells = new Map<string, ReportRun[]>();
   for (const r of reportRuns) {
-    const key = `${r.optimizer}|${r.batchNorm}|${r.foreground}|${r.trainLoss}`;
+    const key = `${r.optimizer}|${r.batchNorm}|${r.foreground}|${r.invertInput}|${r.trainLoss}`;
     cells.set(key, [...(cells.get(key) ?? []), r]);
   }
   const reportCells = [...cells.values()].map((members) => {
@@ -83,13 +88,14 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
       ? Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / (accs.length - 1)) : 0;
     const verdicts: ReportCell['verdicts'] = {};
     for (const m of members) verdicts[m.verdict] = (verdicts[m.verdict] ?? 0) + 1;
-    const { optimizer, batchNorm, foreground, trainLoss } = members[0];
-    return { optimizer, batchNorm, foreground, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
+    const { optimizer, batchNorm, foreground, invertInput, trainLoss } = members[0];
+    return { optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
   });
   // The seed's losses in LOSS_NAMES order, then the others in the order the sweep plans them.
   const planned = [...new Set(runs.map((r) => r.config.trainLoss))];
   reportCells.sort((a, b) => a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
-    || a.foreground - b.foreground || lossRank(a.trainLoss) - lossRank(b.trainLoss)
+    || a.foreground - b.foreground || Number(a.invertInput) - Number(b.invertInput) || lossRank(a.trainLoss) - lossRank(b.trainLoss)
     || planned.indexOf(a.trainLoss) - planned.indexOf(b.trainLoss));
-  return { figures, runs: reportRuns, cells: reportCells, observations: checkObservations(runs) };
+  const puzzle = coversPuzzle(runs) ? { svg: await specToSvg(puzzleFigureSpec(runs)), analysis: analysePuzzle(runs) } : null;
+  return { figures, runs: reportRuns, cells: reportCells, observations: checkObservations(runs), puzzle };
 }

@@ -55,8 +55,12 @@ export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, 
     writeAtomic(join(out, 'figures', `${figure.key}.svg`), figure.svg);
     writeAtomic(join(out, 'figures', `${figure.key}.png`), svgToPng(figure.svg));
   }
+  if (report.puzzle) {
+    writeAtomic(join(out, 'figures', 'puzzle.svg'), report.puzzle.svg);
+    writeAtomic(join(out, 'figures', 'puzzle.png'), svgToPng(report.puzzle.svg));
+  }
   const index = join(out, 'index.html');
   writeAtomic(index, reportHtml(report, title));
-  writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, observations: report.observations }, null, 2) + '\n');
+  writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, observations: report.observations, puzzle: report.puzzle?.analysis ?? null }, null, 2) + '\n');
   return { report, index };
 }
