@@ -202,7 +202,13 @@ describe('the segloss CLI', () => {
     expect(out.status).toBe(0);
     const csv = readFileSync(join(dir(`preset-${preset}`), 'summary.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(runs + 1);
-    if (preset === 'losses') expect(csv[0]).toMatch(/final_tversky,final_focal,final_dice-ce,final_lovasz|final_generalized-dice/);
+    expect(csv[0]).toMatch(/^id,optimizer,batchNorm,foreground,invertInput,trainLoss,seed,status,/);
+    if (preset === 'losses') {
+      expect(csv[0].split(',')).toEqual(expect.arrayContaining(['final_generalized-dice', 'final_tversky', 'final_focal', 'final_dice-ce', 'final_lovasz']));
+    } else {
+      expect(csv.filter((line) => line.includes('-inv-'))).toHaveLength(12);
+      expect(csv.filter((line) => line.includes('-inv-')).every((line) => line.split(',')[4] === 'true')).toBe(true);
+    }
   });
 
   it.each([

@@ -36,12 +36,12 @@ export function rowToJson(row: StepLog): string {
 /** summary.csv: one line per complete run, the losses' columns those the runs logged. */
 export function summaryCsv(summaries: readonly RunSummary[]): string {
   const losses = [...new Set(summaries.flatMap((s) => Object.keys(s.finalLosses)))] as LossKey[];
-  const header = ['id', 'optimizer', 'batchNorm', 'foreground', 'trainLoss', 'seed', 'status', 'steps',
+  const header = ['id', 'optimizer', 'batchNorm', 'foreground', 'invertInput', 'trainLoss', 'seed', 'status', 'steps',
     'divergedAt', 'finalAccuracy', 'bestAccuracy', 'finalDiceBackground', 'finalDiceForeground',
     ...losses.map((l) => `final_${l}`)];
   const cell = (v: unknown) => (v == null ? '' : String(v));
   const lines = summaries.map((s) => [s.id, s.config.optimizer.name, s.config.batchNorm, s.config.foreground,
-    s.config.trainLoss, s.config.seed, s.status, s.steps, s.divergedAt, s.finalAccuracy, s.bestAccuracy,
+    s.config.invertInput ?? false, s.config.trainLoss, s.config.seed, s.status, s.steps, s.divergedAt, s.finalAccuracy, s.bestAccuracy,
     s.finalDice?.[0], s.finalDice?.[1], ...losses.map((l) => s.finalLosses[l])].map(cell).join(','));
   return [header.join(','), ...lines].join('\n') + '\n';
 }

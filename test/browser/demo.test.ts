@@ -271,7 +271,7 @@ describe('the demo page', () => {
       return { csv: await text('dl-csv'), json: JSON.parse(await text('dl-json')) };
     });
     expect(downloads.csv.trim().split('\n')).toHaveLength(7);
-    expect(downloads.csv).toMatch(/^id,optimizer,batchNorm,foreground,trainLoss,seed,status/);
+    expect(downloads.csv).toMatch(/^id,optimizer,batchNorm,foreground,invertInput,trainLoss,seed,status/);
     expect(downloads.json.format).toBe('segloss-memory-sweep-store');
     expect(Object.values(downloads.json.rows as Record<string, unknown[]>).map((rows) => rows.length)).toEqual(Array(6).fill(501));
     await page.screenshot({ path: `${SCREENSHOTS}/demo-sweep.png`, fullPage: true });
