@@ -10,8 +10,9 @@ import { isSeedLoss, lossTitle, zooLossOf, type LossKey, type ZooLossName } from
 import { LOSS_NAMES, type LossName } from '../losses/types.js';
 import { movingAverage, sampleIndices } from './series.js';
 
+/** The seed's colours (matplotlib's first three, in its figures' order: cce, dicefg, dice), then two more. */
 export const LOSS_COLORS: Record<LossName, string> = {
-  cce: '#1f77b4', dice: '#ff7f0e', dicefg: '#2ca02c', dice_square: '#d62728', dicefg_square: '#9467bd',
+  cce: '#1f77b4', dicefg: '#ff7f0e', dice: '#2ca02c', dice_square: '#d62728', dicefg_square: '#9467bd',
 };
 /** The zoo's losses (any options) in colours of their own. */
 const ZOO_COLORS: Record<ZooLossName, string> = {
