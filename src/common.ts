@@ -29,3 +29,6 @@ export type { RunSummary, FailedRun } from './sdk/summary.js';
 export { renderReport, specToSvg, type Report, type ReportRun, type ReportCell } from './report/render.js';
 export { figureSpec, groupFigures, type RunLog, type FigureGroup } from './report/figures.js';
 export { judgeRun, type Verdict, type RunVerdict } from './report/verdict.js';
+export { analysePuzzle, describeComparison as describePuzzleComparison, type PuzzleAnalysis, type PuzzleComparison } from './report/puzzle.js';
+export { checkObservations, type ObservationCheck } from './report/observations.js';
+export { lossTitle, ZOO_LOSS_NAMES, type LossKey } from './experiment/losses.js';

@@ -206,7 +206,13 @@ async function showVerdicts(logs: RunLog[]): Promise<void> {
   const report = await segloss.renderReport(logs);
   const rows = report.runs.map((r) => `<tr><td>${esc(r.id)}</td><td>${fmt(r.finalAccuracy)}</td>`
     + `<td class="verdict-${esc(r.verdict.split(' ')[0])}">${esc(r.verdict)}</td><td>${esc(detail(r))}</td></tr>`).join('');
-  $('verdicts').innerHTML = `<table class="verdicts"><thead><tr><th>run</th><th>final accuracy</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`;
+  // The seed's observations that this sweep covers, and the puzzle where it covers it (as the report has them).
+  const covered = report.observations.filter((o) => o.status !== 'not covered');
+  const observations = covered.length ? `<h3>The seed's observations</h3><table class="observations"><thead><tr><th>#</th><th>observation</th><th>status</th><th>numbers</th></tr></thead><tbody>${
+    covered.map((o) => `<tr><td>${o.id}</td><td>${esc(o.title)}</td><td class="status-${o.status === 'reproduced' ? 'completed' : 'failed'}">${esc(o.status)}</td><td>${esc(o.summary)}</td></tr>`).join('')}</tbody></table>` : '';
+  const puzzle = report.puzzle ? `<h3>The seed's puzzle</h3><ul class="puzzle">${
+    report.puzzle.analysis.comparisons.map((c) => `<li>${esc(segloss.describePuzzleComparison(c))}</li>`).join('')}</ul><figure id="fig-puzzle" class="figure">${report.puzzle.svg}</figure>` : '';
+  $('verdicts').innerHTML = `<table class="verdicts"><thead><tr><th>run</th><th>final accuracy</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>${observations}${puzzle}`;
 }
 
 /** Points the download links at the store's summary.csv and JSON (what a sweep directory would hold). */

@@ -336,6 +336,35 @@ describe('the demo page', () => {
     expect(await page.isHidden('#saved')).toBe(true);
   });
 
+  it('runs the puzzle preset and shows the puzzle\'s verdicts and figure beside the runs\' verdicts', async () => {
+    await page.selectOption('#preset', 'puzzle');
+    await page.fill('#steps', '2101');
+    await page.fill('#runs', '1');
+    await page.fill('#workers', '2');
+    await page.click('#run');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 120_000 });
+    expect(await page.textContent('#progress-text')).toBe('Done: 8 of 8 runs complete.');
+    expect(await page.$$eval('#figures figure', (fs) => fs.map((f) => f.id))).toContain('fig-adam-bn0-95fg-inv-run0');
+    const items = await page.$$eval('#verdicts ul.puzzle li', (li) => li.map((l) => l.textContent!));
+    expect(items).toHaveLength(4);
+    for (const item of items) expect(item).toMatch(/^trained with (cce|dice), (cce|dice)'s gradient norm \(median from step 2000\): .* → (intensity|fraction|no gap|other)$/);
+    expect(await page.locator('#fig-puzzle svg').count()).toBe(1);
+    // Observation 5 is in the seed's setting only at 10,001 steps: not covered here, so not listed.
+    expect(await page.locator('#verdicts table.observations').count()).toBe(0);
+  });
+
+  it('runs the losses preset: the zoo\'s runs on tfjs ops in the workers beside the lanes', async () => {
+    await page.selectOption('#preset', 'losses');
+    await page.fill('#steps', '5');
+    await page.fill('#runs', '1');
+    await page.click('#run');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 120_000 });
+    expect(await page.textContent('#progress-text')).toBe('Done: 16 of 16 runs complete.');
+    expect(await page.textContent('#error')).toBe('');
+    const ids = await page.$$eval('#runs-table tbody tr td:first-child', (cells) => cells.map((c) => c.textContent));
+    expect(ids).toEqual(expect.arrayContaining(['adam-bn0-95fg-tversky-run0', 'adam-bn1-95fg-lovasz-run0', 'adam-bn0-95fg-focal-run0']));
+  });
+
   it('says so when the browser\'s storage is full, and finishes the sweep in memory', async () => {
     await page.evaluate(() => {
       Storage.prototype.setItem = () => { throw new DOMException('the quota has been exceeded', 'QuotaExceededError'); };
