@@ -32,3 +32,4 @@ export { judgeRun, type Verdict, type RunVerdict } from './report/verdict.js';
 export { analysePuzzle, describeComparison as describePuzzleComparison, type PuzzleAnalysis, type PuzzleComparison } from './report/puzzle.js';
 export { checkObservations, type ObservationCheck } from './report/observations.js';
 export { lossTitle, ZOO_LOSS_NAMES, type LossKey } from './experiment/losses.js';
+export { FusedAdam, fusedAdam } from './ops/fused_adam.js';

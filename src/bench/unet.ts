@@ -14,6 +14,7 @@ import '../tfjs/core_gradients.js';
 import { setupWasmKernels } from '../setup.js';
 import { diceCrossEntropy } from '../losses/pixel.js';
 import { unet2d, unet3d } from '../models/unet.js';
+import { fusedAdam } from '../ops/fused_adam.js';
 import type { BenchContext } from './suite.js';
 
 export interface UNetBenchRow {
@@ -32,14 +33,15 @@ export interface UNetBenchRow {
  * profiled step. Also the U-Net benchmark of the browser demo (web/unet_worker.ts).
  */
 export async function measureUNetStep(name: string, backend: 'wasm' | 'cpu', batch: number, size: number, filters: number[],
-  steps: number, print: (line: string) => void, { warmup = 2, profile: withProfile = true, dims = 2 } = {}): Promise<UNetBenchRow> {
+  steps: number, print: (line: string) => void,
+  { warmup = 2, profile: withProfile = true, dims = 2, optimizer: makeOptimizer = () => tf.train.adam(1e-3) as tf.Optimizer } = {}): Promise<UNetBenchRow> {
   await tf.setBackend(backend);
   const model = dims === 2 ? unet2d({ inputShape: [size, size, 1], classes: 2, filters, seed: 1 })
     : unet3d({ inputShape: [size, size, size, 1], classes: 2, filters, seed: 1 });
   const shape = dims === 2 ? [batch, size, size, 1] : [batch, size, size, size, 1];
   const x = tf.randomUniform(shape, 0, 1, 'float32', 1);
   const labels = tf.tidy(() => tf.cast(tf.greater(tf.squeeze(x, [dims + 1]), 0.7), 'int32'));
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = makeOptimizer();
   const step = () => {
     const loss = optimizer.minimize(() => diceCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
     loss!.dataSync();
@@ -88,6 +90,7 @@ export async function benchUNet({ print, quick, steps }: BenchContext): Promise<
   rows.push(await measureUNetStep('wasm, segloss without its tfjs-kernel replacements, batch 4', 'wasm', 4, size, filters, timed, print));
   await setupWasmKernels();
   rows.push(await measureUNetStep('wasm with segloss, batch 4', 'wasm', 4, size, filters, timed, print));
+  rows.push(await measureUNetStep('wasm with segloss and its fusedAdam, batch 4', 'wasm', 4, size, filters, timed, print, { optimizer: () => fusedAdam(1e-3) }));
   // tfjs-cpu's Conv2DBackpropFilter alone takes over a minute a step at 128²: one step, no warm-up, no profile.
   rows.push(await measureUNetStep('tfjs-cpu, batch 1 (for scale; one step, cold)', 'cpu', 1, size, filters, 1, print, { warmup: 0, profile: false }));
   await tf.setBackend('wasm');
@@ -95,7 +98,8 @@ export async function benchUNet({ print, quick, steps }: BenchContext): Promise<
   const size3 = quick ? 32 : 64;
   print(`\nunet3d ${size3}³×1, filters [${filters.join(', ')}], batch norm, 2 classes, Dice + CE, Adam`);
   rows.push(await measureUNetStep(`wasm with segloss, batch 1 of ${size3}³`, 'wasm', 1, size3, filters, quick ? 1 : 2, print, { warmup: 1, dims: 3 }));
-  print(`\nsegloss's replacements: ${(rows[0].medianMs / rows[1].medianMs).toFixed(2)}× on the 2D step. PyTorch 1.13 eager, one thread, `
+  print(`\nsegloss's replacements: ${(rows[0].medianMs / rows[1].medianMs).toFixed(2)}× on the 2D step; fusedAdam for tf.train.adam: `
+    + `${(rows[1].medianMs / rows[2].medianMs).toFixed(2)}× more. PyTorch 1.13 eager, one thread, `
     + 'the same nets (scripts/unet_torch.py): 2D 288 ms in the issue, 214 ms on 2026-12-01; 3D 64³ 3.0 s (bench/RESULTS.md)');
   return rows;
 }

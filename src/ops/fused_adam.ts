@@ -3,10 +3,18 @@
  * kernels per variable, and at the seed's 198 parameters their dispatch is most of the cost), with
  * tfjs's arithmetic to the bit. Off the wasm backend (or before setupWasmKernels) it delegates to
  * tf.train.adam.
+ *
+ * It is a tfjs Optimizer: `fusedAdam(1e-3)` goes wherever `tf.train.adam(1e-3)` does —
+ * `optimizer.minimize(f)`, a tfjs-layers `model.compile({ optimizer })` — and its weights
+ * (`getWeights`/`setWeights`) are tf.train.adam's: the iterations, then each variable's first and
+ * second moments as `<variable>/m` and `<variable>/v`.
  */
 import {
-  engine, tensor, train, zerosLike, type NamedTensorMap, type Optimizer, type Tensor, type Variable,
+  engine, keep, Optimizer, serialization, tensor, train, zerosLike, type NamedTensorMap, type Tensor, type Variable,
 } from '@tensorflow/tfjs-core';
+
+/** A tensor with its name, as Optimizer.getWeights gives them (tfjs-core does not export the type from its entry). */
+type NamedTensor = { name: string; tensor: Tensor };
 import { SeglossAdamUpdate, type AdamUpdateAttrs } from '../kernels/kernel_names.js';
 import { fusedKernelAvailable } from '../losses/fused.js';
 
@@ -16,22 +24,28 @@ export interface StepOptimizer {
   dispose(): void;
 }
 
-export class FusedAdam implements StepOptimizer {
+export class FusedAdam extends Optimizer implements StepOptimizer {
+  /** The name tfjs's serialization knows it by. */
+  static readonly className = 'SeglossFusedAdam';
   private readonly moments = new Map<string, { m: Tensor; v: Tensor }>();
   private accBeta1: number;
   private accBeta2: number;
   private fallback: Optimizer | null = null;
 
   constructor(
-    private readonly learningRate: number, private readonly beta1: number,
-    private readonly beta2: number, private readonly epsilon: number,
+    readonly learningRate: number, readonly beta1: number,
+    readonly beta2: number, readonly epsilon: number,
   ) {
+    super();
     // tfjs keeps β^t in float32 tensors, starting at β.
     this.accBeta1 = Math.fround(beta1);
     this.accBeta2 = Math.fround(beta2);
   }
 
-  applyGradients(gradients: NamedTensorMap): void {
+  applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
+    const gradients: NamedTensorMap = Array.isArray(variableGradients)
+      ? Object.fromEntries(variableGradients.map(({ name, tensor: t }) => [name, t])) : variableGradients;
+    this.incrementIterations();
     if (this.fallback || !fusedKernelAvailable(SeglossAdamUpdate)) {
       this.fallback ??= train.adam(this.learningRate, this.beta1, this.beta2, this.epsilon);
       this.fallback.applyGradients(gradients);
@@ -43,7 +57,7 @@ export class FusedAdam implements StepOptimizer {
     names.forEach((name, k) => {
       let state = this.moments.get(name);
       if (!state) {
-        state = { m: zerosLike(variables[k]), v: zerosLike(variables[k]) };
+        state = { m: keep(zerosLike(variables[k])), v: keep(zerosLike(variables[k])) };
         this.moments.set(name, state);
       }
       Object.assign(inputs, { [`theta${k}`]: variables[k], [`grad${k}`]: gradients[name], [`m${k}`]: state.m, [`v${k}`]: state.v });
@@ -60,8 +74,9 @@ export class FusedAdam implements StepOptimizer {
       state.v.dispose();
       variables[k].assign(outputs[3 * k]);
       outputs[3 * k].dispose();
-      state.m = outputs[3 * k + 1];
-      state.v = outputs[3 * k + 2];
+      // Kept: an update inside tf.tidy (tfjs-layers' fit runs minimize in one) must not release them.
+      state.m = keep(outputs[3 * k + 1]);
+      state.v = keep(outputs[3 * k + 2]);
     });
     this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
     this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));
@@ -97,19 +112,70 @@ export class FusedAdam implements StepOptimizer {
       old?.m.dispose();
       old?.v.dispose();
       this.moments.set(name, {
-        m: tensor(state.moments[2 * k], variable.shape), v: tensor(state.moments[2 * k + 1], variable.shape),
+        m: keep(tensor(state.moments[2 * k], variable.shape)), v: keep(tensor(state.moments[2 * k + 1], variable.shape)),
       });
     });
     this.accBeta1 = state.accBeta1;
     this.accBeta2 = state.accBeta2;
   }
 
-  dispose(): void {
+  /** tf.train.adam's weights: the iterations, then `<variable>/m` and `<variable>/v` of every variable updated so far. */
+  override async getWeights(): Promise<NamedTensor[]> {
+    if (this.fallback) return this.fallback.getWeights();
+    const names = [...this.moments.keys()];
+    return [
+      await this.saveIterations(),
+      ...names.map((name) => ({ name: `${name}/m`, tensor: this.moments.get(name)!.m })),
+      ...names.map((name) => ({ name: `${name}/v`, tensor: this.moments.get(name)!.v })),
+    ];
+  }
+
+  /** Restores `getWeights`' (or tf.train.adam's) weights: the β powers follow from the iterations. */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const rest = await this.extractIterations(weightValues);
+    const half = rest.length / 2;
+    if (!Number.isInteger(half)) throw new Error(`segloss FusedAdam: setWeights needs as many /m as /v weights, got ${rest.length} after the iterations`);
+    for (let k = 0; k < half; k++) {
+      const name = rest[k].name.replace(/\/m$/, '');
+      if (rest[half + k].name !== `${name}/v`) throw new Error(`segloss FusedAdam: setWeights expects ${name}/v after the /m weights, got ${rest[half + k].name}`);
+      const old = this.moments.get(name);
+      old?.m.dispose();
+      old?.v.dispose();
+      this.moments.set(name, { m: keep(rest[k].tensor.clone()), v: keep(rest[half + k].tensor.clone()) });
+    }
+    // β^(t+1) as applyGradients accumulates it, in float32, one step at a time.
+    this.accBeta1 = Math.fround(this.beta1);
+    this.accBeta2 = Math.fround(this.beta2);
+    for (let t = 0; t < this.iterations; t++) {
+      this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
+      this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));
+    }
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+
+  static fromConfig<T extends serialization.Serializable>(cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    return new cls(config.learningRate, config.beta1, config.beta2, config.epsilon);
+  }
+
+  override dispose(): void {
     for (const { m, v } of this.moments.values()) {
       m.dispose();
       v.dispose();
     }
     this.moments.clear();
     this.fallback?.dispose();
+    super.dispose();
   }
+}
+serialization.registerClass(FusedAdam);
+
+/**
+ * Adam in one fused kernel call per step on tfjs's wasm backend with segloss's kernels, for any
+ * tfjs model: tf.train.adam's defaults (ε 1e-7, as tfjs's float32 backends) and its numbers, bit for bit.
+ */
+export function fusedAdam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7): FusedAdam {
+  return new FusedAdam(learningRate, beta1, beta2, epsilon);
 }
