@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeSweeps, parseRunConfig, runSweep, trainLanes, type StepLog, type SweepSpec } from '../dist/index.js';
-import { cli, snapshot } from './helpers/sweep_dir.js';
+import { cli, cli as cliPath, snapshot } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-sweep-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -130,16 +130,25 @@ describe('engines', () => {
     }
   });
 
-  it('refuses an unknown engine, and a resume or merge across engines, before writing anything', async () => {
+  it('refuses an unknown engine, and a resume naming another engine or a merge across engines, before writing anything', async () => {
     await expect(runSweep(QUICK, { outDir: dir('bad-engine'), workers: 1, engine: 'gpu' as never })).rejects.toThrow(/engine must be 'lanes' or 'tfjs', got "gpu"/);
     expect(existsSync(dir('bad-engine'))).toBe(false);
-    await expect(runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true }))
-      .rejects.toThrow(/was trained with engine 'tfjs': resume it with that engine \(--engine tfjs\)/);
     const kept = snapshot(dir('tfjs'));
+    await expect(runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true, engine: 'lanes' }))
+      .rejects.toThrow(/was trained with engine 'tfjs': resume it with that engine \(--engine tfjs\)/);
     expect(() => mergeSweeps([dir('tfjs'), dir('two')], dir('mixed'))).toThrow(/trained with engine 'lanes', .* with 'tfjs'/);
     expect(snapshot(dir('tfjs'))).toEqual(kept);
     const again = await runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true, engine: 'tfjs' });
     expect(again.resumed).toBe(6);
+  });
+
+  it('resumes with the sweep\'s own engine when none is named (npm start on a directory from before the lockstep engine)', async () => {
+    const again = await runSweep(QUICK, { outDir: dir('tfjs'), workers: 1, resume: true });
+    expect(again.resumed).toBe(6);
+    expect(JSON.parse(readFileSync(join(dir('tfjs'), 'sweep.json'), 'utf8')).engine).toBe('tfjs');
+    const cli = spawnSync(process.execPath, [cliPath, 'sweep', '--preset', 'quick', '--steps', '40', '--out', dir('tfjs'), '--resume'], { encoding: 'utf8' });
+    expect(cli.status).toBe(0);
+    expect(cli.stderr).toContain('6 runs complete: 0 trained here, 6 kept from before');
   });
 
   it('resumes a sweep written before a config field existed (invertInput), and still refuses another plan', async () => {

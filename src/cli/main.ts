@@ -99,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--claim-timeout <seconds>', 'take over a run whose owner has shown no heartbeat for this long (default 30)',
       secondsArg('--claim-timeout'))
     .addOption(new Option('--engine <name>', 'lanes: the lockstep engine, four runs of one architecture per wasm call; '
-      + 'tfjs: every run on tfjs ops (the reference path)').choices(['lanes', 'tfjs']).default('lanes'))
+      + 'tfjs: every run on tfjs ops (the reference path); default: lanes, and on --resume the sweep\'s own').choices(['lanes', 'tfjs']))
     .action(async (opts) => {
       if ((opts.preset == null) === (opts.config == null)) throw new UsageError('give exactly one of --preset NAME or --config FILE');
       let spec: SweepSpec;

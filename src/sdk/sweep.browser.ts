@@ -97,14 +97,16 @@ export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOp
   const hardware = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
   const workers = options.workers ?? (hardware || 2);
   checkWorkerCount(workers);
-  const engine = checkEngine(options.engine);
+  if (options.engine !== undefined) checkEngine(options.engine);
   const store = options.store ?? new MemorySweepStore();
+  // A resume that names no engine takes the store's (sweeps from before the lockstep engine: tfjs).
+  const began = store.planned != null ? checkEngine(store.engine ?? 'tfjs') : null;
+  const engine = options.engine === undefined && began != null ? began : checkEngine(options.engine);
   if (store.planned != null) {
     if (!options.resume) throw new Error('segloss runSweep: this store already holds a sweep: pass resume: true or a new store');
     if (!samePlan(store.planned, runs)) {
       throw new Error('segloss runSweep: the store holds a different sweep (other runs); resume it with its own spec');
     }
-    const began = store.engine ?? 'tfjs';
     if (began !== engine) {
       throw new Error(`segloss runSweep: the store's sweep was trained with engine '${began}': resume it with that engine`);
     }

@@ -49,7 +49,8 @@ export interface SweepOptions {
   /**
    * 'lanes' (default): the lockstep engine, four runs of one architecture per call (src/engine/lanes.ts);
    * 'tfjs': every run on tfjs ops (`trainRun`, the reference). Recorded in sweep.json: a sweep is
-   * resumed with the engine it began with, so that its runs are comparable bit for bit.
+   * resumed with the engine it began with, so that its runs are comparable bit for bit; a resume
+   * that names none takes it, one that names another is refused.
    */
   engine?: SweepEngine;
 }
@@ -96,12 +97,8 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   const { spec: parsed, runs } = resolveSweep(spec, options.shard);
   const workers = options.workers ?? availableParallelism();
   checkWorkerCount(workers);
-  const engine = checkEngine(options.engine);
+  if (options.engine !== undefined) checkEngine(options.engine);
   const store = new SweepStore(options.outDir, { timeoutMs: options.claimTimeoutMs });
-  const sweepFile = {
-    segloss: seglossVersion(), tfjs: version_core, engine, spec: parsed,
-    shard: options.shard ?? null, runs,
-  };
   const existing = store.readSweep();
   if (existing && !options.resume) {
     throw new Error(`${options.outDir} already holds a sweep: resume it (--resume) or choose another directory`);
@@ -110,12 +107,15 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
   // Sweeps from before the lockstep engine recorded none: they trained on tfjs.
-  const began = existing ? (existing.engine ?? 'tfjs') : engine;
-  if (began !== engine) {
+  const began = existing ? checkEngine(existing.engine ?? 'tfjs') : null;
+  const engine = options.engine === undefined && began != null ? began : checkEngine(options.engine);
+  if (began != null && began !== engine) {
     throw new Error(`${options.outDir} was trained with engine '${String(began)}': resume it with that engine (--engine ${String(began)}), so that its runs stay comparable`);
   }
   store.create();
-  store.writeSweep(sweepFile);
+  store.writeSweep({
+    segloss: seglossVersion(), tfjs: version_core, engine, spec: parsed, shard: options.shard ?? null, runs,
+  });
 
   const { complete, failed, resumed, trained, aborted } = await trainRuns(runs, {
     store, spawn: nodeWorkers(options.workerUrl ?? new URL('./worker.js', import.meta.url)),
