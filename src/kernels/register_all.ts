@@ -17,6 +17,7 @@ import { conv3DBackpropFilterV2Config, conv3DBackpropInputV2Config, conv3DConfig
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './SeglossBatchNormTraining.js';
 import { adamUpdateConfig } from './SeglossAdamUpdate.js';
 import { replaceKernel, restoreKernel } from './replace.js';
+import { useFusedLayersBatchNorm } from '../tfjs/layers_batch_norm.js';
 
 export const kernelConfigs: readonly KernelConfig[] = [
   softmaxCrossEntropyConfig,
@@ -56,9 +57,12 @@ export const replacementConfigs: readonly KernelConfig[] = [
   conv3DConfig,
 ];
 
+let replacing = false;
+
 /**
  * Registers what is not registered yet, and installs the replacements (`replace`) or puts tfjs's
- * originals back; calling it twice is harmless.
+ * originals back; calling it twice is harmless. The replacements include tfjs-layers'
+ * BatchNormalization training call on the fused kernels (src/tfjs/layers_batch_norm.ts).
  */
 export function registerAll(replace: boolean): void {
   for (const config of kernelConfigs) {
@@ -68,4 +72,11 @@ export function registerAll(replace: boolean): void {
     if (replace) replaceKernel(config);
     else restoreKernel(config);
   }
+  replacing = replace;
+  useFusedLayersBatchNorm(replace);
+}
+
+/** Whether setupWasmKernels() installed the replacements (its `replaceTfjsKernels`). */
+export function replacingTfjsKernels(): boolean {
+  return replacing;
 }
