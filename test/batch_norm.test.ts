@@ -43,12 +43,20 @@ async function evaluateOn(backend: string, shape: number[]) {
 }
 
 describe('batch norm, training mode', () => {
-  it.each([[[2, 9, 11, 4]], [[3, 5, 5, 3]], [[1, 7, 6, 1]]])('fused on wasm matches the composite on cpu: %j', async (shape) => {
+  it.each([[[2, 9, 11, 4]], [[3, 5, 5, 3]], [[1, 7, 6, 1]], [[2, 8, 8, 16]], [[1, 3, 3, 64]]])('fused on wasm matches the composite on cpu: %j', async (shape) => {
     const cpu = await evaluateOn('cpu', shape);
     const before = (await tf.setBackend('wasm'), tf.memory().numTensors);
     const wasm = await evaluateOn('wasm', shape);
     expect(tf.memory().numTensors).toBe(before);
     ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => expectClose(wasm[i], cpu[i], TOL, name));
+  });
+
+  it.each([[[2, 9, 11, 4]], [[4, 16, 16, 16]], [[2, 6, 6, 128]], [[3, 5, 5, 12]]])('gives the same bits with SIMD (4 channels at a time) as the scalar build: %j', async (shape) => {
+    await useWasm('scalar');
+    const scalar = await evaluateOn('wasm', shape);
+    await useWasm('simd');
+    const simd = await evaluateOn('wasm', shape);
+    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => expect(Array.from(simd[i]), name).toEqual(Array.from(scalar[i])));
   });
 
   it('runs the fused kernels on wasm', async () => {
