@@ -83,7 +83,8 @@ describe('the puzzle', () => {
     for (const v of values) expect(v.lo < v.mean && v.mean < v.hi).toBe(true);
     const svg = await specToSvg(spec);
     expect(XMLValidator.validate(svg)).toBe(true);
-    expect(svg).toContain('95% fg, inverted');
+    // The legend: one label per cell, as text (not only in the marks' aria descriptions).
+    for (const cell of ['5% fg', '5% fg, inverted', '95% fg', '95% fg, inverted']) expect(svg).toMatch(new RegExp(`>${cell}</text>`));
   });
 
   it('gets a section of the report where the sweep covers it, and the overview keeps inverted cells apart', async () => {

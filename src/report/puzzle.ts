@@ -158,7 +158,11 @@ export function puzzleFigureSpec(runs: readonly RunLog[]): Record<string, unknow
       }
     }
   }
-  const color = { field: 'cell', type: 'nominal', title: null, scale: { domain: CELLS.map((c) => CELL_TITLES[c]), range: CELLS.map((c) => COLORS[c]) } };
+  // One legend for both layers (a `legend: null` in either would drop it): lines, fully opaque.
+  const color = {
+    field: 'cell', type: 'nominal', title: null, scale: { domain: CELLS.map((c) => CELL_TITLES[c]), range: CELLS.map((c) => COLORS[c]) },
+    legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 },
+  };
   const x = { field: 'step', type: 'quantitative', title: 'step', axis: { tickCount: 4 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -172,7 +176,7 @@ export function puzzleFigureSpec(runs: readonly RunLog[]): Record<string, unknow
     spec: {
       width: 260, height: 150,
       layer: [
-        { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: null }, y2: { field: 'hi' }, color: { ...color, legend: null } } },
+        { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: null }, y2: { field: 'hi' }, color } },
         { mark: { type: 'line', strokeWidth: 1.4 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { type: 'log' }, title: null }, color } },
       ],
     },
