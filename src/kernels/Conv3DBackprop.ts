@@ -3,7 +3,7 @@ import {
   type Conv3DAttrs, type Conv3DBackpropFilterV2Attrs, type Conv3DBackpropInputV2Attrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { addressOf, backendMemory, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
-import { flipTransposeFilter } from './conv_geometry.js';
+import { conv3DGeometry, flipTransposeFilter } from './conv_geometry.js';
 import { originalKernel } from './replace.js';
 
 /**
@@ -23,11 +23,7 @@ function conv3DBackpropInputV2(args: {
   const dx = backend.makeOutput(inputShape, 'float32');
   if (util.sizeFromShape(inputShape) === 0) return dx;
   withScratch(backend, util.sizeFromShape(filter.shape) * 4, (filterT) => kernels(backend).conv3d_backprop_input(
-    addressOf(backend, dy), addressOf(backend, filter), addressOf(backend, dx), filterT,
-    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
-    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
-    info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight, info.strideWidth,
-    info.padInfo.front, info.padInfo.top, info.padInfo.left));
+    addressOf(backend, dy), addressOf(backend, filter), addressOf(backend, dx), filterT, ...conv3DGeometry(info)));
   return dx;
 }
 
@@ -50,11 +46,7 @@ function conv3DBackpropFilterV2(args: {
     filterShape as [number, number, number, number, number], strides, 1, pad);
   const dw = backend.makeOutput(filterShape, 'float32');
   if (util.sizeFromShape(filterShape) === 0) return dw;
-  kernels(backend).conv3d_backprop_filter(addressOf(backend, x), addressOf(backend, dy), addressOf(backend, dw),
-    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
-    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
-    info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight, info.strideWidth,
-    info.padInfo.front, info.padInfo.top, info.padInfo.left);
+  kernels(backend).conv3d_backprop_filter(addressOf(backend, x), addressOf(backend, dy), addressOf(backend, dw), ...conv3DGeometry(info));
   return dw;
 }
 

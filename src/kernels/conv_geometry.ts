@@ -20,6 +20,23 @@ export function convGeometry(info: backend_util.Conv2DInfo, depthwise: boolean):
   ];
 }
 
+/** The 3D conv geometry the AssemblyScript conv3d kernels take, in their argument order. */
+export type Conv3DGeometry = [
+  batch: number, inD: number, inH: number, inW: number, inC: number, outD: number, outH: number, outW: number,
+  outC: number, filterD: number, filterH: number, filterW: number, strideD: number, strideH: number, strideW: number,
+  padFront: number, padTop: number, padLeft: number,
+];
+
+/** tfjs's own 3D convInfo flattened for the conv3d kernels (their gradients take no dilations). */
+export function conv3DGeometry(info: backend_util.Conv3DInfo): Conv3DGeometry {
+  return [
+    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
+    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
+    info.filterDepth, info.filterHeight, info.filterWidth, info.strideDepth, info.strideHeight, info.strideWidth,
+    info.padInfo.front, info.padInfo.top, info.padInfo.left,
+  ];
+}
+
 /** segloss's conv kernels are NHWC only: anything else is a clear error, never a wrong answer. */
 export function assertChannelsLast(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat != null && dataFormat !== 'NHWC') {

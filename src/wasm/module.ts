@@ -11,7 +11,7 @@
  * ('simd-shared', the same code), compiled by setupWasmKernels where pages can share memory.
  */
 import { scalarWasm, simdSharedWasm, simdWasm } from './binaries.generated';
-import type { ConvGeometry } from '../kernels/conv_geometry.js';
+import type { Conv3DGeometry, ConvGeometry } from '../kernels/conv_geometry.js';
 
 /** Which build of the kernels runs: f32x4 SIMD, or the scalar twin for engines without SIMD. */
 export type KernelVariant = 'simd' | 'scalar';
@@ -51,12 +51,8 @@ export interface KernelExports {
     classes: number, epsilon: number, sums: number, weights: number, scratch: number, tile: number): void;
   conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
   conv2d_backprop_input(dy: number, filter: number, dx: number, filterT: number, ...geometry: ConvGeometry): void;
-  conv3d_backprop_input(dy: number, filter: number, dx: number, filterT: number, batch: number, inD: number, inH: number, inW: number,
-    inC: number, outD: number, outH: number, outW: number, outC: number, filterD: number, filterH: number, filterW: number,
-    strideD: number, strideH: number, strideW: number, padFront: number, padTop: number, padLeft: number): void;
-  conv3d_backprop_filter(x: number, dy: number, dw: number, batch: number, inD: number, inH: number, inW: number,
-    inC: number, outD: number, outH: number, outW: number, outC: number, filterD: number, filterH: number, filterW: number,
-    strideD: number, strideH: number, strideW: number, padFront: number, padTop: number, padLeft: number): void;
+  conv3d_backprop_input(dy: number, filter: number, dx: number, filterT: number, ...geometry: Conv3DGeometry): void;
+  conv3d_backprop_filter(x: number, dy: number, dw: number, ...geometry: Conv3DGeometry): void;
   depthwise_conv2d_backprop_filter(x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
   depthwise_conv2d_backprop_input(dy: number, filter: number, dx: number, ...geometry: ConvGeometry): void;
   batch_norm_train_fwd(
