@@ -48,7 +48,7 @@ import type { LossName } from '../losses/types.js';
 import type { RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
 import type { RunLog } from './figures.js';
-import { movingAverage } from './series.js';
+import { median, movingAverage } from './series.js';
 import { judgeRun, type Verdict } from './verdict.js';
 
 export type ObservationStatus = 'reproduced' | 'not reproduced' | 'not covered';
@@ -176,13 +176,6 @@ interface Judged {
 const fmt = (v: number | null, digits = 4) => (v == null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const ratio = (v: number) => `${v.toFixed(1)}×`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-function median(values: number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
 
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;

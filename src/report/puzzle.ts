@@ -17,7 +17,7 @@ import type { RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
 import type { LossKey as LossName } from '../experiment/losses.js';
 import type { RunLog } from './figures.js';
-import { movingAverage, sampleIndices } from './series.js';
+import { median, movingAverage, sampleIndices } from './series.js';
 
 /**
  * Steps before this are left out of the comparison: the gap forms after them (measured over 10
@@ -65,13 +65,6 @@ const cellOf = (c: RunConfig): PuzzleCell | null => {
   if (fg !== 5 && fg !== 95) return null;
   return `${fg}fg${c.invertInput ? '-inv' : ''}` as PuzzleCell;
 };
-
-function median(values: number[]): number {
-  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Runs of the puzzle's setting: Adam, no BN, 5% or 95% fg; keyed by training loss, then cell. */
 function puzzleRuns(runs: readonly RunLog[]): Map<LossName, Map<PuzzleCell, RunLog[]>> {

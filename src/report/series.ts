@@ -23,6 +23,14 @@ export function movingAverage(values: readonly number[], window: number): number
   return out;
 }
 
+/** The median of the finite values (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
 /** Indices of at most `maxPoints` evenly spaced samples, always keeping the first and last. */
 export function sampleIndices(length: number, maxPoints: number): number[] {
   if (length <= maxPoints) return Array.from({ length }, (_, i) => i);
