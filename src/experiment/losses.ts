@@ -107,6 +107,12 @@ export const lossKeySchema = z.union([z.string(), z.object({ name: z.string() })
   return z.NEVER;
 });
 
+/** Losses in report order: the seed's in LOSS_NAMES order, then the others in the order given. */
+export function lossOrder(keys: readonly LossKey[]): LossKey[] {
+  const unique = [...new Set(keys)];
+  return [...LOSS_NAMES.filter((n) => unique.includes(n)), ...unique.filter((k) => !isSeedLoss(k))];
+}
+
 /** How a report names a loss: the seed's in capitals (CCE, DICEFG), the zoo's with their options. */
 export function lossTitle(key: LossKey): string {
   if (isSeedLoss(key)) return key.toUpperCase();

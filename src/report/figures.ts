@@ -6,7 +6,7 @@
  */
 import type { RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
-import { isSeedLoss, lossTitle, zooLossOf, type LossKey, type ZooLossName } from '../experiment/losses.js';
+import { isSeedLoss, lossOrder, lossTitle, zooLossOf, type LossKey, type ZooLossName } from '../experiment/losses.js';
 import { LOSS_NAMES, type LossName } from '../losses/types.js';
 import { movingAverage, sampleIndices } from './series.js';
 
@@ -24,12 +24,6 @@ export function lossColor(key: LossKey): string {
   if (isSeedLoss(key)) return LOSS_COLORS[key];
   const spec = zooLossOf(key);
   return spec ? ZOO_COLORS[spec.name] : '#000000';
-}
-
-/** Losses in figure order: the seed's in LOSS_NAMES order, then the others as given. */
-function lossOrder(keys: readonly LossKey[]): LossKey[] {
-  const unique = [...new Set(keys)];
-  return [...LOSS_NAMES.filter((n) => unique.includes(n)), ...unique.filter((k) => !isSeedLoss(k))];
 }
 const GRAD_WINDOW = 201;
 const LOSS_WINDOW = 11;

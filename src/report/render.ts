@@ -4,15 +4,11 @@
  */
 import { compile } from 'vega-lite';
 import { parse, View } from 'vega';
-import type { LossKey } from '../experiment/losses.js';
-import { LOSS_NAMES } from '../losses/types.js';
+import { lossOrder, type LossKey } from '../experiment/losses.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
 import { checkObservations, type ObservationCheck } from './observations.js';
 import { analysePuzzle, coversPuzzle, puzzleFigureSpec, type PuzzleAnalysis } from './puzzle.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
-
-/** The seed's losses in LOSS_NAMES order, then the zoo's. */
-const lossRank = (key: LossKey) => { const i = (LOSS_NAMES as readonly string[]).indexOf(key); return i < 0 ? LOSS_NAMES.length : i; };
 
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
   const view = new View(parse(compile(spec as never).spec), { renderer: 'none' });
@@ -92,10 +88,9 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
     return { optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
   });
   // The seed's losses in LOSS_NAMES order, then the others in the order the sweep plans them.
-  const planned = [...new Set(runs.map((r) => r.config.trainLoss))];
+  const order = lossOrder(runs.map((r) => r.config.trainLoss));
   reportCells.sort((a, b) => a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
-    || a.foreground - b.foreground || Number(a.invertInput) - Number(b.invertInput) || lossRank(a.trainLoss) - lossRank(b.trainLoss)
-    || planned.indexOf(a.trainLoss) - planned.indexOf(b.trainLoss));
+    || a.foreground - b.foreground || Number(a.invertInput) - Number(b.invertInput) || order.indexOf(a.trainLoss) - order.indexOf(b.trainLoss));
   const puzzle = coversPuzzle(runs) ? { svg: await specToSvg(puzzleFigureSpec(runs)), analysis: analysePuzzle(runs) } : null;
   return { figures, runs: reportRuns, cells: reportCells, observations: checkObservations(runs), puzzle };
 }
