@@ -18,7 +18,7 @@ import commonjs from '@rollup/plugin-commonjs';
 
 const require = createRequire(import.meta.url);
 const peer = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers', '@tensorflow/tfjs'];
-const dependencies = /^(comlink|commander|zod|vega|vega-lite|@resvg\/resvg-js)(\/|$)/;
+const dependencies = /^(comlink|commander|zod|vega|vega-lite|@resvg\/resvg-js|fast-png|jpeg-js|nifti-reader-js|fflate|csv-parse)(\/|$)/;
 const external = (id) => peer.includes(id) || dependencies.test(id) || /^node:/.test(id);
 
 const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
@@ -55,7 +55,7 @@ const onwarn = (warning, warn) => {
 
 export default [
   {
-    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts' },
+    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts', data: 'src/data/index.ts' },
     output: {
       dir: 'dist',
       format: 'es',
@@ -76,6 +76,13 @@ export default [
     output: { dir: 'dist/browser', format: 'es', sourcemap: true, inlineDynamicImports: true },
     // tfjs-core's gradients too are left to the app's bundler (it resolves their extensionless
     // imports), so that the app has one tfjs.
+    external: (id) => external(id) || id.startsWith('@tensorflow/'),
+    plugins: browserBundle('dist/browser'),
+  },
+  {
+    // segloss/data for browsers: no folder paths (Node's), so no node: import.
+    input: { data: 'src/data/browser.ts' },
+    output: { dir: 'dist/browser', format: 'es', sourcemap: true, inlineDynamicImports: true },
     external: (id) => external(id) || id.startsWith('@tensorflow/'),
     plugins: browserBundle('dist/browser'),
   },

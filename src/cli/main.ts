@@ -76,6 +76,60 @@ function progressPrinter(stream: NodeJS.WriteStream): (p: SweepProgress) => void
   };
 }
 
+
+/** `--normalize minmax|zscore|none|window:LO,HI` */
+function normalizeArg(value: string) {
+  const m = /^window:\s*(-?[\d.e+]+)\s*,\s*(-?[\d.e+]+)$/i.exec(value.trim());
+  if (m) {
+    const [lo, hi] = [Number(m[1]), Number(m[2])];
+    if (Number.isFinite(lo) && Number.isFinite(hi) && lo < hi) return { window: [lo, hi] as [number, number] };
+  }
+  if (['minmax', 'zscore', 'none'].includes(value)) return value as 'minmax' | 'zscore' | 'none';
+  throw new InvalidArgumentError(`--normalize must be minmax, zscore, none or window:LO,HI (e.g. window:-1000,1000), got '${value}'`);
+}
+
+/** `--augment` (flips, quarter turns, intensity 0.1) or `--augment flip,rotate90,intensity=0.2` */
+function augmentArg(value: string | true) {
+  if (value === true) return { flip: true, rotate90: true, intensity: 0.1 };
+  const out = { flip: false, rotate90: false, intensity: 0 };
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^intensity(?:=([\d.]+))?$/.exec(part);
+    if (part === 'flip' || part === 'rotate90') out[part] = true;
+    else if (m) out.intensity = m[1] != null ? Number(m[1]) : 0.1;
+    else throw new InvalidArgumentError(`--augment takes flip, rotate90 and intensity[=A], comma-separated; got '${part}'`);
+  }
+  return out;
+}
+
+/** The mask convention of `--masks` and `--mask-colors`. */
+async function maskConvention(opts: { masks?: string; maskColors?: string }) {
+  if (opts.maskColors != null) {
+    if (opts.masks != null && opts.masks !== 'colors') throw new UsageError(`--masks ${opts.masks} and --mask-colors contradict each other: --mask-colors alone reads masks by its map`);
+    const { parseColourMapArgument } = await import('../data/masks.js');
+    try {
+      return { colors: parseColourMapArgument(opts.maskColors) };
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (opts.masks === 'colors') throw new UsageError('--masks colors needs --mask-colors \'#000000=0,#ff0000=1\'');
+  return (opts.masks ?? 'auto') as 'auto' | 'indices' | 'binary' | 'palette';
+}
+
+/** Opens a trainer; data with problems is a usage error (exit 2) listing them, as `segloss data check` does. */
+async function openTrainer(open: () => Promise<Trainer>): Promise<Trainer> {
+  try {
+    return await open();
+  } catch (error) {
+    if ((error as Error).name === 'DataError') throw new UsageError(`train --data: ${(error as Error).message}\n(segloss data check DIR lists them too)`);
+    if (/^(segloss train: )?data: |no such folder|not a folder/.test((error as Error).message)) throw new UsageError((error as Error).message);
+    throw error;
+  }
+}
+
+const MASKS_HELP = 'how masks store classes: auto (default: palette PNGs by index, 0/255 as binary, small values as indices), indices, binary, palette';
+const MASK_COLORS_HELP = 'a colour → class map for colour-coded (or grey-level) masks: \'#000000=0,#ff0000=1\' or \'0=0,128=1,255=2\'';
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('segloss')
     .description('segmentation losses on the CPU: the CCE vs Dice study as sweeps')
@@ -219,20 +273,63 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  const data = program.command('data').description('your own data sets: check them before training');
+  data.command('check')
+    .description('read every image and mask of DIR (images/ + masks/, imagesTr/ + labelsTr/, or a manifest): pairs, sizes, types, '
+      + 'classes and their frequencies, and every problem, naming its file; exit 0 clean, 1 with problems')
+    .argument('<dir>', 'the data set\'s folder')
+    .option('--json', 'print the report as JSON (for scripts)')
+    .option('--classes <n>', 'the number of classes: label values from n up are problems', positiveInt('--classes'))
+    .addOption(new Option('--masks <convention>', MASKS_HELP).choices(['auto', 'indices', 'binary', 'palette', 'colors']))
+    .option('--mask-colors <map>', MASK_COLORS_HELP)
+    .option('--manifest <file>', 'a manifest inside DIR (default: manifest.csv or manifest.json when there)')
+    .action(async (dir: string, opts) => {
+      const { checkData, formatDataReport } = await import('../data/index.js');
+      const masks = await maskConvention(opts);
+      const tty = process.stderr.isTTY && !opts.json;
+      let report;
+      try {
+        report = await checkData(dir, {
+          masks, classes: opts.classes, manifest: opts.manifest,
+          onProgress: tty ? (done, total) => { if (done % 20 === 0 || done === total) process.stderr.write(`\rchecking ${done}/${total}`); } : undefined,
+        });
+      } catch (error) {
+        throw new UsageError(`data check: ${(error as Error).message}`);
+      }
+      if (tty) process.stderr.write('\r\x1b[K');
+      const { layoutOf: _layout, ...plain } = report;
+      if (opts.json) process.stdout.write(JSON.stringify(plain, null, 2) + '\n');
+      else process.stdout.write(formatDataReport(plain, dir) + '\n');
+      exitCode = report.problems.length > 0 ? 1 : 0;
+    });
+
   program.command('train')
-    .description('train a U-Net (segloss/models) on the synthetic segmentation data set on tfjs-wasm; writes DIR/log.jsonl (a row per step, '
+    .description('train a U-Net (segloss/models) on tfjs-wasm, on your own data (--data) or the synthetic set; writes DIR/log.jsonl (a row per step, '
       + 'validation scores on evaluation steps), DIR/checkpoint/ (model.json + weights.bin, the optimizer, the step) and DIR/report/')
     .option('--out <dir>', 'output directory', 'unet-train')
-    .option('--size <n>', 'images are n×n×1 (default 128)', positiveInt('--size'))
+    .option('--data <dir>', 'train on your own data: images/ + masks/ (2D, PNG/JPEG) or imagesTr/ + labelsTr/ (3D, NIfTI), or a manifest; '
+      + 'checked first (segloss data check): a problem stops it (exit 2)')
+    .option('--size <n>', 'the model\'s input side: images are resized to n×n (default 128); with 3D data, the patch side (default 64)', positiveInt('--size'))
+    .option('--classes <n>', 'with --data: the number of classes (default: the data\'s)', positiveInt('--classes'))
+    .addOption(new Option('--masks <convention>', `with --data: ${MASKS_HELP}`).choices(['auto', 'indices', 'binary', 'palette', 'colors']))
+    .option('--mask-colors <map>', `with --data: ${MASK_COLORS_HELP}`)
+    .option('--manifest <file>', 'with --data: a manifest inside the folder (default: manifest.csv or manifest.json when there)')
+    .option('--channels <n>', 'with 2D --data: 1 (grey) or 3 (RGB); default: 3 when any image is RGB', positiveInt('--channels'))
+    .option('--normalize <how>', 'with --data: minmax (2D default), zscore (3D default), none, or window:LO,HI (CT: window:-1000,1000)', normalizeArg)
+    .option('--augment [list]', 'with --data: random flip, rotate90 and intensity[=A] (alone: all three, A = 0.1)', augmentArg)
+    .option('--val-fraction <f>', 'with --data and no val/ (imagesVal/) folder: the cases held out for validation (default 0.2)', Number)
+    .option('--positive-ratio <p>', 'with 3D --data: the chance that a patch is centred on foreground (default 0.5)', Number)
+    .option('--val-patches <n>', 'with 3D --data: fixed validation patches per case (default 4)', positiveInt('--val-patches'))
+    .option('--cache-mb <n>', 'with --data: memory for decoded images, MB (default 1024); a larger data set decodes again what is evicted', Number)
     .option('--filters <list>', 'channels per level, comma-separated (default 16,32,64,128)')
     .option('--no-batch-norm', 'no batch norm (a bias per conv instead)')
     .option('--loss <name>', 'dice-ce (default), dice-focal, dice, cce, focal, generalized-dice, tversky, lovasz')
     .option('--steps <n>', 'training steps (default 1000)', positiveInt('--steps'))
     .option('--batch <n>', 'images per step (default 4)', positiveInt('--batch'))
     .option('--lr <x>', 'Adam\'s learning rate (default 0.001)', Number)
-    .option('--foreground <f>', 'the data\'s foreground fraction, 0.005–0.6 (default 0.1)', Number)
-    .option('--train-images <n>', 'training images (default 256)', positiveInt('--train-images'))
-    .option('--val-images <n>', 'validation images (default 16)', positiveInt('--val-images'))
+    .option('--foreground <f>', 'the synthetic data\'s foreground fraction, 0.005–0.6 (default 0.1)', Number)
+    .option('--train-images <n>', 'synthetic training images (default 256)', positiveInt('--train-images'))
+    .option('--val-images <n>', 'synthetic validation images (default 16)', positiveInt('--val-images'))
     .option('--eval-every <n>', 'validation every n steps (default 100)', positiveInt('--eval-every'))
     .option('--checkpoint-every <n>', 'a checkpoint every n steps (default: every evaluation), and at the end', positiveInt('--checkpoint-every'))
     .option('--seed <n>', 'seeds the data, the weights and the batch order (default 0)', Number)
@@ -246,6 +343,21 @@ export async function main(argv: string[]): Promise<number> {
         loss: opts.loss, steps: opts.steps, batchSize: opts.batch, learningRate: opts.lr, foreground: opts.foreground,
         trainImages: opts.trainImages, validationImages: opts.valImages, evalEvery: opts.evalEvery, seed: opts.seed,
       }).filter(([, v]) => v !== undefined));
+      const dataOnly = { classes: '--classes', masks: '--masks', maskColors: '--mask-colors', manifest: '--manifest', channels: '--channels',
+        normalize: '--normalize', augment: '--augment', valFraction: '--val-fraction', positiveRatio: '--positive-ratio', valPatches: '--val-patches', cacheMb: '--cache-mb' };
+      if (opts.data != null) {
+        const synthetic = [['foreground', '--foreground'], ['trainImages', '--train-images'], ['validationImages', '--val-images']].filter(([k]) => given[k] !== undefined);
+        if (synthetic.length) throw new UsageError(`${synthetic.map(([, f]) => f).join(', ')} ${synthetic.length > 1 ? 'are' : 'is'} for the synthetic data, not --data`);
+        given.data = Object.fromEntries(Object.entries({
+          path: opts.data, manifest: opts.manifest, masks: opts.masks != null || opts.maskColors != null ? await maskConvention(opts) : undefined,
+          classes: opts.classes, channels: opts.channels, normalize: opts.normalize,
+          augment: opts.augment === true ? augmentArg(true) : opts.augment, valFraction: opts.valFraction,
+          positiveRatio: opts.positiveRatio, valPatches: opts.valPatches, cacheMB: opts.cacheMb,
+        }).filter(([, v]) => v !== undefined));
+      } else {
+        const stray = Object.entries(dataOnly).filter(([k]) => opts[k] !== undefined).map(([, f]) => f);
+        if (stray.length) throw new UsageError(`${stray.join(', ')} ${stray.length > 1 ? 'go' : 'goes'} with --data DIR`);
+      }
       const tf = await import('@tensorflow/tfjs-core');
       await import('@tensorflow/tfjs-backend-wasm');
       const { setupWasmKernels } = await import('../setup.js');
@@ -262,7 +374,7 @@ export async function main(argv: string[]): Promise<number> {
       if (opts.resume) {
         if (Object.keys(given).length > 0) throw new UsageError(`--resume takes the options the run began with; drop ${Object.keys(given).join(', ')}`);
         if (!existsSync(join(checkpoint, 'state.json'))) throw new UsageError(`--resume: ${out} holds no checkpoint (${join(checkpoint, 'state.json')})`);
-        trainer = await UNetTrainer.resume(checkpoint);
+        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint));
         // The log keeps the rows before the checkpoint; the steps after it are trained again, to the same bits.
         const kept = existsSync(logPath) ? fsio('read', logPath, () => readFileSync(logPath, 'utf8')).split('\n').filter(Boolean)
           .filter((line) => (JSON.parse(line) as { step: number }).step < trainer.step) : [];
@@ -276,29 +388,34 @@ export async function main(argv: string[]): Promise<number> {
         } catch (error) {
           throw new UsageError((error as Error).message.replace(/^segloss train: /, ''));
         }
-        trainer = UNetTrainer.create(given);
+        trainer = await openTrainer(() => UNetTrainer.open(given));
         fsio('create', out, () => mkdirSync(out, { recursive: true }));
       }
       const o = trainer.options;
+      if (o.data && trainer.step === 0) {
+        process.stderr.write(`segloss train: ${o.data.path}: ${trainer.dims}D, ${trainer.classes} classes, input ${trainer.inputShape.join('×')}\n`);
+      }
       const checkpointEvery = opts.checkpointEvery ?? o.evalEvery;
       let interrupted = false;
       const interrupt = () => { interrupted = true; };
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
-      process.stderr.write(`segloss train: unet2d ${o.imageSize}² filters [${o.filters.join(', ')}]${o.batchNorm ? ' BN' : ''}, ${o.loss}, `
+      process.stderr.write(`segloss train: unet${trainer.dims}d ${o.imageSize}${trainer.dims === 3 ? '³' : '²'} filters [${o.filters.join(', ')}]${o.batchNorm ? ' BN' : ''}, ${o.loss}, `
         + `batch ${o.batchSize}, ${o.steps} steps${trainer.step > 0 ? ` from step ${trainer.step}` : ''} → ${out}\n`);
       const started = Date.now();
       const first = trainer.step;
       try {
         while (trainer.step < o.steps && !interrupted) {
-          const row = trainer.runStep();
+          const row = await trainer.nextStep();
           fsio('write', logPath, () => appendFileSync(logPath, JSON.stringify(row) + '\n'));
           if (!Number.isFinite(row.loss)) throw new Error(`the loss is not finite at step ${row.step}: lower --lr`);
           const done = trainer.step - first;
           const eta = ((Date.now() - started) / done) * (o.steps - trainer.step) / 1000;
           if (row.eval) {
+            const fg = (scores: number[]) => scores.slice(1).reduce((a, b) => a + b, 0) / (scores.length - 1);
+            const many = row.eval.dice.length > 2 ? ' (mean of the foreground classes)' : '';
             process.stderr.write(`step ${row.step + 1}/${o.steps}  loss ${row.loss.toFixed(4)}  validation: accuracy ${row.eval.accuracy.toFixed(4)}, `
-              + `Dice bg ${row.eval.dice[0].toFixed(3)} fg ${row.eval.dice[1].toFixed(3)}, IoU fg ${row.eval.iou[1].toFixed(3)}  eta ${formatSeconds(eta)}\n`);
+              + `Dice bg ${row.eval.dice[0].toFixed(3)} fg ${fg(row.eval.dice).toFixed(3)}, IoU fg ${fg(row.eval.iou).toFixed(3)}${many}  eta ${formatSeconds(eta)}\n`);
           }
           if (trainer.step % checkpointEvery === 0 || trainer.step === o.steps) await trainer.save(checkpoint);
           // A turn of the event loop, so that Ctrl-C (a signal handler) is seen between steps.

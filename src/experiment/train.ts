@@ -62,11 +62,12 @@ export interface PredictionCounts {
   truth: number[];
 }
 
-export function emptyCounts(): PredictionCounts {
-  return { total: 0, correct: 0, inter: [0, 0], predicted: [0, 0], truth: [0, 0] };
+export function emptyCounts(classes = 2): PredictionCounts {
+  const zeros = () => new Array<number>(classes).fill(0);
+  return { total: 0, correct: 0, inter: zeros(), predicted: zeros(), truth: zeros() };
 }
 
-/** Adds argmax predictions and their labels (the same length, classes 0 and 1) to `counts`. */
+/** Adds argmax predictions and their labels (the same length, classes below emptyCounts's) to `counts`. */
 export function addPredictions(counts: PredictionCounts, predicted: ArrayLike<number>, labels: ArrayLike<number>): void {
   for (let i = 0; i < predicted.length; i++) {
     const p = predicted[i];

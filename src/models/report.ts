@@ -85,6 +85,8 @@ function predictionsPng(images: Float32Array, labels: Int32Array | Uint8Array, p
   return encodePng(width, height, rgb);
 }
 
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
 /** Writes DIR/report/ (index.html, loss.svg, validation.svg, predictions.png) from DIR/log.jsonl and the trainer's model. */
 export async function writeTrainingReport(dir: string, trainer: UNetTrainer, shown = 4): Promise<string> {
   const logPath = join(dir, 'log.jsonl');
@@ -127,15 +129,17 @@ export async function writeTrainingReport(dir: string, trainer: UNetTrainer, sho
   const html = `<!doctype html><meta charset="utf-8"><title>segloss train: ${dir}</title>
 <style>body{font:15px system-ui,sans-serif;margin:2em;max-width:60em}td,th{padding:.2em .8em;text-align:left}</style>
 <h1>U-Net training: ${dir}</h1>
-<p>unet2d ${o.imageSize}×${o.imageSize}×1, filters [${o.filters.join(', ')}]${o.batchNorm ? ', batch norm' : ''}; loss ${o.loss};
-batch ${o.batchSize}, Adam ${o.learningRate}; synthetic data at ${(100 * o.foreground).toFixed(1)} % foreground,
-${o.trainImages} training and ${o.validationImages} validation images; seed ${o.seed}; ${rows.length} of ${o.steps} steps logged.</p>
+<p>unet${trainer.dims}d ${trainer.inputShape.join('×')}, filters [${o.filters.join(', ')}]${o.batchNorm ? ', batch norm' : ''}; loss ${o.loss};
+batch ${o.batchSize}, Adam ${o.learningRate}; ${o.data
+    ? `your data: ${escapeHtml(o.data.path)}, ${trainer.classes} classes${trainer.dims === 3 ? `, patches of ${o.imageSize}³ (validation: ${o.data.valPatches} fixed patches per case)` : ''}`
+    : `synthetic data at ${(100 * o.foreground).toFixed(1)} % foreground, ${o.trainImages} training and ${o.validationImages} validation images`};
+seed ${o.seed}; ${rows.length} of ${o.steps} steps logged.</p>
 ${last ? `<table><tr><th>last validation</th><th>accuracy</th><th>Dice bg</th><th>Dice fg</th><th>IoU bg</th><th>IoU fg</th></tr>
 <tr><td>step ${rows.filter((r) => r.eval).at(-1)!.step}</td><td>${last.accuracy.toFixed(4)}</td><td>${last.dice[0].toFixed(3)}</td>
 <td>${last.dice[1].toFixed(3)}</td><td>${last.iou[0].toFixed(3)}</td><td>${last.iou[1].toFixed(3)}</td></tr></table>` : ''}
 <h2>Loss</h2><img src="loss.svg" alt="training loss over steps">
 <h2>Validation</h2><img src="validation.svg" alt="validation Dice, IoU and accuracy over steps">
-<h2>Predictions</h2><p>A row per validation image: the image, its label (orange) and the model's prediction (teal).</p>
+<h2>Predictions</h2><p>A row per validation ${trainer.dims === 3 ? 'patch (its middle slice)' : 'image'}: the image, its label (orange: any foreground class) and the model's prediction (teal).</p>
 <img src="predictions.png" alt="validation images, labels and predictions">
 `;
   writeAtomic(join(out, 'index.html'), html);

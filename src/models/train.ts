@@ -1,6 +1,7 @@
 /**
- * Training a U-Net on the synthetic data set (`segloss train`, and from code): `unet2d`, a loss of
- * segloss's, Adam (FusedAdam: one kernel for every variable), a seeded order of batches, the
+ * Training a U-Net (`segloss train`, and from code) on the synthetic data set or on your own
+ * (`data`: a folder of images and masks, or NIfTI volumes: segloss/data): `unet2d` or, for
+ * volumes, `unet3d` on patches; a loss of segloss's, Adam (FusedAdam: one kernel for every variable), a seeded order of batches, the
  * validation set's accuracy and per-class Dice and IoU every `evalEvery` steps, and checkpoints
  * that resume bit for bit: the model through `model.save` (file://, src/models/file_io.ts), the
  * optimizer's moments and β powers, and the step. Trains on tfjs-backend-wasm with segloss's
@@ -17,8 +18,10 @@ import { Random } from '../experiment/random.js';
 import { addPredictions, emptyCounts, scoresOf } from '../experiment/train.js';
 import { FusedAdam } from '../ops/fused_adam.js';
 import { TRAIN_LOSS_NAMES, type TrainLossName } from './loss_names.js';
+import type { DataSource } from '../data/api.js';
+import type { SegmentationDataset } from '../data/dataset.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
-import { unet2d } from './unet.js';
+import { unet2d, unet3d } from './unet.js';
 
 /** The losses `segloss train` takes by name (TRAIN_LOSS_NAMES), each on (int32 labels, logits). */
 export const TRAIN_LOSSES: Record<TrainLossName, (y: tf.Tensor, z: tf.Tensor) => tf.Tensor> = {
@@ -32,9 +35,29 @@ export const TRAIN_LOSSES: Record<TrainLossName, (y: tf.Tensor, z: tf.Tensor) =>
   lovasz: (y: tf.Tensor, z: tf.Tensor) => lovaszSoftmax(y, z),
 };
 
+/** Your own data (segloss/data): the folder and how to read it; see DatasetOptions. */
+const dataSchema = z.object({
+  /** The data set's folder (Node); in a browser, the files are given to UNetTrainer.open. */
+  path: z.string().min(1),
+  /** A manifest inside it (default: manifest.csv or manifest.json at its root, when there). */
+  manifest: z.string().optional(),
+  masks: z.union([z.enum(['auto', 'indices', 'binary', 'palette']), z.object({ colors: z.record(z.string(), z.number().int().min(0).max(255)) }).strict()]).default('auto'),
+  /** Default: the data's (dataset.json, else the largest class present + 1). */
+  classes: z.number().int().min(2).max(256).optional(),
+  /** 2D input channels (default: 3 when any image is RGB, else 1). */
+  channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  /** Default: 'minmax' in 2D, 'zscore' in 3D. */
+  normalize: z.union([z.enum(['minmax', 'zscore', 'none']), z.object({ window: z.tuple([z.number(), z.number()]) }).strict()]).optional(),
+  augment: z.object({ flip: z.boolean().default(false), rotate90: z.boolean().default(false), intensity: z.number().min(0).max(1).default(0) }).strict().optional(),
+  valFraction: z.number().min(0).max(0.9).default(0.2),
+  positiveRatio: z.number().min(0).max(1).default(0.5),
+  valPatches: z.number().int().min(1).max(256).default(4),
+  cacheMB: z.number().min(0).default(1024),
+}).strict();
+
 const optionsSchema = z.object({
-  /** Images are imageSize × imageSize × 1 (divisible by 2^(levels − 1)). */
-  imageSize: z.number().int().min(8).max(1024).default(128),
+  /** Images are imageSize × imageSize (divisible by 2^(levels − 1)); with 3D data, the patch side. Default 128 (3D: 64). */
+  imageSize: z.number().int().min(8).max(1024).optional(),
   filters: z.array(z.number().int().min(1).max(512)).min(1).max(6).default([16, 32, 64, 128]),
   batchNorm: z.boolean().default(true),
   loss: z.enum(TRAIN_LOSS_NAMES).default('dice-ce'),
@@ -47,18 +70,24 @@ const optionsSchema = z.object({
   validationImages: z.number().int().min(1).max(10_000).default(16),
   evalEvery: z.number().int().min(1).default(100),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+  /** Train on your own data instead of the synthetic set. */
+  data: dataSchema.optional(),
 }).strict();
 
 export type UNetTrainingInput = z.input<typeof optionsSchema>;
-export type UNetTrainingOptions = z.output<typeof optionsSchema>;
+export type UNetTrainingOptions = Omit<z.output<typeof optionsSchema>, 'imageSize'> & { imageSize: number };
+export type TrainingDataOptions = z.output<typeof dataSchema>;
 
-/** Validates training options (a clear error naming each bad field) and fills in the defaults. */
-export function parseTrainingOptions(input: unknown): UNetTrainingOptions {
+/**
+ * Validates training options (a clear error naming each bad field) and fills in the defaults;
+ * `dims` is the data's (3 for volumes: the default imageSize is then 64, the patch side).
+ */
+export function parseTrainingOptions(input: unknown, dims: 2 | 3 = 2): UNetTrainingOptions {
   const result = optionsSchema.safeParse(input ?? {});
   if (!result.success) {
     throw new Error(`segloss train: invalid options: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
-  const o = result.data;
+  const o = { ...result.data, imageSize: result.data.imageSize ?? (dims === 3 ? 64 : 128) };
   const scale = 2 ** (o.filters.length - 1);
   if (o.imageSize % scale !== 0) {
     throw new Error(`segloss train: invalid options: imageSize: ${o.imageSize} is not divisible by 2^${o.filters.length - 1} = ${scale} for ${o.filters.length} levels`);
@@ -90,51 +119,46 @@ async function fileSystem() {
   return { readFileSync, mkdirSync, join, fsio, writeAtomic };
 }
 
-/** A U-Net in training on the synthetic data set: one `step()` at a time, checkpoints on demand. */
-export class UNetTrainer {
-  /** The next step to run (the number of steps done). */
-  step = 0;
+/** A batch of images [n, ...spatial, channels] and their class indices [n, ...spatial]. */
+interface Batch {
+  images: Float32Array;
+  labels: Int32Array;
+}
 
-  private constructor(
-    readonly options: UNetTrainingOptions,
-    readonly model: tfl.LayersModel,
-    private readonly optimizer: FusedAdam,
-    private readonly train: SyntheticData,
-    private readonly validation: SyntheticData,
-  ) {}
+/** What a trainer trains on: seeded batches and a fixed validation set, of one shape. */
+interface TrainingSet {
+  dims: 2 | 3;
+  /** [size, size(, size), channels] */
+  inputShape: number[];
+  classes: number;
+  /** Step `step`'s batch: at once (synthetic data) or once its files are read (your own). */
+  batch(step: number, batchSize: number): Batch | Promise<Batch>;
+  validation: Batch & { count: number };
+  /** Your own data's: a changed folder gives another (checked on resume). */
+  fingerprint?: string;
+}
 
-  /** A fresh trainer: the data sets, the model (seeded), the optimizer. */
-  static create(input: UNetTrainingInput): UNetTrainer {
-    const o = parseTrainingOptions(input);
-    const model = unet2d({ inputShape: [o.imageSize, o.imageSize, 1], classes: 2, filters: o.filters, batchNorm: o.batchNorm, seed: o.seed });
-    return new UNetTrainer(o, model, new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), ...UNetTrainer.data(o));
-  }
-
-  private static data(o: UNetTrainingOptions): [SyntheticData, SyntheticData] {
-    const shape = [o.imageSize, o.imageSize];
-    return [
-      syntheticSegmentation({ shape, count: o.trainImages, foreground: o.foreground, seed: o.seed }),
-      syntheticSegmentation({ shape, count: o.validationImages, foreground: o.foreground, seed: o.seed + 1_000_003 }),
-    ];
-  }
-
-  /** The images of step `step`'s batch: each epoch a seeded permutation of the training set. */
-  private batchIndices(step: number): number[] {
-    const { batchSize, trainImages, seed } = this.options;
-    const out: number[] = [];
-    for (let k = step * batchSize; k < (step + 1) * batchSize; k++) {
-      const epoch = Math.floor(k / trainImages);
-      out.push(this.permutation(seed, epoch)[k % trainImages]);
-    }
-    return out;
-  }
-
+/** The synthetic data set of segloss/models, each epoch a seeded permutation of its images. */
+class SyntheticSet implements TrainingSet {
+  readonly dims = 2;
+  readonly classes = 2;
+  readonly inputShape: number[];
+  readonly validation: Batch & { count: number };
+  private readonly train: SyntheticData;
   private cached: { epoch: number; order: number[] } | null = null;
 
-  private permutation(seed: number, epoch: number): number[] {
+  constructor(private readonly o: UNetTrainingOptions) {
+    const shape = [o.imageSize, o.imageSize];
+    this.inputShape = [o.imageSize, o.imageSize, 1];
+    this.train = syntheticSegmentation({ shape, count: o.trainImages, foreground: o.foreground, seed: o.seed });
+    const v = syntheticSegmentation({ shape, count: o.validationImages, foreground: o.foreground, seed: o.seed + 1_000_003 });
+    this.validation = { images: v.images, labels: v.labels, count: o.validationImages };
+  }
+
+  private permutation(epoch: number): number[] {
     if (this.cached?.epoch !== epoch) {
-      const random = new Random(seed, 1000 + epoch);
-      const order = Array.from({ length: this.options.trainImages }, (_, i) => i);
+      const random = new Random(this.o.seed, 1000 + epoch);
+      const order = Array.from({ length: this.o.trainImages }, (_, i) => i);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random.nextFloat() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
@@ -144,23 +168,127 @@ export class UNetTrainer {
     return this.cached.order;
   }
 
+  batch(step: number, batchSize: number): Batch {
+    const pixels = this.o.imageSize ** 2;
+    const images = new Float32Array(batchSize * pixels);
+    const labels = new Int32Array(batchSize * pixels);
+    for (let b = 0, k = step * batchSize; b < batchSize; b++, k++) {
+      const n = this.permutation(Math.floor(k / this.o.trainImages))[k % this.o.trainImages];
+      images.set(this.train.images.subarray(n * pixels, (n + 1) * pixels), b * pixels);
+      labels.set(this.train.labels.subarray(n * pixels, (n + 1) * pixels), b * pixels);
+    }
+    return { images, labels };
+  }
+}
+
+/** segloss/data: with Node's folder reader when the source is a path (never loaded in a browser, which passes files). */
+async function dataApi(source: DataSource) {
+  return typeof source === 'string' ? import('../data/index.js') : import('../data/api.js');
+}
+
+/** Your own data (segloss/data), its validation set read once. */
+async function folderSet(dataset: SegmentationDataset): Promise<TrainingSet> {
+  const validation = await dataset.validationSet();
+  return {
+    dims: dataset.dims, inputShape: dataset.inputShape, classes: dataset.classes, fingerprint: dataset.fingerprint,
+    batch: (step, batchSize) => dataset.batch(step, batchSize), validation,
+  };
+}
+
+/** Opens `o.data` (from `source`, default its path) as a SegmentationDataset: checked first, refused with every problem. */
+async function openFolder(o: UNetTrainingOptions, source?: DataSource): Promise<SegmentationDataset> {
+  const d = o.data!;
+  const { openDataset } = await dataApi(source ?? d.path);
+  const { dataset } = await openDataset(source ?? d.path, {
+    size: o.imageSize, manifest: d.manifest, masks: d.masks, classes: d.classes, channels: d.channels, normalize: d.normalize,
+    augment: d.augment, valFraction: d.valFraction, positiveRatio: d.positiveRatio, valPatches: d.valPatches, cacheMB: d.cacheMB, seed: o.seed,
+  });
+  return dataset;
+}
+
+function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tfl.LayersModel {
+  const common = { classes: set.classes, filters: o.filters, batchNorm: o.batchNorm, seed: o.seed, name };
+  return set.dims === 3
+    ? unet3d({ ...common, inputShape: set.inputShape as [number, number, number, number] })
+    : unet2d({ ...common, inputShape: set.inputShape as [number, number, number] });
+}
+
+/** The data's dimensions without reading it all: volumes are 3D. */
+async function dataDims(o: UNetTrainingInput, source?: DataSource): Promise<2 | 3> {
+  if (!o?.data) return 2;
+  const { dataFiles, discoverLayout } = await dataApi(source ?? o.data.path);
+  return (await discoverLayout(await dataFiles(source ?? o.data.path), { manifest: o.data.manifest })).dims;
+}
+
+/** A U-Net in training: one step at a time (`nextStep()`; `runStep()` for in-memory data), checkpoints on demand. */
+export class UNetTrainer {
+  /** The next step to run (the number of steps done). */
+  step = 0;
+  private pending: { step: number; batch: Promise<Batch> } | null = null;
+
+  private constructor(
+    readonly options: UNetTrainingOptions,
+    readonly model: tfl.LayersModel,
+    private readonly optimizer: FusedAdam,
+    private readonly data: TrainingSet,
+  ) {}
+
+  /** A fresh trainer on the synthetic data set: the data sets, the model (seeded), the optimizer. */
+  static create(input: UNetTrainingInput): UNetTrainer {
+    const o = parseTrainingOptions(input);
+    if (o.data) throw new Error('segloss train: options.data is read from files: use `await UNetTrainer.open(options)`');
+    const set = new SyntheticSet(o);
+    return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
+  }
+
+  /**
+   * A fresh trainer on any data: the synthetic set, or `options.data` read from its folder (Node)
+   * or from `source` (a browser's FileList, File[] or DataFile[]). Rejects with a DataError listing
+   * every problem of the data, each naming its file.
+   */
+  static async open(input: UNetTrainingInput, source?: DataSource): Promise<UNetTrainer> {
+    const o = parseTrainingOptions(input, await dataDims(input, source));
+    if (!o.data) return UNetTrainer.create(input);
+    const set = await folderSet(await openFolder(o, source));
+    return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
+  }
+
+  /** Spatial dimensions (2 or 3), classes and the input's channels of the model. */
+  get dims(): 2 | 3 { return this.data.dims; }
+  get classes(): number { return this.data.classes; }
+  get inputShape(): number[] { return this.data.inputShape; }
+
   private variables(): tf.Variable[] {
     return this.model.trainableWeights.map((w) => w.read() as tf.Variable);
   }
 
-  /** One training step; its row (with the validation scores on evaluation steps and the last). */
+  /**
+   * One training step on data in memory (the synthetic set); its row (validation scores on
+   * evaluation steps and the last). Data read from files needs `nextStep()`.
+   */
   runStep(): TrainingRow {
-    const { imageSize: s, batchSize, evalEvery, steps } = this.options;
-    const pixels = s * s;
-    const indices = this.batchIndices(this.step);
-    const images = new Float32Array(batchSize * pixels);
-    const labels = new Int32Array(batchSize * pixels);
-    indices.forEach((n, b) => {
-      images.set(this.train.images.subarray(n * pixels, (n + 1) * pixels), b * pixels);
-      labels.set(this.train.labels.subarray(n * pixels, (n + 1) * pixels), b * pixels);
-    });
-    const x = tf.tensor4d(images, [batchSize, s, s, 1]);
-    const y = tf.tensor3d(labels, [batchSize, s, s], 'int32');
+    const batch = this.data.batch(this.step, this.options.batchSize);
+    if (batch instanceof Promise) throw new Error('segloss train: this trainer reads its data from files: use `await trainer.nextStep()`');
+    return this.stepOn(batch);
+  }
+
+  /** One training step on any data; the next step's batch is read while this one trains. */
+  async nextStep(): Promise<TrainingRow> {
+    const { batchSize, steps } = this.options;
+    const batch = this.pending?.step === this.step ? this.pending.batch : Promise.resolve(this.data.batch(this.step, batchSize));
+    this.pending = null;
+    const current = await batch;
+    if (this.step + 1 < steps) this.pending = { step: this.step + 1, batch: Promise.resolve(this.data.batch(this.step + 1, batchSize)) };
+    // A rejected prefetch is reported by the step that awaits it, not as an unhandled rejection now.
+    this.pending?.batch.catch(() => {});
+    return this.stepOn(current);
+  }
+
+  private stepOn({ images, labels }: Batch): TrainingRow {
+    const { batchSize, evalEvery, steps } = this.options;
+    const shape = this.data.inputShape;
+    const x = tf.tensor(images, [batchSize, ...shape]);
+    const y = tf.tensor(labels, [batchSize, ...shape.slice(0, -1)], 'int32');
     const lossFn = TRAIN_LOSSES[this.options.loss];
     let loss: number;
     try {
@@ -178,27 +306,53 @@ export class UNetTrainer {
     return row;
   }
 
+  /** Argmax predictions of `count` validation samples from `first`. */
+  private predict(first: number, count: number): Int32Array {
+    const shape = this.data.inputShape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const images = this.data.validation.images.subarray(first * size, (first + count) * size);
+    return tf.tidy(() => tf.argMax(this.model.predict(tf.tensor(images, [count, ...shape])) as tf.Tensor, -1).dataSync() as Int32Array);
+  }
+
   /** Accuracy and per-class Dice and IoU of argmax predictions on the validation set (BN in inference mode). */
   evaluate(): ValidationScores {
-    const { imageSize: s, validationImages: count } = this.options;
-    const pixels = s * s;
-    const counts = emptyCounts();
-    for (let first = 0; first < count; first += 8) {
-      const n = Math.min(8, count - first);
-      const classes = tf.tidy(() => tf.argMax(this.model.predict(
-        tf.tensor4d(this.validation.images.subarray(first * pixels, (first + n) * pixels), [n, s, s, 1])) as tf.Tensor, -1).dataSync());
-      addPredictions(counts, classes, this.validation.labels.subarray(first * pixels, (first + n) * pixels));
+    const { count, labels } = this.data.validation;
+    const voxels = this.data.inputShape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const counts = emptyCounts(this.data.classes);
+    const chunk = this.data.dims === 3 ? 1 : 8;
+    for (let first = 0; first < count; first += chunk) {
+      const n = Math.min(chunk, count - first);
+      addPredictions(counts, this.predict(first, n), labels.subarray(first * voxels, (first + n) * voxels));
     }
     return scoresOf(counts);
   }
 
-  /** The first `count` validation images, their labels and the model's argmax predictions (for pictures). */
+  /**
+   * The first `count` validation samples as pictures: a grey image (the channels' mean; a volume's
+   * middle slice), its labels and the model's argmax predictions, each size × size.
+   */
   predictions(count: number): { images: Float32Array; labels: Int32Array; predicted: Int32Array; count: number; size: number } {
-    const { imageSize: s } = this.options;
-    const n = Math.max(1, Math.min(count, this.options.validationImages));
-    const images = this.validation.images.slice(0, n * s * s);
-    const predicted = tf.tidy(() => tf.argMax(this.model.predict(tf.tensor4d(images, [n, s, s, 1])) as tf.Tensor, -1).dataSync() as Int32Array);
-    return { images, labels: this.validation.labels.slice(0, n * s * s), predicted: Int32Array.from(predicted), count: n, size: s };
+    const shape = this.data.inputShape;
+    const size = shape[0];
+    const channels = shape[shape.length - 1];
+    const n = Math.max(1, Math.min(count, this.data.validation.count));
+    const pixels = size * size;
+    const voxels = this.data.dims === 3 ? pixels * size : pixels;
+    const slice = this.data.dims === 3 ? (size >> 1) * pixels : 0;
+    const images = new Float32Array(n * pixels);
+    const labels = new Int32Array(n * pixels);
+    const predicted = new Int32Array(n * pixels);
+    for (let k = 0; k < n; k++) {
+      const p = this.predict(k, 1);
+      for (let i = 0; i < pixels; i++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) sum += this.data.validation.images[(k * voxels + slice + i) * channels + c];
+        images[k * pixels + i] = sum / channels;
+        labels[k * pixels + i] = this.data.validation.labels[k * voxels + slice + i];
+        predicted[k * pixels + i] = p[slice + i];
+      }
+    }
+    return { images, labels, predicted, count: n, size };
   }
 
   /**
@@ -220,25 +374,41 @@ export class UNetTrainer {
     writeAtomic(join(dir, 'optimizer.bin'), bytes);
     writeAtomic(join(dir, 'state.json'), JSON.stringify({
       format: CHECKPOINT_FORMAT, version: 1, options: this.options, step: this.step,
+      ...(this.data.fingerprint ? { dataFingerprint: this.data.fingerprint } : {}),
       accBeta1: state.accBeta1, accBeta2: state.accBeta2, moments: state.moments.map((m) => m.length),
     }, null, 2) + '\n');
   }
 
-  /** A trainer from a checkpoint of `save`, ready to run its next step; its result is the uninterrupted run's, bit for bit. */
-  static async resume(dir: string): Promise<UNetTrainer> {
+  /**
+   * A trainer from a checkpoint of `save`, ready to run its next step; its result is the
+   * uninterrupted run's, bit for bit. A run on your own data reads it again (from `source`, default
+   * its path) and refuses to go on if the files changed since the run began.
+   */
+  static async resume(dir: string, source?: DataSource): Promise<UNetTrainer> {
     const { join, readFileSync, fsio } = await fileSystem();
     const statePath = join(dir, 'state.json');
     const text = fsio('read', statePath, () => readFileSync(statePath, 'utf8'));
-    let state: { format: string; version: number; options: unknown; step: number; accBeta1: number; accBeta2: number; moments: number[] };
+    let state: { format: string; version: number; options: UNetTrainingInput; step: number; accBeta1: number; accBeta2: number; moments: number[]; dataFingerprint?: string };
     try {
       state = JSON.parse(text);
     } catch (error) {
       throw new Error(`segloss train: ${statePath} is not JSON (${(error as Error).message}): not a checkpoint`);
     }
     if (state?.format !== CHECKPOINT_FORMAT || state.version !== 1) throw new Error(`segloss train: ${statePath} is not a segloss U-Net checkpoint`);
-    const o = parseTrainingOptions(state.options);
+    const o = parseTrainingOptions(state.options, await dataDims(state.options, source));
+    let set: TrainingSet;
+    if (o.data) {
+      const dataset = await openFolder(o, source);
+      if (state.dataFingerprint && dataset.fingerprint !== state.dataFingerprint) {
+        throw new Error(`segloss train: the data in ${o.data.path} changed since this run began (files added, removed or resized): `
+          + 'resuming would train on other data than the run so far; restore the data or start a new run');
+      }
+      set = await folderSet(dataset);
+    } else {
+      set = new SyntheticSet(o);
+    }
     const model = await tfl.loadLayersModel(`file://${join(dir, 'model', 'model.json')}`);
-    const expected = unet2d({ inputShape: [o.imageSize, o.imageSize, 1], classes: 2, filters: o.filters, batchNorm: o.batchNorm, seed: o.seed, name: 'check' });
+    const expected = buildModel(o, set, 'check');
     const shapes = (m: tfl.LayersModel) => m.getWeights().map((w) => w.shape.join('×')).join(',');
     const same = shapes(expected) === shapes(model);
     expected.dispose();
@@ -256,7 +426,7 @@ export class UNetTrainer {
       return part;
     });
     if (offset !== floats.length) throw new Error(`segloss train: ${join(dir, 'optimizer.bin')} holds ${floats.length} values, state.json says ${offset}`);
-    const trainer = new UNetTrainer(o, model, optimizer, ...UNetTrainer.data(o));
+    const trainer = new UNetTrainer(o, model, optimizer, set);
     optimizer.loadState(trainer.variables().map((v) => v.name), { accBeta1: state.accBeta1, accBeta2: state.accBeta2, moments });
     trainer.step = state.step;
     return trainer;
