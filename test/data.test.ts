@@ -278,7 +278,7 @@ describe('the training data set', () => {
     await expect(openDataset(dir, { size: 16 })).rejects.toThrow(DataError);
     await expect(openDataset(dir, { size: 16 })).rejects.toThrow(/masks\/stray.png: no image for this mask/);
     const { image, labels } = syntheticPair(16, 1);
-    const blobs = filesFromBlobs({ 'images/x.png': new Blob([imageBytes(image, 16, 'grey')]), 'masks/x.png': new Blob([maskBytes(labels, 16, 'palette')]) });
+    const blobs = filesFromBlobs({ 'images/x.png': new Blob([new Uint8Array(imageBytes(image, 16, 'grey'))]), 'masks/x.png': new Blob([new Uint8Array(maskBytes(labels, 16, 'palette'))]) });
     const report = await checkData(blobs);
     expect([report.problems, report.pairs.train]).toEqual([[], 1]);
   });

@@ -53,7 +53,7 @@ const DATATYPES = new Map<number, Datatype>([
 
 /** Data types the standard defines that have no single real value per voxel (or no JS float to hold it). */
 const UNSUPPORTED = new Map<number, string>([
-  [1, 'binary (1 bit per voxel)'],
+  [1, '1-bit binary'],
   [32, 'complex64'],
   [128, 'RGB24'],
   [1536, 'float128'],
@@ -142,6 +142,8 @@ export function decodeNifti(bytes: Uint8Array, file: string): NiftiImage {
       ? `data type ${unsupported} (code ${code}) is not supported; segloss reads ${SUPPORTED_NAMES}`
       : `unknown data type code ${code}; segloss reads ${SUPPORTED_NAMES}`);
   }
+  // bitpix is not consulted: the datatype code decides the size, as in nibabel (which repairs a
+  // bitpix that disagrees with it).
   const { name, bytes: size, read } = type!;
 
   // vox_offset is a float in NIfTI-1; a single file's data cannot start inside the header and its
@@ -230,7 +232,7 @@ function describeStart(raw: Uint8Array): string {
   const startsWith = (...signature: number[]) => signature.every((b, i) => raw[i] === b);
   if (startsWith(0x89, 0x50, 0x4e, 0x47)) return 'it is a PNG image';
   if (startsWith(0xff, 0xd8, 0xff)) return 'it is a JPEG image';
-  if (startsWith(0x1f, 0x8b)) return 'it is gzip data inside gzip data';
+  if (startsWith(0x1f, 0x8b)) return 'it is compressed twice (gzip inside gzip)';
   if (raw.length >= 132 && textAt(raw, 128, 4) === 'DICM') return 'it is a DICOM file (convert it to NIfTI, e.g. with dcm2niix)';
   if (raw.length < 4) return `it has only ${raw.length} bytes`;
   const first = [...raw.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
