@@ -3,13 +3,14 @@
  * the training data set's seeded batches — on small data sets the tests write themselves with the
  * libraries segloss reads them with (fast-png, jpeg-js; NIfTI with test/helpers/nifti.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DataError, checkData, decodeRaster, discoverLayout, filesFromBlobs, formatDataReport, openDataset, rasterToLabels,
+  DataError, checkData, decodeRaster, decodeWorkers, discoverLayout, filesFromBlobs, formatDataReport, openDataset, rasterToLabels,
   type DataFile,
 } from '../src/data/index.js';
 import { normalizeInPlace, augmentInto, resizeImage } from '../src/data/transforms.js';
@@ -281,5 +282,54 @@ describe('the training data set', () => {
     const blobs = filesFromBlobs({ 'images/x.png': new Blob([new Uint8Array(imageBytes(image, 16, 'grey'))]), 'masks/x.png': new Blob([new Uint8Array(maskBytes(labels, 16, 'palette'))]) });
     const report = await checkData(blobs);
     expect([report.problems, report.pairs.train]).toEqual([[], 1]);
+  });
+});
+
+// The worker script is a build product (dist/data-worker.js): `npm test` builds first.
+const workerScript = new URL('../dist/data-worker.js', import.meta.url);
+const built = existsSync(fileURLToPath(workerScript));
+
+describe.skipIf(!built)('decode workers (skipped without the build: dist/data-worker.js)', () => {
+  it('give the same batches, bit for bit, as decoding on this thread, in 2D and 3D', async () => {
+    const dir = tempDir();
+    writeImageSet(dir, { count: 6, size: 24, masks: 'palette', images: 'rgba' });
+    const options = { size: 16, augment: { flip: true, rotate90: true, intensity: 0.2 }, cacheMB: 0, seed: 9 };
+    const here = (await openDataset(dir, options)).dataset;
+    const there = (await openDataset(dir, options)).dataset;
+    const workers = decodeWorkers(2, workerScript)!;
+    there.useWorkers(workers);
+    try {
+      for (const step of [0, 3, 5]) {
+        const [a, b] = [await here.batch(step, 4), await there.batch(step, 4)];
+        expect(Buffer.from(b.images.buffer).equals(Buffer.from(a.images.buffer)), `step ${step}`).toBe(true);
+        expect(Buffer.from(b.labels.buffer).equals(Buffer.from(a.labels.buffer))).toBe(true);
+      }
+      const volumes = tempDir();
+      for (const id of ['a', 'b']) {
+        const data = Array.from({ length: 6 * 10 * 12 }, (_, i) => (i % 11 === 0 ? 1 : 0));
+        put(join(volumes, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape: [6, 10, 12], data: data.map((v, i) => 50 * v + (i % 5)), datatype: 'int16', gzip: true }));
+        put(join(volumes, 'labelsTr', `${id}.nii.gz`), writeNifti({ shape: [6, 10, 12], data, datatype: 'uint8', gzip: true }));
+      }
+      const v1 = (await openDataset(volumes, { size: 8, cacheMB: 0, valFraction: 0 })).dataset;
+      const v2 = (await openDataset(volumes, { size: 8, cacheMB: 0, valFraction: 0 })).dataset;
+      v2.useWorkers(workers);
+      expect(Array.from((await v2.batch(1, 2)).images)).toEqual(Array.from((await v1.batch(1, 2)).images));
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('name a file that fails in the worker as on this thread', async () => {
+    const dir = tempDir();
+    writeImageSet(dir, { count: 3, size: 16 });
+    const { dataset } = await openDataset(dir, { size: 16, cacheMB: 0, valFraction: 0 });
+    const workers = decodeWorkers(1, workerScript)!;
+    dataset.useWorkers(workers);
+    try {
+      put(join(dir, 'images', 'img-001.png'), 'replaced by text after the check');
+      await expect(dataset.batch(0, 3)).rejects.toThrow(/images\/img-001.png: it is not a PNG or JPEG image/);
+    } finally {
+      await workers.close();
+    }
   });
 });

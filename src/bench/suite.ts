@@ -57,4 +57,8 @@ export const BENCHMARKS: Benchmark[] = [
     name: 'report', description: 'writeReport on a synthetic full seed sweep (108 runs × 10,001 steps)',
     run: async (c) => (await import('./report.js')).benchReport(c),
   },
+  {
+    name: 'data', description: 'your own data (segloss/data): 2D PNGs and 3D NIfTI patches per second, and the U-Net step on a folder vs synthetic data',
+    run: async (c) => (await import('./data.js')).benchData(c),
+  },
 ];

@@ -321,6 +321,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--positive-ratio <p>', 'with 3D --data: the chance that a patch is centred on foreground (default 0.5)', Number)
     .option('--val-patches <n>', 'with 3D --data: fixed validation patches per case (default 4)', positiveInt('--val-patches'))
     .option('--cache-mb <n>', 'with --data: memory for decoded images, MB (default 1024); a larger data set decodes again what is evicted', Number)
+    .option('--decode-workers <n>', 'with --data: threads that decode the next step\'s images while a step trains (default 1; 0: none)', Number)
     .option('--filters <list>', 'channels per level, comma-separated (default 16,32,64,128)')
     .option('--no-batch-norm', 'no batch norm (a bias per conv instead)')
     .option('--loss <name>', 'dice-ce (default), dice-focal, dice, cce, focal, generalized-dice, tversky, lovasz')
@@ -344,7 +345,7 @@ export async function main(argv: string[]): Promise<number> {
         trainImages: opts.trainImages, validationImages: opts.valImages, evalEvery: opts.evalEvery, seed: opts.seed,
       }).filter(([, v]) => v !== undefined));
       const dataOnly = { classes: '--classes', masks: '--masks', maskColors: '--mask-colors', manifest: '--manifest', channels: '--channels',
-        normalize: '--normalize', augment: '--augment', valFraction: '--val-fraction', positiveRatio: '--positive-ratio', valPatches: '--val-patches', cacheMb: '--cache-mb' };
+        normalize: '--normalize', augment: '--augment', valFraction: '--val-fraction', positiveRatio: '--positive-ratio', valPatches: '--val-patches', cacheMb: '--cache-mb', decodeWorkers: '--decode-workers' };
       if (opts.data != null) {
         const synthetic = [['foreground', '--foreground'], ['trainImages', '--train-images'], ['validationImages', '--val-images']].filter(([k]) => given[k] !== undefined);
         if (synthetic.length) throw new UsageError(`${synthetic.map(([, f]) => f).join(', ')} ${synthetic.length > 1 ? 'are' : 'is'} for the synthetic data, not --data`);
@@ -352,7 +353,7 @@ export async function main(argv: string[]): Promise<number> {
           path: opts.data, manifest: opts.manifest, masks: opts.masks != null || opts.maskColors != null ? await maskConvention(opts) : undefined,
           classes: opts.classes, channels: opts.channels, normalize: opts.normalize,
           augment: opts.augment === true ? augmentArg(true) : opts.augment, valFraction: opts.valFraction,
-          positiveRatio: opts.positiveRatio, valPatches: opts.valPatches, cacheMB: opts.cacheMb,
+          positiveRatio: opts.positiveRatio, valPatches: opts.valPatches, cacheMB: opts.cacheMb, decodeWorkers: opts.decodeWorkers,
         }).filter(([, v]) => v !== undefined));
       } else {
         const stray = Object.entries(dataOnly).filter(([k]) => opts[k] !== undefined).map(([, f]) => f);

@@ -18,12 +18,11 @@
 import { Random } from '../experiment/random.js';
 import type { DataReport } from './check.js';
 import type { DataLayout, SamplePair } from './layout.js';
-import { loadSample } from './load.js';
 import type { MaskConvention } from './masks.js';
-import { PatchSampler, padToAtLeast } from './patches.js';
+import { PatchSampler } from './patches.js';
+import { prepareCase, type DecodeWorkers, type PrepareSettings } from './prepare.js';
 import {
-  NO_AUGMENTATION, augmentInto, checkNormalization, drawAugmentation, normalizeInPlace, resizeImage, resizeLabels, toChannels,
-  type Augmentation, type Normalization,
+  NO_AUGMENTATION, augmentInto, checkNormalization, drawAugmentation, type Augmentation, type Normalization,
 } from './transforms.js';
 import { DataError, type DecodedImage, type DecodedLabels } from './types.js';
 
@@ -98,6 +97,8 @@ export class SegmentationDataset {
   private readonly seed: number;
   private readonly positiveRatio: number;
   private valSet: Promise<Batch> | null = null;
+  private readonly inflight = new Map<number, Promise<Prepared>>();
+  private workers: DecodeWorkers | null = null;
   private permutationCache: { epoch: number; order: number[] } | null = null;
 
   constructor(layout: DataLayout, report: DataReport, readonly options: DatasetOptions) {
@@ -153,32 +154,37 @@ export class SegmentationDataset {
     return order;
   }
 
-  /** Decodes and prepares one case (see the module's header). */
-  private async prepare(pair: SamplePair): Promise<Prepared> {
-    const sample = await loadSample(pair, this.options.masks);
-    let image = sample.image;
-    let labels = sample.labels!;
-    if (this.dims === 2) {
-      image = resizeImage(toChannels(image, this.channels), this.size, this.size);
-      labels = resizeLabels(labels, this.size, this.size);
-      if (image === sample.image) image = { ...image, data: image.data.slice() };
-      normalizeInPlace(image.data, this.normalize);
-      return { image, labels, sampler: null, bytes: image.data.byteLength + labels.labels.byteLength };
-    }
-    normalizeInPlace(image.data, this.normalize);
-    ({ image, labels } = padToAtLeast(image, labels, [this.size, this.size, this.size]));
-    const sampler = new PatchSampler(labels, [this.size, this.size, this.size]);
-    return { image, labels, sampler, bytes: image.data.byteLength + labels.labels.byteLength + 4 * labels.labels.length };
+  private get settings(): PrepareSettings {
+    return { dims: this.dims, size: this.size, channels: this.channels, normalize: this.normalize, masks: this.options.masks ?? 'auto' };
   }
 
-  /** Training case `index`, from the cache or freshly prepared (then cached, evicting the least recently used). */
-  private async trainCase(index: number): Promise<Prepared> {
+  /** Decodes and prepares one case, in a decode worker when there are any (see prepare.ts). */
+  private async prepare(pair: SamplePair): Promise<Prepared> {
+    const { image, labels } = this.workers ? await this.workers.prepare(pair, this.settings) : await prepareCase(pair, this.settings);
+    const sampler = this.dims === 3 ? new PatchSampler(labels, [this.size, this.size, this.size]) : null;
+    return { image, labels, sampler, bytes: image.data.byteLength + labels.labels.byteLength + (sampler ? 4 * labels.labels.length : 0) };
+  }
+
+  /**
+   * Training case `index`, from the cache or freshly prepared (then cached, evicting the least
+   * recently used). A case being prepared is not prepared twice.
+   */
+  private trainCase(index: number): Promise<Prepared> {
     const hit = this.cache.get(index);
     if (hit) {
       this.cache.delete(index);
       this.cache.set(index, hit);
-      return hit;
+      return Promise.resolve(hit);
     }
+    let pending = this.inflight.get(index);
+    if (!pending) {
+      pending = this.prepareAndCache(index).finally(() => this.inflight.delete(index));
+      this.inflight.set(index, pending);
+    }
+    return pending;
+  }
+
+  private async prepareAndCache(index: number): Promise<Prepared> {
     const prepared = await this.prepare(this.train[index]);
     if (prepared.bytes <= this.cacheBytes) {
       for (const [key, value] of this.cache) {
@@ -204,15 +210,22 @@ export class SegmentationDataset {
     return out;
   }
 
-  /** The batch of step `step`: the same bits for the same files, options, seed and step. */
+  /**
+   * The batch of step `step`: the same bits for the same files, options, seed and step. Its cases
+   * are all asked for at once, before the first await, so decode workers start on them at the
+   * call (the trainer calls it for the next step before it trains this one).
+   */
   async batch(step: number, batchSize: number): Promise<Batch> {
     const indices = this.batchIndices(step, batchSize);
+    const cases = indices.map((i) => this.trainCase(i));
+    // If one fails, the batch rejects with it; the others' failures are the same story, not unhandled rejections.
+    for (const c of cases) c.catch(() => {});
     const voxels = this.size ** this.dims;
     const images = new Float32Array(batchSize * voxels * this.channels);
     const labels = new Int32Array(batchSize * voxels);
     const random = new Random(this.seed, 0x4000_0000 + step);
     for (let b = 0; b < indices.length; b++) {
-      const c = await this.trainCase(indices[b]);
+      const c = await cases[b];
       const start = c.sampler ? c.sampler.sample(random, this.positiveRatio) : [0, 0, 0];
       this.write(c, start, drawAugmentation(random, this.augment, this.dims), images, labels, b);
     }
@@ -245,6 +258,14 @@ export class SegmentationDataset {
       return { images, labels, count };
     })();
     return this.valSet;
+  }
+
+  /**
+   * Decodes in these workers from now on (Node: decodeWorkers() of segloss/data): the next
+   * step's cases decode on another core while this step trains. The batches stay the same bits.
+   */
+  useWorkers(workers: DecodeWorkers | null): void {
+    this.workers = workers;
   }
 
   /** Bytes of prepared cases held in the cache now. */

@@ -8,3 +8,4 @@ registerFolderReader(filesInDirectory);
 
 export * from './api.js';
 export { filesInDirectory } from './node_files.js';
+export { decodeWorkers, defaultDecodeWorkerUrl } from './node_decode.js';

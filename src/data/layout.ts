@@ -26,6 +26,8 @@ export interface DataFile {
   path: string;
   /** Bytes, when known without reading. */
   size?: number;
+  /** Where the file is on disk, when it is (Node): decode workers read it there themselves. */
+  fsPath?: string;
   read(): Promise<Uint8Array>;
 }
 

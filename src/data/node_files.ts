@@ -36,7 +36,7 @@ export function filesInDirectory(root: string): DataFile[] {
         continue;
       }
       const rel = relative(root, path).split(sep).join('/');
-      out.push({ path: rel, size, read: async () => new Uint8Array(await readFile(path)) });
+      out.push({ path: rel, size, fsPath: path, read: async () => new Uint8Array(await readFile(path)) });
     }
   };
   walk(root);

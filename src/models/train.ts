@@ -20,6 +20,7 @@ import { FusedAdam } from '../ops/fused_adam.js';
 import { TRAIN_LOSS_NAMES, type TrainLossName } from './loss_names.js';
 import type { DataSource } from '../data/api.js';
 import type { SegmentationDataset } from '../data/dataset.js';
+import type { DecodeWorkers } from '../data/prepare.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
 import { unet2d, unet3d } from './unet.js';
 
@@ -53,6 +54,11 @@ const dataSchema = z.object({
   positiveRatio: z.number().min(0).max(1).default(0.5),
   valPatches: z.number().int().min(1).max(256).default(4),
   cacheMB: z.number().min(0).default(1024),
+  /**
+   * Node: threads that read and decode the next step's images while a step trains (default 1;
+   * 0 decodes between steps on the training thread). The batches are the same bits either way.
+   */
+  decodeWorkers: z.number().int().min(0).max(64).default(1),
 }).strict();
 
 const optionsSchema = z.object({
@@ -136,6 +142,8 @@ interface TrainingSet {
   validation: Batch & { count: number };
   /** Your own data's: a changed folder gives another (checked on resume). */
   fingerprint?: string;
+  /** Ends what the data holds (decode workers). */
+  dispose?(): void;
 }
 
 /** The synthetic data set of segloss/models, each epoch a seeded permutation of its images. */
@@ -186,12 +194,18 @@ async function dataApi(source: DataSource) {
   return typeof source === 'string' ? import('../data/index.js') : import('../data/api.js');
 }
 
-/** Your own data (segloss/data), its validation set read once. */
-async function folderSet(dataset: SegmentationDataset): Promise<TrainingSet> {
+/** Your own data (segloss/data), its validation set read once; in Node, with decode workers when asked for. */
+async function folderSet(dataset: SegmentationDataset, o: UNetTrainingOptions, source?: DataSource): Promise<TrainingSet> {
+  let workers: DecodeWorkers | null = null;
+  if (typeof (source ?? o.data!.path) === 'string' && o.data!.decodeWorkers > 0) {
+    workers = (await import('../data/index.js')).decodeWorkers(o.data!.decodeWorkers);
+    dataset.useWorkers(workers);
+  }
   const validation = await dataset.validationSet();
   return {
     dims: dataset.dims, inputShape: dataset.inputShape, classes: dataset.classes, fingerprint: dataset.fingerprint,
     batch: (step, batchSize) => dataset.batch(step, batchSize), validation,
+    dispose: () => { void workers?.close(); },
   };
 }
 
@@ -249,7 +263,7 @@ export class UNetTrainer {
   static async open(input: UNetTrainingInput, source?: DataSource): Promise<UNetTrainer> {
     const o = parseTrainingOptions(input, await dataDims(input, source));
     if (!o.data) return UNetTrainer.create(input);
-    const set = await folderSet(await openFolder(o, source));
+    const set = await folderSet(await openFolder(o, source), o, source);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
   }
 
@@ -403,7 +417,7 @@ export class UNetTrainer {
         throw new Error(`segloss train: the data in ${o.data.path} changed since this run began (files added, removed or resized): `
           + 'resuming would train on other data than the run so far; restore the data or start a new run');
       }
-      set = await folderSet(dataset);
+      set = await folderSet(dataset, o, source);
     } else {
       set = new SyntheticSet(o);
     }
@@ -433,6 +447,8 @@ export class UNetTrainer {
   }
 
   dispose(): void {
+    this.pending = null;
+    this.data.dispose?.();
     this.optimizer.dispose();
     this.model.dispose();
   }
