@@ -3,8 +3,8 @@
  * short 2D training whose validation Dice rises, a 3D one on NIfTI patches, a resume bit for bit,
  * a changed folder refused on resume, and the CLI's exit codes and messages.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,4 +128,26 @@ describe('the CLI', () => {
     expect(rows[3].eval.dice).toHaveLength(2);
     expect(readFileSync(join(out, 'report', 'index.html'), 'utf8')).toContain('your data:');
   });
+
+  it('segloss train --data after a SIGKILL: --resume finishes the run as if uninterrupted, decode worker and augmentation on', async () => {
+    const args = (out: string) => ['train', '--data', folder2d, '--out', out, '--size', '16', '--filters', '4,8', '--steps', '600', '--batch', '2',
+      '--eval-every', '50', '--checkpoint-every', '20', '--augment', '--cache-mb', '0', '--seed', '4'];
+    const reference = run(...args(join(scratch, 'kill-ref')));
+    expect(reference.status, reference.stderr).toBe(0);
+    const out = join(scratch, 'kill');
+    const child = spawn(process.execPath, [cli, ...args(out)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+    const logPath = join(out, 'log.jsonl');
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(logPath) && readFileSync(logPath, 'utf8').split('\n').length > 90) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const rows = readFileSync(logPath, 'utf8').trim().split('\n').length;
+    expect(rows).toBeLessThan(600);
+    const resumed = run('train', '--out', out, '--resume');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readFileSync(logPath, 'utf8')).toBe(readFileSync(join(scratch, 'kill-ref', 'log.jsonl'), 'utf8'));
+    expect(readFileSync(join(out, 'checkpoint', 'model', 'weights.bin'))).toEqual(readFileSync(join(scratch, 'kill-ref', 'checkpoint', 'model', 'weights.bin')));
+  }, 180_000);
 });
