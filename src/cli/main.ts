@@ -116,6 +116,24 @@ async function maskConvention(opts: { masks?: string; maskColors?: string }) {
   return (opts.masks ?? 'auto') as 'auto' | 'indices' | 'binary' | 'palette';
 }
 
+/** The data check's progress: a live line on a TTY, a line every 5 s otherwise (large data sets take a while). */
+function checkProgress(stream: NodeJS.WriteStream): (done: number, total: number) => void {
+  let last = Date.now();
+  return (done, total) => {
+    const now = Date.now();
+    if (stream.isTTY) {
+      if (done === total) stream.write('\r\x1b[K');
+      else if (now - last > 100) stream.write(`\rchecking the data: ${done}/${total}`);
+      else return;
+    } else if (now - last > 5000 && done < total) {
+      stream.write(`checking the data: ${done}/${total}\n`);
+    } else {
+      return;
+    }
+    last = now;
+  };
+}
+
 /** Opens a trainer; data with problems is a usage error (exit 2) listing them, as `segloss data check` does. */
 async function openTrainer(open: () => Promise<Trainer>): Promise<Trainer> {
   try {
@@ -286,17 +304,15 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (dir: string, opts) => {
       const { checkData, formatDataReport } = await import('../data/index.js');
       const masks = await maskConvention(opts);
-      const tty = process.stderr.isTTY && !opts.json;
       let report;
       try {
         report = await checkData(dir, {
           masks, classes: opts.classes, manifest: opts.manifest,
-          onProgress: tty ? (done, total) => { if (done % 20 === 0 || done === total) process.stderr.write(`\rchecking ${done}/${total}`); } : undefined,
+          onProgress: opts.json ? undefined : checkProgress(process.stderr),
         });
       } catch (error) {
         throw new UsageError(`data check: ${(error as Error).message}`);
       }
-      if (tty) process.stderr.write('\r\x1b[K');
       const { layoutOf: _layout, ...plain } = report;
       if (opts.json) process.stdout.write(JSON.stringify(plain, null, 2) + '\n');
       else process.stdout.write(formatDataReport(plain, dir) + '\n');
@@ -375,7 +391,7 @@ export async function main(argv: string[]): Promise<number> {
       if (opts.resume) {
         if (Object.keys(given).length > 0) throw new UsageError(`--resume takes the options the run began with; drop ${Object.keys(given).join(', ')}`);
         if (!existsSync(join(checkpoint, 'state.json'))) throw new UsageError(`--resume: ${out} holds no checkpoint (${join(checkpoint, 'state.json')})`);
-        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint));
+        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint, undefined, { onCheckProgress: checkProgress(process.stderr) }));
         // The log keeps the rows before the checkpoint; the steps after it are trained again, to the same bits.
         const kept = existsSync(logPath) ? fsio('read', logPath, () => readFileSync(logPath, 'utf8')).split('\n').filter(Boolean)
           .filter((line) => (JSON.parse(line) as { step: number }).step < trainer.step) : [];
@@ -389,7 +405,7 @@ export async function main(argv: string[]): Promise<number> {
         } catch (error) {
           throw new UsageError((error as Error).message.replace(/^segloss train: /, ''));
         }
-        trainer = await openTrainer(() => UNetTrainer.open(given));
+        trainer = await openTrainer(() => UNetTrainer.open(given, undefined, { onCheckProgress: checkProgress(process.stderr) }));
         fsio('create', out, () => mkdirSync(out, { recursive: true }));
       }
       const o = trainer.options;

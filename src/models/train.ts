@@ -209,13 +209,20 @@ async function folderSet(dataset: SegmentationDataset, o: UNetTrainingOptions, s
   };
 }
 
+/** What UNetTrainer.open and resume report while they read your data. */
+export interface OpenHooks {
+  /** The data check before training: after each pair, done of total. */
+  onCheckProgress?: (done: number, total: number, file: string) => void;
+}
+
 /** Opens `o.data` (from `source`, default its path) as a SegmentationDataset: checked first, refused with every problem. */
-async function openFolder(o: UNetTrainingOptions, source?: DataSource): Promise<SegmentationDataset> {
+async function openFolder(o: UNetTrainingOptions, source?: DataSource, hooks: OpenHooks = {}): Promise<SegmentationDataset> {
   const d = o.data!;
   const { openDataset } = await dataApi(source ?? d.path);
   const { dataset } = await openDataset(source ?? d.path, {
     size: o.imageSize, manifest: d.manifest, masks: d.masks, classes: d.classes, channels: d.channels, normalize: d.normalize,
     augment: d.augment, valFraction: d.valFraction, positiveRatio: d.positiveRatio, valPatches: d.valPatches, cacheMB: d.cacheMB, seed: o.seed,
+    onProgress: hooks.onCheckProgress,
   });
   return dataset;
 }
@@ -260,10 +267,10 @@ export class UNetTrainer {
    * or from `source` (a browser's FileList, File[] or DataFile[]). Rejects with a DataError listing
    * every problem of the data, each naming its file.
    */
-  static async open(input: UNetTrainingInput, source?: DataSource): Promise<UNetTrainer> {
+  static async open(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
     const o = parseTrainingOptions(input, await dataDims(input, source));
     if (!o.data) return UNetTrainer.create(input);
-    const set = await folderSet(await openFolder(o, source), o, source);
+    const set = await folderSet(await openFolder(o, source, hooks), o, source);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
   }
 
@@ -398,7 +405,7 @@ export class UNetTrainer {
    * uninterrupted run's, bit for bit. A run on your own data reads it again (from `source`, default
    * its path) and refuses to go on if the files changed since the run began.
    */
-  static async resume(dir: string, source?: DataSource): Promise<UNetTrainer> {
+  static async resume(dir: string, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
     const { join, readFileSync, fsio } = await fileSystem();
     const statePath = join(dir, 'state.json');
     const text = fsio('read', statePath, () => readFileSync(statePath, 'utf8'));
@@ -412,7 +419,7 @@ export class UNetTrainer {
     const o = parseTrainingOptions(state.options, await dataDims(state.options, source));
     let set: TrainingSet;
     if (o.data) {
-      const dataset = await openFolder(o, source);
+      const dataset = await openFolder(o, source, hooks);
       if (state.dataFingerprint && dataset.fingerprint !== state.dataFingerprint) {
         throw new Error(`segloss train: the data in ${o.data.path} changed since this run began (files added, removed or resized): `
           + 'resuming would train on other data than the run so far; restore the data or start a new run');
