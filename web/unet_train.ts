@@ -3,10 +3,20 @@
  * segloss/models one step at a time, each step's row (and, on evaluation steps, the predictions on
  * a few validation images) sent to the page as it comes; a stop between steps; the U-Net step
  * benchmark of `segloss bench unet`.
+ *
+ * Your own images: the page posts the dropped folder's File objects (a structured clone hands over
+ * references, not bytes), and this worker reads them with segloss/data's browser API — the data
+ * check, batches as the model sees them, and training. Nothing is uploaded anywhere: a File is read
+ * where it lies, on this machine.
  */
+import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { setupWasmKernels } from '../src/setup.js';
+// api.ts, not index.ts: segloss/data's entry for Node registers a folder reader on node:fs.
+import {
+  checkData, filesFromBlobs, formatDataReport, openDataset, type Batch, type DataFile, type DataReport, type DatasetOptions,
+} from '../src/data/api.js';
 import { UNetTrainer, type TrainingRow, type UNetTrainingInput, type UNetTrainingOptions } from '../src/models/index.js';
 import { measureUNetStep, type UNetBenchRow } from '../src/bench/unet.js';
 import { backendMemory, type BackendWasm } from '../src/wasm/backend.js';
@@ -17,6 +27,19 @@ export interface UNetWorkerInit {
    * tfjs's own choice (half the logical cores, from 1 to 8).
    */
   threads?: number;
+}
+
+/** A file of the user's folder: its path inside the folder ('images/a.png') and the File itself. */
+export interface FolderFile {
+  path: string;
+  file: Blob;
+}
+
+/** The data check of a folder: the report (DataReport: pairs, sizes, classes, frequencies, problems) and its text. */
+export interface FolderCheck {
+  report: DataReport;
+  /** formatDataReport's text, as `segloss data check` prints it: the summary, then every problem naming its file. */
+  summary: string;
 }
 
 export interface UNetWorkerInfo {
@@ -30,7 +53,14 @@ export interface UNetWorkerInfo {
 
 /** What the page gets as training goes: one update per step; the first says what trains. */
 export type UNetUpdate =
-  | { kind: 'start'; options: UNetTrainingOptions; parameters: number }
+  | {
+    kind: 'start';
+    options: UNetTrainingOptions;
+    parameters: number;
+    /** The model's classes and input channels (the data's; the synthetic set has 2 and 1). */
+    classes: number;
+    channels: number;
+  }
   | {
     kind: 'step';
     row: TrainingRow;
@@ -52,7 +82,16 @@ export interface UNetTrainResult {
 
 export interface UNetWorkerApi {
   init(options?: UNetWorkerInit): Promise<UNetWorkerInfo>;
-  train(options: UNetTrainingInput, onUpdate: (update: UNetUpdate) => void): Promise<UNetTrainResult>;
+  /**
+   * Trains on the synthetic set, or with `files` on the user's folder (options.data says how to
+   * read it; its path is only the folder's name): the folder is checked first, and a DataError
+   * naming every problem's file refuses it.
+   */
+  train(options: UNetTrainingInput, onUpdate: (update: UNetUpdate) => void, files?: FolderFile[]): Promise<UNetTrainResult>;
+  /** The data check of the folder `name` (`segloss data check`); `onProgress` after each pair. */
+  checkData(name: string, files: FolderFile[], onProgress?: (done: number, total: number, file: string) => void): Promise<FolderCheck>;
+  /** Training batches `steps` of the folder as the model gets them (segloss/data's SegmentationDataset.batch). */
+  batches(files: FolderFile[], options: DatasetOptions, steps: number[], batchSize: number): Promise<Batch[]>;
   /** Stops a training after its current step (its train() then resolves with stopped: true). */
   stop(): Promise<void>;
   /** ms per training step of unet2d (Dice + CE, tf.train.adam) with and without segloss's kernel replacements. */
@@ -68,6 +107,9 @@ let stopping = false;
 
 /** Lets the worker take its messages (a stop) between steps. */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** segloss/data's files from the page's: each read (File.arrayBuffer) only when the data set needs it. */
+const dataFiles = (files: FolderFile[]): DataFile[] => filesFromBlobs(Object.fromEntries(files.map((f) => [f.path, f.file])));
 
 function started(): UNetWorkerInfo {
   if (!info) throw new Error('segloss U-Net worker: call init() first');
@@ -103,19 +145,25 @@ export const unetWorkerApi: UNetWorkerApi = {
     return info;
   },
 
-  async train(input, onUpdate) {
+  async train(input, onUpdate, files) {
     started();
     if (training) throw new Error('segloss U-Net worker: a U-Net is already training here; stop it first');
-    const trainer = UNetTrainer.create(input); // validates the options: a clear error for bad ones
     training = true;
     stopping = false;
     const t0 = performance.now();
+    let trainer: UNetTrainer | null = null;
     let last: TrainingRow | null = null;
     try {
-      await onUpdate({ kind: 'start', options: trainer.options, parameters: trainer.model.countParams() });
+      // Validates the options (a clear error for bad ones) and, for a folder, checks its data.
+      trainer = await UNetTrainer.open(input, files && dataFiles(files));
+      await onUpdate({
+        kind: 'start', options: trainer.options, parameters: trainer.model.countParams(),
+        classes: trainer.classes, channels: trainer.inputShape[trainer.inputShape.length - 1],
+      });
       while (trainer.step < trainer.options.steps && !stopping) {
         const begin = performance.now();
-        const row = trainer.runStep();
+        // nextStep, not runStep: a folder's batches are read from its files, asynchronously.
+        const row = await trainer.nextStep();
         const update: UNetUpdate = { kind: 'step', row, ms: performance.now() - begin, numTensors: tf.memory().numTensors };
         if (row.eval) update.preview = trainer.predictions(PREVIEW_IMAGES);
         last = row;
@@ -124,10 +172,22 @@ export const unetWorkerApi: UNetWorkerApi = {
       }
       return { steps: trainer.step, stopped: trainer.step < trainer.options.steps, seconds: (performance.now() - t0) / 1000, last };
     } finally {
-      trainer.dispose();
+      trainer?.dispose();
       training = false;
       stopping = false;
     }
+  },
+
+  async checkData(name, files, onProgress) {
+    const { layoutOf: _layout, ...report } = await checkData(dataFiles(files), { onProgress });
+    return { report, summary: formatDataReport(report, name) };
+  },
+
+  async batches(files, options, steps, batchSize) {
+    const { dataset } = await openDataset(dataFiles(files), options);
+    const out: Batch[] = [];
+    for (const step of steps) out.push(await dataset.batch(step, batchSize));
+    return Comlink.transfer(out, out.flatMap((b) => [b.images.buffer, b.labels.buffer]));
   },
 
   async stop() {

@@ -1,6 +1,7 @@
 /**
  * The demo's U-Net worker (build/web/unet-worker.js): a tfjs-layers U-Net (segloss/models) trained
- * on tfjs's wasm backend with segloss's kernels, off the page's main thread; and the U-Net step
+ * on tfjs's wasm backend with segloss's kernels, off the page's main thread, on synthetic shapes or
+ * on a folder of the user's images (checked and read here, segloss/data); and the U-Net step
  * benchmark, `segloss bench unet` in a browser. On a cross-origin isolated page tfjs runs its
  * threaded build here (SharedArrayBuffer), unless `init({ threads: 1 })` asks for one thread.
  *
@@ -15,7 +16,9 @@ const loaded = import('./unet_train.js').then((m) => m.unetWorkerApi);
 
 const api: UNetWorkerApi = {
   init: async (options) => (await loaded).init(options),
-  train: async (options, onUpdate) => (await loaded).train(options, onUpdate),
+  train: async (options, onUpdate, files) => (await loaded).train(options, onUpdate, files),
+  checkData: async (name, files, onProgress) => (await loaded).checkData(name, files, onProgress),
+  batches: async (files, options, steps, batchSize) => (await loaded).batches(files, options, steps, batchSize),
   stop: async () => (await loaded).stop(),
   bench: async (options, print) => (await loaded).bench(options, print),
 };

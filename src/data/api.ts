@@ -27,7 +27,7 @@ export { checkColourMap, parseColourMapArgument, rasterToImage, rasterToLabels, 
 export { decodeNifti, type NiftiImage } from './nifti.js';
 export { PatchSampler, padOrCrop } from './patches.js';
 export { filesFromBlobs, filesFromFileList, filesFromUrls } from './sources.js';
-export { checkNormalization, normalizeInPlace, type Augmentation, type Normalization } from './transforms.js';
+export { checkNormalization, normalizeInPlace, resizeImage, resizeLabels, toChannels, type Augmentation, type Normalization } from './transforms.js';
 export { DataError, UnreadableFileError, type DataProblem, type DecodedImage, type DecodedLabels, type ProblemCode } from './types.js';
 
 /** A folder path (Node), a dropped folder (FileList, File[]) or a data set's files. */
