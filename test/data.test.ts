@@ -3,14 +3,15 @@
  * the training data set's seeded batches — on small data sets the tests write themselves with the
  * libraries segloss reads them with (fast-png, jpeg-js; NIfTI with test/helpers/nifti.ts).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DataError, checkData, decodeRaster, decodeWorkers, discoverLayout, filesFromBlobs, formatDataReport, openDataset, rasterToLabels,
+  DataError, checkData, decodeRaster, decodeWorkers, discoverLayout, filesFromBlobs, filesFromUrls, formatDataReport, openDataset, rasterToLabels,
   type DataFile,
 } from '../src/data/index.js';
 import { normalizeInPlace, augmentInto, resizeImage } from '../src/data/transforms.js';
@@ -282,6 +283,33 @@ describe('the training data set', () => {
     const blobs = filesFromBlobs({ 'images/x.png': new Blob([new Uint8Array(imageBytes(image, 16, 'grey'))]), 'masks/x.png': new Blob([new Uint8Array(maskBytes(labels, 16, 'palette'))]) });
     const report = await checkData(blobs);
     expect([report.problems, report.pairs.train]).toEqual([[], 1]);
+  });
+
+  it('reads files from URLs (a local server), and names a URL that fails with its status', async () => {
+    const dir = tempDir();
+    writeImageSet(dir, { count: 3, size: 16, masks: 'binary255' });
+    const server = createServer((request, response) => {
+      const path = join(dir, decodeURIComponent(new URL(request.url!, 'http://x').pathname.replace(/^\/data\//, '')));
+      if (!existsSync(path)) return void response.writeHead(404, 'Not Found').end();
+      response.writeHead(200).end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/data/`;
+      const names = ['img-000', 'img-001', 'img-002'];
+      const files = filesFromUrls(base, names.flatMap((n) => [`images/${n}.png`, `masks/${n}.png`]));
+      const fromUrls = await checkData(files);
+      const { layoutOf: _l, ...fromDisk } = await checkData(dir);
+      const { layoutOf: _m, ...plain } = fromUrls;
+      expect(plain).toEqual(fromDisk);
+      const missing = await checkData(filesFromUrls(base, ['images/gone.png', 'masks/gone.png']));
+      expect(missing.problems.map((p) => `${p.file}: ${p.message}`)).toEqual([
+        `images/gone.png: cannot be read (${base}images/gone.png: HTTP 404 Not Found)`,
+        `masks/gone.png: cannot be read (${base}masks/gone.png: HTTP 404 Not Found)`,
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });
 
