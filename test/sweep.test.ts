@@ -240,7 +240,7 @@ describe('the segloss CLI', () => {
     const list = run('bench', '--list');
     expect(list.status).toBe(0);
     expect(list.stdout.split('\n').filter(Boolean).map((l) => l.split(/ +/)[0]))
-      .toEqual(['exp', 'kernels', 'losses', 'zoo', 'conv', 'step', 'sweep', 'unet', 'report']);
+      .toEqual(['exp', 'kernels', 'losses', 'zoo', 'conv', 'step', 'sweep', 'unet', 'report', 'data']);
     const out = run('bench', 'exp', '--quick', '--json', 'bench.json');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^=== exp: /m);
