@@ -11,7 +11,8 @@ import type { RunOutcome, StepLog } from '../experiment/train.js';
 import type { LossKey } from '../experiment/losses.js';
 import { decodeRows } from '../workers/protocol.js';
 import type { WorkerApi, WorkerInitOptions } from '../workers/api.js';
-import { LANES, laneEngineAccepts, laneGroupKey } from '../engine/lanes.js';
+import { laneEngineAccepts } from '../engine/lanes.js';
+import { RunQueue, type Claimed, type NextRun } from './run_queue.js';
 import { SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
 
 export interface SweepProgress {
@@ -209,271 +210,227 @@ export function checkWorkerCount(workers: number): void {
 }
 
 /**
- * Trains the runs of `runs` that `store` does not hold complete, `options.workers` at a time. Each
- * run is claimed before it is trained; runs that other processes hold are waited for (and taken
- * over when the store finds their claim stale), so any number of processes sharing a store split
- * its runs and each returns when every run is settled. A fault of the store stops every worker and
- * rejects with the store's error.
+ * Whether the sweep goes on: an abort from the caller or a fault of the store stops it, ends
+ * every worker at once and wakes every sleeper, so nothing waits out its poll.
  */
-export async function trainRuns(runs: readonly PlannedRun[], options: PoolOptions): Promise<PoolResult> {
-  const { store } = options;
-  const notice = (message: string) => options.onNotice?.(message);
-  checkWorkerCount(options.workers);
-  const pending: PlannedRun[] = [];
-  /** Failures recorded before this sweep started: their runs are retried (a failure recorded since is final). */
-  const olderFailure = new Map<string, string | undefined>();
-  /** Every run seen complete (at the start, trained here, or settled by another process): not inspected again. */
-  const complete = new Map<string, RunSummary>();
-  for (const run of runs) {
-    const state = store.inspect(run.id);
-    if (state.kind === 'complete') {
-      complete.set(run.id, state.summary);
-      continue;
-    }
-    if (state.kind === 'damaged') notice(`${state.problem}; will retrain`);
-    if (state.kind === 'failed') olderFailure.set(run.id, state.failure.attempt);
-    pending.push(run);
+class SweepControl {
+  aborted: boolean;
+  fatal: { error: unknown } | null = null;
+  readonly slots = new Set<Slot>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly onAbort = () => {
+    this.aborted = true;
+    this.stopAll();
+  };
+
+  constructor(private readonly signal?: AbortSignal) {
+    this.aborted = signal?.aborted ?? false;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
-  const resumed = runs.length - pending.length;
-  const failed: FailedRun[] = [];
-  let trained = 0;
-  let settledElsewhere = 0;
-  const totalSteps = pending.reduce((n, r) => n + r.config.steps, 0);
-  let doneSteps = 0;
-  const started = Date.now();
-  const queue = [...pending];
-  const slots = new Set<Slot>();
-  const sleepers = new Set<() => void>();
-  let aborted = options.signal?.aborted ?? false;
-  let fatal: { error: unknown } | null = null;
-  const stopped = () => aborted || fatal != null;
-  const stopAll = () => {
-    for (const slot of slots) void stopSlot(slot);
-    for (const wake of sleepers) wake();
-  };
-  const setFatal = (error: unknown) => {
-    fatal ??= { error };
-    stopAll();
-  };
-  const onAbort = () => {
-    aborted = true;
-    stopAll();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      sleepers.delete(wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    sleepers.add(wake);
-  });
-  const release = (lease: RunLease) => {
+
+  get stopped(): boolean {
+    return this.aborted || this.fatal != null;
+  }
+
+  /** A fault of the store: the first one is the sweep's error. */
+  fail(error: unknown): void {
+    this.fatal ??= { error };
+    this.stopAll();
+  }
+
+  private stopAll(): void {
+    for (const slot of this.slots) void stopSlot(slot);
+    for (const wake of this.sleepers) wake();
+  }
+
+  /** Resolves after `ms`, or at once when the sweep stops. */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  dispose(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** Progress as rows arrive: the run's latest losses, runs settled, and an ETA from the steps done so far. */
+class ProgressMeter {
+  private doneSteps = 0;
+  private readonly started = Date.now();
+  private readonly totalSteps: number;
+
+  constructor(private readonly queue: RunQueue, private readonly onProgress?: (progress: SweepProgress) => void) {
+    this.totalSteps = queue.pending.reduce((n, r) => n + r.config.steps, 0);
+  }
+
+  rows(run: PlannedRun, rows: readonly StepLog[]): void {
+    this.doneSteps += rows.length;
+    if (!this.onProgress) return;
+    const last = rows[rows.length - 1];
+    const elapsed = (Date.now() - this.started) / 1000;
+    this.onProgress({
+      runId: run.id, step: last.step, steps: run.config.steps, losses: last.losses,
+      completedRuns: this.queue.completedCount, failedRuns: this.queue.failed.length, totalRuns: this.queue.runs.length,
+      etaSeconds: this.doneSteps > 0 && elapsed > 0 ? ((this.totalSteps - this.doneSteps) * elapsed) / this.doneSteps : null,
+    });
+  }
+}
+
+/** What the pieces of one trainRuns call share. */
+interface Sweep {
+  options: PoolOptions;
+  queue: RunQueue;
+  control: SweepControl;
+  progress: ProgressMeter;
+}
+
+/**
+ * Trains claimed runs in one call of the worker: one run on tfjs (`run`), or a group of one
+ * architecture in the lockstep engine (`runGroup`), rows stored as they stream in. Then each run
+ * is settled on its own: complete, failed (the call threw, or its worker died), left to the
+ * process that took its claim over, or released unfinished when the sweep stops. Returns false
+ * when the worker is no longer usable.
+ */
+async function trainClaimed({ options, queue, control, progress }: Sweep, slot: Slot, items: readonly Claimed[], useLanes: boolean): Promise<boolean> {
+  const lanes = items.map((item) => ({ ...item, tracker: new SummaryTracker(), error: null as unknown }));
+  let live = lanes.length;
+  const receive = (lane: number, data: Float64Array) => {
+    const item = lanes[lane];
+    if (item.error != null || control.stopped) return;
+    const rows = decodeRows(data, item.run.config.loggedLosses);
     try {
-      lease.release();
+      viaStore(() => item.lease.append(rows));
     } catch (error) {
-      if (!fatal) setFatal(error);
-    }
-  };
-
-  type Claimed = { run: PlannedRun; lease: RunLease };
-
-  /**
-   * The next run to train here that `accept` takes, claimed; or the runs other processes hold; or
-   * null when none is left.
-   */
-  const claimNext = (accept: (run: PlannedRun) => boolean = () => true): Claimed | { held: string[] } | null => {
-    const held: string[] = [];
-    for (let k = 0; k < queue.length;) {
-      const run = queue[k];
-      if (!accept(run)) {
-        k++;
-        continue;
-      }
-      const lease = store.claim(run.id);
-      if (!lease) {
-        held.push(`${run.id} (${store.holder(run.id) ?? 'another process'})`);
-        k++;
-        continue;
-      }
-      queue.splice(k, 1);
-      const state = store.inspect(run.id); // another process may have settled it since the start
-      if (state.kind === 'complete') {
-        release(lease);
-        complete.set(run.id, state.summary);
-        settledElsewhere++;
-      } else if (state.kind === 'failed' && state.failure.attempt !== olderFailure.get(run.id)) {
-        release(lease);
-        failed.push(state.failure);
-      } else {
-        if (lease.tookOverFrom) notice(`${run.id}: taken over from ${lease.tookOverFrom}`);
-        return { run, lease };
-      }
-    }
-    return held.length > 0 ? { held } : null;
-  };
-
-  /** Records a claimed run failed with `error` (a store that cannot record it stops the sweep). */
-  const recordFailure = (item: Claimed, error: unknown) => {
-    const failure: FailedRun = {
-      id: item.run.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), attempt: item.lease.attempt,
-    };
-    try {
-      item.lease.fail(failure);
-    } catch (storeError) {
-      setFatal(storeError);
+      item.error = error;
+      if (error instanceof StoreFault) control.fail(error.error);
+      else if (--live === 0) void stopSlot(slot); // every claim was lost: stop training runs that are not ours
       return;
     }
-    failed.push(failure);
+    item.tracker.add(rows);
+    options.onRows?.(item.run, rows);
+    progress.rows(item.run, rows);
   };
-
-  /** Up to LANES − 1 more runs of `first`'s architecture for its lockstep group, claimed now. */
-  const claimCompanions = (first: PlannedRun): Claimed[] => {
-    const key = laneGroupKey(first.config);
-    const more: Claimed[] = [];
-    while (more.length < LANES - 1) {
-      const next = claimNext((r) => laneGroupKey(r.config) === key && laneEngineAccepts(r.config));
-      if (next === null || 'held' in next) break;
-      more.push(next);
-    }
-    return more;
-  };
-  let lastWait = '';
-
-  /**
-   * Trains claimed runs in one call of the worker: one run on tfjs (`run`), or a group of one
-   * architecture in the lockstep engine (`runGroup`). Each run is settled on its own: complete,
-   * failed (the call threw, or its worker died), left to the process that took its claim over, or
-   * released unfinished when the sweep stops. Returns false when the worker is no longer usable.
-   */
-  const trainClaimed = async (slot: Slot, items: readonly Claimed[], useLanes: boolean): Promise<boolean> => {
-    const lanes = items.map((item) => ({ ...item, tracker: new SummaryTracker(), error: null as unknown }));
-    let live = lanes.length;
-    const receive = (lane: number, data: Float64Array) => {
-      const item = lanes[lane];
-      if (item.error != null || stopped()) return;
-      const rows = decodeRows(data, item.run.config.loggedLosses);
+  let outcomes: RunOutcome[] = [];
+  let callError: unknown = null;
+  try {
+    for (const item of lanes) viaStore(() => item.lease.begin());
+    outcomes = useLanes
+      ? await Promise.race([slot.api.runGroup(lanes.map((l) => l.run.config), Comlink.proxy(receive)), slot.handle.exited])
+      : [await Promise.race([slot.api.run(lanes[0].run.config, Comlink.proxy((data: Float64Array) => receive(0, data))), slot.handle.exited])];
+  } catch (error) {
+    callError = error;
+    if (error instanceof StoreFault) control.fail(error.error);
+  }
+  for (const [k, item] of lanes.entries()) {
+    const error = item.error ?? callError;
+    if (error == null && !control.stopped) {
+      const summary = item.tracker.summary(item.run.id, item.run.config, outcomes[k]);
       try {
-        viaStore(() => item.lease.append(rows));
-      } catch (error) {
-        item.error = error;
-        if (error instanceof StoreFault) setFatal(error.error);
-        else if (--live === 0) void stopSlot(slot); // every claim was lost: stop training runs that are not ours
-        return;
-      }
-      item.tracker.add(rows);
-      options.onRows?.(item.run, rows);
-      doneSteps += rows.length;
-      const last = rows[rows.length - 1];
-      const elapsed = (Date.now() - started) / 1000;
-      options.onProgress?.({
-        runId: item.run.id, step: last.step, steps: item.run.config.steps, losses: last.losses,
-        completedRuns: resumed + trained + settledElsewhere, failedRuns: failed.length, totalRuns: runs.length,
-        etaSeconds: doneSteps > 0 && elapsed > 0 ? ((totalSteps - doneSteps) * elapsed) / doneSteps : null,
-      });
-    };
-    let outcomes: RunOutcome[] = [];
-    let callError: unknown = null;
-    try {
-      for (const item of lanes) viaStore(() => item.lease.begin());
-      outcomes = useLanes
-        ? await Promise.race([slot.api.runGroup(lanes.map((l) => l.run.config), Comlink.proxy(receive)), slot.handle.exited])
-        : [await Promise.race([slot.api.run(lanes[0].run.config, Comlink.proxy((data: Float64Array) => receive(0, data))), slot.handle.exited])];
-    } catch (error) {
-      callError = error;
-      if (error instanceof StoreFault) setFatal(error.error);
-    }
-    for (const [k, item] of lanes.entries()) {
-      const error = item.error ?? callError;
-      if (error == null && !stopped()) {
-        const summary = item.tracker.summary(item.run.id, item.run.config, outcomes[k]);
-        try {
-          viaStore(() => item.lease.complete(summary));
-        } catch (storeError) {
-          setFatal(storeError instanceof StoreFault ? storeError.error : storeError);
-          release(item.lease);
-          continue;
-        }
-        complete.set(item.run.id, summary);
-        trained++;
-      } else if (error == null || error instanceof StoreFault || stopped()) {
-        release(item.lease); // aborted, or the store failed: the run stays unfinished, for a resume
-      } else if (error instanceof ClaimLost) {
-        release(item.lease);
-        notice(`${item.run.id}: ${error.message}; the run is left to that process`);
-      } else {
-        recordFailure(item, error);
-      }
-    }
-    return callError == null;
-  };
-
-  const engine = options.engine ?? 'lanes';
-  const worker = async () => {
-    let slot: Slot | null = null;
-    const dropSlot = async () => {
-      if (!slot) return;
-      slots.delete(slot);
-      await stopSlot(slot);
-      slot = null;
-    };
-    while (!stopped()) {
-      let next: ReturnType<typeof claimNext>;
-      try {
-        next = claimNext();
-      } catch (error) {
-        setFatal(error);
-        break;
-      }
-      if (next === null) break;
-      if ('held' in next) {
-        const wait = `waiting for ${next.held.length} run${next.held.length > 1 ? 's' : ''} that other processes hold: ${next.held.join(', ')}`;
-        if (wait !== lastWait) notice(wait);
-        lastWait = wait;
-        await sleep(options.pollMs ?? 1000);
+        viaStore(() => item.lease.complete(summary));
+      } catch (storeError) {
+        control.fail(storeError instanceof StoreFault ? storeError.error : storeError);
+        queue.release(item.lease);
         continue;
       }
-      const first: Claimed = next;
-      let items: Claimed[] = [first];
-      try {
-        if (!slot) {
-          slot = await startSlot(options.spawn, options.init);
-          slots.add(slot);
-        }
-        const useLanes = engine === 'lanes' && slot.lanes && laneEngineAccepts(first.run.config);
-        if (useLanes) items = [first, ...claimCompanions(first.run)];
-        if (stopped()) {
-          for (const item of items) release(item.lease);
-          break;
-        }
-        if (!(await trainClaimed(slot, items, useLanes))) await dropSlot();
-      } catch (error) {
-        // The worker did not start (or the store failed while claiming): the claimed runs fail.
-        if (error instanceof StoreFault) setFatal(error.error);
-        await dropSlot();
-        for (const item of items) {
-          if (stopped()) release(item.lease);
-          else recordFailure(item, error);
-        }
+      queue.completed(item, summary);
+    } else if (error == null || error instanceof StoreFault || control.stopped) {
+      queue.release(item.lease); // aborted, or the store failed: the run stays unfinished, for a resume
+    } else if (error instanceof ClaimLost) {
+      queue.release(item.lease);
+      options.onNotice?.(`${item.run.id}: ${error.message}; the run is left to that process`);
+    } else {
+      queue.recordFailure(item, error);
+    }
+  }
+  return callError == null;
+}
+
+/**
+ * One worker's loop: claim the next run (with its lockstep companions when the worker runs the
+ * lane engine), start the worker if it has none, train, until nothing is left or the sweep stops.
+ * Runs other processes hold are waited for, polling. A worker that died or did not start fails
+ * only the runs it held, and the next claim starts a fresh one.
+ */
+async function workerLoop(sweep: Sweep, lastWait: { text: string }): Promise<void> {
+  const { options, queue, control } = sweep;
+  const engine = options.engine ?? 'lanes';
+  let slot: Slot | null = null;
+  const dropSlot = async () => {
+    if (!slot) return;
+    control.slots.delete(slot);
+    await stopSlot(slot);
+    slot = null;
+  };
+  while (!control.stopped) {
+    let next: NextRun;
+    try {
+      next = queue.claimNext();
+    } catch (error) {
+      control.fail(error);
+      break;
+    }
+    if (next === null) break;
+    if ('held' in next) {
+      const wait = `waiting for ${next.held.length} run${next.held.length > 1 ? 's' : ''} that other processes hold: ${next.held.join(', ')}`;
+      if (wait !== lastWait.text) options.onNotice?.(wait);
+      lastWait.text = wait;
+      await control.sleep(options.pollMs ?? 1000);
+      continue;
+    }
+    const first: Claimed = next;
+    let items: Claimed[] = [first];
+    try {
+      if (!slot) {
+        slot = await startSlot(options.spawn, options.init);
+        control.slots.add(slot);
+      }
+      const useLanes = engine === 'lanes' && slot.lanes && laneEngineAccepts(first.run.config);
+      if (useLanes) items = [first, ...queue.claimCompanions(first.run)];
+      if (control.stopped) {
+        for (const item of items) queue.release(item.lease);
+        break;
+      }
+      if (!(await trainClaimed(sweep, slot, items, useLanes))) await dropSlot();
+    } catch (error) {
+      // The worker did not start (or the store failed while claiming): the claimed runs fail.
+      if (error instanceof StoreFault) control.fail(error.error);
+      await dropSlot();
+      for (const item of items) {
+        if (control.stopped) queue.release(item.lease);
+        else queue.recordFailure(item, error);
       }
     }
-    await dropSlot();
-  };
-
-  const count = Math.max(1, Math.min(options.workers, pending.length));
-  try {
-    await Promise.all(Array.from({ length: pending.length > 0 ? count : 0 }, () => worker()));
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
   }
-  if (fatal) throw (fatal as { error: unknown }).error;
-  // Only runs not seen complete are looked at again (say, finished by another process after an abort).
-  const summaries = runs.flatMap((r) => {
-    const known = complete.get(r.id);
-    if (known) return [known];
-    const state = store.inspect(r.id);
-    return state.kind === 'complete' ? [state.summary] : [];
-  });
-  return { complete: summaries, failed, resumed, trained, aborted };
+  await dropSlot();
+}
+
+/**
+ * Trains the runs of `runs` that `store` does not hold complete, `options.workers` at a time. Each
+ * run is claimed before it is trained (run_queue.ts); runs that other processes hold are waited for
+ * (and taken over when the store finds their claim stale), so any number of processes sharing a
+ * store split its runs and each returns when every run is settled. A fault of the store stops every
+ * worker and rejects with the store's error.
+ */
+export async function trainRuns(runs: readonly PlannedRun[], options: PoolOptions): Promise<PoolResult> {
+  checkWorkerCount(options.workers);
+  const control = new SweepControl(options.signal);
+  const queue = new RunQueue(runs, options.store, (message) => options.onNotice?.(message), (error) => { if (!control.fatal) control.fail(error); });
+  const sweep: Sweep = { options, queue, control, progress: new ProgressMeter(queue, options.onProgress) };
+  const count = queue.pending.length > 0 ? Math.max(1, Math.min(options.workers, queue.pending.length)) : 0;
+  const lastWait = { text: '' };
+  try {
+    await Promise.all(Array.from({ length: count }, () => workerLoop(sweep, lastWait)));
+  } finally {
+    control.dispose();
+  }
+  if (control.fatal) throw control.fatal.error;
+  return { complete: queue.summaries(), failed: queue.failed, resumed: queue.resumed, trained: queue.trained, aborted: control.aborted };
 }
