@@ -3,7 +3,7 @@
  * the training data set's seeded batches — on small data sets the tests write themselves with the
  * libraries segloss reads them with (fast-png, jpeg-js; NIfTI with test/helpers/nifti.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -172,6 +172,19 @@ describe('segloss data check', () => {
     const text = formatDataReport(report, dir);
     expect(text).toContain('5 problems:');
     for (const line of found) expect(text).toContain(`  ${line}`);
+  });
+
+  it('holds masks to the classes dataset.json names, and walks a folder that links back to itself once', async () => {
+    const dir = tempDir();
+    writeImageSet(dir, { count: 2, size: 16, masks: 'indices' });
+    put(join(dir, 'masks', 'img-001.png'), maskBytes(Uint8Array.from({ length: 256 }, (_, i) => i % 3), 16, 'indices'));
+    put(join(dir, 'dataset.json'), JSON.stringify({ labels: { 0: 'background', 1: 'cell' } }));
+    symlinkSync(dir, join(dir, 'images', 'loop'));
+    const report = await checkData(dir);
+    expect(report.classNames).toEqual(['background', 'cell']);
+    expect(report.problems.map((p) => `${p.file}: ${p.message}`)).toEqual([
+      "masks/img-001.png: class value 2 in a 2-class set (classes 0…1, from dataset.json's labels)",
+    ]);
   });
 
   it('checks NIfTI volumes: shapes of image and label, label values', async () => {

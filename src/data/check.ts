@@ -82,6 +82,8 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
   let channels = 0;
   const channelFiles = new Map<number, string>();
   let done = 0;
+  // The classes a user declared, or dataset.json named: values from there up are problems.
+  const declared = options.classes ?? (layout.classNames?.length || undefined);
   for (const pair of layout.pairs) {
     let sample: LoadedSample | null = null;
     try {
@@ -105,12 +107,12 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
       const n = sample.labels.labels.length;
       frequencies = Array.from(own, (c) => (c ?? 0) / n);
       own.forEach((c, k) => { counts[k] = (counts[k] ?? 0) + (c ?? 0); });
-      if (options.classes != null) {
-        const outside = own.map((c, k) => (c ? k : -1)).filter((k) => k >= options.classes!);
+      if (declared != null) {
+        const outside = own.map((c, k) => (c ? k : -1)).filter((k) => k >= declared);
         if (outside.length > 0) {
           problems.push({
             code: 'class-values', file: pair.mask!.path,
-            message: `class value${outside.length > 1 ? 's' : ''} ${outside.join(', ')} in a ${options.classes}-class set (classes 0…${options.classes - 1})`,
+            message: `class value${outside.length > 1 ? 's' : ''} ${outside.join(', ')} in a ${declared}-class set (classes 0…${declared - 1}${options.classes == null ? ', from dataset.json\'s labels' : ''})`,
           });
         }
       }
@@ -123,7 +125,7 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
     problems.push({ code: 'channels', file: [...channelFiles.values()][0], message: `cases have different numbers of channels: ${list}` });
   }
   const present = counts.map((c, k) => (c ? k : -1)).filter((k) => k >= 0);
-  const classes = options.classes ?? (layout.classNames?.length || Math.max(2, (present[present.length - 1] ?? 0) + 1));
+  const classes = declared ?? Math.max(2, (present[present.length - 1] ?? 0) + 1);
   const total = counts.reduce((a, b) => a + (b ?? 0), 0);
   const frequencies = Array.from({ length: classes }, (_, k) => (total ? (counts[k] ?? 0) / total : 0));
   const labelled = images.filter((i) => i.frequencies);

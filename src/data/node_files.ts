@@ -2,7 +2,7 @@
  * A folder on disk as a data set's files (Node): every file under it, recursively, with its size,
  * read on demand. Symbolic links are followed (data sets are often links into a shared store).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { DataFile } from './layout.js';
@@ -17,7 +17,12 @@ export function filesInDirectory(root: string): DataFile[] {
   }
   if (!stat.isDirectory()) throw new Error(`${root}: not a folder (give the data set's folder; a manifest goes inside it)`);
   const out: DataFile[] = [];
+  // Folders by their real path: a link back up the tree is walked once, not forever.
+  const seen = new Set<string>();
   const walk = (dir: string) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       let isDir = entry.isDirectory();
