@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/index.js'; // registers file://
 import { UNetTrainer, type TrainingRow } from '../src/models/index.js';
+import { checkData } from '../src/data/index.js';
 import { maskBytes, put, writeImageSet } from './helpers/image_data.js';
 import { writeNifti } from './helpers/nifti.js';
 import { cli } from './helpers/sweep_dir.js';
@@ -60,6 +61,23 @@ describe('UNetTrainer on a folder', () => {
       rmSync(join(folder2d, 'masks', 'extra.png'));
       rmSync(join(folder2d, 'images', 'extra.png'));
     }
+  });
+
+  it('trusts a data check already made (OpenHooks.checked): the same rows, and the same refusal of problems', async () => {
+    const options = { data: { path: folder2d }, imageSize: 16, filters: [4, 8], steps: 4, evalEvery: 3, seed: 5 };
+    const rowsOf = async (t: UNetTrainer) => {
+      const rows: TrainingRow[] = [];
+      while (t.step < options.steps) rows.push(await t.nextStep());
+      t.dispose();
+      return rows;
+    };
+    const checked = await checkData(folder2d);
+    const reads: string[] = [];
+    const trusted = await UNetTrainer.open(options, undefined, { checked, onCheckProgress: (_d, _t, file) => reads.push(file) });
+    expect(reads).toEqual([]); // not checked again
+    expect(await rowsOf(trusted)).toEqual(await rowsOf(await UNetTrainer.open(options)));
+    const withProblem = { ...checked, problems: [{ code: 'missing-mask' as const, file: 'images/x.png', message: 'no mask for this image' }] };
+    await expect(UNetTrainer.open(options, undefined, { checked: withProblem })).rejects.toThrow(/images\/x.png: no mask for this image/);
   });
 
   it('trains a 3D U-Net on NIfTI patches (Decathlon layout, nnU-Net channel suffix, three classes)', async () => {

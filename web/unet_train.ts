@@ -110,6 +110,10 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** segloss/data's files from the page's: each read (File.arrayBuffer) only when the data set needs it. */
 const dataFiles = (files: FolderFile[]): DataFile[] => filesFromBlobs(Object.fromEntries(files.map((f) => [f.path, f.file])));
+/** A folder's files by path, size and (for Files) modification time: the same key, the same files. */
+const folderKey = (files: FolderFile[]) => files.map((f) => `${f.path}:${f.file.size}:${(f.file as Partial<File>).lastModified ?? ''}`).sort().join('\n');
+/** The last data check, reused by a training on the same files (it would read every file again). */
+let lastCheck: { key: string; result: Awaited<ReturnType<typeof checkData>> } | null = null;
 
 function started(): UNetWorkerInfo {
   if (!info) throw new Error('segloss U-Net worker: call init() first');
@@ -155,7 +159,9 @@ export const unetWorkerApi: UNetWorkerApi = {
     let last: TrainingRow | null = null;
     try {
       // Validates the options (a clear error for bad ones) and, for a folder, checks its data.
-      trainer = await UNetTrainer.open(input, files && dataFiles(files));
+      // The folder's check from checkData, when it was of these files: not read twice.
+      const checked = files && lastCheck?.key === folderKey(files) ? lastCheck.result : undefined;
+      trainer = await UNetTrainer.open(input, files && dataFiles(files), { checked });
       await onUpdate({
         kind: 'start', options: trainer.options, parameters: trainer.model.countParams(),
         classes: trainer.classes, channels: trainer.inputShape[trainer.inputShape.length - 1],
@@ -179,7 +185,9 @@ export const unetWorkerApi: UNetWorkerApi = {
   },
 
   async checkData(name, files, onProgress) {
-    const { layoutOf: _layout, ...report } = await checkData(dataFiles(files), { onProgress });
+    const result = await checkData(dataFiles(files), { onProgress });
+    lastCheck = { key: folderKey(files), result };
+    const { layoutOf: _layout, ...report } = result;
     return { report, summary: formatDataReport(report, name) };
   },
 

@@ -18,7 +18,7 @@ import { Random } from '../experiment/random.js';
 import { addPredictions, emptyCounts, scoresOf } from '../experiment/train.js';
 import { FusedAdam } from '../ops/fused_adam.js';
 import { TRAIN_LOSS_NAMES, type TrainLossName } from './loss_names.js';
-import type { DataSource } from '../data/api.js';
+import type { DataLayout, DataReport, DataSource } from '../data/api.js';
 import type { SegmentationDataset } from '../data/dataset.js';
 import type { DecodeWorkers } from '../data/prepare.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
@@ -213,18 +213,27 @@ async function folderSet(dataset: SegmentationDataset, o: UNetTrainingOptions, s
 export interface OpenHooks {
   /** The data check before training: after each pair, done of total. */
   onCheckProgress?: (done: number, total: number, file: string) => void;
+  /**
+   * The data check already done on these files with these options (`checkData` of segloss/data:
+   * its report, `layoutOf` included): open trusts it instead of reading every file again.
+   */
+  checked?: DataReport & { layoutOf: DataLayout };
 }
 
 /** Opens `o.data` (from `source`, default its path) as a SegmentationDataset: checked first, refused with every problem. */
 async function openFolder(o: UNetTrainingOptions, source?: DataSource, hooks: OpenHooks = {}): Promise<SegmentationDataset> {
   const d = o.data!;
-  const { openDataset } = await dataApi(source ?? d.path);
-  const { dataset } = await openDataset(source ?? d.path, {
+  const { openDataset, SegmentationDataset, DataError } = await dataApi(source ?? d.path);
+  const options = {
     size: o.imageSize, manifest: d.manifest, masks: d.masks, classes: d.classes, channels: d.channels, normalize: d.normalize,
     augment: d.augment, valFraction: d.valFraction, positiveRatio: d.positiveRatio, valPatches: d.valPatches, cacheMB: d.cacheMB, seed: o.seed,
-    onProgress: hooks.onCheckProgress,
-  });
-  return dataset;
+  };
+  if (hooks.checked) {
+    const { layoutOf, ...report } = hooks.checked;
+    if (report.problems.length > 0) throw new DataError(report.problems);
+    return new SegmentationDataset(layoutOf, report, options);
+  }
+  return (await openDataset(source ?? d.path, { ...options, onProgress: hooks.onCheckProgress })).dataset;
 }
 
 function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tfl.LayersModel {
@@ -235,8 +244,9 @@ function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tf
 }
 
 /** The data's dimensions without reading it all: volumes are 3D. */
-async function dataDims(o: UNetTrainingInput, source?: DataSource): Promise<2 | 3> {
+async function dataDims(o: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<2 | 3> {
   if (!o?.data) return 2;
+  if (hooks?.checked) return hooks.checked.dims;
   const { dataFiles, discoverLayout } = await dataApi(source ?? o.data.path);
   return (await discoverLayout(await dataFiles(source ?? o.data.path), { manifest: o.data.manifest })).dims;
 }
@@ -268,7 +278,7 @@ export class UNetTrainer {
    * every problem of the data, each naming its file.
    */
   static async open(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
-    const o = parseTrainingOptions(input, await dataDims(input, source));
+    const o = parseTrainingOptions(input, await dataDims(input, source, hooks));
     if (!o.data) return UNetTrainer.create(input);
     const set = await folderSet(await openFolder(o, source, hooks), o, source);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
