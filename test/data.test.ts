@@ -189,9 +189,9 @@ describe('segloss data check', () => {
 
   it('checks NIfTI volumes: shapes of image and label, label values', async () => {
     const dir = tempDir();
-    const volume = (d: number, value: (i: number) => number, datatype: 'int16' | 'uint8' | 'float32' = 'int16') =>
-      writeNifti({ shape: [d, 8, 8], data: Array.from({ length: d * 64 }, (_, i) => value(i)), datatype, gzip: true });
-    put(join(dir, 'imagesTr', 'a_0000.nii.gz'), volume(6, (i) => i - 100));
+    const volume = (d: number, value: (i: number) => number, datatype: 'int16' | 'uint8' | 'float32' = 'int16', spacing?: [number, number, number]) =>
+      writeNifti({ shape: [d, 8, 8], data: Array.from({ length: d * 64 }, (_, i) => value(i)), datatype, gzip: true, spacing });
+    put(join(dir, 'imagesTr', 'a_0000.nii.gz'), volume(6, (i) => i - 100, 'int16', [2.5, 0.75, 0.75]));
     put(join(dir, 'labelsTr', 'a.nii.gz'), volume(6, (i) => (i % 9 === 0 ? 1 : 0), 'uint8'));
     put(join(dir, 'imagesTr', 'b_0000.nii.gz'), volume(6, (i) => i));
     put(join(dir, 'labelsTr', 'b.nii.gz'), volume(5, () => 0, 'uint8'));
@@ -204,6 +204,8 @@ describe('segloss data check', () => {
       'labelsTr/c.nii.gz: label values must be class indices (integers 0…255), found 0.5',
     ]);
     expect(report.frequencies[1]).toBeCloseTo(Math.ceil(384 / 9) / 384, 12);
+    expect(report.spacings).toEqual({ '0.75×0.75×2.5 mm': 1 }); // a's (x×y×z); b and c have problems
+    expect(formatDataReport(report, dir)).toContain('voxel spacing: 0.75×0.75×2.5 mm (1)');
   });
 });
 
@@ -271,10 +273,12 @@ describe('the training data set', () => {
       const shape = id === 'c' ? [6, 10, 12] : [12, 14, 16];
       const n = shape[0] * shape[1] * shape[2];
       const fg = (i: number) => (i % 97 === 0 ? 1 : 0);
-      put(join(dir, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape, data: Array.from({ length: n }, (_, i) => fg(i) * 100 + (i % 13)), datatype: 'int16', gzip: true }));
+      const spacing = id === 'c' ? [3, 0.8, 0.8] : [1, 1, 1];
+      put(join(dir, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape, spacing, data: Array.from({ length: n }, (_, i) => fg(i) * 100 + (i % 13)), datatype: 'int16', gzip: true }));
       put(join(dir, 'labelsTr', `${id}.nii.gz`), writeNifti({ shape, data: Array.from({ length: n }, (_, i) => fg(i)), datatype: 'uint8', gzip: true }));
     }
-    const { dataset } = await openDataset(dir, { size: 8, positiveRatio: 1, valFraction: 0, seed: 2 });
+    const { dataset, report } = await openDataset(dir, { size: 8, positiveRatio: 1, valFraction: 0, seed: 2 });
+    expect(formatDataReport(report, dir)).toContain('voxel spacing: 1×1×1 mm (2), 0.8×0.8×3 mm (1): mixed — segloss trains on the voxel grid as stored');
     expect([dataset.dims, dataset.inputShape]).toEqual([3, [8, 8, 8, 1]]);
     for (let step = 0; step < 10; step++) {
       const batch = await dataset.batch(step, 2);

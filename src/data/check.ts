@@ -36,6 +36,8 @@ export interface DataReport {
   pairs: Record<Split, number>;
   /** Distinct sizes (width×height, x×y×z) → count of images. */
   sizes: Record<string, number>;
+  /** 3D: distinct voxel spacings (x×y×z mm) → count of volumes. segloss trains on the voxel grid as stored, so mixed spacings are worth knowing. */
+  spacings: Record<string, number>;
   /** File types → count ('png 8-bit grey', 'nifti-1 int16'), images and masks apart. */
   imageTypes: Record<string, number>;
   maskTypes: Record<string, number>;
@@ -75,6 +77,7 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
   const problems: DataProblem[] = [...layout.problems];
   const pairs: Record<Split, number> = { train: 0, val: 0, test: 0 };
   const sizes: Record<string, number> = {};
+  const spacings: Record<string, number> = {};
   const imageTypes: Record<string, number> = {};
   const maskTypes: Record<string, number> = {};
   const images: ImageSummary[] = [];
@@ -96,6 +99,7 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
     pairs[pair.split]++;
     const size = shapeText(sample.image.shape);
     tally(sizes, size);
+    if (sample.image.spacing) tally(spacings, `${[...sample.image.spacing].reverse().map((v) => +v.toPrecision(4)).join('×')} mm`);
     tally(imageTypes, sample.image.type);
     if (sample.labels) tally(maskTypes, sample.labels.type);
     if (!channelFiles.has(sample.image.channels)) channelFiles.set(sample.image.channels, pair.images[0].path);
@@ -136,7 +140,7 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
     max: frequencies.map((_, k) => per(k).reduce((a, b) => Math.max(a, b), 0)),
   };
   return {
-    dims: layout.dims, layout: layout.kind, pairs, sizes, imageTypes, maskTypes, channels: Math.max(channels, 1), classes,
+    dims: layout.dims, layout: layout.kind, pairs, sizes, spacings, imageTypes, maskTypes, channels: Math.max(channels, 1), classes,
     classNames: layout.classNames, classesPresent: present, frequencies, perImage, images, problems, ignored: layout.ignored,
   };
 }
@@ -151,6 +155,11 @@ export function formatDataReport(report: DataReport, root: string): string {
   lines.push(`${root}: ${report.dims}D, ${report.layout === 'decathlon' ? 'Decathlon / nnU-Net layout' : report.layout === 'manifest' ? 'a manifest' : 'images/ + masks/'}; `
     + `${pairs.train} training pair${pairs.train === 1 ? '' : 's'}${pairs.val ? `, ${pairs.val} validation` : ''}${pairs.test ? `, ${pairs.test} test image${pairs.test === 1 ? '' : 's'} (no labels)` : ''}`);
   lines.push(`  sizes: ${kinds.slice(0, 6).map(([s, n]) => `${s} (${n})`).join(', ')}${kinds.length > 6 ? `, … (${kinds.length} sizes)` : ''}`);
+  const spacings = Object.entries(report.spacings).sort((a, b) => b[1] - a[1]);
+  if (spacings.length) {
+    lines.push(`  voxel spacing: ${spacings.slice(0, 4).map(([s, n]) => `${s} (${n})`).join(', ')}${spacings.length > 4 ? `, … (${spacings.length} spacings)` : ''}`
+      + (spacings.length > 1 ? ': mixed — segloss trains on the voxel grid as stored (no resampling)' : ''));
+  }
   lines.push(`  images: ${Object.entries(report.imageTypes).map(([t, n]) => `${t} (${n})`).join(', ') || 'none readable'}; ${report.channels} channel${report.channels > 1 ? 's' : ''}`);
   if (Object.keys(report.maskTypes).length) lines.push(`  masks: ${Object.entries(report.maskTypes).map(([t, n]) => `${t} (${n})`).join(', ')}`);
   const name = (k: number) => (report.classNames?.[k] ? `${k} ${report.classNames[k]}` : `${k}`);

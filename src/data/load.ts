@@ -64,7 +64,7 @@ function stackChannels(volumes: DecodedImage[], files: string[]): DecodedImage {
     }
     c0 += v.channels;
   }
-  return { shape, channels, data, type: volumes[0].type };
+  return { shape, channels, data, type: volumes[0].type, spacing: volumes[0].spacing };
 }
 
 /** Turns a decoder's complaint into a problem; anything else is rethrown. */

@@ -12,6 +12,8 @@ export interface DecodedImage {
   data: Float32Array;
   /** What the file held, for the data check's summary: 'png 8-bit grey', 'jpeg rgb', 'nifti-1 int16'. */
   type: string;
+  /** A volume's voxel size in mm, [z, y, x] (NIfTI's pixdim), when the file says. */
+  spacing?: [number, number, number];
 }
 
 /** A label map: one class index per pixel or voxel. */
