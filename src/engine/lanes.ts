@@ -168,7 +168,8 @@ export function laneEngineBytes(config: RunConfig): number {
 
 /** True when the lockstep engine has kernels for `config` (its losses) and room for it (its size). */
 export function laneEngineAccepts(config: RunConfig): boolean {
-  return config.loggedLosses.every(hasLaneKernel)
+  return config.model == null // the seed's net only: U-Net runs train on tfjs ops
+    && config.loggedLosses.every(hasLaneKernel)
     && laneEngineBytes(config) <= MAX_ENGINE_BYTES;
 }
 

@@ -21,6 +21,28 @@ const sgd = z.object({
   momentum: z.number().min(0).lt(1).default(0),
 });
 
+/** The seed's net (the default): its parameters are the top-level imageSize, nConv, filters, batchNorm. */
+const seedModel = z.object({ name: z.literal('seed') }).strict();
+
+/** A 2D U-Net of segloss/models (unet2d): channels per level, batch norm after each 3×3 conv. */
+const unet2dModel = z.object({
+  name: z.literal('unet2d'),
+  filters: z.array(z.number().int().min(1).max(512)).min(1).max(6).default([16, 32, 64, 128]),
+  batchNorm: z.boolean().default(true),
+}).strict();
+
+/** The seed's data (the default): uniform noise thresholded at 1 − foreground. */
+const toyData = z.object({ name: z.literal('toy') }).strict();
+
+/** segloss/models' synthetic shapes (syntheticSegmentation): size², a foreground fraction, fixed training and validation sets. */
+const syntheticData = z.object({
+  name: z.literal('synthetic'),
+  size: z.number().int().min(8).max(1024).default(64),
+  foreground: z.number().min(0.005).max(0.6).default(0.05),
+  trainImages: z.number().int().min(1).max(100_000).default(64),
+  valImages: z.number().int().min(1).max(10_000).default(8),
+}).strict();
+
 export const runConfigSchema = z.object({
   /** Images are imageSize × imageSize × 1, uniform in [0, 1), fresh every step. */
   imageSize: z.number().int().min(4).max(512).default(32),
@@ -52,10 +74,58 @@ export const runConfigSchema = z.object({
   validationImages: z.number().int().min(1).max(10_000).default(100),
   /** Seeds the initial weights, the training batches and the validation set. */
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
-}).strict().transform((c) => ({
+  /**
+   * The network: the seed's (default) or `{ name: 'unet2d', filters, batchNorm }`. U-Net runs
+   * train on tfjs ops (segloss/models) beside the lockstep engine's seed-net runs.
+   */
+  model: z.discriminatedUnion('name', [seedModel, unet2dModel]).optional(),
+  /**
+   * The data: the seed's toy images (the seed net's default) or `{ name: 'synthetic', size,
+   * foreground, trainImages, valImages }` (a U-Net's default, each field at its default).
+   */
+  data: z.discriminatedUnion('name', [toyData, syntheticData]).optional(),
+}).strict().transform((c) => (c.model?.name === 'unet2d' && c.data == null ? { ...c, data: syntheticData.parse({ name: 'synthetic' }) } : c)).superRefine((c, context) => {
+  const unet = c.model?.name === 'unet2d';
+  const synthetic = c.data?.name === 'synthetic';
+  if (unet && !synthetic) {
+    context.addIssue({ code: 'custom', path: ['data'], message: 'a unet2d run needs data { name: \'synthetic\', size, foreground, … } (the toy data is the seed net\'s)' });
+  }
+  if (synthetic && !unet) {
+    context.addIssue({ code: 'custom', path: ['model'], message: 'synthetic data trains a U-Net: model { name: \'unet2d\', filters, batchNorm }' });
+  }
+  if (unet && synthetic && c.model?.name === 'unet2d' && c.data?.name === 'synthetic') {
+    const scale = 2 ** (c.model.filters.length - 1);
+    if (c.data.size % scale !== 0) {
+      context.addIssue({ code: 'custom', path: ['data', 'size'], message: `${c.data.size} is not divisible by 2^${c.model.filters.length - 1} = ${scale} for the ${c.model.filters.length} levels of model.filters` });
+    }
+  }
+}).transform((c) => ({
   ...c,
   loggedLosses: c.loggedLosses.includes(c.trainLoss) ? c.loggedLosses : [...c.loggedLosses, c.trainLoss],
+  // The defaults spelled out are the defaults left out: a config names the same run either way.
+  model: c.model?.name === 'seed' ? undefined : c.model,
+  data: c.data?.name === 'toy' ? undefined : c.data,
+  // A U-Net run's batch norm and foreground are its model's and data's: the report, the verdicts
+  // and summary.csv read them where they read the seed net's.
+  ...(c.model?.name === 'unet2d' && c.data?.name === 'synthetic' ? { batchNorm: c.model.batchNorm, foreground: c.data.foreground } : {}),
 }));
+
+/** The seed net's fields, with their defaults: a U-Net run leaves them at these (its own are model.*, data.*). */
+const SEED_NET_FIELDS: Record<string, unknown> = { imageSize: 32, nConv: 2, filters: 4, validationImages: 100, invertInput: false };
+
+/** The fields of the seed's net or data that a U-Net run was given (other than their defaults, or its own model's and data's values). */
+function seedFieldsOfUNet(input: Record<string, unknown>): { path: string; message: string }[] {
+  const model = input.model as { name?: unknown; batchNorm?: unknown } | undefined;
+  const data = input.data as { foreground?: unknown } | undefined;
+  if (model?.name !== 'unet2d') return [];
+  const own: Record<string, { value: unknown; instead: string }> = {
+    ...Object.fromEntries(Object.entries(SEED_NET_FIELDS).map(([k, v]) => [k, { value: v, instead: k === 'imageSize' ? 'data.size' : k === 'filters' ? 'model.filters' : k === 'validationImages' ? 'data.valImages' : '' }])),
+    batchNorm: { value: model.batchNorm ?? true, instead: 'model.batchNorm' },
+    foreground: { value: data?.foreground ?? 0.05, instead: 'data.foreground' },
+  };
+  return Object.entries(own).filter(([k, { value }]) => k in input && JSON.stringify(input[k]) !== JSON.stringify(value))
+    .map(([k, { instead }]) => ({ path: k, message: `is the seed net's${instead ? `; a unet2d run's is ${instead}` : ', not a U-Net\'s'}` }));
+}
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type RunConfig = z.output<typeof runConfigSchema>;
@@ -70,6 +140,8 @@ export class ConfigError extends Error {
 
 /** Validates a run config and fills in the seed's defaults. Throws ConfigError naming the fields. */
 export function parseRunConfig(input: unknown): RunConfig {
+  const stray = input && typeof input === 'object' ? seedFieldsOfUNet(input as Record<string, unknown>) : [];
+  if (stray.length > 0) throw new ConfigError(stray);
   const result = runConfigSchema.safeParse(input ?? {});
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
@@ -79,11 +151,32 @@ export function parseRunConfig(input: unknown): RunConfig {
 
 /**
  * The seed's run id: `adam-bn0-95fg-dicefg-run0` (run = the seed, counted per grid cell), with
- * `-inv` after the foreground for inverted inputs (`adam-bn0-95fg-inv-dicefg-run0`).
+ * `-inv` after the foreground for inverted inputs (`adam-bn0-95fg-inv-dicefg-run0`). A U-Net run
+ * starts with its model and data: `unet2d-f16.32.64.128-bn1-syn64-adam-5fg-dice-ce-run0`.
  */
 export function runId(config: RunConfig, run: number): string {
+  if (config.model?.name === 'unet2d' && config.data?.name === 'synthetic') {
+    const { model, data } = config;
+    const fg = +(data.foreground * 100).toFixed(2);
+    return `unet2d-f${model.filters.join('.')}-bn${model.batchNorm ? 1 : 0}-syn${data.size}-${config.optimizer.name}-${fg}fg-${config.trainLoss}-run${run}`;
+  }
   const fg = Math.round(config.foreground * 100);
   return `${config.optimizer.name}-bn${config.batchNorm ? 1 : 0}-${fg}fg${config.invertInput ? '-inv' : ''}-${config.trainLoss}-run${run}`;
+}
+
+/**
+ * The network and data a run trains, as a short label: '' for the seed's net on its toy data,
+ * `unet2d-f16.32.64.128-syn64` for a U-Net (what report cells and figures keep apart).
+ */
+export function architectureOf(config: RunConfig): string {
+  if (config.model?.name === 'unet2d' && config.data?.name === 'synthetic') return `unet2d-f${config.model.filters.join('.')}-syn${config.data.size}`;
+  return '';
+}
+
+/** The same, as a reader reads it: 'unet2d [16, 32, 64, 128], synthetic 64²' ('' for the seed's net). */
+export function architectureTitle(config: RunConfig): string {
+  if (config.model?.name === 'unet2d' && config.data?.name === 'synthetic') return `unet2d [${config.model.filters.join(', ')}], synthetic ${config.data.size}²`;
+  return '';
 }
 
 export type { LossName, LossKey };

@@ -146,8 +146,8 @@ interface TrainingSet {
   dispose?(): void;
 }
 
-/** The synthetic data set of segloss/models, each epoch a seeded permutation of its images. */
-class SyntheticSet implements TrainingSet {
+/** The synthetic data set of segloss/models, each epoch a seeded permutation of its images (also a sweep's U-Net runs' data). */
+export class SyntheticSet implements TrainingSet {
   readonly dims = 2;
   readonly classes = 2;
   readonly inputShape: number[];
@@ -155,7 +155,7 @@ class SyntheticSet implements TrainingSet {
   private readonly train: SyntheticData;
   private cached: { epoch: number; order: number[] } | null = null;
 
-  constructor(private readonly o: UNetTrainingOptions) {
+  constructor(private readonly o: Pick<UNetTrainingOptions, 'imageSize' | 'trainImages' | 'validationImages' | 'foreground' | 'seed'>) {
     const shape = [o.imageSize, o.imageSize];
     this.inputShape = [o.imageSize, o.imageSize, 1];
     this.train = syntheticSegmentation({ shape, count: o.trainImages, foreground: o.foreground, seed: o.seed });

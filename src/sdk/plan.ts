@@ -76,9 +76,9 @@ function fixedValues(parameters: Record<string, z.infer<typeof parameter>>): Rec
   }));
 }
 
-/** The seed's id names optimizer, BN, fg, loss and seed; other varied parameters are appended. */
+/** The seed's id names optimizer, BN, fg, loss and seed (a U-Net's, its model and data too); other varied parameters are appended. */
 function uniqueIds(runs: PlannedRun[], varied: string[]): PlannedRun[] {
-  const named = new Set(['optimizer', 'batchNorm', 'foreground', 'trainLoss', 'seed']);
+  const named = new Set(['optimizer', 'batchNorm', 'foreground', 'trainLoss', 'seed', 'model', 'data']);
   const extra = varied.filter((k) => !named.has(k));
   const withExtras = runs.map((r) => ({
     ...r,

@@ -36,11 +36,15 @@ export function rowToJson(row: StepLog): string {
 /** summary.csv: one line per complete run, the losses' columns those the runs logged. */
 export function summaryCsv(summaries: readonly RunSummary[]): string {
   const losses = [...new Set(summaries.flatMap((s) => Object.keys(s.finalLosses)))] as LossKey[];
-  const header = ['id', 'optimizer', 'batchNorm', 'foreground', 'invertInput', 'trainLoss', 'seed', 'status', 'steps',
+  // A sweep with U-Net runs gains their model and data (JSON in a quoted cell); seed-only sweeps keep today's columns.
+  const models = summaries.some((s) => s.config.model);
+  const header = ['id', ...(models ? ['model', 'data'] : []), 'optimizer', 'batchNorm', 'foreground', 'invertInput', 'trainLoss', 'seed', 'status', 'steps',
     'divergedAt', 'finalAccuracy', 'bestAccuracy', 'finalDiceBackground', 'finalDiceForeground',
     ...losses.map((l) => `final_${l}`)];
   const cell = (v: unknown) => (v == null ? '' : String(v));
-  const lines = summaries.map((s) => [s.id, s.config.optimizer.name, s.config.batchNorm, s.config.foreground,
+  const json = (v: unknown) => `"${JSON.stringify(v ?? null).replace(/"/g, '""')}"`;
+  const lines = summaries.map((s) => [s.id, ...(models ? [json(s.config.model ?? { name: 'seed' }), json(s.config.data ?? { name: 'toy' })] : []),
+    s.config.optimizer.name, s.config.batchNorm, s.config.foreground,
     s.config.invertInput ?? false, s.config.trainLoss, s.config.seed, s.status, s.steps, s.divergedAt, s.finalAccuracy, s.bestAccuracy,
     s.finalDice?.[0], s.finalDice?.[1], ...losses.map((l) => s.finalLosses[l])].map(cell).join(','));
   return [header.join(','), ...lines].join('\n') + '\n';

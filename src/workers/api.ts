@@ -57,9 +57,12 @@ export const workerApi = {
     };
   },
 
-  /** Trains one run on tfjs ops (the reference path); `sink` receives every row, in order, before this resolves. */
+  /**
+   * Trains one run on tfjs ops (the reference path; a U-Net run with segloss/models, loaded for
+   * it); `sink` receives every row, in order, before this resolves.
+   */
   async run(config: RunConfig, sink: RowSink): Promise<RunOutcome> {
-    const run = trainRun(config);
+    const run = config.model ? (await import('../models/sweep_run.js')).trainUNetRun(config) : trainRun(config);
     const out = batcher(config, (data) => sink(data));
     for (;;) {
       const next = run.next();
