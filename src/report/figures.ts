@@ -4,7 +4,7 @@
  * average over 201 steps), bottom row every logged loss (moving average over 11) with validation
  * accuracy on a second y axis. A loss has the same colour in every figure.
  */
-import type { RunConfig } from '../experiment/config.js';
+import { architectureOf, architectureTitle, type RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
 import { isSeedLoss, lossOrder, lossTitle, zooLossOf, type LossKey, type ZooLossName } from '../experiment/losses.js';
 import { LOSS_NAMES, type LossName } from '../losses/types.js';
@@ -52,12 +52,14 @@ export function groupFigures(runs: readonly RunLog[]): FigureGroup[] {
     const c = run.config;
     const fg = Math.round(c.foreground * 100);
     const inv = c.invertInput ? '-inv' : '';
-    const key = `${c.optimizer.name}-bn${c.batchNorm ? 1 : 0}-${fg}fg${inv}-run${c.seed}`;
+    const arch = architectureOf(c);
+    const key = `${arch ? `${arch}-` : ''}${c.optimizer.name}-bn${c.batchNorm ? 1 : 0}-${fg}fg${inv}-run${c.seed}`;
     let group = groups.get(key);
     if (!group) {
       group = {
         key,
-        title: [`${fg}% Foreground${inv ? ', inputs inverted' : ''} (run ${c.seed})`, `${c.optimizer.name.toUpperCase()}, Batch Norm: ${c.batchNorm ? 'True' : 'False'}`],
+        title: [`${fg}% Foreground${inv ? ', inputs inverted' : ''} (run ${c.seed})`,
+          `${arch ? `${architectureTitle(c)}: ` : ''}${c.optimizer.name.toUpperCase()}, Batch Norm: ${c.batchNorm ? 'True' : 'False'}`],
         runs: [],
       };
       groups.set(key, group);
@@ -87,6 +89,8 @@ const colorFor = (logged: readonly LossKey[]) => {
   };
 };
 
+const hasGradNorms = (run: RunLog) => run.rows.some((r) => Object.values(r.gradNorms).some((v) => Number.isFinite(v)));
+
 /** The vega-lite spec of one figure. */
 export function figureSpec(group: FigureGroup): Record<string, unknown> {
   const color = colorFor(group.runs.flatMap((r) => r.config.loggedLosses));
@@ -96,14 +100,16 @@ export function figureSpec(group: FigureGroup): Record<string, unknown> {
     config: { font: 'DejaVu Sans', view: { stroke: '#ddd' }, legend: { orient: 'right' } },
     hconcat: group.runs.map((run) => ({
       vconcat: [
-        {
+        // The gradient norms on top, when the run logged them (a U-Net run's rows have none).
+        ...(hasGradNorms(run) ? [{
           title: { text: lossTitle(run.config.trainLoss), fontSize: 12 },
           width: 240, height: 130,
           data: { values: curveRows(run.rows, (r) => r.gradNorms, GRAD_WINDOW) },
           mark: { type: 'line', strokeWidth: 1.2 },
           encoding: { x, y: { field: 'value', type: 'quantitative', title: `grad norm (MA ${GRAD_WINDOW})` }, color },
-        },
+        }] : []),
         {
+          ...(hasGradNorms(run) ? {} : { title: { text: lossTitle(run.config.trainLoss), fontSize: 12 } }),
           width: 240, height: 130,
           layer: [
             {

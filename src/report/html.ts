@@ -23,7 +23,8 @@ export function reportHtml(report: Report, title: string): string {
   const losses = [...new Set(report.cells.map((c) => c.trainLoss))];
   const rowsOf = new Map<string, ReportCell[]>();
   for (const cell of report.cells) {
-    const key = `${cell.optimizer.toUpperCase()}, Batch Norm: ${cell.batchNorm ? 'True' : 'False'}, ${Math.round(cell.foreground * 100)}% fg${cell.invertInput ? ', inputs inverted' : ''}`;
+    const key = `${cell.model ? `${cell.model}: ` : ''}${cell.optimizer.toUpperCase()}, Batch Norm: ${cell.batchNorm ? 'True' : 'False'}, `
+      + `${+(cell.foreground * 100).toFixed(2)}% fg${cell.invertInput ? ', inputs inverted' : ''}`;
     rowsOf.set(key, [...(rowsOf.get(key) ?? []), cell]);
   }
   const overview = [...rowsOf.entries()].map(([label, cells]) => `<tr><th>${e(label)}</th>${losses.map((loss) => {

@@ -45,7 +45,7 @@
  *     Per seed: run r at 95% against run r at 5%, counted as extra numbers.
  */
 import type { LossName } from '../losses/types.js';
-import type { RunConfig } from '../experiment/config.js';
+import { architectureTitle, type RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
 import type { RunLog } from './figures.js';
 import { median, movingAverage } from './series.js';
@@ -147,6 +147,7 @@ const SEED = {
 
 /** How a run's config differs from the seed's setting (beyond the grid axes and the seed); [] if it does not. */
 export function seedSettingDifferences(config: RunConfig): string[] {
+  if (config.model) return [`the model is ${architectureTitle(config)}, not the seed's net`];
   const out: string[] = [];
   for (const key of ['imageSize', 'batchSize', 'nConv', 'filters', 'steps'] as const) {
     if (config[key] !== SEED[key]) out.push(`${key} ${config[key]} (the seed's: ${SEED[key]})`);

@@ -72,7 +72,7 @@ function puzzleRuns(runs: readonly RunLog[]): Map<LossName, Map<PuzzleCell, RunL
   for (const run of runs) {
     const c = run.config;
     const cell = cellOf(c);
-    if (!cell || c.optimizer.name !== 'adam' || c.batchNorm) continue;
+    if (!cell || c.optimizer.name !== 'adam' || c.batchNorm || c.model) continue; // the seed's net only
     const byCell = out.get(c.trainLoss) ?? new Map<PuzzleCell, RunLog[]>();
     byCell.set(cell, [...(byCell.get(cell) ?? []), run]);
     out.set(c.trainLoss, byCell);

@@ -4,6 +4,7 @@
  */
 import { compile } from 'vega-lite';
 import { parse, View } from 'vega';
+import { architectureTitle } from '../experiment/config.js';
 import { lossOrder, type LossKey } from '../experiment/losses.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
 import { checkObservations, type ObservationCheck } from './observations.js';
@@ -22,6 +23,8 @@ export async function specToSvg(spec: Record<string, unknown>): Promise<string> 
 export interface ReportRun extends RunVerdict {
   id: string;
   figure: string;
+  /** The network and data ('' for the seed's net on its toy data; architectureTitle otherwise). */
+  model: string;
   optimizer: string;
   batchNorm: boolean;
   foreground: number;
@@ -35,6 +38,8 @@ export interface ReportRun extends RunVerdict {
 }
 
 export interface ReportCell {
+  /** As ReportRun's. */
+  model: string;
   optimizer: string;
   batchNorm: boolean;
   foreground: number;
@@ -66,7 +71,7 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
   const reportRuns: ReportRun[] = runs.map((run) => {
     const lastEval = [...run.rows].reverse().find((r) => r.eval)?.eval;
     return {
-      id: run.id, figure: figureOf.get(run.id)!, optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
+      id: run.id, figure: figureOf.get(run.id)!, model: architectureTitle(run.config), optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
       foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
       steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalLosses: run.rows.at(-1)?.losses ?? {},
       ...judgeRun(run.config, run.rows, run.status),
@@ -74,7 +79,7 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
   });
   const cells = new Map<string, ReportRun[]>();
   for (const r of reportRuns) {
-    const key = `${r.optimizer}|${r.batchNorm}|${r.foreground}|${r.invertInput}|${r.trainLoss}`;
+    const key = `${r.model}|${r.optimizer}|${r.batchNorm}|${r.foreground}|${r.invertInput}|${r.trainLoss}`;
     cells.set(key, [...(cells.get(key) ?? []), r]);
   }
   const reportCells = [...cells.values()].map((members) => {
@@ -84,12 +89,12 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
       ? Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / (accs.length - 1)) : 0;
     const verdicts: ReportCell['verdicts'] = {};
     for (const m of members) verdicts[m.verdict] = (verdicts[m.verdict] ?? 0) + 1;
-    const { optimizer, batchNorm, foreground, invertInput, trainLoss } = members[0];
-    return { optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
+    const { model, optimizer, batchNorm, foreground, invertInput, trainLoss } = members[0];
+    return { model, optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
   });
   // The seed's losses in LOSS_NAMES order, then the others in the order the sweep plans them.
   const order = lossOrder(runs.map((r) => r.config.trainLoss));
-  reportCells.sort((a, b) => a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
+  reportCells.sort((a, b) => a.model.localeCompare(b.model) || a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
     || a.foreground - b.foreground || Number(a.invertInput) - Number(b.invertInput) || order.indexOf(a.trainLoss) - order.indexOf(b.trainLoss));
   const puzzle = coversPuzzle(runs) ? { svg: await specToSvg(puzzleFigureSpec(runs)), analysis: analysePuzzle(runs) } : null;
   return { figures, runs: reportRuns, cells: reportCells, observations: checkObservations(runs), puzzle };

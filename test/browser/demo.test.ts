@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig, parseSweepSpec, planSweep, trainLanes, trainRun, type StepLog, type SweepSpec } from '../../src/index.js';
+import { trainUNetRun } from '../../src/models/sweep_run.js';
 import { lossCheck } from '../../web/loss_check.js';
 import { useWasm } from '../helpers/wasm.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -167,6 +168,31 @@ describe.each([
     for (const id of Object.keys(expected)) {
       expect(rows[id].length, id).toBe(120);
       expect(rows[id], id).toEqual(expected[id]);
+    }
+  });
+
+  it('runs U-Net runs (issue #22) in the sweep\'s Web Workers, beside seed-net runs, with Node\'s losses and evaluations bit for bit', async () => {
+    const spec: SweepSpec = {
+      parameters: {
+        model: { values: [{ name: 'unet2d', filters: [4, 8] }, { name: 'seed' }] },
+        trainLoss: { values: ['cce', 'dice-ce'] },
+        loggedLosses: { value: ['cce', 'dice'] },
+        steps: { value: 12 },
+        evalEvery: { value: 5 },
+        seed: { values: [2] },
+      },
+    };
+    const { failed, rows } = await browserSweep(page, spec);
+    expect(failed).toEqual([]);
+    const plan = planSweep(parseSweepSpec(spec));
+    expect(Object.keys(rows)).toEqual(plan.map((r) => r.id));
+    await useWasm('simd');
+    const seen = (r: StepLog) => ({ step: r.step, losses: r.losses, eval: r.eval });
+    for (const run of plan.filter((r) => r.config.model)) {
+      const here: StepLog[] = [];
+      const it = trainUNetRun(run.config);
+      for (let next = it.next(); !next.done; next = it.next()) here.push(next.value);
+      expect(rows[run.id].map(seen), run.id).toEqual(here.map(seen));
     }
   });
 
