@@ -14,6 +14,7 @@ import { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '
 import { runSweep, seglossVersion, type SweepProgress, type SweepResult } from '../sdk/sweep.js';
 import { observationLines } from '../report/observations.js';
 import { puzzleLines } from '../report/puzzle.js';
+import { rankingLines } from '../report/ranking.js';
 import { writeReport } from '../report/write.js';
 import { BENCHMARKS } from '../bench/suite.js';
 import type { UNetTrainer as Trainer } from '../models/train.js';
@@ -231,6 +232,7 @@ export async function main(argv: string[]): Promise<number> {
           result.failed.length ? `${result.failed.length} failed: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}` : '',
           result.aborted ? 'interrupted: rerun with --resume to finish' : '',
           `results in ${outDir}/summary.csv${report ? `, report in ${report.index}` : ''}`,
+          ...(report ? rankingLines(report.report.ranking) : []),
           ...(report ? observationLines(report.report.observations) : []),
           ...puzzleLines(report?.report.puzzle?.analysis),
         ].filter(Boolean);
@@ -248,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (dir: string) => {
       const { report, index } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
       process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`
-        + [...observationLines(report.observations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
+        + [...rankingLines(report.ranking), ...observationLines(report.observations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
     });
 
   program.command('merge')

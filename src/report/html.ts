@@ -6,6 +6,7 @@
  */
 import { lossTitle } from '../experiment/losses.js';
 import { describeComparison, PUZZLE_FROM_STEP, PUZZLE_NO_GAP } from './puzzle.js';
+import { settingOf } from './ranking.js';
 import type { Report, ReportCell } from './render.js';
 
 export function escapeHtml(text: string): string {
@@ -23,15 +24,15 @@ export function reportHtml(report: Report, title: string): string {
   const losses = [...new Set(report.cells.map((c) => c.trainLoss))];
   const rowsOf = new Map<string, ReportCell[]>();
   for (const cell of report.cells) {
-    const key = `${cell.model ? `${cell.model}: ` : ''}${cell.optimizer.toUpperCase()}, Batch Norm: ${cell.batchNorm ? 'True' : 'False'}, `
-      + `${+(cell.foreground * 100).toFixed(2)}% fg${cell.invertInput ? ', inputs inverted' : ''}`;
+    const key = settingOf(cell);
     rowsOf.set(key, [...(rowsOf.get(key) ?? []), cell]);
   }
   const overview = [...rowsOf.entries()].map(([label, cells]) => `<tr><th>${e(label)}</th>${losses.map((loss) => {
     const cell = cells.find((c) => c.trainLoss === loss);
     if (!cell) return '<td></td>';
     const cls = cell.verdicts.converged === cell.runs ? 'ok' : (cell.verdicts.stuck || cell.verdicts.diverged) ? 'bad' : 'meh';
-    return `<td class="${cls}">${fmt(cell.meanAccuracy)} ± ${fmt(cell.sdAccuracy)}<br><small>${e(verdictText(cell))}</small></td>`;
+    return `<td class="${cls}">${fmt(cell.meanAccuracy)} ± ${fmt(cell.sdAccuracy)}<br><small>Dice fg ${fmt(cell.meanDiceForeground, 3)} ± ${fmt(cell.sdDiceForeground, 3)}`
+      + `<br>${e(verdictText(cell))}</small></td>`;
   }).join('')}</tr>`).join('\n');
   const runRows = report.runs.map((r) => `<tr class="${r.verdict === 'converged' ? 'ok' : r.verdict === 'not converged' ? 'meh' : 'bad'}">`
     + `<td><a href="#${e(r.figure)}">${e(r.id)}</a></td><td>${e(r.verdict)}${r.predictedClass != null ? ` (predicts ${r.predictedClass === 1 ? 'foreground' : 'background'} everywhere)` : ''}</td>`
@@ -51,7 +52,8 @@ figure { margin: 2em 0; } img { max-width: 100%; }
 </style></head>
 <body>
 <h1>${e(title)}</h1>
-<p>Final validation accuracy, mean ± standard deviation over runs, and each cell's verdicts:
+<p>Final validation accuracy, mean ± standard deviation over runs (below it, the same of the
+final Dice of the foreground), and each cell's verdicts:
 <b>converged</b> (accuracy at least half-way from always predicting the majority class to 1),
 <b>stuck</b> (predicts one class everywhere: accuracy equals that class's fraction),
 <b>diverged</b> (a loss became NaN or ∞), or <b>not converged</b>.</p>
@@ -59,7 +61,7 @@ figure { margin: 2em 0; } img { max-width: 100%; }
 <table><tr><th></th>${losses.map((l) => `<th>trained with ${e(lossTitle(l))}</th>`).join('')}</tr>
 ${overview}
 </table>
-<h2>The seed's observations</h2>
+${rankingSection(report)}<h2>The seed's observations</h2>
 <p>Each observation of the seed study, checked on this sweep's runs in the seed's setting:
 <b>reproduced</b>, <b>not reproduced</b> (the numbers say where), or <b>not covered</b> (the
 sweep lacks cells the check needs). Counts are over runs (seeds).</p>
@@ -76,6 +78,21 @@ norm of every logged loss (moving average over 201 steps). Bottom: every logged 
 average over 11) and validation accuracy (dashed, right axis).</p>
 ${figures}
 </body></html>
+`;
+}
+
+/** The training losses ranked by final foreground Dice, per setting with two or more of them. */
+function rankingSection(report: Report): string {
+  if (report.ranking.length === 0) return '';
+  const e = escapeHtml;
+  const rows = report.ranking.map((g) => `<tr><th>${e(g.setting)}</th><td>${g.losses.map((l, k) => `${k + 1}. <b>${e(lossTitle(l.trainLoss))}</b> `
+    + `${fmt(l.meanDice, 3)} ± ${fmt(l.sdDice, 3)} <small>(${e(Object.entries(l.verdicts).map(([v, n]) => `${n}/${l.runs} ${v}`).join(', '))})</small>`).join('<br>')}</td></tr>`).join('\n');
+  return `<h2>Which loss?</h2>
+<p>Per setting, the training losses by the final validation Dice of the foreground (the mean over
+the foreground classes), mean ± standard deviation over seeds, best first.</p>
+<table><tr><th>setting</th><th>training losses, best first</th></tr>
+${rows}
+</table>
 `;
 }
 

@@ -9,6 +9,7 @@ import { lossOrder, type LossKey } from '../experiment/losses.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
 import { checkObservations, type ObservationCheck } from './observations.js';
 import { analysePuzzle, coversPuzzle, puzzleFigureSpec, type PuzzleAnalysis } from './puzzle.js';
+import { foregroundDice, rankLosses, type RankingGroup } from './ranking.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
 
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
@@ -34,6 +35,8 @@ export interface ReportRun extends RunVerdict {
   status: 'completed' | 'diverged';
   steps: number;
   finalAccuracy: number | null;
+  /** The final evaluation's foreground Dice (foregroundDice: class 1's, or the mean over the foreground classes). */
+  finalDiceForeground: number | null;
   finalLosses: Partial<Record<LossKey, number>>;
 }
 
@@ -49,6 +52,9 @@ export interface ReportCell {
   meanAccuracy: number | null;
   /** Sample standard deviation of the final accuracy over the cell's runs (0 for one run). */
   sdAccuracy: number | null;
+  /** The same of the final foreground Dice. */
+  meanDiceForeground: number | null;
+  sdDiceForeground: number | null;
   verdicts: Partial<Record<RunVerdict['verdict'], number>>;
 }
 
@@ -56,10 +62,20 @@ export interface Report {
   figures: { key: string; title: [string, string]; svg: string }[];
   runs: ReportRun[];
   cells: ReportCell[];
+  /** The training losses ranked by final foreground Dice per setting (ranking.ts). */
+  ranking: RankingGroup[];
   /** The seed's five observations checked on these runs (src/report/observations.ts). */
   observations: ObservationCheck[];
   /** The seed's puzzle, where the sweep has its cells (the `puzzle` preset): its figure and analysis. */
   puzzle: { svg: string; analysis: PuzzleAnalysis } | null;
+}
+
+/** Mean and sample standard deviation (0 for one value) of the values that are there; nulls when none is. */
+function meanAndSd(values: readonly (number | null)[]): [number | null, number | null] {
+  const xs = values.filter((v): v is number => v != null && Number.isFinite(v));
+  if (xs.length === 0) return [null, null];
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return [mean, xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0];
 }
 
 /** Figures, per-run verdicts, per-cell accuracy statistics and the seed's observations checked on a sweep's runs. */
@@ -73,7 +89,8 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
     return {
       id: run.id, figure: figureOf.get(run.id)!, model: architectureTitle(run.config), optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
       foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
-      steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalLosses: run.rows.at(-1)?.losses ?? {},
+      steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalDiceForeground: foregroundDice(lastEval?.dice),
+      finalLosses: run.rows.at(-1)?.losses ?? {},
       ...judgeRun(run.config, run.rows, run.status),
     };
   });
@@ -83,19 +100,20 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
     cells.set(key, [...(cells.get(key) ?? []), r]);
   }
   const reportCells = [...cells.values()].map((members) => {
-    const accs = members.map((m) => m.finalAccuracy).filter((a): a is number => a != null);
-    const mean = accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : null;
-    const sd = mean == null ? null : accs.length > 1
-      ? Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / (accs.length - 1)) : 0;
+    const [mean, sd] = meanAndSd(members.map((m) => m.finalAccuracy));
+    const [meanDice, sdDice] = meanAndSd(members.map((m) => m.finalDiceForeground));
     const verdicts: ReportCell['verdicts'] = {};
     for (const m of members) verdicts[m.verdict] = (verdicts[m.verdict] ?? 0) + 1;
     const { model, optimizer, batchNorm, foreground, invertInput, trainLoss } = members[0];
-    return { model, optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd, verdicts };
+    return {
+      model, optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd,
+      meanDiceForeground: meanDice, sdDiceForeground: sdDice, verdicts,
+    };
   });
   // The seed's losses in LOSS_NAMES order, then the others in the order the sweep plans them.
   const order = lossOrder(runs.map((r) => r.config.trainLoss));
   reportCells.sort((a, b) => a.model.localeCompare(b.model) || a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
     || a.foreground - b.foreground || Number(a.invertInput) - Number(b.invertInput) || order.indexOf(a.trainLoss) - order.indexOf(b.trainLoss));
   const puzzle = coversPuzzle(runs) ? { svg: await specToSvg(puzzleFigureSpec(runs)), analysis: analysePuzzle(runs) } : null;
-  return { figures, runs: reportRuns, cells: reportCells, observations: checkObservations(runs), puzzle };
+  return { figures, runs: reportRuns, cells: reportCells, ranking: rankLosses(reportCells), observations: checkObservations(runs), puzzle };
 }

@@ -61,6 +61,6 @@ export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, 
   }
   const index = join(out, 'index.html');
   writeAtomic(index, reportHtml(report, title));
-  writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, observations: report.observations, puzzle: report.puzzle?.analysis ?? null }, null, 2) + '\n');
+  writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, ranking: report.ranking, observations: report.observations, puzzle: report.puzzle?.analysis ?? null }, null, 2) + '\n');
   return { report, index };
 }
