@@ -125,4 +125,16 @@ describe('segloss sweep with U-Nets', () => {
     expect(merged.status, merged.stderr).toBe(0);
     expect(snapshot(dir('merged'))).toEqual(snapshot(dir('clean')));
   }, 180_000);
+
+  it('runs the unet preset (72 U-Net runs) at a few steps through the CLI, every run complete and ranked', () => {
+    expect(run('presets').stdout).toMatch(/^unet +72 runs {2}The study on a U-Net/m);
+    const out = run('sweep', '--preset', 'unet', '--steps', '3', '--workers', '2', '--out', dir('preset-unet'));
+    expect(out.stderr).toContain('72 runs complete: 72 trained here');
+    expect(out.status, out.stderr).toBe(0);
+    const csv = readFileSync(join(dir('preset-unet'), 'summary.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(73);
+    expect(csv.map((l) => l.split(',')[0]).slice(1, 4)).toEqual([
+      'unet2d-f8.16.32-bn1-syn64-adam-50fg-cce-run0', 'unet2d-f8.16.32-bn1-syn64-adam-50fg-cce-run1', 'unet2d-f8.16.32-bn1-syn64-adam-50fg-cce-run2']);
+    for (const fg of ['50', '5', '1']) expect(out.stderr).toMatch(new RegExp(`\\n  unet2d \\[8, 16, 32\\], synthetic 64²: ADAM, Batch Norm: True, ${fg}% fg: (.* > ){7}`));
+  }, 300_000);
 });
