@@ -31,7 +31,7 @@ export function reportHtml(report: Report, title: string): string {
     const cell = cells.find((c) => c.trainLoss === loss);
     if (!cell) return '<td></td>';
     const cls = cell.verdicts.converged === cell.runs ? 'ok' : (cell.verdicts.stuck || cell.verdicts.diverged) ? 'bad' : 'meh';
-    return `<td class="${cls}">${fmt(cell.meanAccuracy)} ± ${fmt(cell.sdAccuracy)}<br><small>Dice fg ${fmt(cell.meanDiceForeground, 3)} ± ${fmt(cell.sdDiceForeground, 3)}`
+    return `<td class="${cls}">${fmt(cell.meanAccuracy)} ± ${fmt(cell.sdAccuracy)}<br><small>minority Dice ${fmt(cell.meanDiceMinority, 3)} ± ${fmt(cell.sdDiceMinority, 3)}`
       + `<br>${e(verdictText(cell))}</small></td>`;
   }).join('')}</tr>`).join('\n');
   const runRows = report.runs.map((r) => `<tr class="${r.verdict === 'converged' ? 'ok' : r.verdict === 'not converged' ? 'meh' : 'bad'}">`
@@ -53,7 +53,7 @@ figure { margin: 2em 0; } img { max-width: 100%; }
 <body>
 <h1>${e(title)}</h1>
 <p>Final validation accuracy, mean ± standard deviation over runs (below it, the same of the
-final Dice of the foreground), and each cell's verdicts:
+final Dice of the minority class), and each cell's verdicts:
 <b>converged</b> (accuracy at least half-way from always predicting the majority class to 1),
 <b>stuck</b> (predicts one class everywhere: accuracy equals that class's fraction),
 <b>diverged</b> (a loss became NaN or ∞), or <b>not converged</b>.</p>
@@ -81,15 +81,16 @@ ${figures}
 `;
 }
 
-/** The training losses ranked by final foreground Dice, per setting with two or more of them. */
+/** The training losses ranked by the final Dice of the minority class, per setting with two or more of them. */
 function rankingSection(report: Report): string {
   if (report.ranking.length === 0) return '';
   const e = escapeHtml;
   const rows = report.ranking.map((g) => `<tr><th>${e(g.setting)}</th><td>${g.losses.map((l, k) => `${k + 1}. <b>${e(lossTitle(l.trainLoss))}</b> `
     + `${fmt(l.meanDice, 3)} ± ${fmt(l.sdDice, 3)} <small>(${e(Object.entries(l.verdicts).map(([v, n]) => `${n}/${l.runs} ${v}`).join(', '))})</small>`).join('<br>')}</td></tr>`).join('\n');
   return `<h2>Which loss?</h2>
-<p>Per setting, the training losses by the final validation Dice of the foreground (the mean over
-the foreground classes), mean ± standard deviation over seeds, best first.</p>
+<p>Per setting, the training losses by the final validation Dice of the minority class (the
+foreground up to 50 % fg, the mean over the foreground classes when there are several; the
+background above 50 %), mean ± standard deviation over seeds, best first.</p>
 <table><tr><th>setting</th><th>training losses, best first</th></tr>
 ${rows}
 </table>

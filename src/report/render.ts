@@ -9,7 +9,7 @@ import { lossOrder, type LossKey } from '../experiment/losses.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
 import { checkObservations, type ObservationCheck } from './observations.js';
 import { analysePuzzle, coversPuzzle, puzzleFigureSpec, type PuzzleAnalysis } from './puzzle.js';
-import { foregroundDice, rankLosses, type RankingGroup } from './ranking.js';
+import { minorityDice, rankLosses, type RankingGroup } from './ranking.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
 
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
@@ -35,8 +35,8 @@ export interface ReportRun extends RunVerdict {
   status: 'completed' | 'diverged';
   steps: number;
   finalAccuracy: number | null;
-  /** The final evaluation's foreground Dice (foregroundDice: class 1's, or the mean over the foreground classes). */
-  finalDiceForeground: number | null;
+  /** The final evaluation's Dice of the minority class (minorityDice: the foreground's up to 50 % fg, the background's above). */
+  finalDiceMinority: number | null;
   finalLosses: Partial<Record<LossKey, number>>;
 }
 
@@ -52,9 +52,9 @@ export interface ReportCell {
   meanAccuracy: number | null;
   /** Sample standard deviation of the final accuracy over the cell's runs (0 for one run). */
   sdAccuracy: number | null;
-  /** The same of the final foreground Dice. */
-  meanDiceForeground: number | null;
-  sdDiceForeground: number | null;
+  /** The same of the final Dice of the minority class. */
+  meanDiceMinority: number | null;
+  sdDiceMinority: number | null;
   verdicts: Partial<Record<RunVerdict['verdict'], number>>;
 }
 
@@ -62,7 +62,7 @@ export interface Report {
   figures: { key: string; title: [string, string]; svg: string }[];
   runs: ReportRun[];
   cells: ReportCell[];
-  /** The training losses ranked by final foreground Dice per setting (ranking.ts). */
+  /** The training losses ranked by the final Dice of the minority class, per setting (ranking.ts). */
   ranking: RankingGroup[];
   /** The seed's five observations checked on these runs (src/report/observations.ts). */
   observations: ObservationCheck[];
@@ -89,7 +89,7 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
     return {
       id: run.id, figure: figureOf.get(run.id)!, model: architectureTitle(run.config), optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
       foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
-      steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalDiceForeground: foregroundDice(lastEval?.dice),
+      steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalDiceMinority: minorityDice(lastEval?.dice, run.config.foreground),
       finalLosses: run.rows.at(-1)?.losses ?? {},
       ...judgeRun(run.config, run.rows, run.status),
     };
@@ -101,13 +101,13 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
   }
   const reportCells = [...cells.values()].map((members) => {
     const [mean, sd] = meanAndSd(members.map((m) => m.finalAccuracy));
-    const [meanDice, sdDice] = meanAndSd(members.map((m) => m.finalDiceForeground));
+    const [meanDice, sdDice] = meanAndSd(members.map((m) => m.finalDiceMinority));
     const verdicts: ReportCell['verdicts'] = {};
     for (const m of members) verdicts[m.verdict] = (verdicts[m.verdict] ?? 0) + 1;
     const { model, optimizer, batchNorm, foreground, invertInput, trainLoss } = members[0];
     return {
       model, optimizer, batchNorm, foreground, invertInput, trainLoss, runs: members.length, meanAccuracy: mean, sdAccuracy: sd,
-      meanDiceForeground: meanDice, sdDiceForeground: sdDice, verdicts,
+      meanDiceMinority: meanDice, sdDiceMinority: sdDice, verdicts,
     };
   });
   // The seed's losses in LOSS_NAMES order, then the others in the order the sweep plans them.
