@@ -6,9 +6,10 @@
  * it goes on to the end, so one run lists them all.
  */
 import type { DataLayout, Split } from './layout.js';
-import { loadSample, type LoadedSample } from './load.js';
+import { median } from '../report/series.js';
+import { loadSample, problemsOf, type LoadedSample } from './load.js';
 import type { MaskConvention } from './masks.js';
-import { DataError, UnreadableFileError, shapeText, type DataProblem } from './types.js';
+import { shapeText, type DataProblem } from './types.js';
 
 export interface DataCheckOptions {
   masks?: MaskConvention;
@@ -57,20 +58,7 @@ export interface DataReport {
   ignored: string[];
 }
 
-function problemsOf(error: unknown, file: string): DataProblem[] {
-  if (error instanceof DataError) return error.problems;
-  if (error instanceof UnreadableFileError) return [{ code: 'unreadable', file: error.file, message: error.message.slice(error.file.length + 2) }];
-  return [{ code: 'unreadable', file, message: `cannot be read: ${(error as Error)?.message ?? String(error)}` }];
-}
-
 const tally = (into: Record<string, number>, key: string) => { into[key] = (into[key] ?? 0) + 1; };
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Checks every pair of `layout`; the report lists what was found and every problem. */
 export async function checkDataset(layout: DataLayout, options: DataCheckOptions = {}): Promise<DataReport> {
@@ -136,7 +124,7 @@ export async function checkDataset(layout: DataLayout, options: DataCheckOptions
   const per = (k: number) => labelled.map((i) => i.frequencies![k] ?? 0);
   const perImage = {
     min: frequencies.map((_, k) => (labelled.length ? per(k).reduce((a, b) => Math.min(a, b), 1) : 0)),
-    median: frequencies.map((_, k) => median(per(k))),
+    median: frequencies.map((_, k) => (labelled.length ? median(per(k)) : 0)),
     max: frequencies.map((_, k) => per(k).reduce((a, b) => Math.max(a, b), 0)),
   };
   return {

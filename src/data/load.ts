@@ -67,11 +67,15 @@ function stackChannels(volumes: DecodedImage[], files: string[]): DecodedImage {
   return { shape, channels, data, type: volumes[0].type, spacing: volumes[0].spacing };
 }
 
-/** Turns a decoder's complaint into a problem; anything else is rethrown. */
-function asProblems(error: unknown): DataProblem[] {
+/**
+ * A decoder's complaint as problems. Any other error is rethrown or, given the `file` it was
+ * about, becomes an 'unreadable' problem of that file.
+ */
+export function problemsOf(error: unknown, file?: string): DataProblem[] {
   if (error instanceof DataError) return error.problems;
   if (error instanceof UnreadableFileError) return [{ code: 'unreadable', file: error.file, message: error.message.slice(error.file.length + 2) }];
-  throw error;
+  if (file == null) throw error;
+  return [{ code: 'unreadable', file, message: `cannot be read: ${(error as Error)?.message ?? String(error)}` }];
 }
 
 async function loadImage(pair: SamplePair): Promise<DecodedImage> {
@@ -101,13 +105,13 @@ export async function loadSample(pair: SamplePair, masks: MaskConvention = 'auto
   try {
     image = await loadImage(pair);
   } catch (error) {
-    problems.push(...asProblems(error));
+    problems.push(...problemsOf(error));
   }
   if (pair.mask) {
     try {
       labels = await loadLabels(pair.mask, masks);
     } catch (error) {
-      problems.push(...asProblems(error));
+      problems.push(...problemsOf(error));
     }
   }
   if (image && labels && labels.shape.join('×') !== image.shape.join('×')) {
