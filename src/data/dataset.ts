@@ -130,7 +130,7 @@ export class SegmentationDataset {
       // A seeded hold-out: the same cases for the same seed and files.
       const fraction = o.valFraction ?? 0.2;
       if (!(fraction >= 0 && fraction < 1)) throw new Error(`data: valFraction must be in [0, 1), got ${String(o.valFraction)}`);
-      const order = this.shuffled(train.length, new Random(this.seed, 0x2000_0000));
+      const order = new Random(this.seed, 0x2000_0000).shuffled(train.length);
       const count = train.length < 2 || fraction === 0 ? 0 : Math.max(1, Math.round(fraction * train.length));
       const held = new Set(order.slice(0, count));
       this.train = train.filter((_, k) => !held.has(k));
@@ -143,15 +143,6 @@ export class SegmentationDataset {
     if (this.train.length === 0) throw new DataError([{ code: 'empty-folder', file: '.', message: 'no training pairs' }]);
     const files = labelled.map((p) => [...p.images, p.mask!].map((f) => `${f.path}:${f.size ?? '?'}`).join('|')).join('\n');
     this.fingerprint = fingerprintOf(JSON.stringify([files, this.size, this.classes, this.channels, this.normalize, o.masks ?? 'auto', this.seed, o.valFraction ?? 0.2]));
-  }
-
-  private shuffled(n: number, random: Random): number[] {
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random.nextFloat() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    return order;
   }
 
   private get settings(): PrepareSettings {
@@ -204,7 +195,7 @@ export class SegmentationDataset {
     const out: number[] = [];
     for (let k = step * batchSize; k < (step + 1) * batchSize; k++) {
       const epoch = Math.floor(k / n);
-      if (this.permutationCache?.epoch !== epoch) this.permutationCache = { epoch, order: this.shuffled(n, new Random(this.seed, 1000 + epoch)) };
+      if (this.permutationCache?.epoch !== epoch) this.permutationCache = { epoch, order: new Random(this.seed, 1000 + epoch).shuffled(n) };
       out.push(this.permutationCache.order[k % n]);
     }
     return out;

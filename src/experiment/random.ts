@@ -56,4 +56,14 @@ export class Random {
     for (let i = 0; i < out.length; i++) out[i] = this.nextFloat();
     return out;
   }
+
+  /** 0 … n − 1 in a random order (Fisher–Yates from the last position down, one draw each). */
+  shuffled(n: number): number[] {
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.nextFloat() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order;
+  }
 }

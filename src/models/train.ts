@@ -164,15 +164,7 @@ export class SyntheticSet implements TrainingSet {
   }
 
   private permutation(epoch: number): number[] {
-    if (this.cached?.epoch !== epoch) {
-      const random = new Random(this.o.seed, 1000 + epoch);
-      const order = Array.from({ length: this.o.trainImages }, (_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random.nextFloat() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      this.cached = { epoch, order };
-    }
+    if (this.cached?.epoch !== epoch) this.cached = { epoch, order: new Random(this.o.seed, 1000 + epoch).shuffled(this.o.trainImages) };
     return this.cached.order;
   }
 
@@ -220,20 +212,28 @@ export interface OpenHooks {
   checked?: DataReport & { layoutOf: DataLayout };
 }
 
-/** Opens `o.data` (from `source`, default its path) as a SegmentationDataset: checked first, refused with every problem. */
-async function openFolder(o: UNetTrainingOptions, source?: DataSource, hooks: OpenHooks = {}): Promise<SegmentationDataset> {
+/**
+ * The layout of the data `input` names (from `source`, default its path), found once: it says
+ * whether the data is 3D (the default imageSize) and is what the check reads. Null for the
+ * synthetic data; a check already made (hooks.checked) brings its own.
+ */
+async function readLayout(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<DataLayout | null> {
+  if (!input?.data) return null;
+  if (hooks?.checked) return hooks.checked.layoutOf;
+  const { dataFiles, discoverLayout } = await dataApi(source ?? input.data.path);
+  return discoverLayout(await dataFiles(source ?? input.data.path), { manifest: input.data.manifest });
+}
+
+/** `o.data`'s layout as a SegmentationDataset: checked first (unless hooks.checked is its check), refused with every problem. */
+async function openFolder(o: UNetTrainingOptions, layout: DataLayout, source?: DataSource, hooks: OpenHooks = {}): Promise<SegmentationDataset> {
   const d = o.data!;
-  const { openDataset, SegmentationDataset, DataError } = await dataApi(source ?? d.path);
-  const options = {
-    size: o.imageSize, manifest: d.manifest, masks: d.masks, classes: d.classes, channels: d.channels, normalize: d.normalize,
+  const { checkDataset, SegmentationDataset, DataError } = await dataApi(source ?? d.path);
+  const report = hooks.checked ?? await checkDataset(layout, { masks: d.masks, classes: d.classes, onProgress: hooks.onCheckProgress });
+  if (report.problems.length > 0) throw new DataError(report.problems);
+  return new SegmentationDataset(layout, report, {
+    size: o.imageSize, masks: d.masks, classes: d.classes, channels: d.channels, normalize: d.normalize,
     augment: d.augment, valFraction: d.valFraction, positiveRatio: d.positiveRatio, valPatches: d.valPatches, cacheMB: d.cacheMB, seed: o.seed,
-  };
-  if (hooks.checked) {
-    const { layoutOf, ...report } = hooks.checked;
-    if (report.problems.length > 0) throw new DataError(report.problems);
-    return new SegmentationDataset(layoutOf, report, options);
-  }
-  return (await openDataset(source ?? d.path, { ...options, onProgress: hooks.onCheckProgress })).dataset;
+  });
 }
 
 function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tfl.LayersModel {
@@ -241,14 +241,6 @@ function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tf
   return set.dims === 3
     ? unet3d({ ...common, inputShape: set.inputShape as [number, number, number, number] })
     : unet2d({ ...common, inputShape: set.inputShape as [number, number, number] });
-}
-
-/** The data's dimensions without reading it all: volumes are 3D. */
-async function dataDims(o: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<2 | 3> {
-  if (!o?.data) return 2;
-  if (hooks?.checked) return hooks.checked.dims;
-  const { dataFiles, discoverLayout } = await dataApi(source ?? o.data.path);
-  return (await discoverLayout(await dataFiles(source ?? o.data.path), { manifest: o.data.manifest })).dims;
 }
 
 /** A U-Net in training: one step at a time (`nextStep()`; `runStep()` for in-memory data), checkpoints on demand. */
@@ -278,9 +270,10 @@ export class UNetTrainer {
    * every problem of the data, each naming its file.
    */
   static async open(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
-    const o = parseTrainingOptions(input, await dataDims(input, source, hooks));
-    if (!o.data) return UNetTrainer.create(input);
-    const set = await folderSet(await openFolder(o, source, hooks), o, source);
+    const layout = await readLayout(input, source, hooks);
+    if (!layout) return UNetTrainer.create(input);
+    const o = parseTrainingOptions(input, layout.dims);
+    const set = await folderSet(await openFolder(o, layout, source, hooks), o, source);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
   }
 
@@ -426,12 +419,13 @@ export class UNetTrainer {
       throw new Error(`segloss train: ${statePath} is not JSON (${(error as Error).message}): not a checkpoint`);
     }
     if (state?.format !== CHECKPOINT_FORMAT || state.version !== 1) throw new Error(`segloss train: ${statePath} is not a segloss U-Net checkpoint`);
-    const o = parseTrainingOptions(state.options, await dataDims(state.options, source));
+    const layout = await readLayout(state.options, source);
+    const o = parseTrainingOptions(state.options, layout?.dims);
     let set: TrainingSet;
-    if (o.data) {
-      const dataset = await openFolder(o, source, hooks);
+    if (layout) {
+      const dataset = await openFolder(o, layout, source, hooks);
       if (state.dataFingerprint && dataset.fingerprint !== state.dataFingerprint) {
-        throw new Error(`segloss train: the data in ${o.data.path} changed since this run began (files added, removed or resized): `
+        throw new Error(`segloss train: the data in ${o.data!.path} changed since this run began (files added, removed or resized): `
           + 'resuming would train on other data than the run so far; restore the data or start a new run');
       }
       set = await folderSet(dataset, o, source);
