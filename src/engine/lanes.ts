@@ -10,7 +10,7 @@
  * order; test/engine.test.ts holds the two to 1e-4 over the seed preset's cells.
  */
 import { engineWasm } from '../wasm/binaries.generated';
-import { decodeBase64 } from '../wasm/module.js';
+import { decodeBase64 } from '../base64.js';
 import type { LossName } from '../losses/types.js';
 import type { RunConfig } from '../experiment/config.js';
 import { xavierUniformValues } from '../experiment/model.js';

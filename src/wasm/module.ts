@@ -10,6 +10,7 @@
  * module declaring a shared memory import may take: the SIMD build has a twin that does
  * ('simd-shared', the same code), compiled by setupWasmKernels where pages can share memory.
  */
+import { decodeBase64 } from '../base64.js';
 import { scalarWasm, simdSharedWasm, simdWasm } from './binaries.generated';
 import type { Conv3DGeometry, ConvGeometry } from '../kernels/conv_geometry.js';
 
@@ -83,15 +84,6 @@ const binaries: Record<Build, string> = { simd: simdWasm, scalar: scalarWasm, 's
 const compiled = new Map<Build, WebAssembly.Module>();
 /** Per requested variant, the instance bound to each memory (of the variant's build for that memory). */
 const instances = new Map<KernelVariant, WeakMap<WebAssembly.Memory, KernelExports>>();
-
-/** Bytes of a base64 string (Buffer in Node, atob in browsers): how every inlined binary is read. */
-export function decodeBase64(text: string): Uint8Array {
-  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** The raw bytes of one build (for tests that inspect the binaries). */
 export function kernelBinary(variant: Build): Uint8Array {
