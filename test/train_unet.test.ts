@@ -153,7 +153,7 @@ describe('segloss train', () => {
   it.each([
     [['--size', '30', '--filters', '8,16,32'], /imageSize: 30 is not divisible by 2\^2 = 4/],
     [['--loss', 'nope'], /loss:/],
-    [['--foreground', '0.9'], /foreground:/],
+    [['--foreground', '0.999'], /foreground:/],
   ])('exits 2 on bad options %j, naming the field', (extra, message) => {
     const out = run('train', '--out', join(scratch, 'bad'), '--steps', '2', ...extra);
     expect(out.status).toBe(2);

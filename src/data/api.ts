@@ -18,7 +18,7 @@ import { filesFromFileList } from './sources.js';
 import { DataError } from './types.js';
 
 export { checkDataset, formatDataReport, type DataCheckOptions, type DataReport, type ImageSummary } from './check.js';
-export { SegmentationDataset, type Batch, type DatasetOptions } from './dataset.js';
+export { SegmentationDataset, fingerprintOf, type Batch, type DatasetOptions } from './dataset.js';
 export { prepareCase, type DecodeWorkers, type PrepareSettings, type PreparedCase } from './prepare.js';
 export { decodeRaster, sniffFormat, type Raster } from './decode.js';
 export { discoverLayout, type DataFile, type DataLayout, type SamplePair, type Split } from './layout.js';

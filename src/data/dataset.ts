@@ -67,7 +67,7 @@ interface Prepared {
 }
 
 /** FNV-1a over a string, 2 × 32 bits (no crypto needed, the same in every engine). */
-function fingerprintOf(text: string): string {
+export function fingerprintOf(text: string): string {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < text.length; i++) {

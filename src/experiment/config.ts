@@ -24,24 +24,54 @@ const sgd = z.object({
 /** The seed's net (the default): its parameters are the top-level imageSize, nConv, filters, batchNorm. */
 const seedModel = z.object({ name: z.literal('seed') }).strict();
 
-/** A 2D U-Net of segloss/models (unet2d): channels per level, batch norm after each 3×3 conv. */
-const unet2dModel = z.object({
-  name: z.literal('unet2d'),
+/** A U-Net of segloss/models (unet2d on images, unet3d on volumes): channels per level, batch norm after each 3×3 conv. */
+const unetFields = {
   filters: z.array(z.number().int().min(1).max(512)).min(1).max(6).default([16, 32, 64, 128]),
   batchNorm: z.boolean().default(true),
-}).strict();
+};
+const unet2dModel = z.object({ name: z.literal('unet2d'), ...unetFields }).strict();
+const unet3dModel = z.object({ name: z.literal('unet3d'), ...unetFields }).strict();
 
 /** The seed's data (the default): uniform noise thresholded at 1 − foreground. */
 const toyData = z.object({ name: z.literal('toy') }).strict();
 
-/** segloss/models' synthetic shapes (syntheticSegmentation): size², a foreground fraction, fixed training and validation sets. */
+/**
+ * segloss/models' synthetic shapes (syntheticSegmentation): size² images (size³ volumes for a
+ * unet3d), a foreground fraction, fixed training and validation sets. Above 0.5 foreground the
+ * shapes cover 1 − foreground and are labelled background (the seed's 95 % fg on shapes).
+ */
 const syntheticData = z.object({
   name: z.literal('synthetic'),
   size: z.number().int().min(8).max(1024).default(64),
-  foreground: z.number().min(0.005).max(0.6).default(0.05),
+  foreground: z.number().min(0.005).max(0.995).default(0.05),
   trainImages: z.number().int().min(1).max(100_000).default(64),
   valImages: z.number().int().min(1).max(10_000).default(8),
 }).strict();
+
+/**
+ * Your own two-class data (segloss/data): a folder of images and masks (2D for a unet2d) or
+ * volumes (3D for a unet3d), read as `segloss train --data` reads it. `size` is the image side
+ * (2D, default 128) or the patch side (3D, default 64). `foreground` is the data's foreground
+ * fraction, which the report's verdicts and ranking need: `segloss sweep` measures it when it
+ * plans (with the data check) and records it with the folder's fingerprint in sweep.json.
+ */
+const folderData = z.object({
+  name: z.literal('folder'),
+  path: z.string().min(1),
+  size: z.number().int().min(8).max(1024).optional(),
+  foreground: z.number().gt(0).lt(1).optional(),
+  manifest: z.string().optional(),
+  masks: z.union([z.enum(['auto', 'indices', 'binary', 'palette']), z.object({ colors: z.record(z.string(), z.number().int().min(0).max(255)) }).strict()]).default('auto'),
+  channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  normalize: z.union([z.enum(['minmax', 'zscore', 'none']), z.object({ window: z.tuple([z.number(), z.number()]) }).strict()]).optional(),
+  augment: z.object({ flip: z.boolean().default(false), rotate90: z.boolean().default(false), intensity: z.number().min(0).max(1).default(0) }).strict().optional(),
+  valFraction: z.number().min(0).max(0.9).default(0.2),
+  positiveRatio: z.number().min(0).max(1).default(0.5),
+  valPatches: z.number().int().min(1).max(256).default(4),
+  cacheMB: z.number().min(0).default(256),
+}).strict();
+
+const UNETS = new Set(['unet2d', 'unet3d']);
 
 export const runConfigSchema = z.object({
   /** Images are imageSize × imageSize × 1, uniform in [0, 1), fresh every step. */
@@ -78,25 +108,37 @@ export const runConfigSchema = z.object({
    * The network: the seed's (default) or `{ name: 'unet2d', filters, batchNorm }`. U-Net runs
    * train on tfjs ops (segloss/models) beside the lockstep engine's seed-net runs.
    */
-  model: z.discriminatedUnion('name', [seedModel, unet2dModel]).optional(),
+  model: z.discriminatedUnion('name', [seedModel, unet2dModel, unet3dModel]).optional(),
   /**
-   * The data: the seed's toy images (the seed net's default) or `{ name: 'synthetic', size,
-   * foreground, trainImages, valImages }` (a U-Net's default, each field at its default).
+   * The data: the seed's toy images (the seed net's default), `{ name: 'synthetic', size,
+   * foreground, trainImages, valImages }` (a U-Net's default, each field at its default) or
+   * `{ name: 'folder', path, size, … }` (your own, two classes).
    */
-  data: z.discriminatedUnion('name', [toyData, syntheticData]).optional(),
-}).strict().transform((c) => (c.model?.name === 'unet2d' && c.data == null ? { ...c, data: syntheticData.parse({ name: 'synthetic' }) } : c)).superRefine((c, context) => {
-  const unet = c.model?.name === 'unet2d';
-  const synthetic = c.data?.name === 'synthetic';
-  if (unet && !synthetic) {
-    context.addIssue({ code: 'custom', path: ['data'], message: 'a unet2d run needs data { name: \'synthetic\', size, foreground, … } (the toy data is the seed net\'s)' });
+  data: z.discriminatedUnion('name', [toyData, syntheticData, folderData]).optional(),
+  /**
+   * A U-Net run's gradient norms: the training loss's every step (from its update, free); every
+   * other logged loss's every this many steps, each a forward and backward pass of its own (default:
+   * evalEvery; 0: none). The seed net's engine logs every norm every step from one pass.
+   */
+  gradNormEvery: z.number().int().min(0).optional(),
+}).strict().transform((c) => (UNETS.has(c.model?.name ?? '') && c.data == null ? { ...c, data: syntheticData.parse({ name: 'synthetic' }) } : c)).superRefine((c, context) => {
+  const model = c.model?.name ?? 'seed';
+  const unet = UNETS.has(model);
+  const data = c.data?.name ?? 'toy';
+  if (unet && data === 'toy') {
+    context.addIssue({ code: 'custom', path: ['data'], message: `a ${model} run needs data { name: 'synthetic', size, foreground, … } or { name: 'folder', path, … } (the toy data is the seed net's)` });
   }
-  if (synthetic && !unet) {
-    context.addIssue({ code: 'custom', path: ['model'], message: 'synthetic data trains a U-Net: model { name: \'unet2d\', filters, batchNorm }' });
+  if (!unet && data !== 'toy') {
+    context.addIssue({ code: 'custom', path: ['model'], message: `${data} data trains a U-Net: model { name: 'unet2d' | 'unet3d', filters, batchNorm }` });
   }
-  if (unet && synthetic && c.model?.name === 'unet2d' && c.data?.name === 'synthetic') {
+  if (!unet && c.gradNormEvery != null) {
+    context.addIssue({ code: 'custom', path: ['gradNormEvery'], message: 'is a U-Net run\'s: the seed net logs every gradient norm every step' });
+  }
+  if (unet && c.model && c.model.name !== 'seed' && c.data && c.data.name !== 'toy') {
     const scale = 2 ** (c.model.filters.length - 1);
-    if (c.data.size % scale !== 0) {
-      context.addIssue({ code: 'custom', path: ['data', 'size'], message: `${c.data.size} is not divisible by 2^${c.model.filters.length - 1} = ${scale} for the ${c.model.filters.length} levels of model.filters` });
+    const size = dataSize(c.model.name, c.data);
+    if (size % scale !== 0) {
+      context.addIssue({ code: 'custom', path: ['data', 'size'], message: `${size} is not divisible by 2^${c.model.filters.length - 1} = ${scale} for the ${c.model.filters.length} levels of model.filters` });
     }
   }
 }).transform((c) => ({
@@ -107,8 +149,14 @@ export const runConfigSchema = z.object({
   data: c.data?.name === 'toy' ? undefined : c.data,
   // A U-Net run's batch norm and foreground are its model's and data's: the report, the verdicts
   // and summary.csv read them where they read the seed net's.
-  ...(c.model?.name === 'unet2d' && c.data?.name === 'synthetic' ? { batchNorm: c.model.batchNorm, foreground: c.data.foreground } : {}),
+  ...(c.model && c.model.name !== 'seed' ? { batchNorm: c.model.batchNorm } : {}),
+  ...(c.data && c.data.name !== 'toy' && c.data.foreground != null ? { foreground: c.data.foreground } : {}),
 }));
+
+/** The side of a U-Net run's images (2D) or patches (3D): data.size, else 128 for a folder's 2D images and 64 for its 3D patches. */
+function dataSize(model: 'unet2d' | 'unet3d', data: { name: 'synthetic' | 'folder'; size?: number }): number {
+  return data.size ?? (model === 'unet3d' ? 64 : 128);
+}
 
 /** The seed net's fields, with their defaults: a U-Net run leaves them at these (its own are model.*, data.*). */
 const SEED_NET_FIELDS: Record<string, unknown> = { imageSize: 32, nConv: 2, filters: 4, validationImages: 100, invertInput: false };
@@ -116,15 +164,15 @@ const SEED_NET_FIELDS: Record<string, unknown> = { imageSize: 32, nConv: 2, filt
 /** The fields of the seed's net or data that a U-Net run was given (other than their defaults, or its own model's and data's values). */
 function seedFieldsOfUNet(input: Record<string, unknown>): { path: string; message: string }[] {
   const model = input.model as { name?: unknown; batchNorm?: unknown } | undefined;
-  const data = input.data as { foreground?: unknown } | undefined;
-  if (model?.name !== 'unet2d') return [];
+  const data = input.data as { name?: unknown; foreground?: unknown } | undefined;
+  if (!model || !UNETS.has(String(model.name))) return [];
   const own: Record<string, { value: unknown; instead: string }> = {
     ...Object.fromEntries(Object.entries(SEED_NET_FIELDS).map(([k, v]) => [k, { value: v, instead: k === 'imageSize' ? 'data.size' : k === 'filters' ? 'model.filters' : k === 'validationImages' ? 'data.valImages' : '' }])),
     batchNorm: { value: model.batchNorm ?? true, instead: 'model.batchNorm' },
-    foreground: { value: data?.foreground ?? 0.05, instead: 'data.foreground' },
+    foreground: { value: data?.foreground ?? (data?.name === 'folder' ? 0.95 : 0.05), instead: 'data.foreground' },
   };
   return Object.entries(own).filter(([k, { value }]) => k in input && JSON.stringify(input[k]) !== JSON.stringify(value))
-    .map(([k, { instead }]) => ({ path: k, message: `is the seed net's${instead ? `; a unet2d run's is ${instead}` : ', not a U-Net\'s'}` }));
+    .map(([k, { instead }]) => ({ path: k, message: `is the seed net's${instead ? `; a U-Net run's is ${instead}` : ', not a U-Net\'s'}` }));
 }
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
@@ -149,16 +197,28 @@ export function parseRunConfig(input: unknown): RunConfig {
   return result.data;
 }
 
+/** A U-Net run's model and data, or null for the seed net's. */
+function unetOf(config: RunConfig) {
+  const { model, data } = config;
+  if (!model || !data || !('filters' in model) || !('size' in data)) return null;
+  const size = dataSize(model.name, data);
+  // A folder is named by its last part, in characters a file name keeps (the whole path is in the config).
+  const source = data.name === 'synthetic' ? 'syn' : (data.path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || 'data').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'data';
+  return { model, data, size, source, power: model.name === 'unet3d' ? '³' : '²' };
+}
+
 /**
  * The seed's run id: `adam-bn0-95fg-dicefg-run0` (run = the seed, counted per grid cell), with
  * `-inv` after the foreground for inverted inputs (`adam-bn0-95fg-inv-dicefg-run0`). A U-Net run
- * starts with its model and data: `unet2d-f16.32.64.128-bn1-syn64-adam-5fg-dice-ce-run0`.
+ * starts with its model and data — `unet2d-f16.32.64.128-bn1-syn64-adam-5fg-dice-ce-run0` on
+ * synthetic data, `unet3d-f8.16.32-bn1-Task02_Heart64-adam-1fg-dice-run0` on a folder (its last
+ * path part, then the patch side; the foreground fraction is the one measured when the sweep planned).
  */
 export function runId(config: RunConfig, run: number): string {
-  if (config.model?.name === 'unet2d' && config.data?.name === 'synthetic') {
-    const { model, data } = config;
-    const fg = +(data.foreground * 100).toFixed(2);
-    return `unet2d-f${model.filters.join('.')}-bn${model.batchNorm ? 1 : 0}-syn${data.size}-${config.optimizer.name}-${fg}fg-${config.trainLoss}-run${run}`;
+  const unet = unetOf(config);
+  if (unet) {
+    const fg = unet.data.foreground == null ? 'x' : +(unet.data.foreground * 100).toFixed(2);
+    return `${unet.model.name}-f${unet.model.filters.join('.')}-bn${unet.model.batchNorm ? 1 : 0}-${unet.source}${unet.size}-${config.optimizer.name}-${fg}fg-${config.trainLoss}-run${run}`;
   }
   const fg = Math.round(config.foreground * 100);
   return `${config.optimizer.name}-bn${config.batchNorm ? 1 : 0}-${fg}fg${config.invertInput ? '-inv' : ''}-${config.trainLoss}-run${run}`;
@@ -169,14 +229,17 @@ export function runId(config: RunConfig, run: number): string {
  * `unet2d-f16.32.64.128-syn64` for a U-Net (what report cells and figures keep apart).
  */
 export function architectureOf(config: RunConfig): string {
-  if (config.model?.name === 'unet2d' && config.data?.name === 'synthetic') return `unet2d-f${config.model.filters.join('.')}-syn${config.data.size}`;
-  return '';
+  const unet = unetOf(config);
+  if (!unet) return '';
+  return `${unet.model.name}-f${unet.model.filters.join('.')}-${unet.source}${unet.size}`;
 }
 
 /** The same, as a reader reads it: 'unet2d [16, 32, 64, 128], synthetic 64²' ('' for the seed's net). */
 export function architectureTitle(config: RunConfig): string {
-  if (config.model?.name === 'unet2d' && config.data?.name === 'synthetic') return `unet2d [${config.model.filters.join(', ')}], synthetic ${config.data.size}²`;
-  return '';
+  const unet = unetOf(config);
+  if (!unet) return '';
+  const data = unet.data.name === 'folder' ? `${unet.data.path} at ${unet.size}${unet.power}` : `synthetic ${unet.size}${unet.power}`;
+  return `${unet.model.name} [${unet.model.filters.join(', ')}], ${data}`;
 }
 
 export type { LossName, LossKey };

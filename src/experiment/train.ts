@@ -5,6 +5,7 @@
  * every `evalEvery` steps pixel accuracy, per-class Dice and IoU on a fixed validation set with
  * batch norm in inference mode. No I/O, no workers: the sweep engine drives this.
  */
+import type { PredictionSamples } from '../report/overlays.js';
 import {
   argMax, dispose, tensor4d, tidy, train, valueAndGrad, variableGrads,
   type NamedTensorMap, type Scalar, type Tensor, type Tensor3D, type Tensor4D,
@@ -50,6 +51,8 @@ export interface RunOutcome {
   /** The step whose loss was not finite, for a diverged run. */
   divergedAt?: number;
   parameters: number;
+  /** A U-Net run's first validation pictures with its final predictions (the report's overlays). */
+  samples?: PredictionSamples;
 }
 
 /** Two-class counts of hard predictions against labels, from which `scoresOf` makes an Evaluation. */

@@ -70,8 +70,11 @@ const optionsSchema = z.object({
   steps: z.number().int().min(1).max(10_000_000).default(1000),
   batchSize: z.number().int().min(1).max(256).default(4),
   learningRate: z.number().positive().finite().default(1e-3),
-  /** The synthetic data's foreground fraction (down to 0.005). */
-  foreground: z.number().min(0.005).max(0.6).default(0.1),
+  /**
+   * The synthetic data's foreground fraction, 0.005–0.995. Above 0.5 the shapes cover 1 − foreground
+   * and are labelled background, the rest foreground (the seed's 95 % fg, on shapes).
+   */
+  foreground: z.number().min(0.005).max(0.995).default(0.1),
   trainImages: z.number().int().min(1).max(100_000).default(256),
   validationImages: z.number().int().min(1).max(10_000).default(16),
   evalEvery: z.number().int().min(1).default(100),
@@ -126,13 +129,13 @@ async function fileSystem() {
 }
 
 /** A batch of images [n, ...spatial, channels] and their class indices [n, ...spatial]. */
-interface Batch {
+export interface Batch {
   images: Float32Array;
   labels: Int32Array;
 }
 
 /** What a trainer trains on: seeded batches and a fixed validation set, of one shape. */
-interface TrainingSet {
+export interface TrainingSet {
   dims: 2 | 3;
   /** [size, size(, size), channels] */
   inputShape: number[];
@@ -146,20 +149,31 @@ interface TrainingSet {
   dispose?(): void;
 }
 
-/** The synthetic data set of segloss/models, each epoch a seeded permutation of its images (also a sweep's U-Net runs' data). */
+/**
+ * The synthetic data set of segloss/models, each epoch a seeded permutation of its images (also a
+ * sweep's U-Net runs' data): imageSize² images, or imageSize³ volumes with `dims` 3.
+ */
 export class SyntheticSet implements TrainingSet {
-  readonly dims = 2;
   readonly classes = 2;
   readonly inputShape: number[];
   readonly validation: Batch & { count: number };
   private readonly train: SyntheticData;
+  private readonly voxels: number;
   private cached: { epoch: number; order: number[] } | null = null;
 
-  constructor(private readonly o: Pick<UNetTrainingOptions, 'imageSize' | 'trainImages' | 'validationImages' | 'foreground' | 'seed'>) {
-    const shape = [o.imageSize, o.imageSize];
-    this.inputShape = [o.imageSize, o.imageSize, 1];
-    this.train = syntheticSegmentation({ shape, count: o.trainImages, foreground: o.foreground, seed: o.seed });
-    const v = syntheticSegmentation({ shape, count: o.validationImages, foreground: o.foreground, seed: o.seed + 1_000_003 });
+  constructor(
+    private readonly o: Pick<UNetTrainingOptions, 'imageSize' | 'trainImages' | 'validationImages' | 'foreground' | 'seed'>,
+    readonly dims: 2 | 3 = 2,
+  ) {
+    const shape = new Array<number>(dims).fill(o.imageSize);
+    this.inputShape = [...shape, 1];
+    this.voxels = o.imageSize ** dims;
+    // Above half foreground the shapes are the minority, labelled background.
+    const swap = o.foreground > 0.5;
+    const shapes = swap ? 1 - o.foreground : o.foreground;
+    this.train = syntheticSegmentation({ shape, count: o.trainImages, foreground: shapes, seed: o.seed });
+    const v = syntheticSegmentation({ shape, count: o.validationImages, foreground: shapes, seed: o.seed + 1_000_003 });
+    if (swap) for (const labels of [this.train.labels, v.labels]) for (let i = 0; i < labels.length; i++) labels[i] = 1 - labels[i];
     this.validation = { images: v.images, labels: v.labels, count: o.validationImages };
   }
 
@@ -169,7 +183,7 @@ export class SyntheticSet implements TrainingSet {
   }
 
   batch(step: number, batchSize: number): Batch {
-    const pixels = this.o.imageSize ** 2;
+    const pixels = this.voxels;
     const images = new Float32Array(batchSize * pixels);
     const labels = new Int32Array(batchSize * pixels);
     for (let b = 0, k = step * batchSize; b < batchSize; b++, k++) {
@@ -236,11 +250,62 @@ async function openFolder(o: UNetTrainingOptions, layout: DataLayout, source?: D
   });
 }
 
-function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tfl.LayersModel {
+/**
+ * The options (validated, with the data's defaults) and the data a U-Net trains on: the synthetic
+ * set (2D, or 3D with `dims` 3), or `input.data` read and checked from its folder (Node) or from
+ * `source`. A sweep's U-Net runs train on this too (src/models/sweep_run.ts).
+ */
+export async function openTrainingSet(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks, dims: 2 | 3 = 2): Promise<{ options: UNetTrainingOptions; set: TrainingSet }> {
+  const layout = await readLayout(input, source, hooks);
+  if (!layout) {
+    const options = parseTrainingOptions(input, dims);
+    return { options, set: new SyntheticSet(options, dims) };
+  }
+  const options = parseTrainingOptions(input, layout.dims);
+  return { options, set: await folderSet(await openFolder(options, layout, source, hooks), options, source) };
+}
+
+export function buildModel(o: UNetTrainingOptions, set: TrainingSet, name?: string): tfl.LayersModel {
   const common = { classes: set.classes, filters: o.filters, batchNorm: o.batchNorm, seed: o.seed, name };
   return set.dims === 3
     ? unet3d({ ...common, inputShape: set.inputShape as [number, number, number, number] })
     : unet2d({ ...common, inputShape: set.inputShape as [number, number, number] });
+}
+
+export interface ValidationPictures {
+  /** [count, size, size]: the channels' mean (a volume's middle slice). */
+  images: Float32Array;
+  labels: Int32Array;
+  /** The model's argmax predictions (batch norm in inference mode). */
+  predicted: Int32Array;
+  count: number;
+  size: number;
+}
+
+/** The first `count` validation samples of `set` with `model`'s predictions, as size × size pictures (UNetTrainer.predictions). */
+export function validationPictures(model: tfl.LayersModel, set: TrainingSet, count: number): ValidationPictures {
+  const shape = set.inputShape;
+  const size = shape[0];
+  const channels = shape[shape.length - 1];
+  const n = Math.max(1, Math.min(count, set.validation.count));
+  const pixels = size * size;
+  const voxels = set.dims === 3 ? pixels * size : pixels;
+  const slice = set.dims === 3 ? (size >> 1) * pixels : 0;
+  const images = new Float32Array(n * pixels);
+  const labels = new Int32Array(n * pixels);
+  const predicted = new Int32Array(n * pixels);
+  for (let k = 0; k < n; k++) {
+    const input = set.validation.images.subarray(k * voxels * channels, (k + 1) * voxels * channels);
+    const p = tf.tidy(() => tf.argMax(model.predict(tf.tensor(input, [1, ...shape])) as tf.Tensor, -1).dataSync() as Int32Array);
+    for (let i = 0; i < pixels; i++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += set.validation.images[(k * voxels + slice + i) * channels + c];
+      images[k * pixels + i] = sum / channels;
+      labels[k * pixels + i] = set.validation.labels[k * voxels + slice + i];
+      predicted[k * pixels + i] = p[slice + i];
+    }
+  }
+  return { images, labels, predicted, count: n, size };
 }
 
 /** A U-Net in training: one step at a time (`nextStep()`; `runStep()` for in-memory data), checkpoints on demand. */
@@ -270,10 +335,8 @@ export class UNetTrainer {
    * every problem of the data, each naming its file.
    */
   static async open(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
-    const layout = await readLayout(input, source, hooks);
-    if (!layout) return UNetTrainer.create(input);
-    const o = parseTrainingOptions(input, layout.dims);
-    const set = await folderSet(await openFolder(o, layout, source, hooks), o, source);
+    if (!input?.data) return UNetTrainer.create(input);
+    const { options: o, set } = await openTrainingSet(input, source, hooks);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
   }
 
@@ -355,28 +418,8 @@ export class UNetTrainer {
    * The first `count` validation samples as pictures: a grey image (the channels' mean; a volume's
    * middle slice), its labels and the model's argmax predictions, each size × size.
    */
-  predictions(count: number): { images: Float32Array; labels: Int32Array; predicted: Int32Array; count: number; size: number } {
-    const shape = this.data.inputShape;
-    const size = shape[0];
-    const channels = shape[shape.length - 1];
-    const n = Math.max(1, Math.min(count, this.data.validation.count));
-    const pixels = size * size;
-    const voxels = this.data.dims === 3 ? pixels * size : pixels;
-    const slice = this.data.dims === 3 ? (size >> 1) * pixels : 0;
-    const images = new Float32Array(n * pixels);
-    const labels = new Int32Array(n * pixels);
-    const predicted = new Int32Array(n * pixels);
-    for (let k = 0; k < n; k++) {
-      const p = this.predict(k, 1);
-      for (let i = 0; i < pixels; i++) {
-        let sum = 0;
-        for (let c = 0; c < channels; c++) sum += this.data.validation.images[(k * voxels + slice + i) * channels + c];
-        images[k * pixels + i] = sum / channels;
-        labels[k * pixels + i] = this.data.validation.labels[k * voxels + slice + i];
-        predicted[k * pixels + i] = p[slice + i];
-      }
-    }
-    return { images, labels, predicted, count: n, size };
+  predictions(count: number): ValidationPictures {
+    return validationPictures(this.model, this.data, count);
   }
 
   /**

@@ -6,6 +6,7 @@
  * intact, or reported (by id and file) among the missing.
  */
 import { readFileSync } from 'node:fs';
+import { changedFolders, type FolderRecord } from './folders.js';
 import { io, writeAtomic } from './fsio.js';
 import { parseSweepSpec, planSweep } from './plan.js';
 import { SweepStore } from './store.js';
@@ -38,10 +39,15 @@ export function mergeSweeps(shardDirs: readonly string[], outDir: string): Merge
       throw new Error(`merge: ${dir} was trained with engine '${String(sweep.engine ?? 'tfjs')}', ${shards[0].dir} with '${String(first.engine ?? 'tfjs')}': their runs are not comparable bit for bit`);
     }
   }
+  // Shards trained on your own data trained on the same files, or their runs do not belong together.
+  for (const { dir, sweep } of shards) {
+    const changed = changedFolders(first.folders, (sweep.folders ?? []) as FolderRecord[]);
+    if (changed) throw new Error(`merge: ${dir} and ${shards[0].dir} trained on different data: ${changed.replace(/since this sweep began/, 'between the shards')}`);
+  }
   const plan = planSweep(parseSweepSpec(first.spec));
   const out = new SweepStore(outDir);
   out.create();
-  out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, engine: first.engine ?? 'tfjs', spec: first.spec, shard: null, runs: plan });
+  out.writeSweep({ segloss: first.segloss, tfjs: first.tfjs, engine: first.engine ?? 'tfjs', spec: first.spec, shard: null, runs: plan, ...(first.folders ? { folders: first.folders } : {}) });
   const missing: string[] = [];
   const damaged: string[] = [];
   const summaries: RunSummary[] = [];

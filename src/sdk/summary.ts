@@ -5,6 +5,7 @@
 import type { RunConfig } from '../experiment/config.js';
 import type { RunOutcome, StepLog } from '../experiment/train.js';
 import type { LossKey } from '../experiment/losses.js';
+import type { PredictionSamples } from '../report/overlays.js';
 
 /** What the completion marker records, and the summary and report read. */
 export interface RunSummary {
@@ -18,6 +19,8 @@ export interface RunSummary {
   finalLosses: Partial<Record<LossKey, number>>;
   /** Per-class Dice of the final evaluation: a class at 0 was never predicted correctly. */
   finalDice: number[] | null;
+  /** A U-Net run's validation pictures with its final predictions, for the report's overlays. */
+  samples?: PredictionSamples;
 }
 
 export interface FailedRun {
@@ -72,7 +75,7 @@ export class SummaryTracker {
     return {
       id, config, status: outcome.status, steps: outcome.steps, divergedAt: outcome.divergedAt ?? null,
       finalAccuracy: this.finalAccuracy, bestAccuracy: this.bestAccuracy, finalLosses: this.finalLosses,
-      finalDice: this.finalDice,
+      finalDice: this.finalDice, ...(outcome.samples ? { samples: outcome.samples } : {}),
     };
   }
 }

@@ -18,6 +18,7 @@ import type { StepLog } from '../experiment/train.js';
 import type { PlannedRun } from '../experiment/presets.js';
 import type { WorkerInitOptions } from '../workers/api.js';
 import { MemorySweepStore } from './memory_store.js';
+import { ConfigError } from '../experiment/config.js';
 import { resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
 import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import type { FailedRun, RunSummary } from './summary.js';
@@ -94,6 +95,11 @@ function webWorkers(workerUrl: URL | string): SpawnWorker {
 export async function runSweep(spec: SweepSpec | string, options: BrowserSweepOptions): Promise<BrowserSweepResult> {
   if (options.workerUrl == null) throw new Error('segloss runSweep: options.workerUrl (the URL of dist/browser/worker.js) is required');
   const { runs } = resolveSweep(spec, options.shard);
+  const folder = runs.find((r) => r.config.data?.name === 'folder');
+  if (folder) {
+    throw new ConfigError([{ path: 'parameters.data', message: `${folder.id} trains on a folder (${(folder.config.data as { path: string }).path}): `
+      + 'a browser sweep\'s workers read no paths; train your own data in a browser with UNetTrainer.open(options, files), or sweep it with the CLI' }]);
+  }
   const hardware = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
   const workers = options.workers ?? (hardware || 2);
   checkWorkerCount(workers);

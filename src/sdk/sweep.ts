@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { version_core } from '@tensorflow/tfjs-core';
 import type { Endpoint } from 'comlink';
-import { resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
+import { changedFolders, measureFolders } from './folders.js';
+import { parseSweepSpec, resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
 import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import { SweepStore, type FailedRun, type RunSummary } from './store.js';
 
@@ -94,7 +95,9 @@ export function nodeWorkers(workerUrl: URL): SpawnWorker {
 
 /** Trains every run of `spec` (a preset name, or a SweepSpec) and stores the results in `outDir`. */
 export async function runSweep(spec: SweepSpec | string, options: SweepOptions): Promise<SweepResult> {
-  const { spec: parsed, runs } = resolveSweep(spec, options.shard);
+  // Folders of your own data are checked and measured first: their foreground fractions are part of the plan.
+  const { spec: measured, folders } = await measureFolders(parseSweepSpec(typeof spec === 'string' ? { preset: spec } : spec), options.onNotice);
+  const { spec: parsed, runs } = resolveSweep(measured, options.shard);
   const workers = options.workers ?? availableParallelism();
   checkWorkerCount(workers);
   if (options.engine !== undefined) checkEngine(options.engine);
@@ -103,6 +106,8 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   if (existing && !options.resume) {
     throw new Error(`${options.outDir} already holds a sweep: resume it (--resume) or choose another directory`);
   }
+  const changed = existing ? changedFolders(existing.folders, folders) : null;
+  if (changed) throw new Error(`${options.outDir}: ${changed}`);
   if (existing && !samePlan(existing.runs, runs)) {
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
@@ -115,6 +120,7 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   store.create();
   store.writeSweep({
     segloss: seglossVersion(), tfjs: version_core, engine, spec: parsed, shard: options.shard ?? null, runs,
+    ...(folders.length > 0 ? { folders } : {}),
   });
 
   const { complete, failed, resumed, trained, aborted } = await trainRuns(runs, {

@@ -65,7 +65,7 @@ export const workerApi = {
     const run = config.model ? (await import('../models/sweep_run.js')).trainUNetRun(config) : trainRun(config);
     const out = batcher(config, (data) => sink(data));
     for (;;) {
-      const next = run.next();
+      const next = await run.next(); // a U-Net run's generator is async (it may read files)
       if (next.done) {
         await out.flush();
         return next.value;
