@@ -8,13 +8,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decode as decodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseRunConfig, runId } from '../src/experiment/config.js';
+import { SyntheticSet } from '../src/models/train.js';
 import { planSweep } from '../src/sdk/plan.js';
+import { maskBytes, writeImageSet } from './helpers/image_data.js';
 import { cli, snapshot } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-unet-sweep-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const ids = (out: string) => readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.done.json')).map((f) => f.replace('.done.json', '')).sort();
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: scratch, encoding: 'utf8' });
 
 const UNET = { name: 'unet2d', filters: [4, 8], batchNorm: true };
@@ -42,14 +46,31 @@ describe('run configs with a model and data', () => {
     expect(JSON.stringify(parseRunConfig(JSON.parse(JSON.stringify(config))))).toBe(JSON.stringify(config));
   });
 
+  it('makes 95% foreground from the 5% shapes with the labels swapped (the shapes are then the background)', () => {
+    const options = { imageSize: 32, trainImages: 4, validationImages: 2, seed: 3 };
+    const five = new SyntheticSet({ ...options, foreground: 0.05 });
+    const ninetyFive = new SyntheticSet({ ...options, foreground: 0.95 });
+    const b5 = five.batch(7, 4);
+    const b95 = ninetyFive.batch(7, 4);
+    expect(b95.images).toEqual(b5.images);
+    expect(Array.from(b95.labels)).toEqual(Array.from(b5.labels, (v) => 1 - v));
+    const fraction = b95.labels.reduce((a, v) => a + v, 0) / b95.labels.length;
+    expect(fraction).toBeGreaterThan(0.93);
+    expect(fraction).toBeLessThan(0.97);
+    expect(Array.from(ninetyFive.validation.labels)).toEqual(Array.from(five.validation.labels, (v) => 1 - v));
+  });
+
   it.each([
     [{ model: { name: 'unet9' }, data: DATA }, /model\.name: Invalid discriminator value/],
     [{ model: UNET, data: { name: 'toy' } }, /data: a unet2d run needs data \{ name: 'synthetic'/],
     [{ data: DATA }, /model: synthetic data trains a U-Net/],
     [{ model: { name: 'unet2d', filters: [4, 8, 16] }, data: { ...DATA, size: 18 } }, /data\.size: 18 is not divisible by 2\^2 = 4 for the 3 levels of model\.filters/],
-    [{ model: UNET, data: DATA, foreground: 0.3 }, /foreground: is the seed net's; a unet2d run's is data\.foreground/],
-    [{ model: UNET, data: DATA, imageSize: 64 }, /imageSize: is the seed net's; a unet2d run's is data\.size/],
+    [{ model: UNET, data: DATA, foreground: 0.3 }, /foreground: is the seed net's; a U-Net run's is data\.foreground/],
+    [{ model: UNET, data: DATA, imageSize: 64 }, /imageSize: is the seed net's; a U-Net run's is data\.size/],
     [{ model: UNET, data: { ...DATA, path: 'x' } }, /data: Unrecognized key/],
+    [{ model: { name: 'unet3d', filters: [4, 8, 16, 32, 64, 128] }, data: { name: 'folder', path: 'x', size: 48 } }, /data\.size: 48 is not divisible by 2\^5 = 32/],
+    [{ model: UNET, data: { name: 'folder' } }, /data\.path: Invalid input: expected string/],
+    [{ gradNormEvery: 5 }, /gradNormEvery: is a U-Net run's: the seed net logs every gradient norm every step/],
   ])('refuses %j, naming the field', (input, message) => {
     expect(() => parseRunConfig(input)).toThrow(ConfigError);
     expect(() => parseRunConfig(input)).toThrow(message);
@@ -73,7 +94,6 @@ describe('segloss sweep with U-Nets', () => {
     return path;
   };
   const dir = (name: string) => join(scratch, name);
-  const ids = (out: string) => readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.done.json')).map((f) => f.replace('.done.json', '')).sort();
 
   it('trains U-Net runs beside seed-net runs: the same files for 1 and 2 workers; the report keeps them apart', () => {
     const one = run('sweep', '--config', config('grid', 20), '--workers', '1', '--out', dir('one'));
@@ -105,6 +125,18 @@ describe('segloss sweep with U-Nets', () => {
     const finals = csv.filter((l) => l.startsWith('unet2d-f4.8-bn1-syn64-adam-5fg-cce-')).map((l) => Number(l.split(',').at(-3))); // finalDiceForeground
     expect(finals).toHaveLength(2);
     expect(unetCells[0].meanDiceMinority).toBeCloseTo((finals[0] + finals[1]) / 2, 12); // 5% fg: the foreground is the minority
+    // Per-class Dice columns for every run; prediction overlays per U-Net cell, from its lowest seed's run.
+    expect(html).toContain('<th>final Dice, background</th><th>final Dice, foreground</th>');
+    expect(html).toContain('<h2>Predictions</h2>');
+    expect(readdirSync(join(dir('one'), 'report', 'overlays')).sort()).toEqual(['unet2d-f4.8-bn1-syn64-adam-5fg-cce-run0.png', 'unet2d-f4.8-bn1-syn64-adam-5fg-dice-run0.png']);
+    const png = decodePng(readFileSync(join(dir('one'), 'report', 'overlays', 'unet2d-f4.8-bn1-syn64-adam-5fg-dice-run0.png')));
+    expect([png.width, png.height]).toEqual([3 * (2 * 128 + 4) + 2 * 8, 128]); // three 64² pictures, doubled
+    const marker = JSON.parse(readFileSync(join(dir('one'), 'runs', 'unet2d-f4.8-bn1-syn64-adam-5fg-dice-run0.done.json'), 'utf8'));
+    expect([marker.samples.size, marker.samples.count]).toEqual([64, 3]);
+    expect(report.runs.find((r: { id: string }) => r.id === 'unet2d-f4.8-bn1-syn64-adam-5fg-dice-run0').finalDice).toEqual(marker.finalDice);
+    // U-Net rows log the training loss's gradient norm every step, the other logged loss's every evalEvery steps.
+    expect(rows.map((r) => r.gradNorms.dice > 0)).toEqual(Array(20).fill(true));
+    expect(rows.flatMap((r) => (r.gradNorms.cce != null ? [r.step] : []))).toEqual([0, 10]);
   });
 
   it('loses no finished U-Net run to a SIGKILL; --resume, and shards merged, give the uninterrupted sweep\'s files', async () => {
@@ -137,4 +169,111 @@ describe('segloss sweep with U-Nets', () => {
       'unet2d-f8.16.32-bn1-syn64-adam-50fg-cce-run0', 'unet2d-f8.16.32-bn1-syn64-adam-50fg-cce-run1', 'unet2d-f8.16.32-bn1-syn64-adam-50fg-cce-run2']);
     for (const fg of ['50', '5', '1']) expect(out.stderr).toMatch(new RegExp(`\\n  unet2d \\[8, 16, 32\\], synthetic 64²: ADAM, Batch Norm: True, ${fg}% fg: (.* > ){7}`));
   }, 300_000);
+
+  it('runs the unet-seed preset (54 runs) at a few steps: the seed\'s observations checked on the U-Net, SGD\'s not covered', () => {
+    expect(run('presets').stdout).toMatch(/^unet-seed +54 runs {2}The seed's grid on a U-Net/m);
+    const out = run('sweep', '--preset', 'unet-seed', '--steps', '12', '--workers', '2', '--out', dir('preset-unet-seed'));
+    expect(out.status, out.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir('preset-unet-seed'), 'report', 'report.json'), 'utf8'));
+    expect(report.observations.map((o: { status: string }) => o.status)).toEqual(Array(5).fill('not covered')); // no run in the seed's setting
+    const [unet, ...others] = report.modelObservations;
+    expect(others).toEqual([]);
+    expect(unet.model).toBe('unet2d [8, 16, 32], synthetic 64²');
+    // Observation 1 needs SGD cells; 4 needs steps 0–1,000 (the full preset has them).
+    expect(unet.checks.map((c: { status: string }) => c.status !== 'not covered')).toEqual([false, true, true, false, true]);
+    expect(unet.checks[3].summary).toBe('no run of adam-bn0-50fg-dicefg logs steps 0–1000');
+    expect(unet.checks[4].comparisons).toHaveLength(9); // observation 5: 3 training × 3 logged losses, 95% against 5% fg
+    expect(out.stderr).toContain("\nthe seed's observations on unet2d [8, 16, 32], synthetic 64²:\n  2. ");
+    expect(readFileSync(join(dir('preset-unet-seed'), 'report', 'index.html'), 'utf8')).toContain("<h2>The seed's observations on unet2d [8, 16, 32], synthetic 64²</h2>");
+    // At 95% fg the shapes are the background: its runs' rows are the 5% runs' labels swapped, so the trivial solutions swap too.
+    const rows = readFileSync(join(dir('preset-unet-seed'), 'runs', 'unet2d-f8.16.32-bn1-syn64-adam-95fg-cce-run0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows[0].gradNorms.dice).toBeGreaterThan(0); // gradNormEvery 10: every logged loss's norm at step 0
+    expect(rows[1].gradNorms.dice).toBeNull();
+  }, 300_000);
+});
+
+describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
+  const dir = (name: string) => join(scratch, name);
+  const write = (name: string, body: unknown) => {
+    const path = join(scratch, `${name}.json`);
+    writeFileSync(path, JSON.stringify(body));
+    return path;
+  };
+  const rowsOf = (out: string, id: string) => readFileSync(join(out, 'runs', `${id}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+  it('trains a unet3d on synthetic volumes, with every logged loss\'s gradient norm every gradNormEvery steps and the same weights as without them', () => {
+    const path = write('volumes', {
+      parameters: {
+        model: { value: { name: 'unet3d', filters: [2, 4], batchNorm: true } },
+        data: { value: { name: 'synthetic', size: 8, foreground: 0.2, trainImages: 3, valImages: 2 } },
+        trainLoss: { values: ['cce', 'dice'] },
+        loggedLosses: { value: ['cce', 'dice'] },
+        gradNormEvery: { values: [0, 2] },
+        batchSize: { value: 2 }, steps: { value: 6 }, evalEvery: { value: 3 }, seed: { value: 0 },
+      },
+    });
+    const out = run('sweep', '--config', path, '--workers', '2', '--out', dir('volumes'));
+    expect(out.status, out.stderr).toBe(0);
+    const id = (loss: string, every: number) => `unet3d-f2.4-bn1-syn8-adam-20fg-${loss}-run0-gradNormEvery${every}`;
+    const sparse = rowsOf(dir('volumes'), id('dice', 2));
+    const none = rowsOf(dir('volumes'), id('dice', 0));
+    // The training loss's norm every step; the other logged loss's at steps 0, 2, 4 only.
+    expect(sparse.map((r) => r.gradNorms.dice > 0)).toEqual(Array(6).fill(true));
+    expect(sparse.map((r) => r.gradNorms.cce != null)).toEqual([true, false, true, false, true, false]);
+    expect(none.map((r) => r.gradNorms.cce)).toEqual(Array(6).fill(null));
+    // The extra passes leave batch norm's averages as they were: the same losses, evaluations and training-loss norms.
+    const trained = (rows: { losses: unknown; gradNorms: { dice: number }; dice?: number[]; accuracy?: number }[]) => rows.map((r) => [r.losses, r.gradNorms.dice, r.dice, r.accuracy]);
+    expect(trained(sparse)).toEqual(trained(none));
+    expect(sparse[3].dice).toHaveLength(2);
+    // At step 0 both runs have the same weights and batch: the CCE norm of the Dice run's own pass is the CCE run's update norm.
+    expect(sparse[0].gradNorms.cce).toBe(rowsOf(dir('volumes'), id('cce', 2))[0].gradNorms.cce);
+    const html = readFileSync(join(dir('volumes'), 'report', 'index.html'), 'utf8');
+    expect(html).toContain('unet3d [2, 4], synthetic 8³: ADAM, Batch Norm: True, 20% fg');
+  }, 120_000);
+
+  it('sweeps a folder of your own images: checked and measured once, its fingerprint kept, a changed folder refused on resume', () => {
+    const data = dir('own-images');
+    writeImageSet(data, { count: 6, size: 16, foreground: 0.2, masks: 'binary255' });
+    const spec = (path: string) => ({
+      parameters: {
+        model: { value: { name: 'unet2d', filters: [4, 8], batchNorm: true } },
+        data: { value: { name: 'folder', path, size: 16, valFraction: 0.34 } },
+        trainLoss: { values: ['cce', 'dice'] },
+        batchSize: { value: 2 }, steps: { value: 4 }, evalEvery: { value: 2 }, seed: { value: 0 },
+      },
+    });
+    const path = write('own', spec(data));
+    const out = run('sweep', '--config', path, '--workers', '2', '--out', dir('own'));
+    expect(out.status, out.stderr).toBe(0);
+    const sweep = JSON.parse(readFileSync(join(dir('own'), 'sweep.json'), 'utf8'));
+    expect(sweep.folders).toEqual([{ path: data, fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/), foreground: expect.any(Number), pairs: 6, dims: 2 }]);
+    const fg = sweep.folders[0].foreground;
+    expect(fg).toBeGreaterThan(0.1);
+    expect(fg).toBeLessThan(0.3);
+    const id = `unet2d-f4.8-bn1-own-images16-adam-${+(+fg.toPrecision(4) * 100).toFixed(2)}fg-dice-run0`;
+    expect(ids(dir('own'))).toContain(id);
+    const rows = rowsOf(dir('own'), id);
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2, 3]);
+    expect(rows[3].dice).toHaveLength(2);
+    // Resuming the finished sweep is a no-op; after the folder changed it is refused, naming it.
+    expect(run('sweep', '--config', path, '--workers', '1', '--out', dir('own'), '--resume').status).toBe(0);
+    writeImageSet(data, { count: 7, size: 16, foreground: 0.2, masks: 'binary255' });
+    const changed = run('sweep', '--config', path, '--workers', '1', '--out', dir('own'), '--resume');
+    expect(changed.status).not.toBe(0);
+    expect(changed.stderr).toContain(`the data changed since this sweep began (files added, removed or resized) in ${data}`);
+  }, 120_000);
+
+  it('names a folder that does not exist, and a folder the data check refuses, before any run trains', () => {
+    const missing = run('sweep', '--config', write('missing', { parameters: { model: { value: UNET }, data: { value: { name: 'folder', path: join(scratch, 'nowhere') } } } }), '--out', dir('missing'));
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain(`parameters.data.value.path: ${join(scratch, 'nowhere')}: no such folder`);
+    const three = dir('three-classes');
+    writeImageSet(three, { count: 2, size: 16, foreground: 0.2, masks: 'indices' });
+    writeFileSync(join(three, 'masks', 'img-000.png'), maskBytes(new Uint8Array(256).fill(2), 16, 'indices'));
+    const refused = run('sweep', '--config', write('three', { parameters: { model: { value: UNET }, data: { value: { name: 'folder', path: three, size: 16 } } } }), '--out', dir('three'));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`data: ${three} cannot train a sweep's two-class runs`);
+    expect(refused.stderr).toContain('img-000.png');
+    expect(existsSync(join(dir('three'), 'runs'))).toBe(false);
+  });
 });

@@ -212,7 +212,16 @@ async function showVerdicts(logs: RunLog[]): Promise<void> {
     covered.map((o) => `<tr><td>${o.id}</td><td>${esc(o.title)}</td><td class="status-${o.status === 'reproduced' ? 'completed' : 'failed'}">${esc(o.status)}</td><td>${esc(o.summary)}</td></tr>`).join('')}</tbody></table>` : '';
   const puzzle = report.puzzle ? `<h3>The seed's puzzle</h3><ul class="puzzle">${
     report.puzzle.analysis.comparisons.map((c) => `<li>${esc(segloss.describePuzzleComparison(c))}</li>`).join('')}</ul><figure id="fig-puzzle" class="figure">${report.puzzle.svg}</figure>` : '';
-  $('verdicts').innerHTML = `<table class="verdicts"><thead><tr><th>run</th><th>final accuracy</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>${observations}${puzzle}`;
+  // A U-Net cell's validation images with its predictions, as the report's Predictions section has them.
+  const overlays = report.overlays.length ? `<h3>Predictions</h3><p class="hint">foreground found: green, missed: blue, background taken for foreground: red</p><div class="overlays">${
+    report.overlays.map((o) => `<figure><img alt="${esc(o.runId)}" src="data:image/png;base64,${pngBase64(o.png)}"><figcaption>${esc(o.runId)}</figcaption></figure>`).join('')}</div>` : '';
+  $('verdicts').innerHTML = `<table class="verdicts"><thead><tr><th>run</th><th>final accuracy</th><th>verdict</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>${overlays}${observations}${puzzle}`;
+}
+
+function pngBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 /** Points the download links at the store's summary.csv and JSON (what a sweep directory would hold). */

@@ -12,7 +12,7 @@ import { mergeSweeps } from '../sdk/merge.js';
 import { io as fsio, SweepIOError, writeAtomic } from '../sdk/fsio.js';
 import { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '../sdk/plan.js';
 import { runSweep, seglossVersion, type SweepProgress, type SweepResult } from '../sdk/sweep.js';
-import { observationLines } from '../report/observations.js';
+import { modelObservationLines, observationLines } from '../report/observations.js';
 import { puzzleLines } from '../report/puzzle.js';
 import { rankingLines } from '../report/ranking.js';
 import { writeReport } from '../report/write.js';
@@ -234,6 +234,7 @@ export async function main(argv: string[]): Promise<number> {
           `results in ${outDir}/summary.csv${report ? `, report in ${report.index}` : ''}`,
           ...(report ? rankingLines(report.report.ranking) : []),
           ...(report ? observationLines(report.report.observations) : []),
+          ...(report ? modelObservationLines(report.report.modelObservations) : []),
           ...puzzleLines(report?.report.puzzle?.analysis),
         ].filter(Boolean);
         process.stderr.write(lines.join('\n') + '\n');
@@ -250,7 +251,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (dir: string) => {
       const { report, index } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
       process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`
-        + [...rankingLines(report.ranking), ...observationLines(report.observations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
+        + [...rankingLines(report.ranking), ...observationLines(report.observations), ...modelObservationLines(report.modelObservations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
     });
 
   program.command('merge')
@@ -346,7 +347,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--steps <n>', 'training steps (default 1000)', positiveInt('--steps'))
     .option('--batch <n>', 'images per step (default 4)', positiveInt('--batch'))
     .option('--lr <x>', 'Adam\'s learning rate (default 0.001)', Number)
-    .option('--foreground <f>', 'the synthetic data\'s foreground fraction, 0.005–0.6 (default 0.1)', Number)
+    .option('--foreground <f>', 'the synthetic data\'s foreground fraction, 0.005–0.995 (default 0.1; above 0.5 the shapes are the background)', Number)
     .option('--train-images <n>', 'synthetic training images (default 256)', positiveInt('--train-images'))
     .option('--val-images <n>', 'synthetic validation images (default 16)', positiveInt('--val-images'))
     .option('--eval-every <n>', 'validation every n steps (default 100)', positiveInt('--eval-every'))

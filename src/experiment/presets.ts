@@ -26,7 +26,7 @@ const SGD = { name: 'sgd' as const };
 /** The `unet` preset's data at a foreground fraction: 64² synthetic shapes, 64 training and 8 validation images. */
 const unetData = (foreground: number) => ({ name: 'synthetic' as const, size: 64, foreground, trainImages: 64, valImages: 8 });
 
-export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle' | 'losses' | 'unet', Preset> = {
+export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle' | 'losses' | 'unet' | 'unet-seed', Preset> = {
   seed: {
     name: 'seed',
     description: 'The published grid: {Adam, SGD} × BN {off, on} × {5, 50, 95}% fg × train loss {cce, dicefg, dice} × 3 runs = 108 trainings of 10,001 steps.',
@@ -82,6 +82,21 @@ export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle' | 'losse
     grid: {
       data: [unetData(0.5), unetData(0.05), unetData(0.01)],
       trainLoss: ['cce', 'dice', 'dicefg', 'dice-ce', { name: 'focal', gamma: 2 }, { name: 'tversky', alpha: 0.3, beta: 0.7 }, 'generalized-dice', 'lovasz'],
+    },
+    runs: 3,
+  },
+  'unet-seed': {
+    name: 'unet-seed',
+    description: 'The seed\'s grid on a U-Net (issue #22): unet2d [8, 16, 32] on 64² synthetic shapes, Adam, BN off and on × {5, 50, 95}% fg '
+      + '(at 95% the shapes are the background) × train loss {cce, dicefg, dice} × 3 runs of 1,200 steps, batch 4 = 54 trainings, '
+      + 'every logged loss\'s gradient norm every 10 steps: the seed\'s observations checked on a U-Net.',
+    base: {
+      optimizer: ADAM, batchSize: 4, steps: 1200, evalEvery: 100, gradNormEvery: 10, loggedLosses: ['cce', 'dicefg', 'dice'],
+    },
+    grid: {
+      model: [{ name: 'unet2d', filters: [8, 16, 32], batchNorm: false }, { name: 'unet2d', filters: [8, 16, 32], batchNorm: true }],
+      data: [unetData(0.05), unetData(0.5), unetData(0.95)],
+      trainLoss: ['cce', 'dicefg', 'dice'],
     },
     runs: 3,
   },

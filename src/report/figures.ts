@@ -4,6 +4,7 @@
  * average over 201 steps), bottom row every logged loss (moving average over 11) with validation
  * accuracy on a second y axis. A loss has the same colour in every figure.
  */
+import type { PredictionSamples } from './overlays.js';
 import { architectureOf, architectureTitle, type RunConfig } from '../experiment/config.js';
 import type { StepLog } from '../experiment/train.js';
 import { isSeedLoss, lossOrder, lossTitle, zooLossOf, type LossKey, type ZooLossName } from '../experiment/losses.js';
@@ -34,6 +35,8 @@ export interface RunLog {
   config: RunConfig;
   rows: readonly StepLog[];
   status: 'completed' | 'diverged';
+  /** A U-Net run's validation pictures with its final predictions (from its completion marker). */
+  samples?: PredictionSamples;
 }
 
 export interface FigureGroup {
@@ -100,7 +103,7 @@ export function figureSpec(group: FigureGroup): Record<string, unknown> {
     config: { font: 'DejaVu Sans', view: { stroke: '#ddd' }, legend: { orient: 'right' } },
     hconcat: group.runs.map((run) => ({
       vconcat: [
-        // The gradient norms on top, when the run logged them (a U-Net run's rows have none).
+        // The gradient norms on top, when the run logged them (a U-Net run's, sparse but for its training loss, unless gradNormEvery is 1).
         ...(hasGradNorms(run) ? [{
           title: { text: lossTitle(run.config.trainLoss), fontSize: 12 },
           width: 240, height: 130,

@@ -36,11 +36,9 @@ export function reportHtml(report: Report, title: string): string {
   }).join('')}</tr>`).join('\n');
   const runRows = report.runs.map((r) => `<tr class="${r.verdict === 'converged' ? 'ok' : r.verdict === 'not converged' ? 'meh' : 'bad'}">`
     + `<td><a href="#${e(r.figure)}">${e(r.id)}</a></td><td>${e(r.verdict)}${r.predictedClass != null ? ` (predicts ${r.predictedClass === 1 ? 'foreground' : 'background'} everywhere)` : ''}</td>`
-    + `<td>${r.convergedAt ?? '–'}</td><td>${fmt(r.finalAccuracy)}</td><td>${r.steps}</td>`
+    + `<td>${r.convergedAt ?? '–'}</td><td>${fmt(r.finalAccuracy)}</td><td>${fmt(r.finalDice?.[0])}</td><td>${fmt(r.finalDice?.[1])}</td><td>${r.steps}</td>`
     + `<td>${e(Object.entries(r.finalLosses).map(([k, v]) => `${k} ${fmt(v as number)}`).join(', '))}</td></tr>`).join('\n');
-  const statusClass = { reproduced: 'ok', 'not reproduced': 'bad', 'not covered': 'meh' } as const;
-  const observations = report.observations.map((o) => `<tr class="${statusClass[o.status]}"><td>${o.id}</td>`
-    + `<td><b>${e(o.title)}</b><br><q>${e(o.seedWords)}</q></td><td>${e(o.criterion)}</td><td>${e(o.status)}</td><td>${e(o.summary)}</td></tr>`).join('\n');
+  const observations = observationRows(report.observations);
   const figures = report.figures.map((f) => `<figure id="${e(f.key)}"><img src="figures/${encodeURIComponent(f.key)}.svg" alt="${e(f.title.join(' / '))}"><figcaption>${e(f.title.join(' / '))} — <a href="figures/${encodeURIComponent(f.key)}.png">PNG</a></figcaption></figure>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title>
@@ -61,15 +59,15 @@ final Dice of the minority class), and each cell's verdicts:
 <table><tr><th></th>${losses.map((l) => `<th>trained with ${e(lossTitle(l))}</th>`).join('')}</tr>
 ${overview}
 </table>
-${rankingSection(report)}<h2>The seed's observations</h2>
+${rankingSection(report)}${predictionsSection(report)}<h2>The seed's observations</h2>
 <p>Each observation of the seed study, checked on this sweep's runs in the seed's setting:
 <b>reproduced</b>, <b>not reproduced</b> (the numbers say where), or <b>not covered</b> (the
 sweep lacks cells the check needs). Counts are over runs (seeds).</p>
 <table><tr><th>#</th><th>observation (the seed's words)</th><th>criterion</th><th>status</th><th>numbers</th></tr>
 ${observations}
 </table>
-${puzzleSection(report)}<h2>Runs</h2>
-<table><tr><th>run</th><th>verdict</th><th>converged at step</th><th>final accuracy</th><th>steps</th><th>final losses</th></tr>
+${modelObservationsSection(report)}${puzzleSection(report)}<h2>Runs</h2>
+<table><tr><th>run</th><th>verdict</th><th>converged at step</th><th>final accuracy</th><th>final Dice, background</th><th>final Dice, foreground</th><th>steps</th><th>final losses</th></tr>
 ${runRows}
 </table>
 <h2>Figures</h2>
@@ -92,6 +90,42 @@ function rankingSection(report: Report): string {
 foreground up to 50 % fg, the mean over the foreground classes when there are several; the
 background above 50 %), mean ± standard deviation over seeds, best first.</p>
 <table><tr><th>setting</th><th>training losses, best first</th></tr>
+${rows}
+</table>
+`;
+}
+
+const statusClass = { reproduced: 'ok', 'not reproduced': 'bad', 'not covered': 'meh' } as const;
+
+function observationRows(checks: Report['observations']): string {
+  const e = escapeHtml;
+  return checks.map((o) => `<tr class="${statusClass[o.status]}"><td>${o.id}</td>`
+    + `<td><b>${e(o.title)}</b><br><q>${e(o.seedWords)}</q></td><td>${e(o.criterion)}</td><td>${e(o.status)}</td><td>${e(o.summary)}</td></tr>`).join('\n');
+}
+
+/** The seed's observations on each U-Net model of the sweep that covers one: the same checks on its runs. */
+function modelObservationsSection(report: Report): string {
+  return report.modelObservations.map(({ model, checks }) => `<h2>The seed's observations on ${escapeHtml(model)}</h2>
+<p>The same checks and thresholds on this model's runs, its cells named as the seed's
+(<code>adam-bn0-95fg-dicefg</code>: Adam, no batch norm, 95 % foreground, trained with DICEFG).</p>
+<table><tr><th>#</th><th>observation (the seed's words)</th><th>criterion</th><th>status</th><th>numbers</th></tr>
+${observationRows(checks)}
+</table>
+`).join('');
+}
+
+/** Per setting of U-Net runs, a column per training loss: validation images with the final predictions (overlays/ID.png). */
+function predictionsSection(report: Report): string {
+  if (report.overlays.length === 0) return '';
+  const e = escapeHtml;
+  const settings = [...new Set(report.overlays.map((o) => o.setting))];
+  const rows = settings.map((setting) => `<tr><th>${e(setting)}</th>${report.overlays.filter((o) => o.setting === setting).map((o) => `<td><b>${e(lossTitle(o.trainLoss))}</b> <small>(run ${o.seed})</small><br>`
+    + `<img src="overlays/${encodeURIComponent(o.runId)}.png" alt="${e(`${o.runId}: validation images and predictions`)}"></td>`).join('')}</tr>`).join('\n');
+  return `<h2>Predictions</h2>
+<p>Per setting and training loss, the first validation images (a volume's middle slice) of the
+lowest seed's run, each beside its final prediction: foreground found <span style="color:#28c846">■</span>,
+missed <span style="color:#286eff">■</span>, background taken for foreground <span style="color:#e62828">■</span>.</p>
+<table>
 ${rows}
 </table>
 `;

@@ -186,12 +186,39 @@ function verdictList(c: CellCount): string {
   return Object.entries(c.verdicts).map(([v, n]) => `${v} ${n}/${c.runs}`).join(', ');
 }
 
-/** Checks the seed's five observations on a sweep's runs; one entry per observation, in order. */
-export function checkObservations(runs: readonly RunLog[]): ObservationCheck[] {
+/**
+ * What keeps a U-Net run out of the observations on its model (modelObservations): only what the
+ * checks read — the seed's three losses logged; every other field is the model's setting.
+ */
+export function modelSettingDifferences(config: RunConfig): string[] {
+  const unlogged = SEED_LOSSES.filter((l) => !config.loggedLosses.includes(l));
+  return unlogged.length ? [`${unlogged.join(', ')} not logged`] : [];
+}
+
+/**
+ * The seed's observations on each U-Net model and data of a sweep (architectureTitle): the same
+ * checks and thresholds on that model's runs, its cells named as the seed's. Models where no
+ * observation is covered are left out.
+ */
+export function modelObservations(runs: readonly RunLog[]): { model: string; checks: ObservationCheck[] }[] {
+  const byModel = new Map<string, RunLog[]>();
+  for (const run of runs) {
+    const model = architectureTitle(run.config);
+    if (model) byModel.set(model, [...(byModel.get(model) ?? []), run]);
+  }
+  return [...byModel.entries()].map(([model, members]) => ({ model, checks: checkObservations(members, modelSettingDifferences) }))
+    .filter((m) => m.checks.some((c) => c.status !== 'not covered'));
+}
+
+/**
+ * Checks the seed's five observations on a sweep's runs; one entry per observation, in order.
+ * `differences` sets runs aside (default: those not in the seed's setting).
+ */
+export function checkObservations(runs: readonly RunLog[], differences: (config: RunConfig) => string[] = seedSettingDifferences): ObservationCheck[] {
   const cellsOf = new Map<string, Judged[]>();
   const setAside: { id: string; why: string[] }[] = [];
   for (const run of runs) {
-    const why = seedSettingDifferences(run.config);
+    const why = differences(run.config);
     if (why.length) {
       setAside.push({ id: run.id, why });
       continue;
@@ -384,5 +411,12 @@ function measureSpike(id: string, rows: readonly StepLog[]): Spike | null {
 export function observationLines(checks: readonly ObservationCheck[], width = 240): string[] {
   const cut = (line: string) => (line.length <= width ? line : `${line.slice(0, width - 21)}… (see the report)`);
   return ["the seed's observations:", ...checks.map((c) => cut(`  ${c.id}. ${c.title}: ${c.status} — ${c.summary}`))];
+}
+
+/** The same for each U-Net model, its covered observations only (the report has the rest). */
+export function modelObservationLines(models: readonly { model: string; checks: ObservationCheck[] }[], width = 240): string[] {
+  const cut = (line: string) => (line.length <= width ? line : `${line.slice(0, width - 21)}… (see the report)`);
+  return models.flatMap(({ model, checks }) => [`the seed's observations on ${model}:`,
+    ...checks.filter((c) => c.status !== 'not covered').map((c) => cut(`  ${c.id}. ${c.title}: ${c.status} — ${c.summary}`))]);
 }
 

@@ -7,9 +7,10 @@ import { parse, View } from 'vega';
 import { architectureTitle } from '../experiment/config.js';
 import { lossOrder, type LossKey } from '../experiment/losses.js';
 import { figureSpec, groupFigures, type RunLog } from './figures.js';
-import { checkObservations, type ObservationCheck } from './observations.js';
+import { checkObservations, modelObservations, type ObservationCheck } from './observations.js';
 import { analysePuzzle, coversPuzzle, puzzleFigureSpec, type PuzzleAnalysis } from './puzzle.js';
-import { minorityDice, rankLosses, type RankingGroup } from './ranking.js';
+import { overlayPng } from './overlays.js';
+import { minorityDice, rankLosses, settingOf, type RankingGroup } from './ranking.js';
 import { judgeRun, type RunVerdict } from './verdict.js';
 
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
@@ -37,6 +38,8 @@ export interface ReportRun extends RunVerdict {
   finalAccuracy: number | null;
   /** The final evaluation's Dice of the minority class (minorityDice: the foreground's up to 50 % fg, the background's above). */
   finalDiceMinority: number | null;
+  /** The final evaluation's Dice per class (background, foreground). */
+  finalDice: number[] | null;
   finalLosses: Partial<Record<LossKey, number>>;
 }
 
@@ -64,6 +67,13 @@ export interface Report {
   cells: ReportCell[];
   /** The training losses ranked by the final Dice of the minority class, per setting (ranking.ts). */
   ranking: RankingGroup[];
+  /**
+   * Per cell of U-Net runs, its first run's (lowest seed's) validation pictures with the final
+   * predictions, as a PNG strip (overlays.ts); `setting` as the ranking's.
+   */
+  overlays: { runId: string; setting: string; trainLoss: LossKey; seed: number; png: Uint8Array }[];
+  /** The seed's observations checked on each U-Net model's runs (where one is covered). */
+  modelObservations: { model: string; checks: ObservationCheck[] }[];
   /** The seed's five observations checked on these runs (src/report/observations.ts). */
   observations: ObservationCheck[];
   /** The seed's puzzle, where the sweep has its cells (the `puzzle` preset): its figure and analysis. */
@@ -90,7 +100,7 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
       id: run.id, figure: figureOf.get(run.id)!, model: architectureTitle(run.config), optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
       foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
       steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalDiceMinority: minorityDice(lastEval?.dice, run.config.foreground),
-      finalLosses: run.rows.at(-1)?.losses ?? {},
+      finalDice: lastEval?.dice ?? null, finalLosses: run.rows.at(-1)?.losses ?? {},
       ...judgeRun(run.config, run.rows, run.status),
     };
   });
@@ -115,5 +125,21 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
   reportCells.sort((a, b) => a.model.localeCompare(b.model) || a.optimizer.localeCompare(b.optimizer) || Number(a.batchNorm) - Number(b.batchNorm)
     || a.foreground - b.foreground || Number(a.invertInput) - Number(b.invertInput) || order.indexOf(a.trainLoss) - order.indexOf(b.trainLoss));
   const puzzle = coversPuzzle(runs) ? { svg: await specToSvg(puzzleFigureSpec(runs)), analysis: analysePuzzle(runs) } : null;
-  return { figures, runs: reportRuns, cells: reportCells, ranking: rankLosses(reportCells), observations: checkObservations(runs), puzzle };
+  return {
+    figures, runs: reportRuns, cells: reportCells, ranking: rankLosses(reportCells), overlays: overlaysOf(runs, reportRuns),
+    observations: checkObservations(runs), modelObservations: modelObservations(runs), puzzle,
+  };
+}
+
+/** A PNG strip of predictions per cell: its lowest seed's run that kept pictures, in the order of the cells. */
+function overlaysOf(runs: readonly RunLog[], reportRuns: readonly ReportRun[]): Report['overlays'] {
+  const chosen = new Map<string, { run: RunLog; r: ReportRun }>();
+  runs.forEach((run, k) => {
+    if (!run.samples) return;
+    const r = reportRuns[k];
+    const key = `${settingOf(r)}|${r.trainLoss}`;
+    const held = chosen.get(key);
+    if (!held || r.seed < held.r.seed) chosen.set(key, { run, r });
+  });
+  return [...chosen.values()].map(({ run, r }) => ({ runId: r.id, setting: settingOf(r), trainLoss: r.trainLoss, seed: r.seed, png: overlayPng(run.samples!) }));
 }

@@ -9,6 +9,7 @@ import { io, writeAtomic } from '../sdk/fsio.js';
 import { SweepStore } from '../sdk/store.js';
 import type { RunLog } from './figures.js';
 import { reportHtml } from './html.js';
+import { validSamples } from './overlays.js';
 import { renderReport, type Report } from './render.js';
 
 export interface ReadOptions {
@@ -28,7 +29,8 @@ export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] 
     const state = store.inspect(id);
     if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the report`);
     if (state.kind !== 'complete') return [];
-    return [{ id, config: state.summary.config, rows: store.readRows(id), status: state.summary.status }];
+    const { config, status, samples } = state.summary;
+    return [{ id, config, rows: store.readRows(id), status, ...(validSamples(samples) ? { samples } : {}) }];
   });
 }
 
@@ -55,12 +57,14 @@ export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, 
     writeAtomic(join(out, 'figures', `${figure.key}.svg`), figure.svg);
     writeAtomic(join(out, 'figures', `${figure.key}.png`), svgToPng(figure.svg));
   }
+  if (report.overlays.length > 0) io('create the directory', join(out, 'overlays'), () => mkdirSync(join(out, 'overlays'), { recursive: true }));
+  for (const overlay of report.overlays) writeAtomic(join(out, 'overlays', `${overlay.runId}.png`), overlay.png);
   if (report.puzzle) {
     writeAtomic(join(out, 'figures', 'puzzle.svg'), report.puzzle.svg);
     writeAtomic(join(out, 'figures', 'puzzle.png'), svgToPng(report.puzzle.svg));
   }
   const index = join(out, 'index.html');
   writeAtomic(index, reportHtml(report, title));
-  writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, ranking: report.ranking, observations: report.observations, puzzle: report.puzzle?.analysis ?? null }, null, 2) + '\n');
+  writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, ranking: report.ranking, observations: report.observations, modelObservations: report.modelObservations, puzzle: report.puzzle?.analysis ?? null }, null, 2) + '\n');
   return { report, index };
 }

@@ -106,7 +106,7 @@ export class MemorySweepStore implements RunStore {
 
   /** Every complete run, in plan order, as `renderReport` takes them. */
   runLogs(): RunLog[] {
-    return this.completeInPlanOrder().map((s) => ({ id: s.id, config: s.config, rows: this.rowsOf(s.id), status: s.status }));
+    return this.completeInPlanOrder().map((s) => ({ id: s.id, config: s.config, rows: this.rowsOf(s.id), status: s.status, ...(s.samples ? { samples: s.samples } : {}) }));
   }
 
   /** summary.csv's text for the complete runs, in plan order. */

@@ -61,6 +61,7 @@ function browserSweep(page: Page, spec: SweepSpec, engine: 'lanes' | 'tfjs' = 'l
     return {
       failed: result.failed,
       rows: Object.fromEntries(result.plan.map((r: { id: string }) => [r.id, result.store.rowsOf(r.id)])),
+      samples: Object.fromEntries(result.plan.map((r: { id: string }) => [r.id, result.store.inspect(r.id).summary?.samples ?? null])),
     };
   }, [spec, engine] as const);
 }
@@ -182,17 +183,24 @@ describe.each([
         seed: { values: [2] },
       },
     };
-    const { failed, rows } = await browserSweep(page, spec);
+    const { failed, rows, samples } = await browserSweep(page, spec);
     expect(failed).toEqual([]);
     const plan = planSweep(parseSweepSpec(spec));
     expect(Object.keys(rows)).toEqual(plan.map((r) => r.id));
     await useWasm('simd');
-    const seen = (r: StepLog) => ({ step: r.step, losses: r.losses, eval: r.eval });
+    // Gradient norms as the log keeps them: the training loss's every step, the other's on evaluation steps (gradNormEvery's default).
+    const norms = (r: StepLog) => Object.fromEntries((['cce', 'dice'] as const).map((k) => [k, r.gradNorms[k] ?? null]).filter(([, v]) => v != null && !Number.isNaN(v)));
+    const seen = (r: StepLog) => ({ step: r.step, losses: r.losses, eval: r.eval, gradNorms: norms(r) });
     for (const run of plan.filter((r) => r.config.model)) {
       const here: StepLog[] = [];
       const it = trainUNetRun(run.config);
-      for (let next = it.next(); !next.done; next = it.next()) here.push(next.value);
+      let next = await it.next();
+      for (; !next.done; next = await it.next()) here.push(next.value);
       expect(rows[run.id].map(seen), run.id).toEqual(here.map(seen));
+      expect(Object.keys(here[5].gradNorms)).toHaveLength(2);
+      // The validation pictures the report's overlays draw: the same predictions in the browser.
+      expect(samples[run.id], run.id).toEqual(next.value.samples);
+      expect(next.value.samples!.count).toBe(3);
     }
   });
 
