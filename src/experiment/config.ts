@@ -3,6 +3,7 @@
  * seed's published setting (DESIGN.md §4), so `parseRunConfig({})` is the seed's first run.
  */
 import { z } from 'zod';
+import { folderReadingFields } from '../data/options.js';
 import type { LossName } from '../losses/types.js';
 import { lossKeySchema, type LossKey } from './losses.js';
 
@@ -57,17 +58,10 @@ const syntheticData = z.object({
  */
 const folderData = z.object({
   name: z.literal('folder'),
-  path: z.string().min(1),
+  ...folderReadingFields,
   size: z.number().int().min(8).max(1024).optional(),
   foreground: z.number().gt(0).lt(1).optional(),
-  manifest: z.string().optional(),
-  masks: z.union([z.enum(['auto', 'indices', 'binary', 'palette']), z.object({ colors: z.record(z.string(), z.number().int().min(0).max(255)) }).strict()]).default('auto'),
-  channels: z.union([z.literal(1), z.literal(3)]).optional(),
-  normalize: z.union([z.enum(['minmax', 'zscore', 'none']), z.object({ window: z.tuple([z.number(), z.number()]) }).strict()]).optional(),
-  augment: z.object({ flip: z.boolean().default(false), rotate90: z.boolean().default(false), intensity: z.number().min(0).max(1).default(0) }).strict().optional(),
-  valFraction: z.number().min(0).max(0.9).default(0.2),
-  positiveRatio: z.number().min(0).max(1).default(0.5),
-  valPatches: z.number().int().min(1).max(256).default(4),
+  /** Per run (two workers hold two caches). */
   cacheMB: z.number().min(0).default(256),
 }).strict();
 

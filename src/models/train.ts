@@ -19,6 +19,7 @@ import { addPredictions, emptyCounts, scoresOf } from '../experiment/train.js';
 import { FusedAdam } from '../ops/fused_adam.js';
 import { TRAIN_LOSS_NAMES, type TrainLossName } from './loss_names.js';
 import type { DataLayout, DataReport, DataSource } from '../data/api.js';
+import { folderReadingFields } from '../data/options.js';
 import type { SegmentationDataset } from '../data/dataset.js';
 import type { DecodeWorkers } from '../data/prepare.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
@@ -38,22 +39,9 @@ export const TRAIN_LOSSES: Record<TrainLossName, (y: tf.Tensor, z: tf.Tensor) =>
 
 /** Your own data (segloss/data): the folder and how to read it; see DatasetOptions. */
 const dataSchema = z.object({
-  /** The data set's folder (Node); in a browser, the files are given to UNetTrainer.open. */
-  path: z.string().min(1),
-  /** A manifest inside it (default: manifest.csv or manifest.json at its root, when there). */
-  manifest: z.string().optional(),
-  masks: z.union([z.enum(['auto', 'indices', 'binary', 'palette']), z.object({ colors: z.record(z.string(), z.number().int().min(0).max(255)) }).strict()]).default('auto'),
+  ...folderReadingFields,
   /** Default: the data's (dataset.json, else the largest class present + 1). */
   classes: z.number().int().min(2).max(256).optional(),
-  /** 2D input channels (default: 3 when any image is RGB, else 1). */
-  channels: z.union([z.literal(1), z.literal(3)]).optional(),
-  /** Default: 'minmax' in 2D, 'zscore' in 3D. */
-  normalize: z.union([z.enum(['minmax', 'zscore', 'none']), z.object({ window: z.tuple([z.number(), z.number()]) }).strict()]).optional(),
-  augment: z.object({ flip: z.boolean().default(false), rotate90: z.boolean().default(false), intensity: z.number().min(0).max(1).default(0) }).strict().optional(),
-  valFraction: z.number().min(0).max(0.9).default(0.2),
-  positiveRatio: z.number().min(0).max(1).default(0.5),
-  valPatches: z.number().int().min(1).max(256).default(4),
-  cacheMB: z.number().min(0).default(1024),
   /**
    * Node: threads that read and decode the next step's images while a step trains (default 1;
    * 0 decodes between steps on the training thread). The batches are the same bits either way.
