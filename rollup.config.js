@@ -41,7 +41,18 @@ const ts = (outDir, tsconfig = 'tsconfig.build.json') => typescript({ tsconfig, 
 
 // Resolving for browsers: package.json `browser` fields; for tfjs, they drop the Node built-ins that
 // its emscripten glue only requires behind a Node check.
+// segloss/data's Node entry (folder paths, decode threads: node: imports) is its browser entry in
+// browsers: code that reads a path only in Node (UNetTrainer, a sweep's U-Net run) bundles without it.
+const browserData = {
+  name: 'segloss-browser-data',
+  resolveId(source, importer) {
+    if (!importer || !/[\\/]src[\\/]/.test(importer) || !/(^|\/)data\/index\.js$/.test(source)) return null;
+    return join(dirname(importer), source.replace(/index\.js$/, 'browser.ts'));
+  },
+};
+
 const browserBundle = (outDir, tsconfig) => [
+  browserData,
   nodeResolve({ browser: true, extensions: ['.mjs', '.js', '.ts'] }),
   commonjs(),
   ts(outDir, tsconfig),

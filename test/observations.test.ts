@@ -108,7 +108,18 @@ describe('every check', () => {
     expect(checks[0].seedWords).toContain('None of the models converged when optimized with SGD');
     for (const c of checks) expect(c.criterion.length).toBeGreaterThan(40);
     expect(checks.slice(0, 3).map((c) => c.status)).toEqual(['reproduced', 'reproduced', 'reproduced']);
-    expect(observationLines(checks)).toHaveLength(6);
+    // On the command line: a line per covered observation, the others named on one line.
+    const lines = observationLines(checks);
+    expect(lines[0]).toBe("the seed's observations:");
+    const covered = checks.filter((c) => c.status !== 'not covered').map((c) => `  ${c.id}. `);
+    expect(covered.slice(0, 3)).toEqual(['  1. ', '  2. ', '  3. ']);
+    expect(lines.slice(1, 1 + covered.length).map((l) => l.slice(0, 5))).toEqual(covered);
+    const missing = checks.filter((c) => c.status === 'not covered').map((c) => c.id);
+    expect(lines.slice(1 + covered.length)).toEqual(missing.length ? [`  not covered: ${missing.join(', ')} (\`--preset seed\` covers all five; the report says what each needs)`] : []);
+    const adamOnly = observationLines(checkObservations(sweep(seedStory).filter((r) => r.config.optimizer.name === 'adam')));
+    expect(adamOnly.at(-1)).toBe('  not covered: 1 (`--preset seed` covers all five; the report says what each needs)');
+    expect(adamOnly).toHaveLength(6);
+    expect(observationLines(checkObservations([]))).toEqual(["the seed's observations: none covered by this sweep (`--preset seed` covers all five; the report says what each needs)"]);
   });
 
   it('an empty sweep covers nothing, and runs outside the seed\'s setting are set aside with the reason', () => {

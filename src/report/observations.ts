@@ -407,16 +407,23 @@ function measureSpike(id: string, rows: readonly StepLog[]): Spike | null {
   return { id, lossStart, lossPeak, gradStart, gradPeak, holds: lossPeak >= SPIKE.lossRatio * lossStart && gradPeak >= SPIKE.gradRatio * gradStart };
 }
 
-/** A few lines for a terminal: one per observation, its status and the numbers (cut at `width` characters). */
-export function observationLines(checks: readonly ObservationCheck[], width = 240): string[] {
+/**
+ * The checks for the command line: each covered observation on a line of its own (cut at `width`),
+ * the ones not covered named on one line with where to find them (the report has the detail).
+ */
+export function observationLines(checks: readonly ObservationCheck[], width = 240, heading = "the seed's observations",
+  hint = '`--preset seed` covers all five'): string[] {
   const cut = (line: string) => (line.length <= width ? line : `${line.slice(0, width - 21)}… (see the report)`);
-  return ["the seed's observations:", ...checks.map((c) => cut(`  ${c.id}. ${c.title}: ${c.status} — ${c.summary}`))];
+  const covered = checks.filter((c) => c.status !== 'not covered');
+  const missing = checks.filter((c) => c.status === 'not covered').map((c) => c.id);
+  const why = `${hint}; the report says what each needs`;
+  if (covered.length === 0) return [`${heading}: none covered by this sweep (${why})`];
+  return [`${heading}:`, ...covered.map((c) => cut(`  ${c.id}. ${c.title}: ${c.status} — ${c.summary}`)),
+    ...(missing.length ? [`  not covered: ${missing.join(', ')} (${why})`] : [])];
 }
 
-/** The same for each U-Net model, its covered observations only (the report has the rest). */
+/** The same for each U-Net model (modelObservations). */
 export function modelObservationLines(models: readonly { model: string; checks: ObservationCheck[] }[], width = 240): string[] {
-  const cut = (line: string) => (line.length <= width ? line : `${line.slice(0, width - 21)}… (see the report)`);
-  return models.flatMap(({ model, checks }) => [`the seed's observations on ${model}:`,
-    ...checks.filter((c) => c.status !== 'not covered').map((c) => cut(`  ${c.id}. ${c.title}: ${c.status} — ${c.summary}`))]);
+  return models.flatMap(({ model, checks }) => observationLines(checks, width, `the seed's observations on ${model}`, 'the `unet-seed` preset covers 2–5'));
 }
 
