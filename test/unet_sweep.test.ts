@@ -13,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseRunConfig, runId } from '../src/experiment/config.js';
 import { SyntheticSet } from '../src/models/train.js';
 import { planSweep } from '../src/sdk/plan.js';
-import { maskBytes, writeImageSet } from './helpers/image_data.js';
+import { maskBytes, put, writeImageSet } from './helpers/image_data.js';
+import { writeNifti } from './helpers/nifti.js';
 import { cli, snapshot } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-unet-sweep-'));
@@ -262,6 +263,45 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     expect(changed.status).not.toBe(0);
     expect(changed.stderr).toContain(`the data changed since this sweep began (files added, removed or resized) in ${data}`);
   }, 120_000);
+
+  it('sweeps a unet3d on a folder of NIfTI volumes (the Decathlon layout), and refuses a unet2d on it, naming why', () => {
+    const data = dir('own-volumes');
+    const shape = [12, 12, 12];
+    for (const id of ['a', 'b', 'c']) {
+      const labels = Array.from({ length: 12 ** 3 }, (_, i) => {
+        const [z, y, x] = [Math.floor(i / 144), Math.floor(i / 12) % 12, i % 12];
+        return (z - 6) ** 2 + (y - 6) ** 2 + (x - 5) ** 2 < 9 ? 1 : 0;
+      });
+      put(join(data, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape, data: labels.map((v, i) => 100 * v + (i % 7)), datatype: 'int16', gzip: true }));
+      put(join(data, 'labelsTr', `${id}.nii.gz`), writeNifti({ shape, data: labels, datatype: 'uint8', gzip: true }));
+    }
+    const spec = (model: string) => ({
+      parameters: {
+        model: { value: { name: model, filters: [2, 4], batchNorm: true } },
+        data: { value: { name: 'folder', path: data, size: 8, valPatches: 2, valFraction: 0.34 } },
+        trainLoss: { value: 'dice-ce' }, batchSize: { value: 2 }, steps: { value: 3 }, evalEvery: { value: 2 }, seed: { value: 0 },
+      },
+    });
+    const out = run('sweep', '--config', write('volumes3d', spec('unet3d')), '--workers', '1', '--out', dir('own3d'));
+    expect(out.status, out.stderr).toBe(0);
+    const [id] = ids(dir('own3d'));
+    expect(id).toMatch(/^unet3d-f2\.4-bn1-own-volumes8-adam-[\d.]+fg-dice-ce-run0$/);
+    const rows = rowsOf(dir('own3d'), id);
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(rows[2].dice).toHaveLength(2);
+    const marker = JSON.parse(readFileSync(join(dir('own3d'), 'runs', `${id}.done.json`), 'utf8'));
+    expect([marker.samples.size, marker.samples.count]).toEqual([8, 2]); // the validation case's two fixed patches, each's middle slice
+    const flat = run('sweep', '--config', write('volumes2d', spec('unet2d')), '--workers', '1', '--out', dir('own2d'));
+    expect(flat.status).not.toBe(0);
+    expect(flat.stderr).toContain(`parameters.model: ${id.replace('unet3d', 'unet2d')}: a unet2d trains on 2D data, and ${data} holds 3D volumes`);
+    expect(existsSync(join(dir('own2d'), 'runs'))).toBe(false); // refused before any run
+  }, 120_000);
+
+  it('refuses folder data in a browser sweep (its workers read no paths), naming the run', async () => {
+    const { runSweep } = await import('../src/sdk/sweep.browser.js');
+    const spec = { parameters: { model: { value: UNET }, data: { value: { name: 'folder', path: 'x', size: 16, foreground: 0.2 } } } };
+    await expect(runSweep(spec as never, { workerUrl: new URL('file:///nowhere.js') } as never)).rejects.toThrow(/parameters\.data: unet2d-f4\.8-bn1-x16-adam-20fg-cce-run0 trains on a folder \(x\): a browser sweep's workers read no paths/);
+  });
 
   it('names a folder that does not exist, and a folder the data check refuses, before any run trains', () => {
     const missing = run('sweep', '--config', write('missing', { parameters: { model: { value: UNET }, data: { value: { name: 'folder', path: join(scratch, 'nowhere') } } } }), '--out', dir('missing'));

@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../experiment/config.js';
+import type { PlannedRun } from '../experiment/presets.js';
 import type { SweepSpec } from './plan.js';
 
 /** What sweep.json records of a folder. */
@@ -73,6 +74,19 @@ export async function measureFolders(spec: SweepSpec, onNotice?: (line: string) 
   }
   const data = 'values' in parameter ? { values: filled } : { value: filled[0] };
   return { spec: { ...spec, parameters: { ...spec.parameters, data } }, folders: [...records.values()] };
+}
+
+/** Refuses a run whose model's dimensions are not its folder's (a unet2d on volumes, a unet3d on images), naming both. */
+export function checkFolderModels(runs: readonly PlannedRun[], folders: readonly FolderRecord[]): void {
+  for (const run of runs) {
+    const { model, data } = run.config;
+    if (data?.name !== 'folder' || !model) continue;
+    const dims = folders.find((f) => f.path === data.path)?.dims;
+    const wants = model.name === 'unet3d' ? 3 : 2;
+    if (dims != null && dims !== wants) {
+      throw new ConfigError([{ path: 'parameters.model', message: `${run.id}: a ${model.name} trains on ${wants}D data, and ${data.path} holds ${dims}D ${dims === 3 ? 'volumes' : 'images'}` }]);
+    }
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { version_core } from '@tensorflow/tfjs-core';
 import type { Endpoint } from 'comlink';
-import { changedFolders, measureFolders } from './folders.js';
+import { changedFolders, checkFolderModels, measureFolders } from './folders.js';
 import { parseSweepSpec, resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
 import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import { SweepStore, type FailedRun, type RunSummary } from './store.js';
@@ -98,6 +98,7 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   // Folders of your own data are checked and measured first: their foreground fractions are part of the plan.
   const { spec: measured, folders } = await measureFolders(parseSweepSpec(typeof spec === 'string' ? { preset: spec } : spec), options.onNotice);
   const { spec: parsed, runs } = resolveSweep(measured, options.shard);
+  checkFolderModels(runs, folders);
   const workers = options.workers ?? availableParallelism();
   checkWorkerCount(workers);
   if (options.engine !== undefined) checkEngine(options.engine);
