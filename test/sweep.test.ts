@@ -240,7 +240,7 @@ describe('the segloss CLI', () => {
     const list = run('bench', '--list');
     expect(list.status).toBe(0);
     expect(list.stdout.split('\n').filter(Boolean).map((l) => l.split(/ +/)[0]))
-      .toEqual(['exp', 'kernels', 'losses', 'zoo', 'conv', 'step', 'sweep', 'unet', 'report', 'data']);
+      .toEqual(['exp', 'kernels', 'losses', 'zoo', 'conv', 'step', 'sweep', 'threads', 'unet', 'report', 'data']);
     const out = run('bench', 'exp', '--quick', '--json', 'bench.json');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^=== exp: /m);
@@ -253,6 +253,15 @@ describe('the segloss CLI', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown benchmark nope/);
   });
+
+  it('runs the data-parallel probe (bench threads): its replicas load from the build and report a step each way', () => {
+    const out = run('bench', 'threads', '--quick', '--steps', '1', '--json', 'threads.json');
+    expect(out.status, out.stderr).toBe(0);
+    const rows = JSON.parse(readFileSync(join(scratch, 'threads.json'), 'utf8')).results.threads;
+    expect(rows.map((r: { threads: number; batchNorm: boolean }) => [r.threads, r.batchNorm])).toEqual([[1, false], [2, false], [1, true], [2, true]]);
+    for (const r of rows) expect(r.medianMs).toBeGreaterThan(0);
+    expect(rows[1].ratio).toBeCloseTo(rows[1].medianMs / rows[0].medianMs, 12);
+  }, 120_000);
 
   it('exits 2 on a config whose run fields are invalid, naming the field', () => {
     writeFileSync(join(scratch, 'bad.json'), JSON.stringify({ parameters: { batchSize: { value: 0 } } }));

@@ -50,6 +50,10 @@ export const BENCHMARKS: Benchmark[] = [
     run: async (c) => (await import('./sweep.js')).benchSweep(c),
   },
   {
+    name: 'threads', description: 'issue #23\'s probe: the unet2d step on one thread against 2 data-parallel replicas in worker threads (gradients summed in a fixed order)',
+    run: async (c) => (await import('./threads.js')).benchThreads(c),
+  },
+  {
     name: 'unet', description: 'a 2D U-Net\'s training step (batch 4, 128², 485 k parameters) on wasm with and without segloss\'s kernels, and on tfjs-cpu',
     run: async (c) => (await import('./unet.js')).benchUNet(c),
   },
