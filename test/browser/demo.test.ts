@@ -387,6 +387,21 @@ describe('the demo page', () => {
     expect(await page.locator('#verdicts table.observations').count()).toBe(0);
   });
 
+  it('runs a U-Net grid from the form and shows each cell\'s validation pictures with the predictions', async () => {
+    await page.selectOption('#preset', 'custom');
+    await page.fill('#spec', JSON.stringify({ parameters: {
+      model: { value: { name: 'unet2d', filters: [4, 8] } }, data: { value: { name: 'synthetic', size: 16, trainImages: 4, valImages: 2 } },
+      trainLoss: { values: ['cce', 'dice'] }, steps: { value: 4 }, evalEvery: { value: 2 }, seed: { value: 0 },
+    } }));
+    await page.fill('#workers', '2');
+    await page.click('#run');
+    await page.waitForFunction(() => (globalThis as any).seglossDemo.state.done, null, { timeout: 120_000 });
+    expect(await page.textContent('#progress-text')).toBe('Done: 2 of 2 runs complete.');
+    const overlays = await page.$$eval('#verdicts .overlays figure', (fs) => fs.map((f) => [f.querySelector('figcaption')!.textContent, (f.querySelector('img') as HTMLImageElement).naturalWidth]));
+    // Two 16² validation images, each zoomed to 96 px, image and prediction side by side.
+    expect(overlays).toEqual([['unet2d-f4.8-bn1-syn16-adam-5fg-cce-run0', 2 * (2 * 96 + 4) + 8], ['unet2d-f4.8-bn1-syn16-adam-5fg-dice-run0', 2 * (2 * 96 + 4) + 8]]);
+  });
+
   it('runs the losses preset: the zoo\'s runs on tfjs ops in the workers beside the lanes', async () => {
     await page.selectOption('#preset', 'losses');
     await page.fill('#steps', '5');
