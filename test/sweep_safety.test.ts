@@ -18,7 +18,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeSweeps, planSweep, runSweep } from '../dist/index.js';
-import { listFiles, runCli, snapshot, waitFor } from './helpers/sweep_dir.js';
+import { cli, listFiles, runCli, snapshot, waitFor } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-safety-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -217,8 +217,25 @@ describe.skipIf(!canMount)('write faults (on a small tmpfs; skipped where this u
 
 });
 
-// Permissions stop root from nothing: the sweep runs as the unprivileged user nobody, which needs root to arrange.
-describe.skipIf(process.getuid?.() !== 0)('a directory that becomes unwritable (the sweep runs as nobody; skipped unless root)', () => {
+/**
+ * Why user nobody cannot run this test's sweep, or null when it can. Permissions stop root from
+ * nothing, so the sweep runs as nobody, which needs root to arrange; and nobody must reach Node,
+ * this checkout's CLI and the scratch folder (a checkout in /root/…, a home directory or any
+ * folder of mode 0700 is out of its reach: then the test says so and skips).
+ */
+function nobodyCannot(): string | null {
+  if (process.getuid?.() !== 0) return 'it needs root, to run the sweep as user nobody';
+  chmodSync(scratch, 0o777);
+  const probe = `const fs = require('node:fs'); fs.accessSync(${JSON.stringify(cli)}, fs.constants.R_OK); fs.accessSync(${JSON.stringify(scratch)}, fs.constants.W_OK | fs.constants.X_OK);`;
+  const r = spawnSync(process.execPath, ['-e', probe], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  if (r.status === 0) return null;
+  const why = (r.error?.message ?? r.stderr.split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.status}`).trim();
+  return `user nobody cannot run ${process.execPath} on ${cli} or write ${scratch} (${why}): the checkout or the temporary folder sits in a folder nobody cannot enter`;
+}
+const nobody = nobodyCannot();
+if (nobody) console.warn(`sweep_safety: skipping "a directory that becomes unwritable": ${nobody}`);
+
+describe.skipIf(nobody != null)(`a directory that becomes unwritable (the sweep runs as nobody${nobody ? `; skipped: ${nobody}` : ''})`, () => {
   it('exit 1 naming the path and EACCES, no temporaries; --resume finishes once writable again', async () => {
     const base = dir('unwritable');
     mkdirSync(join(base, 'sweep', 'runs'), { recursive: true });
