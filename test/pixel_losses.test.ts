@@ -112,7 +112,7 @@ describe('bad options', () => {
     ['focal', 3, { activation: 'sigmoid', alpha: 1.5 }, /alpha must be a finite number in \[0, 1\], got 1.5/],
     ['focal', 3, { alpha: [1, 1] }, /alpha must have one value per class \(3\), got 2/],
     ['focal', 1, {}, /activation 'softmax' needs at least 2 classes/],
-    ['categoricalCrossEntropy', 3, { clip: true, labelSmoothing: 0.1 }, /clip \(the seed's form\) takes neither labelSmoothing nor activation 'none'/],
+    ['categoricalCrossEntropy', 3, { clip: true, labelSmoothing: 0.1 }, /clip \(the seed's and Keras' form\) does not take labelSmoothing/],
     ['categoricalCrossEntropy', 3, { activation: 'sigmoid' }, /activation must be 'softmax' or 'none', got sigmoid/],
     ['diceCrossEntropy', 3, { ce: { posWeight: [1, 1, 1] } }, /ce.posWeight is for the binary cross-entropy/],
     ['diceCrossEntropy', 3, { activation: 'sigmoid', ce: { classWeights: [1, 1, 1] } }, /ce.classWeights is for the softmax cross-entropy/],

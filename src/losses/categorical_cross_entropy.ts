@@ -1,6 +1,6 @@
-import { reshape, tidy, type Tensor } from '@tensorflow/tfjs-core';
+import { clipByValue, div, maximum, reshape, sum, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { SeglossSoftmaxCrossEntropy, type SoftmaxCrossEntropyAttrs } from '../kernels/kernel_names.js';
-import { cceComposite, resolveCceOptions } from './composite.js';
+import { cceComposite, DEFAULT_EPSILON, resolveCceOptions } from './composite.js';
 import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedLoss } from './fused.js';
 import type { CategoricalCrossEntropyOptions } from './types.js';
 import { crossEntropyOnEngine } from './pixel.js';
@@ -31,6 +31,7 @@ export function categoricalCrossEntropy(labels: Tensor, logits: Tensor, opts: Ca
   const activation = opts?.activation ?? 'softmax';
   const C = checkRegionInputs(op, labels, logits, activation);
   checkCceOptions(op, opts, C, labels);
+  if (activation === 'none' && opts.clip) return clippedProbabilityCce(labels, logits, opts);
   if ((opts.labelSmoothing ?? 0) > 0 || activation === 'none') return crossEntropyOnEngine(labels, logits, opts);
   const o = resolveCceOptions(opts);
   const fused = fusedKernelAvailable(SeglossSoftmaxCrossEntropy);
@@ -47,5 +48,20 @@ export function categoricalCrossEntropy(labels: Tensor, logits: Tensor, opts: Ca
   return tidy(() => {
     const loss = seedCce(reshape(labels, labels.rank === logits.rank ? [N, -1, 1, C] : [N, -1, 1]), reshape(logits, [N, -1, 1, C]));
     return o.reduction === 'none' ? reshape(loss, logits.shape.slice(0, -1)) : loss;
+  });
+}
+
+/**
+ * Keras' `categorical_crossentropy(from_logits=False)` and tfjs-layers' `categoricalCrossentropy`:
+ * p divided by its sum over the classes (a sum of 0 counts as 1e-30: the pixel's p is then 0 and
+ * clipped), clipped to [ε, 1 − ε], then −Σ y log p on segloss's engine (class weights, ignored
+ * pixels and reductions as for every cross-entropy). Inside [ε, 1 − ε] the engine never clamps;
+ * outside, clip_by_value's gradient is zero.
+ */
+function clippedProbabilityCce(labels: Tensor, p: Tensor, opts: CategoricalCrossEntropyOptions): Tensor {
+  const epsilon = opts.epsilon ?? DEFAULT_EPSILON;
+  return tidy(() => {
+    const normalised = clipByValue(div(p, maximum(sum(p, -1, true), 1e-30)), epsilon, 1 - epsilon);
+    return crossEntropyOnEngine(labels, normalised, { ...opts, clip: false, activation: 'none' });
   });
 }

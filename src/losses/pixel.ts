@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { oneHotFloat } from './composite.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { CustomGradientFunc } from './fused.js';
 import { diceFormula, type DiceFormulaOptions } from './region_formulas.js';
 import { diceValues } from './region_composite.js';
 import { resolveRegion, runEngineLoss, type PixelTerm, type ResolvedRegion } from './region.js';
@@ -38,16 +39,40 @@ function targets(labels: Tensor, input: Tensor, ignoreIndex: number | null): { y
 }
 
 /** log p: log-softmax of logits, or the log of given probabilities clamped at −100 (PyTorch's convention). */
+/**
+ * log p clamped at −100, for probabilities given as input, with the fused kernels' derivative
+ * 1 / max(p, 1e-30): finite at p = 0, where tf.maximum(tf.log(p), −100)'s is NaN (0 · ∞).
+ */
+const clampedLog = tf.customGrad(((p: Tensor, save: tf.GradSaveFunc) => {
+  save([p]);
+  return { value: tf.maximum(tf.log(p), -100), gradFunc: (dy: Tensor, [saved]: Tensor[]) => tf.div(dy, tf.maximum(saved, 1e-30)) };
+}) as CustomGradientFunc) as (p: Tensor) => Tensor;
+
 function logProbabilities(input: Tensor, given: boolean): Tensor {
-  return given ? tf.maximum(tf.log(input), -100) : tf.logSoftmax(input);
+  return given ? clampedLog(input) : tf.logSoftmax(input);
 }
 
-/** softplus(−z) = −log σ(z) and softplus(z) = −log(1 − σ(z)), or −log p, −log(1 − p) for given p. */
-function negLogs(input: Tensor, given: boolean): { negLogP: Tensor; negLog1mP: Tensor; p: Tensor } {
-  if (given) {
-    return { negLogP: tf.neg(tf.maximum(tf.log(input), -100)), negLog1mP: tf.neg(tf.maximum(tf.log(tf.sub(1, input)), -100)), p: input };
-  }
+/** softplus(−z) = −log σ(z) and softplus(z) = −log(1 − σ(z)), and σ(z), from logits (given probabilities take givenBce). */
+function negLogs(input: Tensor): { negLogP: Tensor; negLog1mP: Tensor; p: Tensor } {
   return { negLogP: tf.softplus(tf.neg(input)), negLog1mP: tf.softplus(input), p: tf.sigmoid(input) };
+}
+
+/**
+ * BCE of given probabilities p against targets ys (positive weight a): the logs clamped at −100,
+ * and the fused kernels' (and PyTorch's) derivative (p (a ys + 1 − ys) − a ys) / max(p (1 − p), 1e-12),
+ * finite at p = 0 and 1.
+ */
+function givenBce(ys: Tensor, a: Tensor | null): (p: Tensor) => Tensor {
+  const ay = a ? tf.mul(a, ys) : ys;
+  return tf.customGrad(((p: Tensor, save: tf.GradSaveFunc) => {
+    // The targets are saved with p: the backward pass runs after the forward pass's scope has ended.
+    save([p, ys, ay]);
+    const value = tf.add(tf.mul(ay, tf.neg(clampedLog(p))), tf.mul(tf.sub(1, ys), tf.neg(clampedLog(tf.sub(1, p)))));
+    return {
+      value,
+      gradFunc: (dy: Tensor, [q, t, at]: Tensor[]) => tf.mul(dy, tf.div(tf.sub(tf.mul(q, tf.add(at, tf.sub(1, t))), at), tf.maximum(tf.mul(q, tf.sub(1, q)), 1e-12))),
+    };
+  }) as CustomGradientFunc) as (p: Tensor) => Tensor;
 }
 
 /** Values and their denominators (1 each), both zero at ignored pixels (`counted` [..., 1], or null). */
@@ -85,8 +110,10 @@ function binaryTerm(C: number, o: { posWeight?: readonly number[] | null; labelS
     values: (labels, input) => {
       const { y, counted } = targets(labels, input, o.ignoreIndex);
       const ys = tf.add(tf.mul(y, 1 - s), s / 2);
-      const { negLogP, negLog1mP } = negLogs(input, o.givenProbabilities);
-      const positive = o.posWeight ? tf.mul(perClass(o.posWeight), tf.mul(ys, negLogP)) : tf.mul(ys, negLogP);
+      const a = o.posWeight ? perClass(o.posWeight) : null;
+      if (o.givenProbabilities) return counting(givenBce(ys, a)(input), counted);
+      const { negLogP, negLog1mP } = negLogs(input);
+      const positive = a ? tf.mul(a, tf.mul(ys, negLogP)) : tf.mul(ys, negLogP);
       return counting(tf.add(positive, tf.mul(tf.sub(1, ys), negLog1mP)), counted);
     },
   };
@@ -116,7 +143,7 @@ function focalTerm(C: number, o: { gamma?: number; alpha?: number | readonly num
         const values = tf.neg(tf.sum(terms, -1));
         return { values, denominators: counted ? tf.squeeze(counted, [-1]) : tf.onesLike(values) };
       }
-      const { negLogP, negLog1mP, p } = negLogs(input, false);
+      const { negLogP, negLog1mP, p } = negLogs(input);
       const ce = tf.add(tf.mul(y, negLogP), tf.mul(tf.sub(1, y), negLog1mP));
       const m = tf.sub(1, tf.add(tf.mul(p, y), tf.mul(tf.sub(1, p), tf.sub(1, y))));
       let values = tf.mul(tf.pow(m, gamma), ce);

@@ -11,6 +11,9 @@ export interface CategoricalCrossEntropyOptions {
    * `false` (default): the exact log-softmax form, −Σ_c y_c log p_c with log p_c = z_c − logsumexp(z).
    * `true`: the seed's form −Σ_c y_c log(clip(p_c, ε, 1 − ε)). Its value is capped at −log ε ≈ 16.12
    * per pixel and its gradient is zero wherever p_c was clipped (as TensorFlow's clip_by_value).
+   * With `activation: 'none'` (probabilities in), p is first divided by its sum over the classes:
+   * tfjs-layers' `categoricalCrossentropy` and Keras' `from_logits=False`, the safe form for a
+   * model that ends in a softmax (a probability of exactly 0 costs 16.12, not a huge gradient).
    */
   clip?: boolean;
   /** ε of the clip form (default 1e-7). Must be finite and in (0, 0.5). */
@@ -36,7 +39,10 @@ export interface CategoricalCrossEntropyOptions {
   labelSmoothing?: number;
   /**
    * 'softmax' (default: the input is logits) or 'none' (the input is probabilities, say from a
-   * model ending in a softmax: −Σ y log p with log p clamped at −100, as PyTorch). Not with `clip`.
+   * model ending in a softmax). Use it with `clip: true` (Keras' and tfjs-layers' form, above).
+   * Without `clip`: −Σ y log p with log p clamped at −100 (PyTorch's bound for BCE), and
+   * ∂/∂p_c = −y_c / max(p_c, 1e-30): a labelled class at probability 0 costs 100 and a gradient of
+   * 1e30 — one such pixel can wreck a training step.
    */
   activation?: 'softmax' | 'none';
 }

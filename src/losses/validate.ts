@@ -66,8 +66,8 @@ export function checkCceOptions(op: string, opts: CategoricalCrossEntropyOptions
   checkEnum(op, 'reduction', opts.reduction, ['mean', 'sum', 'none']);
   checkSmoothing(op, opts.labelSmoothing);
   checkEnum(op, 'activation', opts.activation, ['softmax', 'none']);
-  if (opts.clip && ((opts.labelSmoothing ?? 0) > 0 || (opts.activation ?? 'softmax') !== 'softmax')) {
-    fail(op, 'clip (the seed\'s form) takes neither labelSmoothing nor activation \'none\'');
+  if (opts.clip && (opts.labelSmoothing ?? 0) > 0) {
+    fail(op, 'clip (the seed\'s and Keras\' form) does not take labelSmoothing');
   }
 }
 
