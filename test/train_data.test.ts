@@ -163,9 +163,13 @@ describe('the CLI', () => {
     await new Promise((r) => child.once('exit', r));
     const rows = readFileSync(logPath, 'utf8').trim().split('\n').length;
     expect(rows).toBeLessThan(600);
-    const resumed = run('train', '--out', out, '--resume');
+    // The command the run began with, --data's options included, given again with --resume.
+    const resumed = run(...args(out), '--resume');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(readFileSync(logPath, 'utf8')).toBe(readFileSync(join(scratch, 'kill-ref', 'log.jsonl'), 'utf8'));
+    const other = run(...args(out), '--resume', '--cache-mb', '5', '--val-fraction', '0.5');
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain('--val-fraction 0.5 (the run\'s: 0.2); --cache-mb 5 (the run\'s: 0)');
     expect(readFileSync(join(out, 'checkpoint', 'model', 'weights.bin'))).toEqual(readFileSync(join(scratch, 'kill-ref', 'checkpoint', 'model', 'weights.bin')));
   }, 180_000);
 });

@@ -138,7 +138,8 @@ describe('segloss train', () => {
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/interrupted at step \d+: the checkpoint is saved; rerun with --resume/);
     expect(readFileSync(logPath, 'utf8').trim().split('\n').length).toBeLessThan(1500);
-    const resumed = run('train', '--out', out, '--resume');
+    // The command the run began with, given again with --resume (as `segloss sweep --resume` takes it).
+    const resumed = run(...args(out), '--resume');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/from step \d+/);
     expect(readFileSync(logPath, 'utf8')).toBe(readFileSync(join(scratch, 'cli-ref', 'log.jsonl'), 'utf8'));
@@ -161,13 +162,16 @@ describe('segloss train', () => {
     expect(existsSync(join(scratch, 'bad'))).toBe(false);
   });
 
-  it('exits 2 on a resume with nothing to resume or with options, and on a run already there', () => {
+  it('exits 2 on a resume with nothing to resume or with options that differ from the run\'s (naming each), and on a run already there', () => {
     const none = run('train', '--out', join(scratch, 'nothing'), '--resume');
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/holds no checkpoint/);
-    const withOptions = run('train', '--out', join(scratch, 'cli-ref'), '--resume', '--steps', '9');
+    const withOptions = run(...args(join(scratch, 'cli-ref')), '--resume', '--steps', '9', '--lr', '0.01');
     expect(withOptions.status).toBe(2);
-    expect(withOptions.stderr).toMatch(/--resume takes the options the run began with; drop steps/);
+    expect(withOptions.stderr).toContain('--resume continues the run as it began: --steps 9 (the run\'s: 1500); --lr 0.01 (the run\'s: 0.001). Drop them, or train a new run in another --out');
+    const onData = run('train', '--out', join(scratch, 'cli-ref'), '--resume', '--data', scratch);
+    expect(onData.status).toBe(2);
+    expect(onData.stderr).toContain('--data: the run trained on the synthetic data');
     const again = run(...args(join(scratch, 'cli-ref')));
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already holds a training run: resume it \(--resume\)/);

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../experiment/config.js';
 import { presets } from '../experiment/presets.js';
 import { mergeSweeps } from '../sdk/merge.js';
@@ -144,6 +144,30 @@ async function openTrainer(open: () => Promise<Trainer>): Promise<Trainer> {
     if (/^(segloss train: )?data: |no such folder|not a folder/.test((error as Error).message)) throw new UsageError((error as Error).message);
     throw error;
   }
+}
+
+/** The flags of `segloss train`, by option (`data.*` for --data's). */
+const TRAIN_FLAGS: Record<string, string> = {
+  imageSize: '--size', filters: '--filters', batchNorm: '--no-batch-norm', loss: '--loss', steps: '--steps', batchSize: '--batch',
+  learningRate: '--lr', foreground: '--foreground', trainImages: '--train-images', validationImages: '--val-images', evalEvery: '--eval-every',
+  seed: '--seed', 'data.path': '--data', 'data.manifest': '--manifest', 'data.masks': '--masks/--mask-colors', 'data.classes': '--classes',
+  'data.channels': '--channels', 'data.normalize': '--normalize', 'data.augment': '--augment', 'data.valFraction': '--val-fraction',
+  'data.positiveRatio': '--positive-ratio', 'data.valPatches': '--val-patches', 'data.cacheMB': '--cache-mb', 'data.decodeWorkers': '--decode-workers',
+};
+
+/**
+ * The options given on the command line that differ from the run's (its checkpoint's, defaults
+ * filled in), each as "--steps 2000 (the run's: 1000)". The folder is compared as a path, so
+ * `./data` and `data` are the same.
+ */
+function differingOptions(given: Record<string, unknown>, run: Record<string, unknown>): string[] {
+  if (given.data != null && run.data == null) return ['--data: the run trained on the synthetic data'];
+  const same = (key: string, a: unknown, b: unknown) => (key === 'data.path' ? resolve(String(a)) === resolve(String(b)) : JSON.stringify(a) === JSON.stringify(b));
+  const entries = Object.entries(given).flatMap(([k, v]) => (k === 'data' && v && typeof v === 'object'
+    ? Object.entries(v as Record<string, unknown>).map(([dk, dv]) => [`data.${dk}`, dv, (run.data as Record<string, unknown>)[dk]] as const)
+    : [[k, v, run[k]] as const]));
+  return entries.filter(([k, v, theirs]) => !same(k, v, theirs))
+    .map(([k, v, theirs]) => `${TRAIN_FLAGS[k] ?? k} ${JSON.stringify(v)} (the run's: ${theirs === undefined ? 'not set' : JSON.stringify(theirs)})`);
 }
 
 const MASKS_HELP = 'how masks store classes: auto (default: palette PNGs by index, 0/255 as binary, small values as indices), indices, binary, palette';
@@ -392,8 +416,13 @@ export async function main(argv: string[]): Promise<number> {
       await setupWasmKernels();
       let trainer: Trainer;
       if (opts.resume) {
-        if (Object.keys(given).length > 0) throw new UsageError(`--resume takes the options the run began with; drop ${Object.keys(given).join(', ')}`);
         if (!existsSync(join(checkpoint, 'state.json'))) throw new UsageError(`--resume: ${out} holds no checkpoint (${join(checkpoint, 'state.json')})`);
+        // The command the run began with may be given again; an option that differs is refused, by name.
+        const began = JSON.parse(fsio('read', join(checkpoint, 'state.json'), () => readFileSync(join(checkpoint, 'state.json'), 'utf8'))).options ?? {};
+        const differing = differingOptions(given, began);
+        if (differing.length > 0) {
+          throw new UsageError(`--resume continues the run as it began: ${differing.join('; ')}. Drop ${differing.length > 1 ? 'them' : 'it'}, or train a new run in another --out`);
+        }
         trainer = await openTrainer(() => UNetTrainer.resume(checkpoint, undefined, { onCheckProgress: checkProgress(process.stderr) }));
         // The log keeps the rows before the checkpoint; the steps after it are trained again, to the same bits.
         const kept = existsSync(logPath) ? fsio('read', logPath, () => readFileSync(logPath, 'utf8')).split('\n').filter(Boolean)
