@@ -42,7 +42,7 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
         : !weighted ? counted
           : labels.dtype === 'int32' ? scanIndexLabels(backend, k, labels, classes, { weights: scratch, ignoreIndex: attrs.ignoreIndex })!
             : k.one_hot_weight_sum(addressOf(backend, labels), pixels, classes, scratch);
-      gradScale = 1 / denominator;
+      gradScale = denominator > 0 ? 1 / denominator : 0; // every pixel ignored: a mean of 0, no gradient
     }
     k.region_stats(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.withProbs ? addressOf(backend, probs) : 0,

@@ -30,14 +30,15 @@ function softmaxCrossEntropy(args: { backend: unknown; inputs: LabelsAndLogits; 
     const perPixel = attrs.reduction === 'none';
     const loss = backend.makeOutput(perPixel ? [N, H, W] : [], 'float32');
     const grad = backend.makeOutput(attrs.withGrad ? logits.shape : [0], 'float32');
-    const scale = attrs.reduction === 'mean' ? 1 / denominator : 1;
+    // A mean over no counted pixel (every one ignored) is 0, with a zero gradient.
+    const scale = attrs.reduction === 'mean' ? (denominator > 0 ? 1 / denominator : 0) : 1;
     const total = k.softmax_cce_fwd_bwd(
       labelsAt, kind, addressOf(backend, logits), attrs.withGrad ? addressOf(backend, grad) : 0,
       perPixel ? addressOf(backend, loss) : 0, pixels, C, weights,
       // After the scan every index label is in [0, C): −1 then never matches.
       attrs.ignoreIndex ?? -1, attrs.clip ? 1 : 0, attrs.epsilon, scale, weights + tileOffset);
     if (!perPixel) {
-      writeF32(backend, addressOf(backend, loss), [attrs.reduction === 'mean' ? total / denominator : total]);
+      writeF32(backend, addressOf(backend, loss), [attrs.reduction === 'mean' ? (denominator > 0 ? total / denominator : 0) : total]);
     }
     return [loss, grad];
   });

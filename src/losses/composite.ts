@@ -69,7 +69,7 @@ export function cceComposite(labels: tf.Tensor, logits: tf.Tensor, opts?: Catego
     // PyTorch's weighted mean divides by the total weight of the counted targets; the seed's
     // unweighted reduce_mean by the number of pixels, here only the counted ones.
     const denominator = o.classWeights ? tf.sum(weighted) : counted ? tf.sum(counted) : perPixel.size;
-    return tf.div(total, denominator);
+    return tf.div(total, tf.maximum(denominator, 1e-30)); // 0 when every pixel is ignored (the total is 0 too)
   });
 }
 

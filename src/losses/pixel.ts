@@ -130,6 +130,9 @@ function focalTerm(C: number, o: { gamma?: number; alpha?: number | readonly num
   const gamma = o.gamma ?? 2;
   const sigmoid = o.activation === 'sigmoid';
   const a = focalAlpha(o.alpha, C, sigmoid);
+  // x^γ with the fused kernels' conventions where a saturated input makes x exactly 0: 1 for γ = 0,
+  // and a zero derivative (pow's γ·0^(γ−1) is NaN for γ = 0 after the chain rule, ∞ for γ < 1).
+  const focusing = (x: Tensor) => (gamma === 0 ? tf.onesLike(x) : gamma === 1 ? x : tf.pow(tf.maximum(x, 1e-30), gamma));
   return {
     kind: sigmoid ? 'focalSigmoid' : 'focalSoftmax', givenProbabilities: o.activation === 'none', lambda: o.lambda ?? 1,
     params: params(C, { a, gamma, hasAlpha: a != null }),
@@ -138,7 +141,7 @@ function focalTerm(C: number, o: { gamma?: number; alpha?: number | readonly num
       if (!sigmoid) {
         const logp = logProbabilities(input, o.activation === 'none');
         const p = tf.exp(logp);
-        let terms = tf.mul(tf.mul(y, tf.pow(tf.sub(1, p), gamma)), logp);
+        let terms = tf.mul(tf.mul(y, focusing(tf.sub(1, p))), logp);
         if (a) terms = tf.mul(terms, perClass(a));
         const values = tf.neg(tf.sum(terms, -1));
         return { values, denominators: counted ? tf.squeeze(counted, [-1]) : tf.onesLike(values) };
@@ -146,7 +149,7 @@ function focalTerm(C: number, o: { gamma?: number; alpha?: number | readonly num
       const { negLogP, negLog1mP, p } = negLogs(input);
       const ce = tf.add(tf.mul(y, negLogP), tf.mul(tf.sub(1, y), negLog1mP));
       const m = tf.sub(1, tf.add(tf.mul(p, y), tf.mul(tf.sub(1, p), tf.sub(1, y))));
-      let values = tf.mul(tf.pow(m, gamma), ce);
+      let values = tf.mul(focusing(m), ce);
       if (a) {
         const at = perClass(a);
         values = tf.mul(values, tf.add(tf.mul(at, y), tf.mul(tf.sub(1, at), tf.sub(1, y))));

@@ -6,7 +6,7 @@
  * (region_composite.ts). Any rank: [N, ...spatial, C] with 1 to 3 spatial axes.
  */
 import {
-  add, customGrad, div, engine, mean, mul, reshape, sum, tensor, tidy,
+  add, customGrad, div, engine, maximum, mean, mul, reshape, sum, tensor, tidy,
   type GradSaveFunc, type NamedAttrMap, type Tensor, type Tensor2D,
 } from '@tensorflow/tfjs-core';
 import {
@@ -138,7 +138,8 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
       pixelTotal += sums[pixelAt + 2 * g];
       pixelDenominator += sums[pixelAt + 2 * g + 1];
     }
-    const pixelValue = region.reduction === 'mean' ? pixelTotal / pixelDenominator : pixelTotal;
+    // A mean over no counted pixel (every one ignored) is 0, with a zero gradient: nothing to learn from.
+    const pixelValue = region.reduction === 'mean' ? (pixelDenominator > 0 ? pixelTotal / pixelDenominator : 0) : pixelTotal;
     if (oneShot) {
       probs.dispose();
       pixelValues.dispose();
@@ -201,7 +202,7 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
         const coefsT = tensor(new Float32Array(coefs.buffer));
         const pixelDy = pixelNone ? dy : EMPTY();
         const pixelScale = pixel && !pixelNone
-          ? dyValues[0] * pixel.lambda / (region.reduction === 'mean' ? pixelDenominator : 1) : 0;
+          ? (region.reduction === 'mean' ? (pixelDenominator > 0 ? dyValues[0] * pixel.lambda / pixelDenominator : 0) : dyValues[0] * pixel.lambda) : 0;
         const gradAttrs: RegionGradAttrs = {
           activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, pixelScale, ...pixelAttrs,
         };
@@ -230,7 +231,7 @@ function runComposite(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
     }
     const { values, denominators } = pixel!.values(labels, input);
     const pixelValue = region.reduction === 'none' ? values
-      : region.reduction === 'sum' ? sum(values) : div(sum(values), sum(denominators));
+      : region.reduction === 'sum' ? sum(values) : div(sum(values), maximum(sum(denominators), 1e-30)); // 0 when nothing counts (the sum is 0 too)
     if (!regionValue) return pixelValue;
     return add(mul(loss.lambdaRegion, regionValue), mul(pixel!.lambda, pixelValue));
   });

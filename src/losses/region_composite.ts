@@ -77,5 +77,7 @@ export function tverskyValues(s: SumTensors, o: TverskyFormulaOptions): tf.Tenso
   const fn = tf.sub(kept(s.Y, o.firstClass), I);
   const ti = tf.div(tf.add(I, o.numerator), tf.add(tf.add(tf.add(I, tf.mul(o.alpha, fp)), tf.mul(o.beta, fn)), o.denominator));
   const f = tf.sub(1, ti);
-  return (o.gamma === 1 ? f : tf.pow(f, o.gamma)) as tf.Tensor2D;
+  // (1 − TI)^γ with the fused path's derivative at 1 − TI = 0 (reached in float32 by saturated
+  // inputs): 0, where pow's γ·0^(γ−1) would be ∞ for γ < 1 (and NaN after the chain rule).
+  return (o.gamma === 1 ? f : tf.pow(tf.maximum(f, 1e-30), o.gamma)) as tf.Tensor2D;
 }

@@ -159,7 +159,8 @@ export function tverskyFormula(o: TverskyFormulaOptions, C: number): RegionFormu
         for (let k = 0; k < kept; k++) {
           const c = k + o.firstClass;
           const num = s.I[c] + o.numerator;
-          const dfdTI = o.gamma === 1 ? -1 : -o.gamma * (1 - ti[k]) ** (o.gamma - 1);
+          // At 1 − TI = 0 (a saturated class) the derivative is taken as 0, not γ·0^(γ−1) = ∞ for γ < 1.
+          const dfdTI = o.gamma === 1 ? -1 : 1 - ti[k] > 0 ? -o.gamma * (1 - ti[k]) ** (o.gamma - 1) : 0;
           const dTIdI = 1 / den[k] - (num * (1 - o.alpha - o.beta)) / (den[k] * den[k]);
           const dTIdS = -(num * o.alpha) / (den[k] * den[k]);
           d.I[c] = m[k] * dfdTI * dTIdI;

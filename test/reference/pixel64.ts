@@ -125,7 +125,8 @@ function focal(c64: RegionCase64, x: ArrayLike<number>, o: { gamma?: number; alp
 function reduce(v: PixelValues, reduction: string | undefined): number | Float64Array {
   if (reduction === 'none') return Float64Array.from(v.values);
   const total = v.values.reduce((a, b) => a + b, 0);
-  return reduction === 'sum' ? total : total / v.denominator;
+  // A mean over no counted pixel (every one ignored) is 0 (segloss's convention; PyTorch's is NaN).
+  return reduction === 'sum' ? total : v.denominator > 0 ? total / v.denominator : 0;
 }
 
 function lossOf(op: PixelOp, c64: RegionCase64, x: Float64Array, o: PixelOptions64): number | Float64Array {
