@@ -11,29 +11,18 @@
  * Combinations the library refuses with a validation error are skipped (fc.pre) and counted.
  */
 import fc from 'fast-check';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { losses } from '../src/index.js';
 import type { Activation } from '../src/losses/types.js';
 import { expectClose } from './helpers/assert.js';
-import { evaluate, GRAD_ABS_OF_SCALE, GRAD_REL, makeCase, PATHS, usePath, VALUE_TOL, type LabelKind, type Paths, type Scenario } from './helpers/engine_cases.js';
+import { evaluate, GRAD_ABS_OF_SCALE, LOSS_OPS, GRAD_REL, makeCase, PATHS, usePath, VALUE_TOL, type LabelKind, type Paths, type Scenario } from './helpers/engine_cases.js';
 import { mulberry32 } from './helpers/random.js';
 import { pixel64, type PixelOp } from './reference/pixel64.js';
 import { region64, type RegionCase64, type RegionOp } from './reference/region64.js';
 
 type Op = RegionOp | PixelOp;
 
-const OPS: Record<Op, (labels: tf.Tensor, input: tf.Tensor, o: object) => tf.Tensor> = {
-  dice: (l, x, o) => losses.dice(l, x, o as never),
-  generalizedDice: (l, x, o) => losses.generalizedDice(l, x, o as never),
-  tversky: (l, x, o) => losses.tversky(l, x, o as never),
-  binaryCrossEntropy: (l, x, o) => losses.binaryCrossEntropy(l, x, o as never),
-  focal: (l, x, o) => losses.focal(l, x, o as never),
-  categoricalCrossEntropy: (l, x, o) => losses.categoricalCrossEntropy(l, x, o as never),
-  diceCrossEntropy: (l, x, o) => losses.diceCrossEntropy(l, x, o as never),
-  diceFocal: (l, x, o) => losses.diceFocal(l, x, o as never),
-};
+const OPS = LOSS_OPS;
 const REGION_OPS = new Set<Op>(['dice', 'generalizedDice', 'tversky']);
 
 /** The activations each loss takes. */

@@ -11,7 +11,9 @@ import type { KernelVariant } from '../../src/wasm/module.js';
 import { expectClose, type Tolerance } from './assert.js';
 import type { Rng } from './random.js';
 import { useWasm } from './wasm.js';
-import type { RegionCase64, RegionResult64 } from '../reference/region64.js';
+import type { RegionCase64, RegionOp, RegionResult64 } from '../reference/region64.js';
+import type { PixelOp } from '../reference/pixel64.js';
+import { losses } from '../../src/index.js';
 
 // Float32 kernels and tfjs ops against float64: sums are blocked into f64, each term carries a few
 // ulps, so values are good to ~1e-6 relative. Gradients are compared with an absolute part scaled
@@ -23,6 +25,18 @@ export const GRAD_REL = 1e-3;
 export const GRAD_ABS_OF_SCALE = 1e-4;
 
 export type Paths = KernelVariant | 'composite';
+
+/** The engine's losses by name, as the tests call them: (labels, input, options). */
+export const LOSS_OPS: Record<RegionOp | PixelOp, (labels: tf.Tensor, input: tf.Tensor, o: object) => tf.Tensor> = {
+  dice: (l, x, o) => losses.dice(l, x, o as never),
+  generalizedDice: (l, x, o) => losses.generalizedDice(l, x, o as never),
+  tversky: (l, x, o) => losses.tversky(l, x, o as never),
+  binaryCrossEntropy: (l, x, o) => losses.binaryCrossEntropy(l, x, o as never),
+  focal: (l, x, o) => losses.focal(l, x, o as never),
+  categoricalCrossEntropy: (l, x, o) => losses.categoricalCrossEntropy(l, x, o as never),
+  diceCrossEntropy: (l, x, o) => losses.diceCrossEntropy(l, x, o as never),
+  diceFocal: (l, x, o) => losses.diceFocal(l, x, o as never),
+};
 export const PATHS: readonly Paths[] = ['simd', 'scalar', 'composite'];
 
 export async function usePath(path: Paths): Promise<void> {
