@@ -2,55 +2,14 @@
  * The report of a `segloss train` run (Node): DIR/report/index.html with the training loss and the
  * validation Dice and IoU per class over steps (vega-lite → SVG), and a picture of a few
  * validation images next to their labels and the model's predictions (PNG, written with
- * node:zlib; foreground as a colour overlay on the image).
+ * fast-png; foreground as a colour overlay on the image).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { encode as encodePng } from 'fast-png';
 import { specToSvg } from '../report/render.js';
 import { io as fsio, writeAtomic } from '../sdk/fsio.js';
 import type { TrainingRow, UNetTrainer } from './train.js';
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/** An RGB image (`rgb`: height × width × 3 bytes) as a PNG file. */
-export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = new Uint8Array(12 + data.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, data.length);
-    out.set(Buffer.from(type, 'latin1'), 4);
-    out.set(data, 8);
-    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-    return out;
-  };
-  const header = new Uint8Array(13);
-  const hv = new DataView(header.buffer);
-  hv.setUint32(0, width);
-  hv.setUint32(4, height);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, no filter method, no interlace
-  const raw = new Uint8Array(height * (1 + 3 * width));
-  for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * 3 * width, (y + 1) * 3 * width), y * (1 + 3 * width) + 1);
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header),
-    chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0))];
-  const png = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    png.set(p, at);
-    at += p.length;
-  }
-  return png;
-}
 
 /**
  * A grid: one row per image, columns image | label | prediction (grey image, foreground tinted),
@@ -82,7 +41,7 @@ function predictionsPng(images: Float32Array, labels: Int32Array | Uint8Array, p
       }
     }
   }
-  return encodePng(width, height, rgb);
+  return encodePng({ width, height, data: rgb, channels: 3, depth: 8 });
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
