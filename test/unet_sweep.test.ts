@@ -264,6 +264,25 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     expect(changed.stderr).toContain(`the data changed since this sweep began (files added, removed or resized) in ${data}`);
   }, 120_000);
 
+  it('refuses to merge shards trained on a folder that changed between them, naming it', () => {
+    const data = dir('shard-images');
+    writeImageSet(data, { count: 4, size: 16, foreground: 0.2, masks: 'binary255' });
+    const path = write('shards', {
+      parameters: {
+        model: { value: { name: 'unet2d', filters: [4, 8], batchNorm: true } },
+        data: { value: { name: 'folder', path: data, size: 16, valFraction: 0.25 } },
+        trainLoss: { values: ['cce', 'dice'] }, batchSize: { value: 2 }, steps: { value: 2 }, evalEvery: { value: 1 }, seed: { value: 0 },
+      },
+    });
+    expect(run('sweep', '--config', path, '--workers', '1', '--shard', '1/2', '--out', dir('fshard1')).status).toBe(0);
+    // A file that changes the folder's fingerprint but not its pairs or foreground (so the plans agree).
+    writeFileSync(join(data, 'notes.txt'), 'scanned on another day');
+    expect(run('sweep', '--config', path, '--workers', '1', '--shard', '2/2', '--out', dir('fshard2')).status).toBe(0);
+    const merged = run('merge', '--out', dir('fmerged'), dir('fshard1'), dir('fshard2'));
+    expect(merged.status).not.toBe(0);
+    expect(merged.stderr).toContain(`trained on different data: the data changed between the shards (files added, removed or resized) in ${data}`);
+  }, 120_000);
+
   it('sweeps a unet3d on a folder of NIfTI volumes (the Decathlon layout), and refuses a unet2d on it, naming why', () => {
     const data = dir('own-volumes');
     const shape = [12, 12, 12];
