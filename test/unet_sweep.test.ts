@@ -45,6 +45,10 @@ describe('run configs with a model and data', () => {
     // The defaults spelled out name the same run as the defaults left out: old sweep directories resume.
     expect(JSON.stringify(parseRunConfig({ model: { name: 'seed' }, data: { name: 'toy' } }))).toBe(JSON.stringify(parseRunConfig({})));
     expect(JSON.stringify(parseRunConfig(JSON.parse(JSON.stringify(config))))).toBe(JSON.stringify(config));
+    // A folder without a size takes the default side (128 in 2D, 64 for a unet3d's patches), in its id too.
+    const folder = { name: 'folder', path: 'data/lesions/', foreground: 0.2 };
+    expect(runId(parseRunConfig({ model: UNET, data: folder }), 0)).toBe('unet2d-f4.8-bn1-lesions128-adam-20fg-cce-run0');
+    expect(runId(parseRunConfig({ model: { ...UNET, name: 'unet3d' }, data: folder }), 1)).toBe('unet3d-f4.8-bn1-lesions64-adam-20fg-cce-run1');
   });
 
   it('makes 95% foreground from the 5% shapes with the labels swapped (the shapes are then the background)', () => {

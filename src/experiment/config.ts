@@ -194,7 +194,8 @@ export function parseRunConfig(input: unknown): RunConfig {
 /** A U-Net run's model and data, or null for the seed net's. */
 function unetOf(config: RunConfig) {
   const { model, data } = config;
-  if (!model || !data || !('filters' in model) || !('size' in data)) return null;
+  // After parsing, a model is a U-Net's and data a U-Net's (the seed's defaults are left out).
+  if (!model || !data) return null;
   const size = dataSize(model.name, data);
   // A folder is named by its last part, in characters a file name keeps (the whole path is in the config).
   const source = data.name === 'synthetic' ? 'syn' : (data.path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || 'data').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'data';

@@ -28,7 +28,7 @@ const SAMPLES = 3;
 /** UNetTrainer's options for a run config's model and data (the sweep's worker reads folders itself: no decode workers). */
 export function trainingInputOf(config: RunConfig): { input: UNetTrainingInput; dims: 2 | 3 } {
   const { model, data } = config;
-  if (!model || !data || !('filters' in model) || !('size' in data)) throw new Error('trainUNetRun: the config names no U-Net and its data');
+  if (!model || !data) throw new Error('trainUNetRun: the config names no U-Net and its data');
   const dims = model.name === 'unet3d' ? 3 : 2;
   const common = { filters: model.filters, batchNorm: model.batchNorm, seed: config.seed, batchSize: config.batchSize, steps: config.steps, evalEvery: config.evalEvery };
   if (data.name === 'synthetic') {
