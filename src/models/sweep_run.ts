@@ -16,11 +16,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { RunConfig } from '../experiment/config.js';
-import { addPredictions, emptyCounts, fusedLoss, makeOptimizer, scoresOf, type RunOutcome, type StepLog } from '../experiment/train.js';
+import { fusedLoss, makeOptimizer, type RunOutcome, type StepLog } from '../experiment/train.js';
 import { globalNorm } from '../ops/global_norm.js';
 import './index.js'; // tfjs-layers' batch norm on segloss's fused kernels, when they are installed
 import { packSamples } from '../report/overlays.js';
-import { buildModel, openTrainingSet, validationPictures, type TrainingSet, type UNetTrainingInput } from './train.js';
+import { buildModel, openTrainingSet, validationPictures, validationScores, type UNetTrainingInput } from './train.js';
 
 /** Validation pictures a finished run keeps with its predictions (the report's overlays). */
 const SAMPLES = 3;
@@ -84,7 +84,7 @@ export async function* trainUNetRun(config: RunConfig): AsyncGenerator<StepLog, 
         tf.dispose([x, y]);
         if (logits) tf.dispose(logits);
       }
-      if (step % config.evalEvery === 0 || step === config.steps - 1) row.eval = evaluateOn(model, set);
+      if (step % config.evalEvery === 0 || step === config.steps - 1) row.eval = validationScores(model, set);
       yield row;
     }
     return { status: 'completed', steps: config.steps, parameters, samples: packSamples(validationPictures(model, set, SAMPLES)) };
@@ -114,20 +114,4 @@ function otherNorms(config: RunConfig, model: LayersModel, variables: tf.Variabl
   } finally {
     tf.dispose(saved);
   }
-}
-
-/** Accuracy and per-class Dice and IoU of argmax predictions on the validation set (eight images, or one volume, at a time). */
-function evaluateOn(model: LayersModel, set: TrainingSet) {
-  const { images, labels, count } = set.validation;
-  const shape = set.inputShape;
-  const size = shape.reduce((a, b) => a * b, 1);
-  const voxels = size / shape[shape.length - 1];
-  const counts = emptyCounts(2);
-  const chunk = set.dims === 3 ? 1 : 8;
-  for (let first = 0; first < count; first += chunk) {
-    const n = Math.min(chunk, count - first);
-    const predicted = tf.tidy(() => tf.argMax(model.predict(tf.tensor(images.subarray(first * size, (first + n) * size), [n, ...shape])) as tf.Tensor, -1).dataSync());
-    addPredictions(counts, predicted, labels.subarray(first * voxels, (first + n) * voxels));
-  }
-  return scoresOf(counts);
 }

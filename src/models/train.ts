@@ -270,6 +270,30 @@ export interface ValidationPictures {
   size: number;
 }
 
+/** `model`'s argmax predictions of `count` validation samples of `set` from `first`. */
+function predictValidation(model: tfl.LayersModel, set: TrainingSet, first: number, count: number): Int32Array {
+  const shape = set.inputShape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const images = set.validation.images.subarray(first * size, (first + count) * size);
+  return tf.tidy(() => tf.argMax(model.predict(tf.tensor(images, [count, ...shape])) as tf.Tensor, -1).dataSync() as Int32Array);
+}
+
+/**
+ * Accuracy and per-class Dice and IoU of `model`'s argmax predictions on `set`'s validation samples,
+ * eight images or one volume at a time (UNetTrainer.evaluate, and a sweep's U-Net runs).
+ */
+export function validationScores(model: tfl.LayersModel, set: TrainingSet): ValidationScores {
+  const { count, labels } = set.validation;
+  const voxels = set.inputShape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const counts = emptyCounts(set.classes);
+  const chunk = set.dims === 3 ? 1 : 8;
+  for (let first = 0; first < count; first += chunk) {
+    const n = Math.min(chunk, count - first);
+    addPredictions(counts, predictValidation(model, set, first, n), labels.subarray(first * voxels, (first + n) * voxels));
+  }
+  return scoresOf(counts);
+}
+
 /** The first `count` validation samples of `set` with `model`'s predictions, as size × size pictures (UNetTrainer.predictions). */
 export function validationPictures(model: tfl.LayersModel, set: TrainingSet, count: number): ValidationPictures {
   const shape = set.inputShape;
@@ -283,8 +307,7 @@ export function validationPictures(model: tfl.LayersModel, set: TrainingSet, cou
   const labels = new Int32Array(n * pixels);
   const predicted = new Int32Array(n * pixels);
   for (let k = 0; k < n; k++) {
-    const input = set.validation.images.subarray(k * voxels * channels, (k + 1) * voxels * channels);
-    const p = tf.tidy(() => tf.argMax(model.predict(tf.tensor(input, [1, ...shape])) as tf.Tensor, -1).dataSync() as Int32Array);
+    const p = predictValidation(model, set, k, 1);
     for (let i = 0; i < pixels; i++) {
       let sum = 0;
       for (let c = 0; c < channels; c++) sum += set.validation.images[(k * voxels + slice + i) * channels + c];
@@ -381,25 +404,9 @@ export class UNetTrainer {
     return row;
   }
 
-  /** Argmax predictions of `count` validation samples from `first`. */
-  private predict(first: number, count: number): Int32Array {
-    const shape = this.data.inputShape;
-    const size = shape.reduce((a, b) => a * b, 1);
-    const images = this.data.validation.images.subarray(first * size, (first + count) * size);
-    return tf.tidy(() => tf.argMax(this.model.predict(tf.tensor(images, [count, ...shape])) as tf.Tensor, -1).dataSync() as Int32Array);
-  }
-
   /** Accuracy and per-class Dice and IoU of argmax predictions on the validation set (BN in inference mode). */
   evaluate(): ValidationScores {
-    const { count, labels } = this.data.validation;
-    const voxels = this.data.inputShape.slice(0, -1).reduce((a, b) => a * b, 1);
-    const counts = emptyCounts(this.data.classes);
-    const chunk = this.data.dims === 3 ? 1 : 8;
-    for (let first = 0; first < count; first += chunk) {
-      const n = Math.min(chunk, count - first);
-      addPredictions(counts, this.predict(first, n), labels.subarray(first * voxels, (first + n) * voxels));
-    }
-    return scoresOf(counts);
+    return validationScores(this.model, this.data);
   }
 
   /**
