@@ -90,13 +90,10 @@ export function checkFolderModels(runs: readonly PlannedRun[], folders: readonly
 }
 
 /**
- * Why a sweep directory's recorded folders (sweep.json's `folders`) are not the folders now, or
- * null when each has the fingerprint it had.
+ * The folders (as absolute paths) of `now` whose fingerprint is not the one recorded (sweep.json's
+ * `folders`, or another shard's): files added, removed or resized since. Empty when none changed.
  */
-export function changedFolders(recorded: unknown, now: readonly FolderRecord[]): string | null {
+export function changedFolders(recorded: unknown, now: readonly FolderRecord[]): string[] {
   const before = new Map((Array.isArray(recorded) ? recorded as FolderRecord[] : []).map((f) => [f.path, f]));
-  const changed = now.filter((f) => before.has(f.path) && before.get(f.path)!.fingerprint !== f.fingerprint);
-  if (changed.length === 0) return null;
-  return `the data changed since this sweep began (files added, removed or resized) in ${changed.map((f) => resolve(f.path)).join(', ')}: `
-    + 'its finished runs trained on the files as they were, and new runs would train on others. Restore the data, or start a new sweep directory';
+  return now.filter((f) => before.has(f.path) && before.get(f.path)!.fingerprint !== f.fingerprint).map((f) => resolve(f.path));
 }

@@ -42,7 +42,9 @@ export function mergeSweeps(shardDirs: readonly string[], outDir: string): Merge
   // Shards trained on your own data trained on the same files, or their runs do not belong together.
   for (const { dir, sweep } of shards) {
     const changed = changedFolders(first.folders, (sweep.folders ?? []) as FolderRecord[]);
-    if (changed) throw new Error(`merge: ${dir} and ${shards[0].dir} trained on different data: ${changed.replace(/since this sweep began/, 'between the shards')}`);
+    if (changed.length > 0) {
+      throw new Error(`merge: ${dir} and ${shards[0].dir} trained on different data: the data changed between the shards (files added, removed or resized) in ${changed.join(', ')}`);
+    }
   }
   const plan = planSweep(parseSweepSpec(first.spec));
   const out = new SweepStore(outDir);

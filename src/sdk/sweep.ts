@@ -107,8 +107,11 @@ export async function runSweep(spec: SweepSpec | string, options: SweepOptions):
   if (existing && !options.resume) {
     throw new Error(`${options.outDir} already holds a sweep: resume it (--resume) or choose another directory`);
   }
-  const changed = existing ? changedFolders(existing.folders, folders) : null;
-  if (changed) throw new Error(`${options.outDir}: ${changed}`);
+  const changed = existing ? changedFolders(existing.folders, folders) : [];
+  if (changed.length > 0) {
+    throw new Error(`${options.outDir}: the data changed since this sweep began (files added, removed or resized) in ${changed.join(', ')}: `
+      + 'its finished runs trained on the files as they were, and new runs would train on others. Restore the data, or start a new sweep directory');
+  }
   if (existing && !samePlan(existing.runs, runs)) {
     throw new Error(`${options.outDir} holds a different sweep (other runs); resume it with its own spec`);
   }
