@@ -11,8 +11,11 @@ export {
   conv2d_backprop_filter, conv2d_backprop_input, depthwise_conv2d_backprop_filter,
   depthwise_conv2d_backprop_input, conv3d_backprop_input, conv3d_backprop_filter,
 } from './kernels/conv2d_backprop';
-export { batch_norm_train_fwd, batch_norm_train_bwd } from './kernels/batch_norm';
+export {
+  batch_norm_train_fwd, batch_norm_train_bwd, batch_norm_sums, batch_norm_mean, batch_norm_centered_sums,
+  batch_norm_variance, batch_norm_normalize, batch_norm_grad_sums, batch_norm_grad_finish, batch_norm_grad_apply,
+} from './kernels/batch_norm';
 export { adam_update } from './kernels/adam';
-export { sum_leading_axes_f32 } from './kernels/reduce';
+export { sum_leading_axes_f32, fold_f32, fold_f64 } from './kernels/reduce';
 export { tile_bytes, copy_rows } from './kernels/tile';
 export { maxpool_grad_disjoint } from './kernels/pool';

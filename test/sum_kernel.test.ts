@@ -37,6 +37,9 @@ describe('Sum over every axis but the last (segloss)', () => {
     [[257, 9], [0], false], // a flush block and a tail; 8 + 1 columns
     [[4, 6, 6, 6, 17], [0, 1, 2, 3], false], // rank 5
     [[1, 1, 1, 5], [-4, -3, -2], true],
+    [[1, 6, 5, 4], [1, 2], false], // a [1, 1, 1, C] bias's gradient for one image: axis 0 (size 1) left out
+    [[1, 6, 5, 4], [1, 2], true],
+    [[3, 1, 5, 4], [0, 2], false], // a size-1 axis between
   ];
   it.each(cases)('%j over %j (keepDims %s) matches tfjs-cpu', async (shape, axes, keepDims) => {
     const data = values(shape.reduce((a, b) => a * b, 1), shape.reduce((a, b) => a * b, 1));

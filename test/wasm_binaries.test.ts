@@ -27,6 +27,8 @@ const KERNEL_NAMES: (keyof KernelExports)[] = [
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
   'depthwise_conv2d_backprop_input', 'batch_norm_train_fwd', 'batch_norm_train_bwd', 'sum_squares_f32',
+  'batch_norm_sums', 'batch_norm_mean', 'batch_norm_centered_sums', 'batch_norm_variance', 'batch_norm_normalize',
+  'batch_norm_grad_sums', 'batch_norm_grad_finish', 'batch_norm_grad_apply', 'fold_f32', 'fold_f64',
   'adam_update', 'sum_leading_axes_f32', 'tile_bytes', 'copy_rows', 'maxpool_grad_disjoint', 'conv3d_backprop_input', 'conv3d_backprop_filter',
 ];
 

@@ -24,11 +24,6 @@
 @inline function promoteHigh(v: v128): v128 {
   return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
 }
-/** Two f64x2 back to 4 f32 lanes (each lane as <f32>(f64)). */
-// @ts-ignore: decorator
-@inline function demote(lo: v128, hi: v128): v128 {
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
 
 /**
  * @param x     address of x [M, C]
@@ -40,13 +35,53 @@
 export function batch_norm_train_fwd(
   x: usize, gamma: usize, beta: usize, y: usize, stats: usize, pixels: i32, channels: i32, epsilon: f32, sums: usize,
 ): void {
-  const row = <usize>channels << 2;
-  const mean = stats;
-  const variance = stats + row;
-  const invStd = stats + 2 * row;
   memory.fill(sums, 0, <usize>channels << 3);
+  batch_norm_sums(x, pixels, channels, sums);
+  batch_norm_mean(sums, <f64>pixels, channels, stats);
+  memory.fill(sums, 0, <usize>channels << 3);
+  batch_norm_centered_sums(x, stats, pixels, channels, sums);
+  batch_norm_variance(sums, <f64>pixels, channels, epsilon, stats);
+  batch_norm_normalize(x, gamma, beta, stats, y, pixels, channels);
+}
+
+/**
+ * @param x      address of x [M, C];  dy: ∂L/∂y [M, C];  gamma: γ [C]
+ * @param stats  address of the forward's [3, C] statistics
+ * @param dx     address of the output ∂L/∂x [M, C]
+ * @param dgamma address of the output ∂L/∂γ [C];  dbeta: ∂L/∂β [C]
+ * @param sums   address of 2·C f64 then 2·C f32 of scratch
+ */
+export function batch_norm_train_bwd(
+  x: usize, dy: usize, gamma: usize, stats: usize, dx: usize, dgamma: usize, dbeta: usize,
+  pixels: i32, channels: i32, sums: usize,
+): void {
+  memory.fill(sums, 0, <usize>channels << 4);
+  batch_norm_grad_sums(x, dy, stats, pixels, channels, sums);
+  const means = sums + (<usize>channels << 4);
+  batch_norm_grad_finish(sums, <f64>pixels, channels, dgamma, dbeta, means);
+  batch_norm_grad_apply(x, dy, gamma, stats, means, dx, pixels, channels);
+}
+
+/*
+ * The phases of the two kernels, exported so that a data-parallel step (src/parallel/) can sum
+ * each image's partial sums, gather them across threads and add them in image order: the sums
+ * phases add into `sums` (f64, channel c at 8c; the gradient's Σdy at 8c, Σdy·x̂ at 8(C + c)),
+ * the finishing phases divide by the pixels of the whole batch.
+ */
+
+/** sums[c] += Σ_i x[i, c], in f64, pixels in order. */
+export function batch_norm_sums(x: usize, pixels: i32, channels: i32, sums: usize): void {
+  const row = <usize>channels << 2;
   if (ASC_FEATURE_SIMD && (channels & 3) == 0) {
-    batchNormForwardSimd(x, gamma, beta, y, stats, pixels, channels, epsilon, sums);
+    for (let i: i32 = 0; i < pixels; i++) {
+      const xp = x + <usize>i * row;
+      for (let c: i32 = 0; c < channels; c += 4) {
+        const v = v128.load(xp + (<usize>c << 2));
+        const s = sums + (<usize>c << 3);
+        v128.store(s, f64x2.add(v128.load(s), promoteLow(v)));
+        v128.store(s, f64x2.add(v128.load(s, 16), promoteHigh(v)), 16);
+      }
+    }
     return;
   }
   for (let i: i32 = 0; i < pixels; i++) {
@@ -56,10 +91,32 @@ export function batch_norm_train_fwd(
       store<f64>(s, load<f64>(s) + <f64>load<f32>(xp + (<usize>c << 2)));
     }
   }
+}
+
+/** stats' mean row: μ_c = <f32>(sums[c] / count). */
+export function batch_norm_mean(sums: usize, count: f64, channels: i32, stats: usize): void {
   for (let c: i32 = 0; c < channels; c++) {
-    const s = sums + (<usize>c << 3);
-    store<f32>(mean + (<usize>c << 2), <f32>(load<f64>(s) / <f64>pixels));
-    store<f64>(s, 0);
+    store<f32>(stats + (<usize>c << 2), <f32>(load<f64>(sums + (<usize>c << 3)) / count));
+  }
+}
+
+/** sums[c] += Σ_i (x[i, c] − μ_c)²: the difference in f32, its square and the sum in f64. */
+export function batch_norm_centered_sums(x: usize, stats: usize, pixels: i32, channels: i32, sums: usize): void {
+  const row = <usize>channels << 2;
+  const mean = stats;
+  if (ASC_FEATURE_SIMD && (channels & 3) == 0) {
+    for (let i: i32 = 0; i < pixels; i++) {
+      const xp = x + <usize>i * row;
+      for (let c: i32 = 0; c < channels; c += 4) {
+        const d = f32x4.sub(v128.load(xp + (<usize>c << 2)), v128.load(mean + (<usize>c << 2)));
+        const lo = promoteLow(d);
+        const hi = promoteHigh(d);
+        const s = sums + (<usize>c << 3);
+        v128.store(s, f64x2.add(v128.load(s), f64x2.mul(lo, lo)));
+        v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(hi, hi)), 16);
+      }
+    }
+    return;
   }
   for (let i: i32 = 0; i < pixels; i++) {
     const xp = x + <usize>i * row;
@@ -69,10 +126,34 @@ export function batch_norm_train_fwd(
       store<f64>(s, load<f64>(s) + d * d);
     }
   }
+}
+
+/** stats' variance and 1/√(variance + ε) rows from the centered sums. */
+export function batch_norm_variance(sums: usize, count: f64, channels: i32, epsilon: f32, stats: usize): void {
+  const row = <usize>channels << 2;
   for (let c: i32 = 0; c < channels; c++) {
-    const v = load<f64>(sums + (<usize>c << 3)) / <f64>pixels;
-    store<f32>(variance + (<usize>c << 2), <f32>v);
-    store<f32>(invStd + (<usize>c << 2), <f32>(1.0 / Math.sqrt(v + <f64>epsilon)));
+    const v = load<f64>(sums + (<usize>c << 3)) / count;
+    store<f32>(stats + row + (<usize>c << 2), <f32>v);
+    store<f32>(stats + 2 * row + (<usize>c << 2), <f32>(1.0 / Math.sqrt(v + <f64>epsilon)));
+  }
+}
+
+/** y = γ·(x − μ)·r + β. */
+export function batch_norm_normalize(x: usize, gamma: usize, beta: usize, stats: usize, y: usize, pixels: i32, channels: i32): void {
+  const row = <usize>channels << 2;
+  const mean = stats;
+  const invStd = stats + 2 * row;
+  if (ASC_FEATURE_SIMD && (channels & 3) == 0) {
+    for (let i: i32 = 0; i < pixels; i++) {
+      const xp = x + <usize>i * row;
+      const yp = y + <usize>i * row;
+      for (let c: i32 = 0; c < channels; c += 4) {
+        const o = <usize>c << 2;
+        const xhat = f32x4.mul(f32x4.sub(v128.load(xp + o), v128.load(mean + o)), v128.load(invStd + o));
+        v128.store(yp + o, f32x4.add(f32x4.mul(v128.load(gamma + o), xhat), v128.load(beta + o)));
+      }
+    }
+    return;
   }
   for (let i: i32 = 0; i < pixels; i++) {
     const xp = x + <usize>i * row;
@@ -85,23 +166,30 @@ export function batch_norm_train_fwd(
   }
 }
 
-/**
- * @param x      address of x [M, C];  dy: ∂L/∂y [M, C];  gamma: γ [C]
- * @param stats  address of the forward's [3, C] statistics
- * @param dx     address of the output ∂L/∂x [M, C]
- * @param dgamma address of the output ∂L/∂γ [C];  dbeta: ∂L/∂β [C]
- * @param sums   address of 2·C f64 of scratch
- */
-export function batch_norm_train_bwd(
-  x: usize, dy: usize, gamma: usize, stats: usize, dx: usize, dgamma: usize, dbeta: usize,
-  pixels: i32, channels: i32, sums: usize,
-): void {
+/** sums[c] += Σ_i dy[i, c] and sums[C + c] += Σ_i dy[i, c]·x̂[i, c], in f64. */
+export function batch_norm_grad_sums(x: usize, dy: usize, stats: usize, pixels: i32, channels: i32, sums: usize): void {
   const row = <usize>channels << 2;
   const mean = stats;
   const invStd = stats + 2 * row;
-  memory.fill(sums, 0, <usize>channels << 4);
+  const products = sums + (<usize>channels << 3);
   if (ASC_FEATURE_SIMD && (channels & 3) == 0) {
-    batchNormBackwardSimd(x, dy, gamma, stats, dx, dgamma, dbeta, pixels, channels, sums);
+    for (let i: i32 = 0; i < pixels; i++) {
+      const xp = x + <usize>i * row;
+      const dp = dy + <usize>i * row;
+      for (let c: i32 = 0; c < channels; c += 4) {
+        const o = <usize>c << 2;
+        const s = sums + (<usize>c << 3);
+        const p = products + (<usize>c << 3);
+        const g = v128.load(dp + o);
+        const xhat = f32x4.mul(f32x4.sub(v128.load(xp + o), v128.load(mean + o)), v128.load(invStd + o));
+        const gLo = promoteLow(g);
+        const gHi = promoteHigh(g);
+        v128.store(s, f64x2.add(v128.load(s), gLo));
+        v128.store(s, f64x2.add(v128.load(s, 16), gHi), 16);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.mul(gLo, promoteLow(xhat))));
+        v128.store(p, f64x2.add(v128.load(p, 16), f64x2.mul(gHi, promoteHigh(xhat))), 16);
+      }
+    }
     return;
   }
   for (let i: i32 = 0; i < pixels; i++) {
@@ -109,20 +197,54 @@ export function batch_norm_train_bwd(
     const dp = dy + <usize>i * row;
     for (let c: i32 = 0; c < channels; c++) {
       const o = <usize>c << 2;
-      const s = sums + (<usize>c << 4);
+      const s = sums + (<usize>c << 3);
+      const p = products + (<usize>c << 3);
       const g = <f64>load<f32>(dp + o);
       const xhat = <f64>((load<f32>(xp + o) - load<f32>(mean + o)) * load<f32>(invStd + o));
       store<f64>(s, load<f64>(s) + g);
-      store<f64>(s, load<f64>(s, 8) + g * xhat, 8);
+      store<f64>(p, load<f64>(p) + g * xhat);
     }
   }
+}
+
+/**
+ * ∂β = Σdy and ∂γ = Σdy·x̂ (as f32), and for the last phase `means` [2, C] f32: Σdy/M, Σdy·x̂/M
+ * (M = count, the batch's pixels).
+ */
+export function batch_norm_grad_finish(sums: usize, count: f64, channels: i32, dgamma: usize, dbeta: usize, means: usize): void {
+  const products = sums + (<usize>channels << 3);
+  const row = <usize>channels << 2;
   for (let c: i32 = 0; c < channels; c++) {
-    const s = sums + (<usize>c << 4);
-    store<f32>(dbeta + (<usize>c << 2), <f32>load<f64>(s));
-    store<f32>(dgamma + (<usize>c << 2), <f32>load<f64>(s, 8));
-    // Keep Σdy/M and Σdy·x̂/M for the second pass.
-    store<f64>(s, load<f64>(s) / <f64>pixels);
-    store<f64>(s, load<f64>(s, 8) / <f64>pixels, 8);
+    const s = load<f64>(sums + (<usize>c << 3));
+    const p = load<f64>(products + (<usize>c << 3));
+    store<f32>(dbeta + (<usize>c << 2), <f32>s);
+    store<f32>(dgamma + (<usize>c << 2), <f32>p);
+    store<f32>(means + (<usize>c << 2), <f32>(s / count));
+    store<f32>(means + row + (<usize>c << 2), <f32>(p / count));
+  }
+}
+
+/** ∂x = γ·r·(dy − Σdy/M − x̂·Σdy·x̂/M). */
+export function batch_norm_grad_apply(
+  x: usize, dy: usize, gamma: usize, stats: usize, means: usize, dx: usize, pixels: i32, channels: i32,
+): void {
+  const row = <usize>channels << 2;
+  const mean = stats;
+  const invStd = stats + 2 * row;
+  if (ASC_FEATURE_SIMD && (channels & 3) == 0) {
+    for (let i: i32 = 0; i < pixels; i++) {
+      const xp = x + <usize>i * row;
+      const dp = dy + <usize>i * row;
+      const op = dx + <usize>i * row;
+      for (let c: i32 = 0; c < channels; c += 4) {
+        const o = <usize>c << 2;
+        const r = v128.load(invStd + o);
+        const xhat = f32x4.mul(f32x4.sub(v128.load(xp + o), v128.load(mean + o)), r);
+        const g = f32x4.sub(f32x4.sub(v128.load(dp + o), v128.load(means + o)), f32x4.mul(xhat, v128.load(means + row + o)));
+        v128.store(op + o, f32x4.mul(f32x4.mul(v128.load(gamma + o), r), g));
+      }
+    }
+    return;
   }
   for (let i: i32 = 0; i < pixels; i++) {
     const xp = x + <usize>i * row;
@@ -130,118 +252,10 @@ export function batch_norm_train_bwd(
     const op = dx + <usize>i * row;
     for (let c: i32 = 0; c < channels; c++) {
       const o = <usize>c << 2;
-      const s = sums + (<usize>c << 4);
       const r = load<f32>(invStd + o);
       const xhat = (load<f32>(xp + o) - load<f32>(mean + o)) * r;
-      const g = load<f32>(dp + o) - <f32>load<f64>(s) - xhat * <f32>load<f64>(s, 8);
+      const g = load<f32>(dp + o) - load<f32>(means + o) - xhat * load<f32>(means + row + o);
       store<f32>(op + o, load<f32>(gamma + o) * r * g);
-    }
-  }
-}
-
-/** batch_norm_train_fwd four channels at a time (channels % 4 == 0): the same operations per lane. */
-function batchNormForwardSimd(
-  x: usize, gamma: usize, beta: usize, y: usize, stats: usize, pixels: i32, channels: i32, epsilon: f32, sums: usize,
-): void {
-  const row = <usize>channels << 2;
-  const mean = stats;
-  const variance = stats + row;
-  const invStd = stats + 2 * row;
-  // Σ x per channel, in f64 (sums: f64 per channel, channel c at 8c).
-  for (let i: i32 = 0; i < pixels; i++) {
-    const xp = x + <usize>i * row;
-    for (let c: i32 = 0; c < channels; c += 4) {
-      const v = v128.load(xp + (<usize>c << 2));
-      const s = sums + (<usize>c << 3);
-      v128.store(s, f64x2.add(v128.load(s), promoteLow(v)));
-      v128.store(s, f64x2.add(v128.load(s, 16), promoteHigh(v)), 16);
-    }
-  }
-  const count = f64x2.splat(<f64>pixels);
-  for (let c: i32 = 0; c < channels; c += 4) {
-    const s = sums + (<usize>c << 3);
-    v128.store(mean + (<usize>c << 2), demote(f64x2.div(v128.load(s), count), f64x2.div(v128.load(s, 16), count)));
-    v128.store(s, f64x2.splat(0));
-    v128.store(s, f64x2.splat(0), 16);
-  }
-  // Σ (x − μ)² per channel: the difference in f32, its square and the sum in f64.
-  for (let i: i32 = 0; i < pixels; i++) {
-    const xp = x + <usize>i * row;
-    for (let c: i32 = 0; c < channels; c += 4) {
-      const d = f32x4.sub(v128.load(xp + (<usize>c << 2)), v128.load(mean + (<usize>c << 2)));
-      const lo = promoteLow(d);
-      const hi = promoteHigh(d);
-      const s = sums + (<usize>c << 3);
-      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(lo, lo)));
-      v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(hi, hi)), 16);
-    }
-  }
-  const eps = f64x2.splat(<f64>epsilon);
-  const one = f64x2.splat(1.0);
-  for (let c: i32 = 0; c < channels; c += 4) {
-    const s = sums + (<usize>c << 3);
-    const lo = f64x2.div(v128.load(s), count);
-    const hi = f64x2.div(v128.load(s, 16), count);
-    v128.store(variance + (<usize>c << 2), demote(lo, hi));
-    v128.store(invStd + (<usize>c << 2), demote(
-      f64x2.div(one, f64x2.sqrt(f64x2.add(lo, eps))), f64x2.div(one, f64x2.sqrt(f64x2.add(hi, eps)))));
-  }
-  for (let i: i32 = 0; i < pixels; i++) {
-    const xp = x + <usize>i * row;
-    const yp = y + <usize>i * row;
-    for (let c: i32 = 0; c < channels; c += 4) {
-      const o = <usize>c << 2;
-      const xhat = f32x4.mul(f32x4.sub(v128.load(xp + o), v128.load(mean + o)), v128.load(invStd + o));
-      v128.store(yp + o, f32x4.add(f32x4.mul(v128.load(gamma + o), xhat), v128.load(beta + o)));
-    }
-  }
-}
-
-/** batch_norm_train_bwd four channels at a time (channels % 4 == 0): the same operations per lane. */
-function batchNormBackwardSimd(
-  x: usize, dy: usize, gamma: usize, stats: usize, dx: usize, dgamma: usize, dbeta: usize,
-  pixels: i32, channels: i32, sums: usize,
-): void {
-  const row = <usize>channels << 2;
-  const mean = stats;
-  const invStd = stats + 2 * row;
-  // sums: per 4 channels, Σ dy (two f64x2) then Σ dy·x̂ (two f64x2): 64 bytes at 16c.
-  for (let i: i32 = 0; i < pixels; i++) {
-    const xp = x + <usize>i * row;
-    const dp = dy + <usize>i * row;
-    for (let c: i32 = 0; c < channels; c += 4) {
-      const o = <usize>c << 2;
-      const s = sums + (<usize>c << 4);
-      const g = v128.load(dp + o);
-      const xhat = f32x4.mul(f32x4.sub(v128.load(xp + o), v128.load(mean + o)), v128.load(invStd + o));
-      const gLo = promoteLow(g);
-      const gHi = promoteHigh(g);
-      v128.store(s, f64x2.add(v128.load(s), gLo));
-      v128.store(s, f64x2.add(v128.load(s, 16), gHi), 16);
-      v128.store(s, f64x2.add(v128.load(s, 32), f64x2.mul(gLo, promoteLow(xhat))), 32);
-      v128.store(s, f64x2.add(v128.load(s, 48), f64x2.mul(gHi, promoteHigh(xhat))), 48);
-    }
-  }
-  const count = f64x2.splat(<f64>pixels);
-  for (let c: i32 = 0; c < channels; c += 4) {
-    const s = sums + (<usize>c << 4);
-    v128.store(dbeta + (<usize>c << 2), demote(v128.load(s), v128.load(s, 16)));
-    v128.store(dgamma + (<usize>c << 2), demote(v128.load(s, 32), v128.load(s, 48)));
-    // Keep Σdy/M and Σdy·x̂/M, as f32, for the second pass.
-    v128.store(s, demote(f64x2.div(v128.load(s), count), f64x2.div(v128.load(s, 16), count)));
-    v128.store(s, demote(f64x2.div(v128.load(s, 32), count), f64x2.div(v128.load(s, 48), count)), 16);
-  }
-  for (let i: i32 = 0; i < pixels; i++) {
-    const xp = x + <usize>i * row;
-    const dp = dy + <usize>i * row;
-    const op = dx + <usize>i * row;
-    for (let c: i32 = 0; c < channels; c += 4) {
-      const o = <usize>c << 2;
-      const s = sums + (<usize>c << 4);
-      const r = v128.load(invStd + o);
-      const xhat = f32x4.mul(f32x4.sub(v128.load(xp + o), v128.load(mean + o)), r);
-      const g = f32x4.sub(f32x4.sub(v128.load(dp + o), v128.load(s)), f32x4.mul(xhat, v128.load(s, 16)));
-      v128.store(op + o, f32x4.mul(f32x4.mul(v128.load(gamma + o), r), g));
     }
   }
 }

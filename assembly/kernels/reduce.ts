@@ -45,3 +45,40 @@ export function sum_leading_axes_f32(x: usize, rows: i32, cols: i32, out: usize,
   }
   for (let c: i32 = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), <f32>load<f64>(totals + (<usize>c << 3)));
 }
+
+/**
+ * out = ((0 + slot_0) + slot_1) + … + slot_{count−1}, element by element in f32: partials of a
+ * batch's images (one slot each, `length` floats apart) added in image order, the order a
+ * data-parallel step keeps for any number of threads (src/parallel/).
+ */
+export function fold_f32(slots: usize, count: i32, length: i32, out: usize): void {
+  const bytes = <usize>length << 2;
+  memory.fill(out, 0, bytes);
+  for (let k: i32 = 0; k < count; k++) {
+    const slot = slots + <usize>k * bytes;
+    let i: i32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; i + 4 <= length; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(slot + o)));
+      }
+    }
+    for (; i < length; i++) {
+      const o = <usize>i << 2;
+      store<f32>(out + o, load<f32>(out + o) + load<f32>(slot + o));
+    }
+  }
+}
+
+/** fold_f32 for f64 slots (batch norm's per-image sums). */
+export function fold_f64(slots: usize, count: i32, length: i32, out: usize): void {
+  const bytes = <usize>length << 3;
+  memory.fill(out, 0, bytes);
+  for (let k: i32 = 0; k < count; k++) {
+    const slot = slots + <usize>k * bytes;
+    for (let i: i32 = 0; i < length; i++) {
+      const o = <usize>i << 3;
+      store<f64>(out + o, load<f64>(out + o) + load<f64>(slot + o));
+    }
+  }
+}

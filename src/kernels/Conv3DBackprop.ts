@@ -3,6 +3,8 @@ import {
   type Conv3DAttrs, type Conv3DBackpropFilterV2Attrs, type Conv3DBackpropInputV2Attrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { addressOf, backendMemory, kernels, withScratch, type BackendWasm } from '../wasm/backend.js';
+import { batchCollective } from '../parallel/collective.js';
+import { foldOverBatch, imageAddress } from '../parallel/fold.js';
 import { conv3DGeometry, flipTransposeFilter } from './conv_geometry.js';
 import { originalKernel } from './replace.js';
 
@@ -46,6 +48,14 @@ function conv3DBackpropFilterV2(args: {
     filterShape as [number, number, number, number, number], strides, 1, pad);
   const dw = backend.makeOutput(filterShape, 'float32');
   if (util.sizeFromShape(filterShape) === 0) return dw;
+  const collective = batchCollective(x.shape);
+  if (collective) {
+    // A data-parallel step: each image's ∂L/∂filter, added in image order (src/parallel/).
+    const [, ...image] = conv3DGeometry(info);
+    foldOverBatch(backend, collective, 'f32', util.sizeFromShape(filterShape), (k, at) => kernels(backend).conv3d_backprop_filter(
+      imageAddress(backend, x, collective.count, k), imageAddress(backend, dy, collective.count, k), at, 1, ...image), addressOf(backend, dw));
+    return dw;
+  }
   kernels(backend).conv3d_backprop_filter(addressOf(backend, x), addressOf(backend, dy), addressOf(backend, dw), ...conv3DGeometry(info));
   return dw;
 }

@@ -22,6 +22,9 @@ import type { DataLayout, DataReport, DataSource } from '../data/api.js';
 import { folderReadingFields } from '../data/options.js';
 import type { SegmentationDataset } from '../data/dataset.js';
 import type { DecodeWorkers } from '../data/prepare.js';
+import { localCollective, withCollective, type Collective } from '../parallel/collective.js';
+import { gatherBatch } from '../parallel/gather.js';
+import type { Replicas } from '../parallel/node.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
 import { unet2d, unet3d } from './unet.js';
 
@@ -69,7 +72,18 @@ const optionsSchema = z.object({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
   /** Train on your own data instead of the synthetic set. */
   data: dataSchema.optional(),
+  /**
+   * Threads for each training step (ExecutionOptions.threads; default the cores there are). Not
+   * part of the run: the log is the same bits for any count, and a checkpoint does not keep it.
+   */
+  threads: z.number().int().min(1).max(256).optional(),
 }).strict();
+
+/** The options that make a run (everything but `threads`), as a checkpoint keeps them. */
+export function runOptions(o: UNetTrainingOptions): Omit<UNetTrainingOptions, 'threads'> {
+  const { threads: _threads, ...run } = o;
+  return run;
+}
 
 export type UNetTrainingInput = z.input<typeof optionsSchema>;
 export type UNetTrainingOptions = Omit<z.output<typeof optionsSchema>, 'imageSize'> & { imageSize: number };
@@ -204,7 +218,7 @@ async function folderSet(dataset: SegmentationDataset, o: UNetTrainingOptions, s
 }
 
 /** What UNetTrainer.open and resume report while they read your data. */
-export interface OpenHooks {
+export interface OpenHooks extends Pick<ExecutionOptions, 'onNotice'> {
   /** The data check before training: after each pair, done of total. */
   onCheckProgress?: (done: number, total: number, file: string) => void;
   /**
@@ -319,11 +333,55 @@ export function validationPictures(model: tfl.LayersModel, set: TrainingSet, cou
   return { images, labels, predicted, count: n, size };
 }
 
+/**
+ * One training step of `model` on this thread's part of the batch (`images`: the collective's
+ * `count` images; `labels`: the whole batch's): the loss on the whole batch's logits (gathered
+ * from every thread), the gradients with every reduction over the batch in image order
+ * (src/parallel/), and Adam when the loss is finite. Every thread gets the same loss and applies
+ * the same update, so the replicas stay the same bits. Returns the loss.
+ */
+export function trainingStep(
+  model: tfl.LayersModel, optimizer: FusedAdam, loss: TrainLossName, collective: Collective,
+  inputShape: readonly number[], images: Float32Array, labels: Int32Array,
+): number {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.tensor(images, [collective.count, ...inputShape]);
+  const y = tf.tensor(labels, [collective.batch, ...inputShape.slice(0, -1)], 'int32');
+  const lossFn = TRAIN_LOSSES[loss];
+  try {
+    const { value, grads } = withCollective(collective, () => tf.variableGrads(
+      () => lossFn(y, gatherBatch(collective, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, variables));
+    const result = value.dataSync()[0];
+    value.dispose();
+    if (Number.isFinite(result)) optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    return result;
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+/** How a trainer runs, not what it trains: a run's log is the same bits for any of these. */
+export interface ExecutionOptions {
+  /**
+   * Threads for one model's training step (data parallel: docs/threads.md), like PyTorch's
+   * torch.set_num_threads. Default: the cores there are (Node: os.availableParallelism()), at
+   * most one per image of the batch. Browsers, and places without SharedArrayBuffer, train on one.
+   */
+  threads?: number;
+  /** Where notices go (a thread count lowered or shared cores); default console.warn. */
+  onNotice?: (message: string) => void;
+}
+
+/** Whether this is Node (worker_threads), where the trainer's threads run. */
+const inNode = () => typeof process !== 'undefined' && process.versions?.node != null && typeof SharedArrayBuffer === 'function';
+
 /** A U-Net in training: one step at a time (`nextStep()`; `runStep()` for in-memory data), checkpoints on demand. */
 export class UNetTrainer {
   /** The next step to run (the number of steps done). */
   step = 0;
   private pending: { step: number; batch: Promise<Batch> } | null = null;
+  private replicas: Replicas | null = null;
 
   private constructor(
     readonly options: UNetTrainingOptions,
@@ -332,10 +390,11 @@ export class UNetTrainer {
     private readonly data: TrainingSet,
   ) {}
 
-  /** A fresh trainer on the synthetic data set: the data sets, the model (seeded), the optimizer. */
+  /** A fresh trainer on the synthetic data set, on one thread: the data sets, the model (seeded), the optimizer. */
   static create(input: UNetTrainingInput): UNetTrainer {
     const o = parseTrainingOptions(input);
     if (o.data) throw new Error('segloss train: options.data is read from files: use `await UNetTrainer.open(options)`');
+    if ((o.threads ?? 1) > 1) throw new Error('segloss train: threads start with the trainer: use `await UNetTrainer.open(options)`');
     const set = new SyntheticSet(o);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
   }
@@ -346,9 +405,36 @@ export class UNetTrainer {
    * every problem of the data, each naming its file.
    */
   static async open(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
-    if (!input?.data) return UNetTrainer.create(input);
     const { options: o, set } = await openTrainingSet(input, source, hooks);
-    return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
+    const trainer = new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
+    return trainer.startThreads(input?.threads, hooks?.onNotice);
+  }
+
+  /** Threads this trainer's steps run on (1 until `open` or `resume` started more). */
+  get threads(): number {
+    return this.replicas?.size ?? 1;
+  }
+
+  /** Starts the other threads' replicas (Node), from this trainer's model and optimizer as they are now. */
+  private async startThreads(requested: number | undefined, onNotice: ((message: string) => void) | undefined): Promise<UNetTrainer> {
+    const notice = onNotice ?? ((message: string) => console.warn(message));
+    const { planThreads } = await import('../parallel/plan.js');
+    const node = inNode() ? await import('../parallel/node.js') : null;
+    const plan = planThreads(requested, {
+      cores: node?.cores() ?? 1, batch: this.options.batchSize, available: node != null,
+    });
+    for (const message of plan.notices) notice(message);
+    if (plan.threads === 1) return this;
+    try {
+      this.replicas = await node!.startReplicas({
+        threads: plan.threads, options: this.options, model: this.model, optimizer: this.optimizer,
+        dims: this.data.dims, inputShape: this.data.inputShape, classes: this.data.classes,
+      });
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+    return this;
   }
 
   /** Spatial dimensions (2 or 3), classes and the input's channels of the model. */
@@ -385,18 +471,15 @@ export class UNetTrainer {
   private stepOn({ images, labels }: Batch): TrainingRow {
     const { batchSize, evalEvery, steps } = this.options;
     const shape = this.data.inputShape;
-    const x = tf.tensor(images, [batchSize, ...shape]);
-    const y = tf.tensor(labels, [batchSize, ...shape.slice(0, -1)], 'int32');
-    const lossFn = TRAIN_LOSSES[this.options.loss];
+    const collective = this.replicas?.collective ?? localCollective(batchSize);
+    const size = shape.reduce((a, b) => a * b, 1);
+    this.replicas?.post(this.step, images, labels);
     let loss: number;
     try {
-      const { value, grads } = tf.variableGrads(() => lossFn(y, this.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, this.variables());
-      loss = value.dataSync()[0];
-      value.dispose();
-      if (Number.isFinite(loss)) this.optimizer.applyGradients(grads);
-      tf.dispose(Object.values(grads));
-    } finally {
-      tf.dispose([x, y]);
+      loss = trainingStep(this.model, this.optimizer, this.options.loss, collective, shape,
+        images.subarray(collective.first * size, (collective.first + collective.count) * size), labels);
+    } catch (error) {
+      throw this.replicas ? this.replicas.failed(error as Error) : error;
     }
     const row: TrainingRow = { step: this.step, loss };
     this.step++;
@@ -435,7 +518,7 @@ export class UNetTrainer {
     }
     writeAtomic(join(dir, 'optimizer.bin'), bytes);
     writeAtomic(join(dir, 'state.json'), JSON.stringify({
-      format: CHECKPOINT_FORMAT, version: 1, options: this.options, step: this.step,
+      format: CHECKPOINT_FORMAT, version: 1, options: runOptions(this.options), step: this.step,
       ...(this.data.fingerprint ? { dataFingerprint: this.data.fingerprint } : {}),
       accBeta1: state.accBeta1, accBeta2: state.accBeta2, moments: state.moments.map((m) => m.length),
     }, null, 2) + '\n');
@@ -446,7 +529,7 @@ export class UNetTrainer {
    * uninterrupted run's, bit for bit. A run on your own data reads it again (from `source`, default
    * its path) and refuses to go on if the files changed since the run began.
    */
-  static async resume(dir: string, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
+  static async resume(dir: string, source?: DataSource, hooks?: OpenHooks & ExecutionOptions): Promise<UNetTrainer> {
     const { join, readFileSync, fsio } = await fileSystem();
     const statePath = join(dir, 'state.json');
     const text = fsio('read', statePath, () => readFileSync(statePath, 'utf8'));
@@ -492,11 +575,13 @@ export class UNetTrainer {
     const trainer = new UNetTrainer(o, model, optimizer, set);
     optimizer.loadState(trainer.variables().map((v) => v.name), { accBeta1: state.accBeta1, accBeta2: state.accBeta2, moments });
     trainer.step = state.step;
-    return trainer;
+    return trainer.startThreads(hooks?.threads, hooks?.onNotice);
   }
 
   dispose(): void {
     this.pending = null;
+    this.replicas?.close();
+    this.replicas = null;
     this.data.dispose?.();
     this.optimizer.dispose();
     this.model.dispose();

@@ -62,6 +62,16 @@ export interface KernelExports {
   batch_norm_train_bwd(
     x: number, dy: number, gamma: number, stats: number, dx: number, dgamma: number, dbeta: number,
     pixels: number, channels: number, sums: number): void;
+  batch_norm_sums(x: number, pixels: number, channels: number, sums: number): void;
+  batch_norm_mean(sums: number, count: number, channels: number, stats: number): void;
+  batch_norm_centered_sums(x: number, stats: number, pixels: number, channels: number, sums: number): void;
+  batch_norm_variance(sums: number, count: number, channels: number, epsilon: number, stats: number): void;
+  batch_norm_normalize(x: number, gamma: number, beta: number, stats: number, y: number, pixels: number, channels: number): void;
+  batch_norm_grad_sums(x: number, dy: number, stats: number, pixels: number, channels: number, sums: number): void;
+  batch_norm_grad_finish(sums: number, count: number, channels: number, dgamma: number, dbeta: number, means: number): void;
+  batch_norm_grad_apply(x: number, dy: number, gamma: number, stats: number, means: number, dx: number, pixels: number, channels: number): void;
+  fold_f32(slots: number, count: number, length: number, out: number): void;
+  fold_f64(slots: number, count: number, length: number, out: number): void;
   sum_squares_f32(src: number, n: number): number;
   sum_leading_axes_f32(x: number, rows: number, cols: number, out: number, acc: number): void;
   tile_bytes(x: number, out: number, table: number, rank: number, bytes: number): void;

@@ -1,0 +1,132 @@
+/**
+ * One model's training step on several threads (src/parallel/, issue #23): the log and the
+ * weights are the same bits for 1, 2 and 3 threads (2D with batch norm, 2D without, 3D), whatever
+ * each thread's share of the batch; a thread that fails is an error naming it, never a hang; thread
+ * counts that cannot be had fall back with a notice.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNetTrainer, type TrainingRow, type UNetTrainingInput } from '../src/models/index.js';
+import { planThreads } from '../src/parallel/plan.js';
+import { writeNifti } from './helpers/nifti.js';
+import { useWasm } from './helpers/wasm.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'segloss-threads-'));
+beforeAll(async () => { await useWasm('simd'); });
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function put(path: string, bytes: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+}
+
+async function train(input: UNetTrainingInput, threads: number): Promise<{ rows: TrainingRow[]; weights: Float32Array[]; threads: number }> {
+  const notices: string[] = [];
+  const t = await UNetTrainer.open({ ...input, threads }, undefined, { onNotice: (m) => notices.push(m) });
+  try {
+    const rows: TrainingRow[] = [];
+    while (t.step < t.options.steps) rows.push(await t.nextStep());
+    return { rows, weights: t.model.getWeights().map((w) => w.dataSync() as Float32Array), threads: t.threads };
+  } finally {
+    t.dispose();
+  }
+}
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+describe('training on several threads', () => {
+  const cases: [string, UNetTrainingInput][] = [
+    ['2D, batch norm, Dice + CE, batch 6', { imageSize: 16, filters: [4, 8], batchSize: 6, steps: 4, trainImages: 12, validationImages: 2, evalEvery: 2, seed: 5 }],
+    ['2D, no batch norm (biases), generalized Dice, batch 5', { imageSize: 16, filters: [4, 8], batchNorm: false, loss: 'generalized-dice', batchSize: 5, steps: 3, trainImages: 10, validationImages: 2, evalEvery: 2, seed: 6 }],
+    ['2D, Lovász, batch 3', { imageSize: 16, filters: [4, 8], loss: 'lovasz', batchSize: 3, steps: 3, trainImages: 6, validationImages: 2, evalEvery: 2, seed: 7 }],
+  ];
+  it.each(cases)('gives the same log and weights, bit for bit, on 1, 2 and 3 threads: %s', async (_name, input) => {
+    const one = await train(input, 1);
+    expect(one.threads).toBe(1);
+    for (const threads of [2, 3]) {
+      const many = await train(input, threads);
+      expect(many.threads).toBe(threads);
+      expect(many.rows).toEqual(one.rows);
+      many.weights.forEach((w, k) => expect(bits(w), `weight ${k} on ${threads} threads`).toEqual(bits(one.weights[k])));
+    }
+  }, 120_000);
+
+  it('gives the same bits in 3D: a unet3d on NIfTI patches of a folder (batch 3, three classes)', async () => {
+    const dir = join(scratch, 'volumes');
+    const shape = [12, 12, 12];
+    for (const id of ['a', 'b', 'c']) {
+      const labels = Array.from({ length: 12 ** 3 }, (_, i) => {
+        const [z, y, x] = [Math.floor(i / 144), Math.floor(i / 12) % 12, i % 12];
+        return (z - 6) ** 2 + (y - 6) ** 2 + (x - 5) ** 2 < 9 ? 2 : x > 8 ? 1 : 0;
+      });
+      put(join(dir, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape, data: labels.map((v, i) => 100 * v + (i % 7)), datatype: 'int16', gzip: true }));
+      put(join(dir, 'labelsTr', `${id}.nii.gz`), writeNifti({ shape, data: labels, datatype: 'uint8', gzip: true }));
+    }
+    const input: UNetTrainingInput = { data: { path: dir, valPatches: 2, augment: { flip: true } }, imageSize: 8, filters: [4, 8], batchSize: 3, steps: 4, evalEvery: 2, seed: 4 };
+    const one = await train(input, 1);
+    for (const threads of [2, 3]) {
+      const many = await train(input, threads);
+      expect(many.threads).toBe(threads);
+      expect(many.rows).toEqual(one.rows);
+      many.weights.forEach((w, k) => expect(bits(w), `weight ${k} on ${threads} threads`).toEqual(bits(one.weights[k])));
+    }
+  }, 120_000);
+
+  it('leaks no tensors: a trainer on 2 threads, disposed, leaves none behind', async () => {
+    const before = tf.memory().numTensors;
+    await train(cases[0][1], 2);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+});
+
+describe('planThreads', () => {
+  it('defaults to the cores, at most one thread per image, silently', () => {
+    expect(planThreads(undefined, { cores: 8, batch: 4, available: true })).toEqual({ threads: 4, notices: [] });
+    expect(planThreads(undefined, { cores: 2, batch: 4, available: true })).toEqual({ threads: 2, notices: [] });
+    expect(planThreads(undefined, { cores: 8, batch: 4, available: false })).toEqual({ threads: 1, notices: [] });
+  });
+  it('says so when it cannot give what was asked for', () => {
+    const big = planThreads(6, { cores: 16, batch: 4, available: true });
+    expect(big.threads).toBe(4);
+    expect(big.notices.join()).toMatch(/6 threads for a batch of 4: each thread takes at least one image, so 4 threads/);
+    const shared = planThreads(3, { cores: 2, batch: 4, available: true });
+    expect(shared.threads).toBe(3);
+    expect(shared.notices.join()).toMatch(/3 threads on 2 cores: they share the cores/);
+    const none = planThreads(4, { cores: 8, batch: 4, available: false });
+    expect(none.threads).toBe(1);
+    expect(none.notices.join()).toMatch(/need Node's worker_threads and SharedArrayBuffer.*one thread/);
+    expect(() => planThreads(0, { cores: 2, batch: 4, available: true })).toThrow(/positive integer, got 0/);
+  });
+});
+
+describe('the per-image reductions (one thread)', () => {
+  it('give the whole-batch kernels\' loss and gradients within float32 rounding (2D with BN, and without)', async () => {
+    const { unet2d } = await import('../src/models/index.js');
+    const { localCollective, withCollective } = await import('../src/parallel/collective.js');
+    const { dice } = await import('../src/losses/index.js');
+    for (const batchNorm of [true, false]) {
+      const model = unet2d({ inputShape: [16, 16, 1], classes: 2, filters: [4, 8], batchNorm, seed: 2 });
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const x = tf.randomUniform([3, 16, 16, 1], 0, 1, 'float32', 9);
+      const y = tf.tidy(() => tf.cast(tf.greater(tf.squeeze(x, [3]), 0.6), 'int32'));
+      const gradsOf = () => {
+        const { value, grads } = tf.variableGrads(() => dice(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
+        const out = [value, ...variables.map((v) => grads[v.name])].map((t) => Array.from(t.dataSync()));
+        tf.dispose([value, ...Object.values(grads)]);
+        return out;
+      };
+      const whole = gradsOf();
+      const perImage = withCollective(localCollective(3), gradsOf);
+      expect(perImage).not.toEqual(whole); // another order of additions: not the same bits …
+      perImage.forEach((g, k) => {
+        const scale = Math.max(...whole[k].map(Math.abs));
+        g.forEach((v, i) => expect(Math.abs(v - whole[k][i]), `BN ${batchNorm}, ${k === 0 ? 'loss' : variables[k - 1].name}[${i}]`).toBeLessThanOrEqual(1e-5 * scale + 1e-7));
+      }); // … the same values within rounding
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  });
+});
