@@ -66,7 +66,7 @@ const onwarn = (warning, warn) => {
 
 export default [
   {
-    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts', data: 'src/data/index.ts', 'data-worker': 'src/data/decode_worker.ts', 'bench-threads-worker': 'src/bench/threads_worker.ts', 'train-replica-worker': 'src/parallel/replica_worker.ts' },
+    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts', data: 'src/data/index.ts', 'data-worker': 'src/data/decode_worker.ts', 'train-replica-worker': 'src/parallel/replica_worker.ts' },
     output: {
       dir: 'dist',
       format: 'es',

@@ -130,3 +130,33 @@ describe('the per-image reductions (one thread)', () => {
     }
   });
 });
+
+describe('a thread that fails', () => {
+  const input: UNetTrainingInput = { imageSize: 16, filters: [4, 8], batchSize: 4, steps: 6, trainImages: 8, validationImages: 2, evalEvery: 3, seed: 1 };
+  it.each([['throws', 'throw', /thread 1: test failure at step 2 \(step 2\)/], ['exits', 'exit', /thread 1 exited \(code 3\)/]] as const)(
+    'is an error naming it, not a hang, when it %s; the trainer then refuses further steps', async (_what, how, message) => {
+      process.env.SEGLOSS_TEST_THREAD_FAIL = `1:2:${how}`;
+      const t = await UNetTrainer.open({ ...input, threads: 2 }, undefined, { onNotice: () => {} });
+      try {
+        expect(t.threads).toBe(2);
+        t.runStep();
+        t.runStep();
+        let failure: Error | null = null;
+        // An exit is seen between steps (the event loop); a throw in the step it happens in.
+        for (let i = 0; i < 3 && !failure; i++) {
+          try {
+            t.runStep();
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          } catch (error) {
+            failure = error as Error;
+          }
+        }
+        expect(failure?.message).toMatch(/a training step on 2 threads failed/);
+        expect(failure?.message).toMatch(message);
+        expect(() => t.runStep()).toThrow(/a training step on 2 threads failed/);
+      } finally {
+        delete process.env.SEGLOSS_TEST_THREAD_FAIL;
+        t.dispose();
+      }
+    }, 60_000);
+});

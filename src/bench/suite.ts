@@ -9,6 +9,8 @@ export interface BenchContext {
   quick: boolean;
   /** Steps per run (sweep) or timed steps (step), instead of the benchmark's default. */
   steps?: number;
+  /** Thread counts to compare with one thread (threads; unet adds that table), `--threads`. */
+  threads?: number[];
 }
 
 export interface Benchmark {
@@ -50,12 +52,17 @@ export const BENCHMARKS: Benchmark[] = [
     run: async (c) => (await import('./sweep.js')).benchSweep(c),
   },
   {
-    name: 'threads', description: 'issue #23\'s probe: the unet2d step on one thread against 2 data-parallel replicas in worker threads (gradients summed in a fixed order)',
+    name: 'threads', description: 'one model on several threads: UNetTrainer\'s 2D and 3D steps on 1 thread and on --threads N (default 2), the same bits, ratios of time',
     run: async (c) => (await import('./threads.js')).benchThreads(c),
   },
   {
     name: 'unet', description: 'a 2D U-Net\'s training step (batch 4, 128², 485 k parameters) on wasm with and without segloss\'s kernels, and on tfjs-cpu',
-    run: async (c) => (await import('./unet.js')).benchUNet(c),
+    run: async (c) => {
+      const rows: unknown[] = await (await import('./unet.js')).benchUNet(c);
+      if (!c.threads) return rows;
+      c.print('');
+      return [...rows, ...await (await import('./threads.js')).benchThreads(c)];
+    },
   },
   {
     name: 'report', description: 'writeReport on a synthetic full seed sweep (108 runs × 10,001 steps)',

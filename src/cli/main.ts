@@ -150,7 +150,7 @@ async function openTrainer(open: () => Promise<Trainer>): Promise<Trainer> {
 const TRAIN_FLAGS: Record<string, string> = {
   imageSize: '--size', filters: '--filters', batchNorm: '--no-batch-norm', loss: '--loss', steps: '--steps', batchSize: '--batch',
   learningRate: '--lr', foreground: '--foreground', trainImages: '--train-images', validationImages: '--val-images', evalEvery: '--eval-every',
-  seed: '--seed', 'data.path': '--data', 'data.manifest': '--manifest', 'data.masks': '--masks/--mask-colors', 'data.classes': '--classes',
+  seed: '--seed', dims: '--dims', 'data.path': '--data', 'data.manifest': '--manifest', 'data.masks': '--masks/--mask-colors', 'data.classes': '--classes',
   'data.channels': '--channels', 'data.normalize': '--normalize', 'data.augment': '--augment', 'data.valFraction': '--val-fraction',
   'data.positiveRatio': '--positive-ratio', 'data.valPatches': '--val-patches', 'data.cacheMB': '--cache-mb', 'data.decodeWorkers': '--decode-workers',
 };
@@ -297,6 +297,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quick', 'small shapes and few steps: a smoke run, not numbers to quote')
     .option('--steps <n>', 'steps per run (sweep) or timed steps (step)', positiveInt('--steps'))
     .option('--json <file>', 'also write every benchmark\'s rows as JSON')
+    .option('--threads <list>', 'threads and unet: thread counts to compare with one thread, comma-separated (threads\' default: 2)', (v: string) => v.split(',').map((n) => {
+      const k = Number(n);
+      if (!Number.isInteger(k) || k < 1) throw new UsageError(`--threads takes positive integers, got ${v}`);
+      return k;
+    }))
     .action(async (names: string[], opts) => {
       if (opts.list) {
         for (const b of BENCHMARKS) process.stdout.write(`${b.name.padEnd(8)} ${b.description}\n`);
@@ -311,7 +316,7 @@ export async function main(argv: string[]): Promise<number> {
       const results: Record<string, unknown> = {};
       for (const b of chosen) {
         print(`\n=== ${b.name}: ${b.description}\n`);
-        results[b.name] = await b.run({ print, quick: Boolean(opts.quick), steps: opts.steps });
+        results[b.name] = await b.run({ print, quick: Boolean(opts.quick), steps: opts.steps, threads: opts.threads });
       }
       if (opts.json) {
         writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: Boolean(opts.quick), results }, null, 2));
@@ -377,6 +382,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--eval-every <n>', 'validation every n steps (default 100)', positiveInt('--eval-every'))
     .option('--checkpoint-every <n>', 'a checkpoint every n steps (default: every evaluation), and at the end', positiveInt('--checkpoint-every'))
     .option('--seed <n>', 'seeds the data, the weights and the batch order (default 0)', Number)
+    .addOption(new Option('--dims <n>', 'the synthetic data: 2, images (default), or 3, volumes of size³ for a 3D U-Net (your own data\'s come from its files)').choices(['2', '3']))
+    .option('--threads <n>', 'threads for each training step (default: the cores there are, at most one per image of the batch); '
+      + 'the log is the same bits for any count', positiveInt('--threads'))
     .option('--resume', 'continue the run in --out from its checkpoint (with the options it was started with), bit for bit')
     .action(async (opts) => {
       const out = opts.out as string;
@@ -386,11 +394,14 @@ export async function main(argv: string[]): Promise<number> {
         imageSize: opts.size, filters: opts.filters?.split(',').map(Number), batchNorm: opts.batchNorm === false ? false : undefined,
         loss: opts.loss, steps: opts.steps, batchSize: opts.batch, learningRate: opts.lr, foreground: opts.foreground,
         trainImages: opts.trainImages, validationImages: opts.valImages, evalEvery: opts.evalEvery, seed: opts.seed,
+        dims: opts.dims != null ? Number(opts.dims) : undefined,
       }).filter(([, v]) => v !== undefined));
+      // How the run is trained, not what: any --threads resumes any run.
+      const execution = { threads: opts.threads as number | undefined, onNotice: (message: string) => process.stderr.write(`${message}\n`) };
       const dataOnly = { classes: '--classes', masks: '--masks', maskColors: '--mask-colors', manifest: '--manifest', channels: '--channels',
         normalize: '--normalize', augment: '--augment', valFraction: '--val-fraction', positiveRatio: '--positive-ratio', valPatches: '--val-patches', cacheMb: '--cache-mb', decodeWorkers: '--decode-workers' };
       if (opts.data != null) {
-        const synthetic = [['foreground', '--foreground'], ['trainImages', '--train-images'], ['validationImages', '--val-images']].filter(([k]) => given[k] !== undefined);
+        const synthetic = [['foreground', '--foreground'], ['trainImages', '--train-images'], ['validationImages', '--val-images'], ['dims', '--dims']].filter(([k]) => given[k] !== undefined);
         if (synthetic.length) throw new UsageError(`${synthetic.map(([, f]) => f).join(', ')} ${synthetic.length > 1 ? 'are' : 'is'} for the synthetic data, not --data`);
         given.data = Object.fromEntries(Object.entries({
           path: opts.data, manifest: opts.manifest, masks: opts.masks != null || opts.maskColors != null ? await maskConvention(opts) : undefined,
@@ -423,7 +434,7 @@ export async function main(argv: string[]): Promise<number> {
         if (differing.length > 0) {
           throw new UsageError(`--resume continues the run as it began: ${differing.join('; ')}. Drop ${differing.length > 1 ? 'them' : 'it'}, or train a new run in another --out`);
         }
-        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint, undefined, { onCheckProgress: checkProgress(process.stderr) }));
+        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint, undefined, { onCheckProgress: checkProgress(process.stderr), ...execution }));
         // The log keeps the rows before the checkpoint; the steps after it are trained again, to the same bits.
         const kept = existsSync(logPath) ? fsio('read', logPath, () => readFileSync(logPath, 'utf8')).split('\n').filter(Boolean)
           .filter((line) => (JSON.parse(line) as { step: number }).step < trainer.step) : [];
@@ -437,7 +448,7 @@ export async function main(argv: string[]): Promise<number> {
         } catch (error) {
           throw new UsageError((error as Error).message.replace(/^segloss train: /, ''));
         }
-        trainer = await openTrainer(() => UNetTrainer.open(given, undefined, { onCheckProgress: checkProgress(process.stderr) }));
+        trainer = await openTrainer(() => UNetTrainer.open({ ...given, threads: execution.threads }, undefined, { onCheckProgress: checkProgress(process.stderr), onNotice: execution.onNotice }));
         fsio('create', out, () => mkdirSync(out, { recursive: true }));
       }
       const o = trainer.options;
@@ -450,7 +461,7 @@ export async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       process.stderr.write(`segloss train: unet${trainer.dims}d ${o.imageSize}${trainer.dims === 3 ? '³' : '²'} filters [${o.filters.join(', ')}]${o.batchNorm ? ' BN' : ''}, ${o.loss}, `
-        + `batch ${o.batchSize}, ${o.steps} steps${trainer.step > 0 ? ` from step ${trainer.step}` : ''} → ${out}\n`);
+        + `batch ${o.batchSize}, ${o.steps} steps${trainer.step > 0 ? ` from step ${trainer.step}` : ''}, ${trainer.threads} thread${trainer.threads > 1 ? 's' : ''} → ${out}\n`);
       const started = Date.now();
       const first = trainer.step;
       try {

@@ -3,12 +3,7 @@
  * and a trainer (on it, or on your own data: segloss/data) with checkpoints that resume bit for bit. tfjs-layers is an optional peer
  * dependency: `@tensorflow/tfjs-layers`, or `@tensorflow/tfjs`, which includes it.
  */
-import { replacingTfjsKernels } from '../kernels/register_all.js';
-import { useFusedLayersBatchNorm } from '../tfjs/layers_batch_norm.js';
-
-// tfjs-layers may load after setupWasmKernels(): its BatchNormalization gets the fused path now.
-if (replacingTfjsKernels()) useFusedLayersBatchNorm(true);
-
+// (train.ts, which imports tfjs-layers, gives its BatchNormalization the fused path when segloss's kernels are set up.)
 export { unet2d, unet3d, type UNet2DOptions, type UNet3DOptions } from './unet.js';
 export { syntheticSegmentation, type SyntheticData, type SyntheticOptions } from './synthetic.js';
 export {

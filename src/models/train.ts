@@ -26,6 +26,11 @@ import { localCollective, withCollective, type Collective } from '../parallel/co
 import { gatherBatch } from '../parallel/gather.js';
 import type { Replicas } from '../parallel/node.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
+import { replacingTfjsKernels } from '../kernels/register_all.js';
+import { fusedLayersBatchNormInstalled, useFusedLayersBatchNorm } from '../tfjs/layers_batch_norm.js';
+
+// tfjs-layers may load after setupWasmKernels() (this module imports it): its BatchNormalization gets the fused path now.
+if (replacingTfjsKernels()) useFusedLayersBatchNorm(true);
 import { unet2d, unet3d } from './unet.js';
 
 /** The losses `segloss train` takes by name (TRAIN_LOSS_NAMES), each on (int32 labels, logits). */
@@ -70,6 +75,8 @@ const optionsSchema = z.object({
   validationImages: z.number().int().min(1).max(10_000).default(16),
   evalEvery: z.number().int().min(1).default(100),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+  /** The synthetic data's dimensions: 2, images (default), or 3, volumes of imageSize³ for a unet3d. Your own data's come from its files. */
+  dims: z.union([z.literal(2), z.literal(3)]).optional(),
   /** Train on your own data instead of the synthetic set. */
   data: dataSchema.optional(),
   /**
@@ -98,6 +105,10 @@ export function parseTrainingOptions(input: unknown, dims: 2 | 3 = 2): UNetTrain
   if (!result.success) {
     throw new Error(`segloss train: invalid options: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
+  if (result.data.dims != null && result.data.data != null) {
+    throw new Error('segloss train: invalid options: dims: is the synthetic data\'s; your own data\'s dimensions come from its files');
+  }
+  dims = result.data.dims ?? dims;
   const o = { ...result.data, imageSize: result.data.imageSize ?? (dims === 3 ? 64 : 128) };
   const scale = 2 ** (o.filters.length - 1);
   if (o.imageSize % scale !== 0) {
@@ -261,7 +272,7 @@ export async function openTrainingSet(input: UNetTrainingInput, source?: DataSou
   const layout = await readLayout(input, source, hooks);
   if (!layout) {
     const options = parseTrainingOptions(input, dims);
-    return { options, set: new SyntheticSet(options, dims) };
+    return { options, set: new SyntheticSet(options, options.dims ?? dims) };
   }
   const options = parseTrainingOptions(input, layout.dims);
   return { options, set: await folderSet(await openFolder(options, layout, source, hooks), options, source) };
@@ -395,7 +406,7 @@ export class UNetTrainer {
     const o = parseTrainingOptions(input);
     if (o.data) throw new Error('segloss train: options.data is read from files: use `await UNetTrainer.open(options)`');
     if ((o.threads ?? 1) > 1) throw new Error('segloss train: threads start with the trainer: use `await UNetTrainer.open(options)`');
-    const set = new SyntheticSet(o);
+    const set = new SyntheticSet(o, o.dims ?? 2);
     return new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
   }
 
@@ -420,9 +431,12 @@ export class UNetTrainer {
     const notice = onNotice ?? ((message: string) => console.warn(message));
     const { planThreads } = await import('../parallel/plan.js');
     const node = inNode() ? await import('../parallel/node.js') : null;
+    // Batch norm's statistics over every thread's images come from segloss's fused kernels only.
+    const exact = !this.options.batchNorm || fusedLayersBatchNormInstalled();
     const plan = planThreads(requested, {
-      cores: node?.cores() ?? 1, batch: this.options.batchSize, available: node != null,
+      cores: node?.cores() ?? 1, batch: this.options.batchSize, available: node != null && exact,
     });
+    if (!exact && (requested ?? 1) > 1) notice('segloss threads: batch norm runs on tfjs-layers\' own ops here (setupWasmKernels({ replaceTfjsKernels: false })), whose statistics cannot span threads');
     for (const message of plan.notices) notice(message);
     if (plan.threads === 1) return this;
     try {
@@ -551,7 +565,7 @@ export class UNetTrainer {
       }
       set = await folderSet(dataset, o, source);
     } else {
-      set = new SyntheticSet(o);
+      set = new SyntheticSet(o, o.dims ?? 2);
     }
     const model = await tfl.loadLayersModel(`file://${join(dir, 'model', 'model.json')}`);
     const expected = buildModel(o, set, 'check');

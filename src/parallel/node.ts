@@ -107,6 +107,7 @@ export async function startReplicas(o: {
   const close = () => {
     closed = true;
     for (const t of threads) {
+      t.worker.postMessage({ kind: 'close' });
       t.errors.close();
       void t.worker.terminate();
     }
@@ -137,7 +138,8 @@ export async function startReplicas(o: {
       collective.stop();
       for (const t of threads) {
         for (let m = receiveMessageOnPort(t.errors); m; m = receiveMessageOnPort(t.errors)) {
-          problems.push(`thread ${t.rank}: ${(m.message as { message: string }).message}`);
+          const said = (m.message as { message: string }).message;
+          problems.push(said.startsWith('exited') ? `thread ${t.rank} ${said}` : `thread ${t.rank}: ${said}`);
         }
       }
       const own = error instanceof ThreadStopped ? [] : [`thread 0: ${error.message}`];

@@ -15,8 +15,12 @@ import type { ReplicaInit, ReplicaStep } from './node.js';
 
 const init = workerData as ReplicaInit;
 const collective = new SharedCollective(init.shared, init.rank, init.size, init.batch);
-// A thread that ends for any reason lets no other wait for it.
-process.on('exit', () => collective.stop());
+// A thread that ends for any reason lets no other wait for it, and says why.
+let closing = false;
+process.on('exit', (code) => {
+  if (!closing) init.errors.postMessage({ message: `exited (code ${code})` });
+  collective.stop();
+});
 
 /** Test hook: SEGLOSS_TEST_THREAD_FAIL=rank:step:throw|exit makes that thread fail at that step. */
 const [failRank, failStep, failHow] = (process.env.SEGLOSS_TEST_THREAD_FAIL ?? '').split(':');
@@ -32,7 +36,11 @@ tf.dispose(initial);
 const optimizer = new FusedAdam(init.options.learningRate, 0.9, 0.999, 1e-7);
 optimizer.loadState(model.trainableWeights.map((w) => (w.read() as tf.Variable).name), init.optimizer);
 
-parentPort!.on('message', (m: ReplicaStep) => {
+parentPort!.on('message', (m: ReplicaStep | { kind: 'close' }) => {
+  if (m.kind === 'close') {
+    closing = true;
+    return;
+  }
   try {
     if (Number(failRank) === init.rank && Number(failStep) === m.step) {
       if (failHow === 'exit') process.exit(3);
@@ -40,8 +48,9 @@ parentPort!.on('message', (m: ReplicaStep) => {
     }
     trainingStep(model, optimizer, init.options.loss, collective, init.inputShape, m.images, m.labels);
   } catch (error) {
-    collective.stop();
+    // The message first: the trainer reads it as soon as it sees this thread stopped.
     init.errors.postMessage({ message: `${(error as Error).message} (step ${m.step})` });
+    collective.stop();
   }
 });
 parentPort!.postMessage({ kind: 'ready' });
