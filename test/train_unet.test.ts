@@ -96,11 +96,12 @@ describe('segloss train', () => {
     '--train-images', '6', '--val-images', '2', '--eval-every', '50', '--checkpoint-every', '20', '--seed', '1', ...more];
   const run = (...a: string[]) => spawnSync(process.execPath, [cli, ...a], { cwd: scratch, encoding: 'utf8' });
 
-  it('stops on Ctrl-C with a checkpoint, and --resume finishes the run as if uninterrupted', async () => {
-    const reference = run(...args(join(scratch, 'cli-ref')));
+  it('stops on Ctrl-C with a checkpoint, and --resume finishes the run as if uninterrupted (on another thread count: the same bits)', async () => {
+    const reference = run(...args(join(scratch, 'cli-ref')), '--threads', '1');
     expect(reference.status, reference.stderr).toBe(0);
+    expect(reference.stderr).toMatch(/1500 steps, 1 thread →/);
     const out = join(scratch, 'cli-int');
-    const child = spawn(process.execPath, [cli, ...args(out)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args(out), '--threads', '2'], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk) => { stderr += chunk; });
     const logPath = join(out, 'log.jsonl');
@@ -114,7 +115,8 @@ describe('segloss train', () => {
     expect(stderr).toMatch(/interrupted at step \d+: the checkpoint is saved; rerun with --resume/);
     expect(readFileSync(logPath, 'utf8').trim().split('\n').length).toBeLessThan(1500);
     // The command the run began with, given again with --resume (as `segloss sweep --resume` takes it).
-    const resumed = run(...args(out), '--resume');
+    expect(stderr).toMatch(/1500 steps, 2 threads →/);
+    const resumed = run(...args(out), '--resume', '--threads', '1');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/from step \d+/);
     expect(readFileSync(logPath, 'utf8')).toBe(readFileSync(join(scratch, 'cli-ref', 'log.jsonl'), 'utf8'));
@@ -129,6 +131,26 @@ describe('segloss train', () => {
     expect((png.width - 8) % 3).toBe(0);
     expect(png.height).toBeGreaterThanOrEqual((png.width - 8) / 3);
   }, 180_000);
+
+  it('trains a 3D U-Net on synthetic volumes (--dims 3) on 2 threads; --dims goes with the synthetic data only', () => {
+    const out = join(scratch, 'cli-3d');
+    const result = run('train', '--out', out, '--dims', '3', '--size', '8', '--filters', '4,8', '--steps', '3', '--batch', '2',
+      '--train-images', '4', '--val-images', '1', '--eval-every', '2', '--threads', '2');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/unet3d 8³ filters \[4, 8\] BN, dice-ce, batch 2, 3 steps, 2 threads →/);
+    const rows = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).options).toMatchObject({ dims: 3, imageSize: 8 });
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).options.threads).toBeUndefined();
+    const withData = run('train', '--out', join(scratch, 'cli-3d-data'), '--dims', '3', '--data', scratch);
+    expect(withData.status).toBe(2);
+    expect(withData.stderr).toMatch(/--dims is for the synthetic data, not --data/);
+    const tooMany = run('train', '--out', join(scratch, 'cli-3d-many'), '--size', '16', '--filters', '4,8', '--steps', '1', '--batch', '2',
+      '--train-images', '2', '--val-images', '1', '--threads', '5');
+    expect(tooMany.status, tooMany.stderr).toBe(0);
+    expect(tooMany.stderr).toMatch(/5 threads for a batch of 2: each thread takes at least one image, so 2 threads/);
+    expect(tooMany.stderr).toMatch(/1 steps, 2 threads →/);
+  }, 60_000);
 
   it.each([
     [['--size', '30', '--filters', '8,16,32'], /imageSize: 30 is not divisible by 2\^2 = 4/],

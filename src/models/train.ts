@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
+import '../tfjs/core_gradients.js'; // tfjs-core's gradients, and the one a unet3d's transposed convs need
 import {
   categoricalCrossEntropy, dice, diceCrossEntropy, diceFocal, focal, generalizedDice, lovaszSoftmax, tversky,
 } from '../losses/index.js';
