@@ -254,13 +254,14 @@ describe('the segloss CLI', () => {
     expect(bad.stderr).toMatch(/unknown benchmark nope/);
   });
 
-  it('runs the data-parallel probe (bench threads): its replicas load from the build and report a step each way', () => {
+  it('runs bench threads from the build: UNetTrainer\'s 2D and 3D steps on 1 and 2 threads, ratios against one thread', () => {
     const out = run('bench', 'threads', '--quick', '--steps', '1', '--json', 'threads.json');
     expect(out.status, out.stderr).toBe(0);
     const rows = JSON.parse(readFileSync(join(scratch, 'threads.json'), 'utf8')).results.threads;
-    expect(rows.map((r: { threads: number; batchNorm: boolean }) => [r.threads, r.batchNorm])).toEqual([[1, false], [2, false], [1, true], [2, true]]);
+    expect(rows.map((r: { threads: number; dims: number }) => [r.dims, r.threads])).toEqual([[2, 1], [2, 2], [3, 1], [3, 2]]);
     for (const r of rows) expect(r.medianMs).toBeGreaterThan(0);
     expect(rows[1].ratio).toBeCloseTo(rows[1].medianMs / rows[0].medianMs, 12);
+    expect(out.stdout).toMatch(/unet2d 64² batch 4, filters \[16, 32, 64, 128\], 2 threads: +\d+ ms a step/);
   }, 120_000);
 
   it('exits 2 on a config whose run fields are invalid, naming the field', () => {
