@@ -82,6 +82,8 @@ const GENERATION = 1;
 const STOPPED = 2; // 0, or 1 + the rank that stopped
 const WORDS = 16; // from here, each thread's words of the current call: the threads' steps agree
 const MAX_THREADS = 256;
+/** Loads of the generation before a thread sleeps at a barrier (tens of µs). */
+const SPINS = 20_000;
 const CONTROL_WORDS = WORDS + 2 * MAX_THREADS; // two halves, as the data's
 
 /** Bytes of a shared buffer whose two halves each hold `words` 32-bit words of partials. */
@@ -162,6 +164,8 @@ export class SharedCollective implements Collective {
       Atomics.notify(c, GENERATION);
       return;
     }
+    // A short spin first: most waits at a reduction are shorter than a sleep and its wake-up.
+    for (let spin = 0; spin < SPINS; spin++) if (Atomics.load(c, GENERATION) !== generation) return;
     const deadline = performance.now() + this.timeoutMs;
     while (Atomics.load(c, GENERATION) === generation) {
       this.failIfStopped();
