@@ -80,6 +80,22 @@ describe('training on several threads', () => {
     await train(cases[0][1], 2);
     expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
+
+  it('holds its tensors and wasm memory flat over a long run on 2 threads', async () => {
+    const t = await UNetTrainer.open({ ...cases[0][1], steps: 200, evalEvery: 50, threads: 2 }, undefined, { onNotice: () => {} });
+    try {
+      for (let i = 0; i < 20; i++) t.runStep();
+      const tensors = tf.memory().numTensors;
+      const bytes = tf.memory().numBytes;
+      const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+      while (t.step < 200) t.runStep(); // 180 steps more, 4 evaluations among them
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.memory().numBytes).toBe(bytes);
+      expect((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length).toBe(heap);
+    } finally {
+      t.dispose();
+    }
+  }, 120_000);
 });
 
 describe('planThreads', () => {
