@@ -4,24 +4,20 @@
  * each thread's share of the batch; a thread that fails is an error naming it, never a hang; thread
  * counts that cannot be had fall back with a notice.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNetTrainer, type TrainingRow, type UNetTrainingInput } from '../src/models/index.js';
 import { planThreads } from '../src/parallel/plan.js';
-import { writeNifti } from './helpers/nifti.js';
+import { writeSphereCases } from './helpers/nifti.js';
 import { useWasm } from './helpers/wasm.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-threads-'));
 beforeAll(async () => { await useWasm('simd'); });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function put(path: string, bytes: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
-}
 
 async function train(input: UNetTrainingInput, threads: number): Promise<{ rows: TrainingRow[]; weights: Float32Array[]; threads: number }> {
   const notices: string[] = [];
@@ -37,6 +33,18 @@ async function train(input: UNetTrainingInput, threads: number): Promise<{ rows:
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
+/** The log and the weights of `input` on 2 and 3 threads are one thread's, bit for bit. */
+async function expectSameBitsOnThreads(input: UNetTrainingInput): Promise<void> {
+  const one = await train(input, 1);
+  expect(one.threads).toBe(1);
+  for (const threads of [2, 3]) {
+    const many = await train(input, threads);
+    expect(many.threads).toBe(threads);
+    expect(many.rows).toEqual(one.rows);
+    many.weights.forEach((w, k) => expect(bits(w), `weight ${k} on ${threads} threads`).toEqual(bits(one.weights[k])));
+  }
+}
+
 describe('training on several threads', () => {
   const cases: [string, UNetTrainingInput][] = [
     ['2D, batch norm, Dice + CE, batch 6', { imageSize: 16, filters: [4, 8], batchSize: 6, steps: 4, trainImages: 12, validationImages: 2, evalEvery: 2, seed: 5 }],
@@ -44,35 +52,14 @@ describe('training on several threads', () => {
     ['2D, Lovász, batch 3', { imageSize: 16, filters: [4, 8], loss: 'lovasz', batchSize: 3, steps: 3, trainImages: 6, validationImages: 2, evalEvery: 2, seed: 7 }],
   ];
   it.each(cases)('gives the same log and weights, bit for bit, on 1, 2 and 3 threads: %s', async (_name, input) => {
-    const one = await train(input, 1);
-    expect(one.threads).toBe(1);
-    for (const threads of [2, 3]) {
-      const many = await train(input, threads);
-      expect(many.threads).toBe(threads);
-      expect(many.rows).toEqual(one.rows);
-      many.weights.forEach((w, k) => expect(bits(w), `weight ${k} on ${threads} threads`).toEqual(bits(one.weights[k])));
-    }
+    await expectSameBitsOnThreads(input);
   }, 120_000);
 
   it('gives the same bits in 3D: a unet3d on NIfTI patches of a folder (batch 3, three classes)', async () => {
     const dir = join(scratch, 'volumes');
-    const shape = [12, 12, 12];
-    for (const id of ['a', 'b', 'c']) {
-      const labels = Array.from({ length: 12 ** 3 }, (_, i) => {
-        const [z, y, x] = [Math.floor(i / 144), Math.floor(i / 12) % 12, i % 12];
-        return (z - 6) ** 2 + (y - 6) ** 2 + (x - 5) ** 2 < 9 ? 2 : x > 8 ? 1 : 0;
-      });
-      put(join(dir, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape, data: labels.map((v, i) => 100 * v + (i % 7)), datatype: 'int16', gzip: true }));
-      put(join(dir, 'labelsTr', `${id}.nii.gz`), writeNifti({ shape, data: labels, datatype: 'uint8', gzip: true }));
-    }
+    writeSphereCases(dir);
     const input: UNetTrainingInput = { data: { path: dir, valPatches: 2, augment: { flip: true } }, imageSize: 8, filters: [4, 8], batchSize: 3, steps: 4, evalEvery: 2, seed: 4 };
-    const one = await train(input, 1);
-    for (const threads of [2, 3]) {
-      const many = await train(input, threads);
-      expect(many.threads).toBe(threads);
-      expect(many.rows).toEqual(one.rows);
-      many.weights.forEach((w, k) => expect(bits(w), `weight ${k} on ${threads} threads`).toEqual(bits(one.weights[k])));
-    }
+    await expectSameBitsOnThreads(input);
   }, 120_000);
 
   it('leaks no tensors: a trainer on 2 threads, disposed, leaves none behind', async () => {

@@ -12,7 +12,7 @@ import '../src/index.js'; // registers file://
 import { UNetTrainer, type TrainingRow } from '../src/models/index.js';
 import { checkData } from '../src/data/index.js';
 import { maskBytes, put, writeImageSet } from './helpers/image_data.js';
-import { writeNifti } from './helpers/nifti.js';
+import { writeSphereCases } from './helpers/nifti.js';
 import { cli } from './helpers/sweep_dir.js';
 import { useWasm } from './helpers/wasm.js';
 
@@ -82,15 +82,7 @@ describe('UNetTrainer on a folder', () => {
 
   it('trains a 3D U-Net on NIfTI patches (Decathlon layout, nnU-Net channel suffix, three classes)', async () => {
     const dir = join(scratch, 'volumes');
-    const shape = [12, 12, 12];
-    for (const id of ['a', 'b', 'c']) {
-      const labels = Array.from({ length: 12 ** 3 }, (_, i) => {
-        const [z, y, x] = [Math.floor(i / 144), Math.floor(i / 12) % 12, i % 12];
-        return (z - 6) ** 2 + (y - 6) ** 2 + (x - 5) ** 2 < 9 ? 2 : x > 8 ? 1 : 0;
-      });
-      put(join(dir, 'imagesTr', `${id}_0000.nii.gz`), writeNifti({ shape, data: labels.map((v, i) => 100 * v + (i % 7)), datatype: 'int16', gzip: true }));
-      put(join(dir, 'labelsTr', `${id}.nii.gz`), writeNifti({ shape, data: labels, datatype: 'uint8', gzip: true }));
-    }
+    writeSphereCases(dir);
     const trainer = await UNetTrainer.open({ data: { path: dir, valPatches: 2 }, imageSize: 8, filters: [4, 8], batchSize: 2, steps: 6, evalEvery: 5 });
     expect([trainer.dims, trainer.classes, trainer.inputShape]).toEqual([3, 3, [8, 8, 8, 1]]);
     const rows: TrainingRow[] = [];

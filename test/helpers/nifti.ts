@@ -6,6 +6,8 @@
  * index formulas in the tests, not against a transposition written twice. Field offsets are those
  * of nifti1.h and nifti2.h.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'fflate';
 
 export type NiftiDatatypeName =
@@ -129,4 +131,26 @@ export function fileOrder(shape: number[], channels: number, f: (z: number, y: n
     for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out.push(f(z, y, x, c));
   }
   return out;
+}
+
+/**
+ * A small Decathlon-layout folder in `dir`: three 12³ cases (a_0000.nii.gz in imagesTr/, a.nii.gz in
+ * labelsTr/, …), each a sphere of class 2 inside a slab of class 1, the image 100 × the label plus
+ * a ripple; for 3D training tests.
+ */
+export function writeSphereCases(dir: string): void {
+  const shape = [12, 12, 12];
+  for (const id of ['a', 'b', 'c']) {
+    const labels = Array.from({ length: 12 ** 3 }, (_, i) => {
+      const [z, y, x] = [Math.floor(i / 144), Math.floor(i / 12) % 12, i % 12];
+      return (z - 6) ** 2 + (y - 6) ** 2 + (x - 5) ** 2 < 9 ? 2 : x > 8 ? 1 : 0;
+    });
+    for (const [sub, name, bytes] of [
+      ['imagesTr', `${id}_0000.nii.gz`, writeNifti({ shape, data: labels.map((v, i) => 100 * v + (i % 7)), datatype: 'int16', gzip: true })],
+      ['labelsTr', `${id}.nii.gz`, writeNifti({ shape, data: labels, datatype: 'uint8', gzip: true })],
+    ] as const) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      writeFileSync(join(dir, sub, name), bytes);
+    }
+  }
 }
