@@ -1,7 +1,11 @@
 /**
- * A tiny benchmark harness: warm up, time repeated runs, report the median and spread.
- * Numbers are only compared with baselines measured in the same process.
+ * The benchmarks' timing: tinybench warms up and times repeated runs; this reports the median and
+ * the quartiles, and Melem/s. Numbers are only compared with baselines measured in the same process.
+ * The whole-step benchmarks (unet, threads, sweep) time their own few steps: a U-Net step of
+ * 0.3–3 s is measured a handful of times, each with its own set-up, where a time-budgeted harness
+ * would run it for many seconds.
  */
+import { Bench } from 'tinybench';
 export interface Timing {
   name: string;
   /** Median wall time of one run, in ms. */
@@ -26,19 +30,20 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /**
- * Times `run` until both `minRuns` runs and `minMs` of measurement are done (after `warmup` runs).
+ * Times `run` until both `minRuns` runs and `minMs` of measurement are done (after `warmup` runs),
+ * with tinybench (synchronous: every run is a synchronous tfjs call). The median and quartiles come
+ * from its samples; a run that throws stops the benchmark with that error.
  */
 export function time(name: string, elements: number, run: () => void,
-  { warmup = 3, minRuns = 10, minMs = 400, maxRuns = 200 } = {}): Timing {
-  for (let i = 0; i < warmup; i++) run();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < maxRuns && (samples.length < minRuns || performance.now() - start < minMs)) {
-    const t0 = performance.now();
-    run();
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
+  { warmup = 3, minRuns = 10, minMs = 400 } = {}): Timing {
+  const bench = new Bench({
+    time: minMs, iterations: minRuns, warmupIterations: warmup, warmupTime: 0, retainSamples: true, throws: true,
+  });
+  bench.add(name, run);
+  bench.runSync();
+  const result = bench.tasks[0].result;
+  if (result.state !== 'completed') throw new Error(`segloss bench: ${name} did not complete (${result.state})`);
+  const samples = [...result.latency.samples!].sort((a, b) => a - b);
   return {
     name, elements, runs: samples.length,
     medianMs: quantile(samples, 0.5), p25Ms: quantile(samples, 0.25), p75Ms: quantile(samples, 0.75),
