@@ -5,11 +5,13 @@
 import asc from 'assemblyscript/asc';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 
-// The lockstep training engine (assembly/engine.ts) is a module of its own, SIMD only.
-const targets = ['simd', 'scalar', 'simd-shared', 'engine'];
+// The lockstep training engine (assembly/engine.ts) is a module of its own, SIMD only; so is the
+// benchmark-only code that compares its design with another (assembly/engine_bench.ts).
+const targets = ['simd', 'scalar', 'simd-shared', 'engine', 'engine-bench'];
+const configs = { engine: 'asconfig.engine.json', 'engine-bench': 'asconfig.engine-bench.json' };
 await mkdir('build', { recursive: true });
 for (const target of targets) {
-  const config = target === 'engine' ? 'asconfig.engine.json' : 'asconfig.json';
+  const config = configs[target] ?? 'asconfig.json';
   const { error, stderr } = await asc.main(['--config', config, '--target', target]);
   if (error) {
     console.error(stderr.toString());

@@ -6,7 +6,8 @@
  * with the same register blocking idea (several pixels or taps per weight load), both timed here
  * per run on the seed's shapes: batch 2 of 32×32, layer 1 1 → 4 channels, layer 2 4 → 4.
  */
-import { engineInstance } from '../engine/lanes.js';
+import { decodeBase64 } from '../base64.js';
+import { engineBenchWasm } from '../wasm/binaries.generated';
 import { time, type Timing } from './harness.js';
 
 interface BenchExports {
@@ -42,7 +43,7 @@ function fillPadded(view: Float32Array, base: number, n: number, h: number, w: n
 export function compareDesigns(n: number, h: number, w: number, cin: number, f: number,
   { timing = true, minMs = 400 } = {}): { rows: DesignRow[]; maxRelativeDifference: number } {
   const memory = new WebAssembly.Memory({ initial: 256 });
-  const k = engineInstance<BenchExports>(memory);
+  const k = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(engineBenchWasm) as BufferSource), { env: { memory } }).exports as unknown as BenchExports;
   const padded = n * (h + 2) * (w + 2);
   let top = 64;
   const take = (floats: number) => { const at = top; top += Math.ceil((floats * 4) / 64) * 64; return at; };

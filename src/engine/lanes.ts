@@ -84,7 +84,7 @@ function compileEngine(): WebAssembly.Module {
   return compiled;
 }
 
-/** The engine module's exports bound to `memory`, typed by the caller (src/bench/designs.ts uses its bench_* exports). */
+/** The engine module's exports bound to `memory`, typed by the caller. */
 export function engineInstance<T>(memory: WebAssembly.Memory): T {
   return new WebAssembly.Instance(compileEngine(), { env: { memory } }).exports as unknown as T;
 }
