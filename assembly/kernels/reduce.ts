@@ -10,6 +10,22 @@
 // @ts-ignore: decorator
 @inline const FLUSH_ROWS: i32 = 256;
 
+/** acc[i] += src[i] for i < n, in f32: four lanes at a time, then one. */
+// @ts-ignore: decorator
+@inline function addInto(acc: usize, src: usize, n: i32): void {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(acc + o, f32x4.add(v128.load(acc + o), v128.load(src + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(acc + o, load<f32>(acc + o) + load<f32>(src + o));
+  }
+}
+
 /**
  * @param x     float32 [rows, cols]
  * @param out   float32 [cols] output
@@ -24,20 +40,7 @@ export function sum_leading_axes_f32(x: usize, rows: i32, cols: i32, out: usize,
   while (r < rows) {
     const blockEnd = min<i32>(rows, r + FLUSH_ROWS);
     memory.copy(block, x + <usize>r * rowBytes, rowBytes);
-    for (r++; r < blockEnd; r++) {
-      const row = x + <usize>r * rowBytes;
-      let c: i32 = 0;
-      if (ASC_FEATURE_SIMD) {
-        for (; c + 4 <= cols; c += 4) {
-          const o = <usize>c << 2;
-          v128.store(block + o, f32x4.add(v128.load(block + o), v128.load(row + o)));
-        }
-      }
-      for (; c < cols; c++) {
-        const o = <usize>c << 2;
-        store<f32>(block + o, load<f32>(block + o) + load<f32>(row + o));
-      }
-    }
+    for (r++; r < blockEnd; r++) addInto(block, x + <usize>r * rowBytes, cols);
     for (let c: i32 = 0; c < cols; c++) {
       const t = totals + (<usize>c << 3);
       store<f64>(t, load<f64>(t) + <f64>load<f32>(block + (<usize>c << 2)));
@@ -54,20 +57,7 @@ export function sum_leading_axes_f32(x: usize, rows: i32, cols: i32, out: usize,
 export function fold_f32(slots: usize, count: i32, length: i32, out: usize): void {
   const bytes = <usize>length << 2;
   memory.fill(out, 0, bytes);
-  for (let k: i32 = 0; k < count; k++) {
-    const slot = slots + <usize>k * bytes;
-    let i: i32 = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; i + 4 <= length; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(slot + o)));
-      }
-    }
-    for (; i < length; i++) {
-      const o = <usize>i << 2;
-      store<f32>(out + o, load<f32>(out + o) + load<f32>(slot + o));
-    }
-  }
+  for (let k: i32 = 0; k < count; k++) addInto(out, slots + <usize>k * bytes, length);
 }
 
 /** fold_f32 for f64 slots (batch norm's per-image sums). */
