@@ -29,10 +29,10 @@ import type { Replicas } from '../parallel/node.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
 import { replacingTfjsKernels } from '../kernels/register_all.js';
 import { fusedLayersBatchNormInstalled, useFusedLayersBatchNorm } from '../tfjs/layers_batch_norm.js';
+import { unet2d, unet3d } from './unet.js';
 
 // tfjs-layers may load after setupWasmKernels() (this module imports it): its BatchNormalization gets the fused path now.
 if (replacingTfjsKernels()) useFusedLayersBatchNorm(true);
-import { unet2d, unet3d } from './unet.js';
 
 /** The losses `segloss train` takes by name (TRAIN_LOSS_NAMES), each on (int32 labels, logits). */
 export const TRAIN_LOSSES: Record<TrainLossName, (y: tf.Tensor, z: tf.Tensor) => tf.Tensor> = {

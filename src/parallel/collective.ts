@@ -63,12 +63,10 @@ export function batchCollective(shape: readonly number[]): Collective | null {
   return active != null && shape.length >= 2 && shape[0] === active.count ? active : null;
 }
 
-/** The active collective, if a step is running in one. */
-export function activeCollective(): Collective | null {
-  return active;
-}
-
-/** A thread stopped (an error, or it died) while the others waited for it. */
+/**
+ * Another thread stopped (an error, or it died) while this one waited for it: a consequence, whose
+ * cause that thread reports.
+ */
 export class ThreadStopped extends Error {
   constructor(message: string) {
     super(message);
@@ -171,7 +169,7 @@ export class SharedCollective implements Collective {
       this.failIfStopped();
       if (performance.now() > deadline) {
         this.stop();
-        throw new ThreadStopped(`segloss threads: thread ${this.rank} waited ${Math.round(this.timeoutMs / 1000)} s for the others at a reduction; stopping`);
+        throw new Error(`segloss threads: thread ${this.rank} waited ${Math.round(this.timeoutMs / 1000)} s for the others at a reduction; stopping`);
       }
       Atomics.wait(c, GENERATION, generation, 100);
     }

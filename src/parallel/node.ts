@@ -32,7 +32,7 @@ export interface ReplicaInit {
   /** model.getWeights(), in order. */
   weights: Float32Array[];
   optimizer: { accBeta1: number; accBeta2: number; moments: Float32Array[] };
-  /** A port for the thread's errors, read synchronously by the trainer when a step fails. */
+  /** A port for the thread's errors (each a sentence naming the thread), read synchronously by the trainer when a step fails. */
   errors: MessagePort;
 }
 
@@ -137,14 +137,11 @@ export async function startReplicas(o: {
     failed(error) {
       collective.stop();
       for (const t of threads) {
-        for (let m = receiveMessageOnPort(t.errors); m; m = receiveMessageOnPort(t.errors)) {
-          const said = (m.message as { message: string }).message;
-          problems.push(said.startsWith('exited') ? `thread ${t.rank} ${said}` : `thread ${t.rank}: ${said}`);
-        }
+        for (let m = receiveMessageOnPort(t.errors); m; m = receiveMessageOnPort(t.errors)) problems.push((m.message as { message: string }).message);
       }
-      const own = error instanceof ThreadStopped ? [] : [`thread 0: ${error.message}`];
-      const causes = [...own, ...problems.filter((p) => !/ stopped( while| at|$)/.test(p))];
-      failure = new Error(`segloss train: a training step on ${size} threads failed: ${(causes.length > 0 ? causes : [error.message, ...problems]).join('; ')}`);
+      // A thread that exits between steps is heard twice (its own word, and its 'exit' event): once is enough.
+      const causes = [...(error instanceof ThreadStopped ? [] : [`thread 0: ${error.message}`]), ...new Set(problems)];
+      failure = new Error(`segloss train: a training step on ${size} threads failed: ${(causes.length > 0 ? causes : [error.message]).join('; ')}`);
       close();
       return failure;
     },

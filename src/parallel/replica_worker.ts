@@ -10,7 +10,7 @@ import '../tfjs/core_gradients.js';
 import { buildModel, trainingStep, type TrainingSet } from '../models/train.js';
 import { FusedAdam } from '../ops/fused_adam.js';
 import { setupWasmKernels } from '../setup.js';
-import { SharedCollective } from './collective.js';
+import { SharedCollective, ThreadStopped } from './collective.js';
 import type { ReplicaInit, ReplicaStep } from './node.js';
 
 const init = workerData as ReplicaInit;
@@ -18,7 +18,7 @@ const collective = new SharedCollective(init.shared, init.rank, init.size, init.
 // A thread that ends for any reason lets no other wait for it, and says why.
 let closing = false;
 process.on('exit', (code) => {
-  if (!closing) init.errors.postMessage({ message: `exited (code ${code})` });
+  if (!closing) init.errors.postMessage({ message: `thread ${init.rank} exited (code ${code})` });
   collective.stop();
 });
 
@@ -48,8 +48,9 @@ parentPort!.on('message', (m: ReplicaStep | { kind: 'close' }) => {
     }
     trainingStep(model, optimizer, init.options.loss, collective, init.inputShape, m.images, m.labels);
   } catch (error) {
-    // The message first: the trainer reads it as soon as it sees this thread stopped.
-    init.errors.postMessage({ message: `${(error as Error).message} (step ${m.step})` });
+    // The message first: the trainer reads it as soon as it sees this thread stopped. Waiting for
+    // a thread that stopped is no cause of its own: that thread says why.
+    if (!(error instanceof ThreadStopped)) init.errors.postMessage({ message: `thread ${init.rank}: ${(error as Error).message} (step ${m.step})` });
     collective.stop();
   }
 });
