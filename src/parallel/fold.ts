@@ -33,7 +33,7 @@ export function foldOverBatch(
 }
 
 /** Bytes of one image of a tensor whose first axis is `images`. */
-export function imageBytes(tensor: TensorInfo, images: number): number {
+function imageBytes(tensor: TensorInfo, images: number): number {
   return (tensor.shape.reduce((a, b) => a * b, 1) / images) * 4;
 }
 
