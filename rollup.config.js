@@ -8,7 +8,8 @@
 //                   bundled in) so that it loads from any URL with no bundler; tfjs-backend-wasm's
 //                   .wasm files are copied beside it, where the worker looks for them.
 //  build/web/       the demo page (web/): everything bundled, served by `npm run demo:web`; with its
-//                   U-Net worker (web/unet_worker.ts: tfjs-layers and segloss/models bundled in).
+//                   U-Net worker (web/unet_worker.ts: tfjs-layers and segloss/models bundled in) and
+//                   its training threads' worker (train-replica-worker.js, src/parallel/).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -105,7 +106,10 @@ export default [
     plugins: [...browserBundle('dist/browser'), copy(TFJS_WASM_FILES.map((f) => [f, join(tfjsWasmDir, f)]))],
   },
   {
-    input: { main: 'web/main.ts', worker: 'src/workers/worker.browser.ts', 'unet-worker': 'web/unet_worker.ts' },
+    input: {
+      main: 'web/main.ts', worker: 'src/workers/worker.browser.ts', 'unet-worker': 'web/unet_worker.ts',
+      'train-replica-worker': 'src/parallel/replica_worker.browser.ts',
+    },
     output: { dir: 'build/web', format: 'es', sourcemap: true, chunkFileNames: '[name]-[hash].js' },
     // UNetTrainer's checkpoints import Node's file system, lazily; the page never calls them.
     external: (id) => /^node:/.test(id),

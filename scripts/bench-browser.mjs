@@ -2,8 +2,8 @@
 // The benchmarks in headless Chromium (scripts/chromium.mjs): the fused losses vs tfjs ops in a
 // module Web Worker (src/bench/losses.ts, the demo's benchmark button; the lines `segloss bench
 // losses` prints in Node), the seed preset's sweep throughput with 1 and 2 Web Workers, and the
-// U-Net training step (`segloss bench unet`'s 2D rows) in a Web Worker of the cross-origin
-// isolated page, on tfjs's threaded build with all cores and on its single-threaded build.
+// U-Net training step (`segloss bench unet`'s 2D rows, and UNetTrainer's on 1 and on every core) in a Web Worker of the cross-origin
+// isolated page: with and without segloss's kernel replacements, and UNetTrainer on 1 thread and on every core.
 // Needs `npm run build` (build/web).
 //
 //   node scripts/bench-browser.mjs [--steps N] [--quick] [--sweep-only | --unet-only]
@@ -60,26 +60,26 @@ try {
 }
 
 /**
- * unet2d at batch 4 of 128² (64² with --quick): tfjs's single-threaded build against its threaded
- * build on all logical cores, alternated twice in fresh workers (the machine's noise shows as the
- * spread between the two rounds).
+ * unet2d at batch 4 of 128² (64² with --quick): the U-Net step with and without segloss's kernel
+ * replacements, then UNetTrainer's step on one thread and on every core (data parallel: Web
+ * Workers, src/parallel/web.ts), in one worker; twice, in fresh workers (the machine's noise
+ * shows as the spread between the rounds).
  */
 async function benchUNet(page) {
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   const size = args.quick ? 64 : 128;
-  const medians = { 1: [], [cores]: [] };
+  const ratios = [];
   for (const round of [1, 2]) {
-    for (const threads of [1, cores]) {
-      const { info, lines, rows } = await page.evaluate(async ([threads, size, steps]) => {
-        const lines = [];
-        const { info, rows } = await globalThis.seglossDemo.unetBench({ threads, size, steps }, (line) => lines.push(line));
-        return { info, lines, rows: rows.map((r) => r.medianMs) };
-      }, [threads, size, args.quick ? 2 : 5]);
-      console.log(`round ${round}, tfjs ${info.shared ? 'threaded' : 'single-threaded'} build, ${info.threads} thread${info.threads > 1 ? 's' : ''}:`);
-      for (const line of lines) console.log(`  ${line}`);
-      medians[threads].push(rows[1]);
-    }
+    const { lines, rows } = await page.evaluate(async ([threads, size, steps]) => {
+      const lines = [];
+      const { rows } = await globalThis.seglossDemo.unetBench({ threads, size, steps }, (line) => lines.push(line));
+      return { lines, rows: rows.map((r) => r.medianMs) };
+    }, [cores, size, args.quick ? 2 : 5]);
+    console.log(`round ${round}:`);
+    for (const line of lines) console.log(`  ${line}`);
+    if (rows.length === 4) ratios.push(rows[3] / rows[2]);
   }
-  const range = (xs) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} ms`;
-  console.log(`unet2d step with segloss, batch 4 of ${size}²: 1 thread ${range(medians[1])}, ${cores} threads ${range(medians[cores])}\n`);
+  if (ratios.length > 0) {
+    console.log(`UNetTrainer step, batch 4 of ${size}², ${cores} threads over 1: ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}\n`);
+  }
 }

@@ -87,21 +87,21 @@ describe('training on several threads', () => {
 
 describe('planThreads', () => {
   it('defaults to the cores, at most one thread per image, silently', () => {
-    expect(planThreads(undefined, { cores: 8, batch: 4, available: true })).toEqual({ threads: 4, notices: [] });
-    expect(planThreads(undefined, { cores: 2, batch: 4, available: true })).toEqual({ threads: 2, notices: [] });
-    expect(planThreads(undefined, { cores: 8, batch: 4, available: false })).toEqual({ threads: 1, notices: [] });
+    expect(planThreads(undefined, { cores: 8, batch: 4, unavailable: null })).toEqual({ threads: 4, notices: [] });
+    expect(planThreads(undefined, { cores: 2, batch: 4, unavailable: null })).toEqual({ threads: 2, notices: [] });
+    expect(planThreads(undefined, { cores: 8, batch: 4, unavailable: "threads need X" })).toEqual({ threads: 1, notices: [] });
   });
   it('says so when it cannot give what was asked for', () => {
-    const big = planThreads(6, { cores: 16, batch: 4, available: true });
+    const big = planThreads(6, { cores: 16, batch: 4, unavailable: null });
     expect(big.threads).toBe(4);
     expect(big.notices.join()).toMatch(/6 threads for a batch of 4: each thread takes at least one image, so 4 threads/);
-    const shared = planThreads(3, { cores: 2, batch: 4, available: true });
+    const shared = planThreads(3, { cores: 2, batch: 4, unavailable: null });
     expect(shared.threads).toBe(3);
     expect(shared.notices.join()).toMatch(/3 threads on 2 cores: they share the cores/);
-    const none = planThreads(4, { cores: 8, batch: 4, available: false });
+    const none = planThreads(4, { cores: 8, batch: 4, unavailable: "threads need X" });
     expect(none.threads).toBe(1);
-    expect(none.notices.join()).toMatch(/need Node's worker_threads and SharedArrayBuffer.*one thread/);
-    expect(() => planThreads(0, { cores: 2, batch: 4, available: true })).toThrow(/positive integer, got 0/);
+    expect(none.notices.join()).toMatch(/4 threads asked for, but threads need X: training on one thread/);
+    expect(() => planThreads(0, { cores: 2, batch: 4, unavailable: null })).toThrow(/positive integer, got 0/);
   });
 });
 

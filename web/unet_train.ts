@@ -11,7 +11,7 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { setupWasmKernels } from '../src/setup.js';
 // api.ts, not index.ts: segloss/data's entry for Node registers a folder reader on node:fs.
 import {
@@ -19,15 +19,8 @@ import {
 } from '../src/data/api.js';
 import { UNetTrainer, type TrainingRow, type UNetTrainingInput, type UNetTrainingOptions } from '../src/models/index.js';
 import { measureUNetStep, type UNetBenchRow } from '../src/bench/unet.js';
-import { backendMemory, type BackendWasm } from '../src/wasm/backend.js';
-
-export interface UNetWorkerInit {
-  /**
-   * tfjs's threads: 1 for its single-threaded build; by default, on a cross-origin isolated page,
-   * tfjs's own choice (half the logical cores, from 1 to 8).
-   */
-  threads?: number;
-}
+import { trainerStep } from '../src/bench/threads.js';
+import { cores, unavailable } from '../src/parallel/web.js';
 
 /** A file of the user's folder: its path inside the folder ('images/a.png') and the File itself. */
 export interface FolderFile {
@@ -43,12 +36,15 @@ export interface FolderCheck {
 }
 
 export interface UNetWorkerInfo {
-  /** segloss's kernel build ('simd', or 'simd-shared' beside tfjs's threaded build, or 'scalar'). */
+  /** segloss's kernel build ('simd', or 'scalar'). */
   variant: string;
-  /** tfjs's wasm threads (1 without cross-origin isolation). */
+  /**
+   * The threads a training step may have here (data parallel, src/parallel/): the cores there
+   * are on a cross-origin isolated page, else 1.
+   */
   threads: number;
-  /** Whether tfjs's memory is a SharedArrayBuffer (tfjs's threaded build). */
-  shared: boolean;
+  /** Why a training step runs on one thread only here, or null. */
+  single: string | null;
 }
 
 /** What the page gets as training goes: one update per step; the first says what trains. */
@@ -60,6 +56,10 @@ export type UNetUpdate =
     /** The model's classes and input channels (the data's; the synthetic set has 2 and 1). */
     classes: number;
     channels: number;
+    /** Threads a step runs on (options.threads, or the cores, at most one per image; 1 without cross-origin isolation). */
+    threads: number;
+    /** What the trainer said about its threads (a count lowered, threads unavailable here). */
+    notices: string[];
   }
   | {
     kind: 'step';
@@ -81,7 +81,7 @@ export interface UNetTrainResult {
 }
 
 export interface UNetWorkerApi {
-  init(options?: UNetWorkerInit): Promise<UNetWorkerInfo>;
+  init(): Promise<UNetWorkerInfo>;
   /**
    * Trains on the synthetic set, or with `files` on the user's folder (options.data says how to
    * read it; its path is only the folder's name): the folder is checked first, and a DataError
@@ -94,13 +94,15 @@ export interface UNetWorkerApi {
   batches(files: FolderFile[], options: DatasetOptions, steps: number[], batchSize: number): Promise<Batch[]>;
   /** Stops a training after its current step (its train() then resolves with stopped: true). */
   stop(): Promise<void>;
-  /** ms per training step of unet2d (Dice + CE, tf.train.adam) with and without segloss's kernel replacements. */
-  bench(options: { steps?: number; size?: number; batch?: number; filters?: number[] }, print?: (line: string) => void): Promise<UNetBenchRow[]>;
+  /**
+   * ms per training step of unet2d (Dice + CE, tf.train.adam) with and without segloss's kernel
+   * replacements; with `threads`, also UNetTrainer's step on 1 thread and on `threads`.
+   */
+  bench(options: { steps?: number; size?: number; batch?: number; filters?: number[]; threads?: number },
+    print?: (line: string) => void): Promise<UNetBenchRow[]>;
 }
 
 const PREVIEW_IMAGES = 4;
-/** The most threads tfjs-wasm 4.22's pool takes (it pre-creates 8 web workers). */
-const TFJS_MAX_THREADS = 8;
 let info: UNetWorkerInfo | null = null;
 let training = false;
 let stopping = false;
@@ -121,31 +123,17 @@ function started(): UNetWorkerInfo {
 }
 
 export const unetWorkerApi: UNetWorkerApi = {
-  async init(options = {}) {
+  async init() {
     if (info) return info;
-    const { threads } = options;
-    if (threads != null && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-      throw new Error(`segloss U-Net worker: threads must be an integer from 1 to 64, got ${String(threads)}`);
-    }
     setWasmPaths(new URL('./', import.meta.url).href);
-    // tfjs picks its threaded build when the page is cross-origin isolated; one thread asks for
-    // the single-threaded build (no pthreads at all), any other count sizes its pool.
-    if (threads === 1) {
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    } else if (threads != null) {
-      const wanted = Math.min(threads, TFJS_MAX_THREADS);
-      setThreadsCount(wanted);
-      // tfjs-wasm 4.22 caps its pool at navigator.hardwareConcurrency / 2 (it assumes two
-      // hyper-threads per core): 1 thread on a 2-core machine whatever setThreadsCount says. Its
-      // module reads the count once, as it starts; this worker's navigator says what was asked.
-      if (wanted > Math.floor((navigator.hardwareConcurrency || 1) / 2)) {
-        Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * wanted, configurable: true });
-      }
-    }
+    // tfjs's single-threaded build: a step's threads are segloss's (data parallel, each a Web
+    // Worker with its own tfjs), which keep a run's bits for any count; tfjs's threaded build
+    // would put XNNPACK's pool under them, which gained 7–15 % here (docs/threads.md).
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) throw new Error('segloss U-Net worker: tfjs could not start its wasm backend');
     const { variant } = await setupWasmKernels();
-    const shared = typeof SharedArrayBuffer !== 'undefined' && backendMemory(tf.backend() as BackendWasm).buffer instanceof SharedArrayBuffer;
-    info = { variant, threads: shared ? getThreadsCount() : 1, shared };
+    const single = unavailable();
+    info = { variant, threads: single ? 1 : cores(), single };
     return info;
   },
 
@@ -161,10 +149,11 @@ export const unetWorkerApi: UNetWorkerApi = {
       // Validates the options (a clear error for bad ones) and, for a folder, checks its data.
       // The folder's check from checkData, when it was of these files: not read twice.
       const checked = files && lastCheck?.key === folderKey(files) ? lastCheck.result : undefined;
-      trainer = await UNetTrainer.open(input, files && dataFiles(files), { checked });
+      const notices: string[] = [];
+      trainer = await UNetTrainer.open(input, files && dataFiles(files), { checked, onNotice: (m) => notices.push(m) });
       await onUpdate({
         kind: 'start', options: trainer.options, parameters: trainer.model.countParams(),
-        classes: trainer.classes, channels: trainer.inputShape[trainer.inputShape.length - 1],
+        classes: trainer.classes, channels: trainer.inputShape[trainer.inputShape.length - 1], threads: trainer.threads, notices,
       });
       while (trainer.step < trainer.options.steps && !stopping) {
         const begin = performance.now();
@@ -202,24 +191,32 @@ export const unetWorkerApi: UNetWorkerApi = {
     if (training) stopping = true;
   },
 
-  async bench({ steps = 5, size = 128, batch = 4, filters = [16, 32, 64, 128] } = {}, printLine = () => {}) {
-    const { threads } = started();
+  async bench({ steps = 5, size = 128, batch = 4, filters = [16, 32, 64, 128], threads } = {}, printLine = () => {}) {
+    started();
     // A proxied print's messages travel on their own port: they are awaited before the result,
     // so that the page has every line when bench() resolves.
     const printed: unknown[] = [];
     const print = (line: string) => { printed.push(printLine(line)); };
     if (training) throw new Error('segloss U-Net worker: a U-Net is training here; stop it before benchmarking');
-    const where = `${threads} thread${threads > 1 ? 's' : ''}`;
     print(`unet2d ${size}×${size}×1, filters [${filters.join(', ')}], batch norm, 2 classes, Dice + CE, Adam; median of ${steps} steps`);
     const rows: UNetBenchRow[] = [];
     try {
       await setupWasmKernels({ replaceTfjsKernels: false });
-      rows.push(await measureUNetStep(`wasm (${where}), segloss without its tfjs-kernel replacements, batch ${batch}`, 'wasm', batch, size, filters, steps, print));
+      rows.push(await measureUNetStep(`wasm (1 thread), segloss without its tfjs-kernel replacements, batch ${batch}`, 'wasm', batch, size, filters, steps, print));
     } finally {
       await setupWasmKernels();
     }
-    rows.push(await measureUNetStep(`wasm (${where}) with segloss, batch ${batch}`, 'wasm', batch, size, filters, steps, print));
+    rows.push(await measureUNetStep(`wasm (1 thread) with segloss, batch ${batch}`, 'wasm', batch, size, filters, steps, print));
     print(`segloss's replacements: ${(rows[0].medianMs / rows[1].medianMs).toFixed(2)}× on the step`);
+    if (threads != null && threads > 1) {
+      // UNetTrainer's own step (FusedAdam), on one thread and on `threads`, in this worker.
+      const input = { imageSize: size, batchSize: batch, filters, trainImages: 2 * batch, validationImages: 1 };
+      const one = await trainerStep(input, 1, steps, print);
+      const many = await trainerStep(input, threads, steps, print);
+      rows.push({ name: 'UNetTrainer, 1 thread', backend: 'wasm', batch, medianMs: one.ms, steps, kernels: [] });
+      rows.push({ name: `UNetTrainer, ${many.threads} threads`, backend: 'wasm', batch, medianMs: many.ms, steps, kernels: [] });
+      print(`UNetTrainer: ${one.ms.toFixed(0)} ms a step on 1 thread, ${many.ms.toFixed(0)} on ${many.threads} (${(many.ms / one.ms).toFixed(2)}×)`);
+    }
     await Promise.all(printed);
     return rows;
   },

@@ -50,7 +50,6 @@ interface UNetWorker {
   worker: Worker;
   api: Comlink.Remote<UNetWorkerApi>;
   info: UNetWorkerInfo;
-  threads: number | undefined;
 }
 
 const unet = {
@@ -65,6 +64,8 @@ const unet = {
   lossName: '',
   /** The options of the last training, as the worker read them (defaults filled in). */
   options: null as UNetTrainingOptions | null,
+  /** What the last training's trainer said about its threads. */
+  notices: [] as string[],
   /** The last result, for the tests: the run's end and the tensors live after each step. */
   result: null as (UNetTrainResult & { numTensors: number[] }) | null,
   /** The user's folder once checked (null: the synthetic shapes). */
@@ -77,12 +78,12 @@ const unet = {
   batches: (steps: number[], batchSize: number) => folderBatches(steps, batchSize),
 };
 
-async function startWorker(threads: number | undefined): Promise<UNetWorker> {
+async function startWorker(): Promise<UNetWorker> {
   const worker = new Worker(unetWorkerUrl, { type: 'module', name: 'segloss-unet' });
   const api = Comlink.wrap<UNetWorkerApi>(worker);
   try {
-    const info = await api.init({ threads });
-    return { worker, api, info, threads };
+    const info = await api.init();
+    return { worker, api, info };
   } catch (error) {
     api[Comlink.releaseProxy]();
     worker.terminate();
@@ -97,15 +98,13 @@ function stopWorker(): void {
   unet.current = null;
 }
 
-/** The worker for `threads` (a new one when the count changed: tfjs fixes it when its backend starts). */
-async function workerFor(threads: number | undefined): Promise<UNetWorker> {
-  if (unet.current && unet.current.threads === threads) return unet.current;
-  stopWorker();
-  unet.current = await startWorker(threads);
+/** The page's U-Net worker (started once; again after a failure). */
+async function trainingWorker(): Promise<UNetWorker> {
+  unet.current ??= await startWorker();
   return unet.current;
 }
 
-/** The form's thread count (undefined: tfjs's choice; the worker checks it). */
+/** The form's thread count (undefined: the cores there are; the worker checks it). */
 function formThreads(): number | undefined {
   const threadsText = $<HTMLInputElement>('unet-threads').value.trim();
   return threadsText === '' ? undefined : Number(threadsText);
@@ -114,7 +113,7 @@ function formThreads(): number | undefined {
 const augmentation = (): Augmentation | undefined => ($<HTMLInputElement>('unet-augment').checked ? AUGMENTATION : undefined);
 
 /** The form's options (with the loaded folder as data), or an Error naming the bad field (the worker validates the rest). */
-function formOptions(): { options: UNetTrainingInput; threads: number | undefined } {
+function formOptions(): UNetTrainingInput {
   const num = (id: string) => Number(($(id) as HTMLInputElement).value);
   const filtersText = $<HTMLInputElement>('unet-filters').value;
   const filters = filtersText.split(/[\s,]+/).filter(Boolean).map(Number);
@@ -128,9 +127,11 @@ function formOptions(): { options: UNetTrainingInput; threads: number | undefine
     batchNorm: $<HTMLInputElement>('unet-bn').checked, trainImages: 64, validationImages: 8,
     evalEvery: Math.max(1, Math.round(steps / 20)), seed: SEED,
   };
+  const threads = formThreads();
+  if (threads != null) options.threads = threads;
   const augment = augmentation();
   if (unet.data) options.data = { path: unet.data.name, ...(augment ? { augment } : {}) };
-  return { options, threads: formThreads() };
+  return options;
 }
 
 /**
@@ -247,6 +248,8 @@ async function trainFromForm(event: Event): Promise<void> {
   if (unet.running || unet.checking || folderRefused()) return;
   const errorEl = $('unet-error');
   errorEl.hidden = true;
+  const noticeEl = $('unet-notice');
+  noticeEl.hidden = true;
   const status = $('unet-status');
   const progress = $<HTMLProgressElement>('unet-progress');
   const stop = $<HTMLButtonElement>('unet-stop');
@@ -256,11 +259,11 @@ async function trainFromForm(event: Event): Promise<void> {
   const numTensors: number[] = [];
   const folder = unet.data;
   try {
-    const { options, threads } = formOptions();
+    const options = formOptions();
     status.textContent = folder ? `starting tfjs in a worker, reading "${folder.name}"…` : 'starting tfjs in a worker…';
-    const { api, info } = await workerFor(threads);
+    const { api, info } = await trainingWorker();
     stop.disabled = false;
-    const where = `${info.threads} thread${info.threads > 1 ? 's' : ''}, segloss ${info.variant}`;
+    let where = `1 thread, segloss ${info.variant}`;
     let steps = 0;
     let classes = 2;
     const onUpdate = async (update: UNetUpdate) => {
@@ -272,12 +275,16 @@ async function trainFromForm(event: Event): Promise<void> {
         unet.stepMs = [];
         unet.lossName = update.options.loss;
         unet.options = update.options;
+        unet.notices = update.notices;
         progress.max = steps;
+        where = `${update.threads} thread${update.threads > 1 ? 's' : ''}, segloss ${info.variant}`;
         const on = folder
           ? ` on "${folder.name}" (${update.classes} classes, ${update.channels} channel${update.channels > 1 ? 's' : ''}${update.options.data?.augment ? ', augmented' : ''})`
           : '';
         status.textContent = `unet2d ${update.options.imageSize}² filters [${update.options.filters.join(', ')}], `
           + `${update.parameters.toLocaleString('en')} parameters${on}; ${where}`;
+        noticeEl.textContent = update.notices.join('\n');
+        noticeEl.hidden = update.notices.length === 0;
         return;
       }
       const { row, ms } = update;
@@ -402,7 +409,7 @@ async function folderBatches(steps: number[], batchSize: number): Promise<{ opti
   const data = unet.data;
   if (!data) throw new Error('no folder loaded: drop one on the U-Net section or choose one');
   const options = datasetOptions();
-  const { api } = await workerFor(formThreads());
+  const { api } = await trainingWorker();
   return { options, batches: await api.batches(data.files, options, steps, batchSize) };
 }
 
@@ -436,7 +443,7 @@ async function loadFolder(read: () => Promise<{ name: string; files: FolderFile[
     const folder = await read();
     name = folder.name;
     status.textContent = `checking "${name}" (${folder.files.length} files)…`;
-    const { api } = await workerFor(formThreads());
+    const { api } = await trainingWorker();
     const onProgress = (done: number, total: number, file: string) => { status.textContent = `checking "${name}": ${done} / ${total} pairs (${file})`; };
     const { report, summary } = await api.checkData(name, folder.files, Comlink.proxy(onProgress));
     unet.data = { name, files: folder.files, report, summary };
@@ -489,15 +496,14 @@ function setupFolderInput(): void {
 }
 
 /**
- * The U-Net step benchmark (`segloss bench unet`'s 2D rows) in a fresh worker of this page, with
- * `threads` tfjs threads (all cores by default on a cross-origin isolated page).
+ * The U-Net step benchmark (`segloss bench unet`'s 2D rows) in a fresh worker of this page; with
+ * `threads`, also UNetTrainer's step on 1 thread and on `threads` (a cross-origin isolated page).
  */
 export async function unetBench(options: { steps?: number; size?: number; batch?: number; threads?: number } = {},
   print?: (line: string) => void): Promise<{ info: UNetWorkerInfo; rows: UNetBenchRow[] }> {
-  const { threads, ...bench } = options;
-  const w = await startWorker(threads);
+  const w = await startWorker();
   try {
-    return { info: w.info, rows: await w.api.bench(bench, print && Comlink.proxy(print)) };
+    return { info: w.info, rows: await w.api.bench(options, print && Comlink.proxy(print)) };
   } finally {
     w.api[Comlink.releaseProxy]();
     w.worker.terminate();
@@ -507,8 +513,8 @@ export async function unetBench(options: { steps?: number; size?: number; batch?
 /** Wires the section's form; the state goes on `seglossDemo.unet` for the tests. */
 export function setupUNetSection(): typeof unet {
   $<HTMLSelectElement>('unet-loss').innerHTML = TRAIN_LOSS_NAMES.map((n) => `<option value="${n}">${n}</option>`).join('');
-  // Empty: tfjs's own choice, half the logical cores (1 without cross-origin isolation).
-  $<HTMLInputElement>('unet-threads').placeholder = globalThis.crossOriginIsolated ? `${Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / 2))}` : '1';
+  // Empty: the cores there are (1 without cross-origin isolation), at most one per image.
+  $<HTMLInputElement>('unet-threads').placeholder = globalThis.crossOriginIsolated ? `${navigator.hardwareConcurrency || 1}` : '1';
   $('unet-form').addEventListener('submit', (e) => void trainFromForm(e));
   $('unet-stop').addEventListener('click', () => void unet.current?.api.stop());
   setupFolderInput();

@@ -23,7 +23,7 @@ export interface ThreadsBenchRow {
 const median = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
 
 /** Median ms of `timed` steps of a trainer on `threads` threads, after two steps of warm-up (the first evaluates). */
-async function trainerStep(input: Record<string, unknown>, threads: number, timed: number, print: (line: string) => void): Promise<{ ms: number; threads: number }> {
+export async function trainerStep(input: Record<string, unknown>, threads: number, timed: number, print: (line: string) => void): Promise<{ ms: number; threads: number }> {
   const { UNetTrainer } = await import('../models/train.js');
   const trainer = await UNetTrainer.open({ ...input, steps: 1_000_000, evalEvery: 1_000_000, threads }, undefined, { onNotice: print });
   try {

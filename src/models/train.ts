@@ -25,7 +25,7 @@ import type { SegmentationDataset } from '../data/dataset.js';
 import type { DecodeWorkers } from '../data/prepare.js';
 import { localCollective, withCollective, type Collective } from '../parallel/collective.js';
 import { gatherBatch } from '../parallel/gather.js';
-import type { Replicas } from '../parallel/node.js';
+import type { Replicas } from '../parallel/replicas.js';
 import { syntheticSegmentation, type SyntheticData } from './synthetic.js';
 import { replacingTfjsKernels } from '../kernels/register_all.js';
 import { fusedLayersBatchNormInstalled, useFusedLayersBatchNorm } from '../tfjs/layers_batch_norm.js';
@@ -230,7 +230,7 @@ async function folderSet(dataset: SegmentationDataset, o: UNetTrainingOptions, s
 }
 
 /** What UNetTrainer.open and resume report while they read your data. */
-export interface OpenHooks extends Pick<ExecutionOptions, 'onNotice'> {
+export interface OpenHooks extends Pick<ExecutionOptions, 'onNotice' | 'replicaWorker'> {
   /** The data check before training: after each pair, done of total. */
   onCheckProgress?: (done: number, total: number, file: string) => void;
   /**
@@ -377,15 +377,23 @@ export function trainingStep(
 export interface ExecutionOptions {
   /**
    * Threads for one model's training step (data parallel: docs/threads.md), like PyTorch's
-   * torch.set_num_threads. Default: the cores there are (Node: os.availableParallelism()), at
-   * most one per image of the batch. Browsers, and places without SharedArrayBuffer, train on one.
+   * torch.set_num_threads. Default: the cores there are (Node: os.availableParallelism(); a
+   * browser: navigator.hardwareConcurrency), at most one per image of the batch. In a browser the
+   * threads are Web Workers, and need the trainer in a Worker of a cross-origin isolated page;
+   * elsewhere a browser trains on one thread, with a notice when more were asked for.
    */
   threads?: number;
   /** Where notices go (a thread count lowered or shared cores); default console.warn. */
   onNotice?: (message: string) => void;
+  /**
+   * Browsers: the script of a training thread's Web Worker (segloss's train-replica-worker.js,
+   * with tfjs's .wasm files beside it). Default: train-replica-worker.js beside segloss's module,
+   * where the demo's build puts it.
+   */
+  replicaWorker?: URL | string;
 }
 
-/** Whether this is Node (worker_threads), where the trainer's threads run. */
+/** Whether this is Node (worker_threads), where the trainer's threads are worker_threads. */
 const inNode = () => typeof process !== 'undefined' && process.versions?.node != null && typeof SharedArrayBuffer === 'function';
 
 /** A U-Net in training: one step at a time (`nextStep()`; `runStep()` for in-memory data), checkpoints on demand. */
@@ -419,7 +427,7 @@ export class UNetTrainer {
   static async open(input: UNetTrainingInput, source?: DataSource, hooks?: OpenHooks): Promise<UNetTrainer> {
     const { options: o, set } = await openTrainingSet(input, source, hooks);
     const trainer = new UNetTrainer(o, buildModel(o, set), new FusedAdam(o.learningRate, 0.9, 0.999, 1e-7), set);
-    return trainer.startThreads(input?.threads, hooks?.onNotice);
+    return trainer.startThreads(input?.threads, hooks);
   }
 
   /** Threads this trainer's steps run on (1 until `open` or `resume` started more). */
@@ -427,24 +435,27 @@ export class UNetTrainer {
     return this.replicas?.size ?? 1;
   }
 
-  /** Starts the other threads' replicas (Node), from this trainer's model and optimizer as they are now. */
-  private async startThreads(requested: number | undefined, onNotice: ((message: string) => void) | undefined): Promise<UNetTrainer> {
-    const notice = onNotice ?? ((message: string) => console.warn(message));
+  /** Starts the other threads' replicas (Node's worker_threads, a browser's Web Workers), from this trainer's model and optimizer as they are now. */
+  private async startThreads(requested: number | undefined, hooks: ExecutionOptions = {}): Promise<UNetTrainer> {
+    const notice = hooks.onNotice ?? ((message: string) => console.warn(message));
     const { planThreads } = await import('../parallel/plan.js');
-    const node = inNode() ? await import('../parallel/node.js') : null;
+    const host = inNode() ? await import('../parallel/node.js') : await import('../parallel/web.js');
+    const unavailable = 'unavailable' in host ? host.unavailable() : null;
     // Batch norm's statistics over every thread's images come from segloss's fused kernels only.
     const exact = !this.options.batchNorm || fusedLayersBatchNormInstalled();
     const plan = planThreads(requested, {
-      cores: node?.cores() ?? 1, batch: this.options.batchSize, available: node != null && exact,
+      cores: host.cores(), batch: this.options.batchSize,
+      unavailable: unavailable ?? (exact ? null
+        : 'batch norm runs on tfjs-layers\' own ops here (setupWasmKernels({ replaceTfjsKernels: false })), whose statistics cannot span threads'),
     });
-    if (!exact && (requested ?? 1) > 1) notice('segloss threads: batch norm runs on tfjs-layers\' own ops here (setupWasmKernels({ replaceTfjsKernels: false })), whose statistics cannot span threads');
     for (const message of plan.notices) notice(message);
     if (plan.threads === 1) return this;
+    const source = {
+      threads: plan.threads, options: this.options, model: this.model, optimizer: this.optimizer,
+      dims: this.data.dims, inputShape: this.data.inputShape, classes: this.data.classes,
+    };
     try {
-      this.replicas = await node!.startReplicas({
-        threads: plan.threads, options: this.options, model: this.model, optimizer: this.optimizer,
-        dims: this.data.dims, inputShape: this.data.inputShape, classes: this.data.classes,
-      });
+      this.replicas = await ('unavailable' in host ? host.startReplicas(source, hooks.replicaWorker) : host.startReplicas(source));
     } catch (error) {
       this.dispose();
       throw error;
@@ -590,7 +601,7 @@ export class UNetTrainer {
     const trainer = new UNetTrainer(o, model, optimizer, set);
     optimizer.loadState(trainer.variables().map((v) => v.name), { accBeta1: state.accBeta1, accBeta2: state.accBeta2, moments });
     trainer.step = state.step;
-    return trainer.startThreads(hooks?.threads, hooks?.onNotice);
+    return trainer.startThreads(hooks?.threads, hooks);
   }
 
   dispose(): void {

@@ -83,10 +83,16 @@ const MAX_THREADS = 256;
 /** Loads of the generation before a thread sleeps at a barrier (tens of µs). */
 const SPINS = 20_000;
 const CONTROL_WORDS = WORDS + 2 * MAX_THREADS; // two halves, as the data's
+/**
+ * After the control words, each thread's last words (why it stopped): a byte length, then UTF-8.
+ * Read without a message channel, so synchronously, by a trainer whose step just failed — in
+ * Node and in a browser's Worker alike.
+ */
+const MESSAGE_WORDS = 128;
 
-/** Bytes of a shared buffer whose two halves each hold `words` 32-bit words of partials. */
-export function sharedBytes(words: number): number {
-  return (CONTROL_WORDS + 2 * words) * 4;
+/** Bytes of a shared buffer for `size` threads whose two halves each hold `words` 32-bit words of partials. */
+export function sharedBytes(words: number, size: number): number {
+  return (CONTROL_WORDS + size * MESSAGE_WORDS + 2 * words) * 4;
 }
 
 export interface SharedCollectiveOptions {
@@ -104,6 +110,7 @@ export class SharedCollective implements Collective {
   readonly first: number;
   readonly count: number;
   private readonly control: Int32Array;
+  private readonly messageWords: Int32Array;
   private readonly data: Int32Array;
   private readonly capacity: number;
   private readonly timeoutMs: number;
@@ -113,7 +120,8 @@ export class SharedCollective implements Collective {
     if (size > MAX_THREADS) throw new Error(`segloss threads: at most ${MAX_THREADS} threads, got ${size}`);
     ({ first: this.first, count: this.count } = partOf(batch, size, rank));
     this.control = new Int32Array(buffer, 0, CONTROL_WORDS);
-    this.data = new Int32Array(buffer, CONTROL_WORDS * 4);
+    this.messageWords = new Int32Array(buffer, CONTROL_WORDS * 4, size * MESSAGE_WORDS);
+    this.data = new Int32Array(buffer, (CONTROL_WORDS + size * MESSAGE_WORDS) * 4);
     this.capacity = Math.floor(this.data.length / 2);
     this.timeoutMs = options.timeoutMs ?? 600_000;
   }
@@ -140,10 +148,36 @@ export class SharedCollective implements Collective {
     return this.data.subarray(base, base + this.batch * words);
   }
 
-  /** Marks this thread stopped and wakes the others, whose waits then fail. */
-  stop(): void {
+  /**
+   * Marks this thread stopped and wakes the others, whose waits then fail. `why` (a sentence
+   * naming this thread) is kept for `messages()`; a thread's first word is the one kept.
+   */
+  stop(why?: string): void {
+    if (why) this.say(why);
     Atomics.compareExchange(this.control, STOPPED, 0, this.rank + 1);
     Atomics.notify(this.control, GENERATION);
+  }
+
+  /** What the threads said as they stopped, in rank order. */
+  messages(): string[] {
+    const out: string[] = [];
+    for (let r = 0; r < this.size; r++) {
+      const slot = this.messageWords.subarray(r * MESSAGE_WORDS, (r + 1) * MESSAGE_WORDS);
+      const length = Atomics.load(slot, 0);
+      // TextDecoder takes no view of shared memory: the bytes are copied out first.
+      if (length > 0) out.push(new TextDecoder().decode(new Uint8Array(slot.buffer, slot.byteOffset + 4, length).slice()));
+    }
+    return out;
+  }
+
+  private say(why: string): void {
+    const slot = this.messageWords.subarray(this.rank * MESSAGE_WORDS, (this.rank + 1) * MESSAGE_WORDS);
+    if (Atomics.load(slot, 0) !== 0) return;
+    const room = (MESSAGE_WORDS - 1) * 4;
+    let bytes = new TextEncoder().encode(why);
+    if (bytes.length > room) bytes = new TextEncoder().encode(`${why.slice(0, room - 8)} …`).subarray(0, room);
+    new Uint8Array(slot.buffer, slot.byteOffset + 4, bytes.length).set(bytes);
+    Atomics.store(slot, 0, bytes.length);
   }
 
   /** Whether some thread stopped: the rank, else null. */

@@ -9,12 +9,12 @@ export interface ThreadPlan {
 }
 
 export interface ThreadEnvironment {
-  /** Cores there are (Node: os.availableParallelism()). */
+  /** Cores there are (Node: os.availableParallelism(); a browser: navigator.hardwareConcurrency). */
   cores: number;
   /** Images in a step's batch: a thread needs at least one. */
   batch: number;
-  /** Whether threads can run here (Node with SharedArrayBuffer and worker_threads). */
-  available: boolean;
+  /** Why threads cannot run here (a sentence), or null when they can. */
+  unavailable: string | null;
 }
 
 export function planThreads(requested: number | undefined, env: ThreadEnvironment): ThreadPlan {
@@ -23,11 +23,8 @@ export function planThreads(requested: number | undefined, env: ThreadEnvironmen
   }
   const notices: string[] = [];
   let threads = requested ?? env.cores;
-  if (threads > 1 && !env.available) {
-    if (requested != null) {
-      notices.push(`segloss threads: ${requested} threads asked for, but threads need Node's worker_threads and SharedArrayBuffer `
-        + '(browsers: not yet; see docs/threads.md): training on one thread');
-    }
+  if (threads > 1 && env.unavailable != null) {
+    if (requested != null) notices.push(`segloss threads: ${requested} threads asked for, but ${env.unavailable}: training on one thread (docs/threads.md)`);
     return { threads: 1, notices };
   }
   if (threads > env.batch) {

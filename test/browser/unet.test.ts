@@ -1,8 +1,9 @@
 /**
  * The demo's "Train a U-Net in this tab" in real headless Chromium (a cross-origin isolated page):
  * a U-Net trained from the form in a Web Worker logs the same losses, bit for bit, as
- * UNetTrainer in this Node process (tfjs's single-threaded build in the worker, as in Node); the
- * threaded build trains too, with the threads asked for; curves and the prediction overlay draw
+ * UNetTrainer in this Node process (tfjs's single-threaded build in the worker, as in Node), on one
+ * thread and on three (Web Workers, src/parallel/web.ts); a page that is not cross-origin isolated
+ * trains on one thread and says why; curves and the prediction overlay draw
  * live, tensors stay flat, Stop stops, bad options get a clear error, and the U-Net benchmark
  * runs in a worker. A screenshot goes to test-output/browser/.
  */
@@ -59,7 +60,7 @@ describe('Train a U-Net in this tab', () => {
     const { options, losses, evals, result } = await state();
     expect(result).toMatchObject({ steps: 40, stopped: false });
     expect(await page.textContent('#unet-status')).toMatch(/^done after 40 steps in [\d.]+ s, \d+ ms a step \(1 thread, segloss simd\)/);
-    expect(await page.getAttribute('#unet-threads', 'placeholder')).toBe(String(Math.max(1, Math.floor(await page.evaluate(() => navigator.hardwareConcurrency) / 2))));
+    expect(await page.getAttribute('#unet-threads', 'placeholder')).toBe(String(await page.evaluate(() => navigator.hardwareConcurrency)));
     expect(options).toMatchObject({ imageSize: 32, filters: [4, 8], steps: 40, batchSize: 2, learningRate: 0.01, loss: 'dice-ce' });
 
     // The same trainer in Node (tfjs-backend-wasm's SIMD build, segloss's kernels): the same bits.
@@ -109,14 +110,30 @@ describe('Train a U-Net in this tab', () => {
     expect(drawn.caption).toMatch(/^validation images at step 39: foreground Dice [\d.]+, IoU [\d.]+, accuracy [\d.]+$/);
   });
 
-  it('trains on tfjs\'s threaded build with the threads asked for', async () => {
-    await trainFromForm({ 'unet-steps': '12', 'unet-threads': '2' });
+  it('trains one model on 3 threads (Web Workers), with the losses Node computes on one, bit for bit', async () => {
+    await trainFromForm({ 'unet-size': '32', 'unet-filters': '4, 8', 'unet-steps': '12', 'unet-batch': '4', 'unet-lr': '0.01', 'unet-threads': '3' });
     expect(await page.textContent('#unet-error')).toBe('');
-    const { losses, result } = await state();
+    const { options, losses, result } = await state();
     expect(result).toMatchObject({ steps: 12, stopped: false });
-    expect(losses.every((l) => Number.isFinite(l.loss))).toBe(true);
-    // Two threads even on a 2-core machine, where tfjs alone would take hardwareConcurrency / 2 = 1.
-    expect(await page.textContent('#unet-status')).toContain('(2 threads, segloss simd)');
+    expect(options.threads).toBe(3);
+    expect(await page.textContent('#unet-status')).toContain('(3 threads, segloss simd)');
+    // Parts of 1, 1 and 2 images; on a machine of fewer than 3 cores the page says they share them.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (cores < 3) expect(await page.textContent('#unet-notice')).toMatch(/3 threads on \d cores?: they share the cores/);
+    else expect(await page.isHidden('#unet-notice')).toBe(true);
+
+    await useWasm('simd');
+    const { threads: _threads, ...run } = options;
+    const trainer = UNetTrainer.create(run);
+    const node: number[] = [];
+    try {
+      while (trainer.step < run.steps) node.push(trainer.runStep().loss);
+    } finally {
+      trainer.dispose();
+    }
+    expect(losses.map((l) => l.loss)).toEqual(node);
+    // The threads' workers are the trainer's: flat tensors in it after every step, as on one thread.
+    expect(new Set(result.numTensors).size).toBe(1);
     await page.screenshot({ path: `${SCREENSHOTS}/demo-unet.png`, fullPage: true });
   });
 
@@ -150,21 +167,53 @@ describe('Train a U-Net in this tab', () => {
     expect((await state()).result).toMatchObject({ steps: 3, stopped: false });
   });
 
-  it('benchmarks a U-Net step in a worker, with and without segloss\'s kernel replacements', async () => {
+  it('benchmarks a U-Net step in a worker, with and without segloss\'s kernel replacements, and on 2 threads', async () => {
     const { info, rows, lines } = await page.evaluate(async () => {
       const lines: string[] = [];
-      const out = await (globalThis as any).seglossDemo.unetBench({ steps: 1, size: 32, threads: 1 }, (l: string) => lines.push(l));
+      const out = await (globalThis as any).seglossDemo.unetBench({ steps: 1, size: 32, batch: 2, threads: 2 }, (l: string) => lines.push(l));
       return { ...out, lines };
     });
-    expect(info).toMatchObject({ threads: 1, shared: false, variant: 'simd' });
-    expect(rows).toHaveLength(2);
+    expect(info).toMatchObject({ threads: await page.evaluate(() => navigator.hardwareConcurrency), single: null, variant: 'simd' });
+    expect(rows.map((r: { name: string }) => r.name)).toEqual([
+      'wasm (1 thread), segloss without its tfjs-kernel replacements, batch 2', 'wasm (1 thread) with segloss, batch 2',
+      'UNetTrainer, 1 thread', 'UNetTrainer, 2 threads',
+    ]);
     for (const r of rows) expect(r.medianMs).toBeGreaterThan(0);
     // Without the replacements, tfjs-wasm's own Tile runs; with them, segloss's copies leave none in the profile's top kernels.
     expect(rows[0].kernels.map((k: { name: string }) => k.name)).toContain('Tile');
-    expect(lines.at(-1)).toMatch(/^segloss's replacements: [\d.]+× on the step$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^segloss's replacements: [\d.]+× on the step$/));
+    expect(lines.at(-1)).toMatch(/^UNetTrainer: \d+ ms a step on 1 thread, \d+ on 2 \([\d.]+×\)$/);
   });
 
   it('raised no page, console or worker error', () => {
     expect(errors).toEqual([]);
+  });
+});
+
+describe('Train a U-Net on a page that is not cross-origin isolated', () => {
+  let plain: Served;
+  let plainPage: Page;
+  let plainErrors: string[];
+  beforeAll(async () => {
+    plain = await serve(false);
+    ({ page: plainPage, errors: plainErrors } = await openDemo(browser, plain.url));
+  });
+  afterAll(async () => {
+    await plainPage?.close();
+    await plain?.close();
+  });
+
+  it('trains on one thread when threads are asked for, and says why', async () => {
+    expect(await plainPage.getAttribute('#unet-threads', 'placeholder')).toBe('1');
+    await plainPage.selectOption('#unet-size', '32');
+    for (const [id, value] of Object.entries({ 'unet-filters': '4, 8', 'unet-steps': '3', 'unet-batch': '2', 'unet-threads': '2' })) await plainPage.fill(`#${id}`, value);
+    const ended = await plainPage.evaluate(() => (globalThis as any).seglossDemo.unet.ended);
+    await plainPage.click('#unet-run');
+    await plainPage.waitForFunction((n) => (globalThis as any).seglossDemo.unet.ended > n, ended, { timeout: 120_000 });
+    expect(await plainPage.isHidden('#unet-error')).toBe(true);
+    expect(await plainPage.evaluate(() => (globalThis as any).seglossDemo.unet.result)).toMatchObject({ steps: 3, stopped: false });
+    expect(await plainPage.textContent('#unet-status')).toContain('(1 thread, segloss simd)');
+    expect(await plainPage.textContent('#unet-notice')).toMatch(/2 threads asked for, but threads need a cross-origin isolated page .*: training on one thread/);
+    expect(plainErrors).toEqual([]);
   });
 });
