@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNetTrainer, type TrainingRow, type UNetTrainingInput } from '../src/models/index.js';
 import { planThreads } from '../src/parallel/plan.js';
+import { SharedCollective, sharedBytes } from '../src/parallel/collective.js';
 import { writeSphereCases } from './helpers/nifti.js';
 import { useWasm } from './helpers/wasm.js';
 
@@ -50,6 +51,7 @@ describe('training on several threads', () => {
     ['2D, batch norm, Dice + CE, batch 6', { imageSize: 16, filters: [4, 8], batchSize: 6, steps: 4, trainImages: 12, validationImages: 2, evalEvery: 2, seed: 5 }],
     ['2D, no batch norm (biases), generalized Dice, batch 5', { imageSize: 16, filters: [4, 8], batchNorm: false, loss: 'generalized-dice', batchSize: 5, steps: 3, trainImages: 10, validationImages: 2, evalEvery: 2, seed: 6 }],
     ['2D, Lovász, batch 3', { imageSize: 16, filters: [4, 8], loss: 'lovasz', batchSize: 3, steps: 3, trainImages: 6, validationImages: 2, evalEvery: 2, seed: 7 }],
+    ['3D synthetic volumes, no batch norm (biases), batch 3', { dims: 3, imageSize: 8, filters: [4, 8], batchNorm: false, batchSize: 3, steps: 3, trainImages: 6, validationImages: 2, evalEvery: 2, seed: 8 }],
   ];
   it.each(cases)('gives the same log and weights, bit for bit, on 1, 2 and 3 threads: %s', async (_name, input) => {
     await expectSameBitsOnThreads(input);
@@ -83,6 +85,25 @@ describe('training on several threads', () => {
       t.dispose();
     }
   }, 120_000);
+});
+
+describe('a thread\'s last words (the shared buffer)', () => {
+  it('are read by every thread, in rank order, the first word of each kept, a long one cut', () => {
+    const buffer = new SharedArrayBuffer(sharedBytes(16, 3));
+    const [zero, one, two] = [0, 1, 2].map((rank) => new SharedCollective(buffer, rank, 3, 3));
+    expect(zero.messages()).toEqual([]);
+    two.stop('thread 2: out of memory (step 7)');
+    one.stop('thread 1: é — ünïcode survives');
+    one.stop('thread 1: a second word, not kept');
+    expect(zero.stoppedRank()).toBe(2);
+    expect(zero.messages()).toEqual(['thread 1: é — ünïcode survives', 'thread 2: out of memory (step 7)']);
+    const long = new SharedCollective(new SharedArrayBuffer(sharedBytes(16, 1)), 0, 1, 1);
+    long.stop(`thread 0: ${'x'.repeat(2000)}`);
+    const [cut] = long.messages();
+    expect(cut.startsWith('thread 0: xxx')).toBe(true);
+    expect(cut.endsWith(' …')).toBe(true);
+    expect(new TextEncoder().encode(cut).length).toBeLessThanOrEqual(508);
+  });
 });
 
 describe('planThreads', () => {
