@@ -2,7 +2,7 @@
 // The benchmarks in headless Chromium (scripts/chromium.mjs): the fused losses vs tfjs ops in a
 // module Web Worker (src/bench/losses.ts, the demo's benchmark button; the lines `segloss bench
 // losses` prints in Node), the seed preset's sweep throughput with 1 and 2 Web Workers, and the
-// U-Net training step (`segloss bench unet`'s 2D rows, and UNetTrainer's on 1 and on every core) in a Web Worker of the cross-origin
+// U-Net training step in a Web Worker of the cross-origin
 // isolated page: with and without segloss's kernel replacements, and UNetTrainer on 1 thread and on every core.
 // Needs `npm run build` (build/web).
 //

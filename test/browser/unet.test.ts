@@ -45,6 +45,20 @@ async function trainFromForm(fields: Record<string, string>, { waitDone = true }
   if (waitDone) await page.waitForFunction((n) => (globalThis as any).seglossDemo.unet.ended > n, ended, { timeout: 120_000 });
 }
 
+/** The losses of the same run in this Node process, on one thread (tfjs-backend-wasm's SIMD build, segloss's kernels). */
+async function nodeLosses(options: UNetTrainingOptions): Promise<number[]> {
+  await useWasm('simd');
+  const { threads: _threads, ...run } = options;
+  const trainer = UNetTrainer.create(run);
+  const losses: number[] = [];
+  try {
+    while (trainer.step < run.steps) losses.push(trainer.runStep().loss);
+  } finally {
+    trainer.dispose();
+  }
+  return losses;
+}
+
 const state = () => page.evaluate(() => {
   const u = (globalThis as any).seglossDemo.unet;
   return {
@@ -64,14 +78,7 @@ describe('Train a U-Net in this tab', () => {
     expect(options).toMatchObject({ imageSize: 32, filters: [4, 8], steps: 40, batchSize: 2, learningRate: 0.01, loss: 'dice-ce' });
 
     // The same trainer in Node (tfjs-backend-wasm's SIMD build, segloss's kernels): the same bits.
-    await useWasm('simd');
-    const trainer = UNetTrainer.create(options);
-    const node: number[] = [];
-    try {
-      while (trainer.step < options.steps) node.push(trainer.runStep().loss);
-    } finally {
-      trainer.dispose();
-    }
+    const node = await nodeLosses(options);
     expect(losses.map((l) => l.loss)).toEqual(node);
     // It learns: the loss falls, and the validation scores were recorded at each evaluation.
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -122,16 +129,7 @@ describe('Train a U-Net in this tab', () => {
     if (cores < 3) expect(await page.textContent('#unet-notice')).toMatch(/3 threads on \d cores?: they share the cores/);
     else expect(await page.isHidden('#unet-notice')).toBe(true);
 
-    await useWasm('simd');
-    const { threads: _threads, ...run } = options;
-    const trainer = UNetTrainer.create(run);
-    const node: number[] = [];
-    try {
-      while (trainer.step < run.steps) node.push(trainer.runStep().loss);
-    } finally {
-      trainer.dispose();
-    }
-    expect(losses.map((l) => l.loss)).toEqual(node);
+    expect(losses.map((l) => l.loss)).toEqual(await nodeLosses(options));
     // The threads' workers are the trainer's: flat tensors in it after every step, as on one thread.
     expect(new Set(result.numTensors).size).toBe(1);
     await page.screenshot({ path: `${SCREENSHOTS}/demo-unet.png`, fullPage: true });
