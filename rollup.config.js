@@ -67,7 +67,7 @@ const onwarn = (warning, warn) => {
 
 export default [
   {
-    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts', data: 'src/data/index.ts', 'data-worker': 'src/data/decode_worker.ts', 'train-replica-worker': 'src/parallel/replica_worker.ts' },
+    input: { index: 'src/index.ts', worker: 'src/workers/worker.ts', cli: 'src/cli/main.ts', models: 'src/models/index.ts', data: 'src/data/index.ts', 'data-worker': 'src/data/decode_worker.ts', 'train-replica-worker': 'src/parallel/replica_worker.ts', 'report-figure-worker': 'src/report/figure_worker.ts' },
     output: {
       dir: 'dist',
       format: 'es',

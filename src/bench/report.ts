@@ -1,48 +1,182 @@
 /**
- * Report speed for a full-size sweep (issue #6): a synthetic `seed` preset (108 runs × 10,001
- * logged steps, or 1,001 with --quick) written through the real SweepStore, then rendered by
- * writeReport (read, verdicts, 36 figures as SVG and PNG, index.html). Also: what checking every
- * completion marker against its log (SHA-256) costs, as `--resume`, `report` and `merge` do.
+ * Report speed and memory (issues #6 and #24). Each report runs in a child process of its own
+ * (`node dist/…`), which prints its wall time and peak memory (maxRSS), so one report's garbage
+ * does not count against another's:
+ *
+ * 1. A synthetic full-size `seed` preset (108 runs × 10,001 logged steps, 1,001 with --quick)
+ *    written through the real SweepStore (logs, reductions, markers); its report from the runs'
+ *    reductions, the same again (its figures unchanged, so not drawn again), then from their logs
+ *    alone (the directory as segloss wrote it before reductions), every figure drawn.
+ *    Also: what checking every completion marker against its log (SHA-256) costs.
+ * 2. The curve against the runs: sweeps of 108, 1,080 and 10,800 runs (the seed's grid with 3, 30
+ *    and 300 seeds; with --quick 108 and 1,080 of 1,001 steps), each run's reduction computed from
+ *    10,001 plausible rows and written with its marker, as a finished sweep holds them; the
+ *    report reads no log.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import type { PlannedRun } from '../experiment/presets.js';
 import { expandPreset, presets } from '../experiment/presets.js';
 import type { StepLog } from '../experiment/train.js';
-import { writeReport } from '../report/write.js';
+import { RunReducer } from '../report/reduce.js';
 import { recordRun } from '../sdk/pool.js';
 import { SweepStore } from '../sdk/store.js';
+import { SummaryTracker } from '../sdk/summary.js';
 import type { BenchContext } from './suite.js';
 
-export async function benchReport({ print, quick }: BenchContext):
-  Promise<{ runs: number; steps: number; seconds: number; verifySeconds: number; logBytes: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'segloss-report-bench-'));
+export interface ReportBenchRow {
+  name: string;
+  runs: number;
+  steps: number;
+  seconds: number;
+  peakMB: number;
+}
+
+/** A plausible row of a run: losses falling with noise, gradient norms by foreground, an evaluation every 250 steps. */
+function plausibleRow(run: PlannedRun, step: number, steps: number): StepLog {
+  const c = run.config;
+  const noise = Math.sin(step * 12.9898 + c.seed * 78.233) * 0.5;
+  const scale = c.foreground === 0.05 ? 2 : c.foreground === 0.5 ? 1.5 : 1;
+  const row: StepLog = {
+    step,
+    losses: { cce: (0.7 + 0.1 * noise) / (1 + step / 500), dicefg: (0.5 + 0.05 * noise) / (1 + step / 800), dice: (0.6 + 0.05 * noise) / (1 + step / 700) },
+    gradNorms: { cce: scale * (0.25 + 0.05 * noise), dicefg: scale * (0.5 + 0.1 * noise), dice: scale * 0.2 * (1 + noise / 10) },
+  };
+  if (step % 250 === 0 || step === steps - 1) {
+    const accuracy = c.optimizer.name === 'sgd' ? 0.6 : Math.min(0.999, 0.9 + step / 1e5);
+    row.eval = { accuracy, dice: [accuracy - 0.02, accuracy], iou: [accuracy - 0.04, accuracy - 0.01] };
+  }
+  return row;
+}
+
+const digest = (text: string) => ({ bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') });
+
+/**
+ * A finished sweep of `runs` as the report reads it, without logs: sweep.json, and per run its
+ * reduction (of `steps` plausible rows) and its completion marker.
+ */
+function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: number): void {
+  const store = new SweepStore(dir);
+  store.create();
+  store.writeSweep({ spec: { preset: 'seed' }, runs });
+  for (const run of runs) {
+    const reducer = new RunReducer(run.config.loggedLosses);
+    const tracker = new SummaryTracker();
+    for (let step = 0; step < steps; step++) {
+      const row = plausibleRow(run, step, steps);
+      reducer.add(row);
+      tracker.add([row]);
+    }
+    const summary = tracker.summary(run.id, run.config, { status: 'completed', steps, parameters: 198 });
+    const reduction = JSON.stringify(reducer.finish(summary));
+    writeFileSync(join(store.runsDir, `${run.id}.reduced.json`), reduction);
+    const marker = { ...summary, log: { rows: steps, bytes: 0, sha256: '' }, reduction: digest(reduction) };
+    writeFileSync(join(store.runsDir, `${run.id}.done.json`), JSON.stringify(marker, null, 2) + '\n');
+  }
+}
+
+/** Removes a directory's reductions and their digests from the markers: the directory as segloss wrote it before reductions. */
+function dropReductions(dir: string): void {
+  const runsDir = join(dir, 'runs');
+  for (const file of readdirSync(runsDir)) {
+    if (file.endsWith('.reduced.json')) rmSync(join(runsDir, file));
+    if (file.endsWith('.done.json')) {
+      const { reduction: _r, ...marker } = JSON.parse(readFileSync(join(runsDir, file), 'utf8'));
+      writeFileSync(join(runsDir, file), JSON.stringify(marker, null, 2) + '\n');
+    }
+  }
+}
+
+/**
+ * `writeReport(dir)` in a child process of its own: its wall time, and the peak memory of it and
+ * its figure processes together (their resident sizes summed, sampled every 20 ms from /proc; the
+ * process's own peak where /proc is missing).
+ */
+async function reportInChild(dir: string): Promise<{ seconds: number; peakMB: number; runs: number; figures: number }> {
+  const index = new URL('./index.js', import.meta.url).href;
+  const script = `import { readFileSync } from 'node:fs';
+const { writeReport } = await import(${JSON.stringify(index)});
+const rss = (pid) => { try { return Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/' + pid + '/status', 'utf8'))[1]); } catch { return 0; } };
+const children = (pid) => { try { return readFileSync('/proc/' + pid + '/task/' + pid + '/children', 'utf8').split(' ').filter(Boolean); } catch { return []; } };
+let peak = 0;
+const sample = () => { peak = Math.max(peak, rss(process.pid) + children(process.pid).reduce((a, c) => a + rss(c), 0)); };
+const timer = setInterval(sample, 20);
+const t0 = performance.now();
+const { report } = await writeReport(${JSON.stringify(dir)});
+const seconds = (performance.now() - t0) / 1000;
+clearInterval(timer);
+sample();
+peak = Math.max(peak, process.resourceUsage().maxRSS);
+console.log(JSON.stringify({ seconds, peakMB: peak / 1024, runs: report.runs.length, figures: report.figures.length }));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`report bench: the report's process exited with ${code}: ${err.trim()}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+/** A report's figures are kept between reports (figures.json): the next report draws them again only when they changed. */
+const forgetFigures = (dir: string) => rmSync(join(dir, 'report'), { recursive: true, force: true });
+
+export async function benchReport({ print, quick }: BenchContext): Promise<ReportBenchRow[]> {
+  if (!fileURLToPath(import.meta.url).includes(`${join('dist', '')}`)) throw new Error('report bench: run it from the build (node bin/segloss.js bench report)');
+  const root = mkdtempSync(join(tmpdir(), 'segloss-report-bench-'));
+  const rows: ReportBenchRow[] = [];
+  const steps = quick ? 1001 : 10_001;
   try {
-    const runs = expandPreset(presets.seed, quick ? { steps: 1001 } : {});
+    // 1. The seed preset through the real SweepStore.
+    const dir = join(root, 'seed');
+    const runs = expandPreset(presets.seed, { steps });
     const store = new SweepStore(dir);
     store.create();
     store.writeSweep({ spec: { preset: 'seed' }, runs });
-    for (const { id, config } of runs) {
-      const rows: StepLog[] = Array.from({ length: config.steps }, (_, step) => ({
-        step,
-        losses: { cce: 1 / (1 + step), dicefg: 0.5 / (1 + step), dice: 0.7 / (1 + step) },
-        gradNorms: { cce: 1 + Math.sin(step), dicefg: 0.5 + Math.cos(step) / 4, dice: 0.25 },
-        ...(step % 250 === 0 || step === config.steps - 1 ? { eval: { accuracy: 0.95 + step / 4e5, dice: [0.5, 0.97], iou: [0.4, 0.95] } } : {}),
-      }));
-      recordRun(store, { id, config }, rows, { status: 'completed', steps: config.steps, parameters: 198 });
+    for (const run of runs) {
+      const log = Array.from({ length: steps }, (_, step) => plausibleRow(run, step, steps));
+      recordRun(store, run, log, { status: 'completed', steps, parameters: 198 });
     }
     const verifyStarted = performance.now();
     const complete = runs.filter(({ id }) => store.inspect(id).kind === 'complete').length;
     const verifySeconds = (performance.now() - verifyStarted) / 1000;
     const logBytes = runs.reduce((n, { id }) => n + statSync(store.path(id, '.jsonl')).size, 0);
-    const started = performance.now();
-    const { report } = await writeReport(dir);
-    const seconds = (performance.now() - started) / 1000;
-    const steps = runs[0].config.steps;
-    print(`checking ${complete} completion markers against their logs (${(logBytes / 1e6).toFixed(0)} MB, SHA-256): ${verifySeconds.toFixed(2)} s`);
-    print(`report of ${report.runs.length} runs × ${steps} steps, ${report.figures.length} figures (SVG + PNG): ${seconds.toFixed(1)} s`);
-    return { runs: report.runs.length, steps, seconds, verifySeconds, logBytes };
-  } finally {
+    const reductionBytes = runs.reduce((n, { id }) => n + statSync(store.path(id, '.reduced.json')).size, 0);
+    print(`seed preset: ${runs.length} runs × ${steps} steps; logs ${(logBytes / 1e6).toFixed(0)} MB (${(logBytes / runs.length / steps).toFixed(0)} bytes a row), `
+      + `reductions ${(reductionBytes / 1e6).toFixed(1)} MB (${(reductionBytes / runs.length / 1e3).toFixed(0)} kB a run)`);
+    print(`checking ${complete} completion markers against their logs (SHA-256): ${verifySeconds.toFixed(2)} s`);
+    const fromReductions = await reportInChild(dir);
+    rows.push({ name: 'seed preset, from reductions', runs: fromReductions.runs, steps, seconds: fromReductions.seconds, peakMB: fromReductions.peakMB });
+    const again = await reportInChild(dir);
+    rows.push({ name: 'seed preset again (its figures unchanged: not drawn)', runs: again.runs, steps, seconds: again.seconds, peakMB: again.peakMB });
+    forgetFigures(dir);
+    dropReductions(dir);
+    const fromLogs = await reportInChild(dir);
+    rows.push({ name: 'seed preset, from logs alone (a directory from before reductions)', runs: fromLogs.runs, steps, seconds: fromLogs.seconds, peakMB: fromLogs.peakMB });
     rmSync(dir, { recursive: true, force: true });
+
+    // 2. The curve against the runs, from reductions.
+    for (const seeds of quick ? [3, 30] : [3, 30, 300]) {
+      const scaled = join(root, `seeds-${seeds}`);
+      mkdirSync(scaled);
+      const planned = expandPreset({ ...presets.seed, runs: seeds }, { steps });
+      const t0 = performance.now();
+      writeReducedSweep(scaled, planned, steps);
+      const written = (performance.now() - t0) / 1000;
+      const r = await reportInChild(scaled);
+      print(`  (${planned.length} runs: their reductions written in ${written.toFixed(0)} s)`);
+      rows.push({ name: `${planned.length} runs, from reductions`, runs: r.runs, steps, seconds: r.seconds, peakMB: r.peakMB });
+      rmSync(scaled, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
+  print('');
+  print(`${'report (its process and its figure processes)'.padEnd(70)} ${'runs'.padStart(6)} ${'seconds'.padStart(8)} ${'peak MB'.padStart(8)}`);
+  for (const r of rows) print(`${r.name.padEnd(70)} ${String(r.runs).padStart(6)} ${r.seconds.toFixed(1).padStart(8)} ${r.peakMB.toFixed(0).padStart(8)}`);
+  return rows;
 }

@@ -273,8 +273,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG), a verdict per run and the seed\'s observations checked')
     .argument('<dir>', 'a sweep directory')
     .action(async (dir: string) => {
-      const { report, index } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
-      process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures → ${index}\n`
+      const { report, index, figures } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
+      const kept = figures.unchanged > 0 ? ` (${figures.unchanged} unchanged since the last report, not drawn again)` : '';
+      process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures${kept} → ${index}\n`
         + [...rankingLines(report.ranking), ...observationLines(report.observations), ...modelObservationLines(report.modelObservations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
     });
 

@@ -9,7 +9,7 @@ import { architectureOf, architectureTitle, type RunConfig } from '../experiment
 import type { StepLog } from '../experiment/train.js';
 import { isSeedLoss, lossOrder, lossTitle, zooLossOf, type LossKey, type ZooLossName } from '../experiment/losses.js';
 import { LOSS_NAMES, type LossName } from '../losses/types.js';
-import { movingAverage, sampleIndices } from './series.js';
+import { FIGURE, toReduction, type Curve, type ReportInput, type RunReduction } from './reduce.js';
 
 /** The seed's colours (matplotlib's first three, in its figures' order: cce, dicefg, dice), then two more. */
 export const LOSS_COLORS: Record<LossName, string> = {
@@ -26,10 +26,10 @@ export function lossColor(key: LossKey): string {
   const spec = zooLossOf(key);
   return spec ? ZOO_COLORS[spec.name] : '#000000';
 }
-const GRAD_WINDOW = 201;
-const LOSS_WINDOW = 11;
-const MAX_POINTS = 400;
+const GRAD_WINDOW = FIGURE.gradWindow;
+const LOSS_WINDOW = FIGURE.lossWindow;
 
+/** A run with its rows in memory (a sweep's MemoryStore; the report reduces it: reduce.ts). */
 export interface RunLog {
   id: string;
   config: RunConfig;
@@ -39,18 +39,18 @@ export interface RunLog {
   samples?: PredictionSamples;
 }
 
-export interface FigureGroup {
+export interface FigureGroup<R = RunReduction> {
   /** A file-safe key, e.g. `adam-bn0-95fg-run0` (`adam-bn0-95fg-inv-run0` with inverted inputs). */
   key: string;
   /** The seed's title lines: "95% Foreground (run 2)", "ADAM, Batch Norm: False". */
   title: [string, string];
   /** One run per training loss, in the order the sweep plans them (the seed's: cce, dicefg, dice). */
-  runs: RunLog[];
+  runs: R[];
 }
 
 /** Groups runs into the seed's figures: same optimizer, batch norm, foreground (and inversion) and seed. */
-export function groupFigures(runs: readonly RunLog[]): FigureGroup[] {
-  const groups = new Map<string, FigureGroup>();
+export function groupFigures<R extends { config: RunConfig }>(runs: readonly R[]): FigureGroup<R>[] {
+  const groups = new Map<string, FigureGroup<R>>();
   for (const run of runs) {
     const c = run.config;
     const fg = Math.round(c.foreground * 100);
@@ -72,14 +72,9 @@ export function groupFigures(runs: readonly RunLog[]): FigureGroup[] {
   return [...groups.values()];
 }
 
-function curveRows(rows: readonly StepLog[], pick: (r: StepLog) => Partial<Record<LossKey, number>>, window: number) {
-  const names = rows.length > 0 ? lossOrder(Object.keys(pick(rows[0]))) : [];
-  const keep = sampleIndices(rows.length, MAX_POINTS);
-  return names.flatMap((name) => {
-    const smooth = movingAverage(rows.map((r) => pick(r)[name] ?? NaN), window);
-    return keep.filter((i) => Number.isFinite(smooth[i])).map((i) => ({ step: rows[i].step, loss: name, value: smooth[i] }));
-  });
-}
+/** A figure's data: every point of every curve, one row each. */
+const curveRows = (curves: readonly Curve[]) =>
+  curves.flatMap((c) => c.step.map((step, i) => ({ step, loss: c.loss, value: c.value[i] })));
 
 const x = { field: 'step', type: 'quantitative', title: 'step', axis: { tickCount: 4 } };
 /** Fixed colours for the seed's five losses and the zoo's; the legend lists the ones the figure logs. */
@@ -92,10 +87,11 @@ const colorFor = (logged: readonly LossKey[]) => {
   };
 };
 
-const hasGradNorms = (run: RunLog) => run.rows.some((r) => Object.values(r.gradNorms).some((v) => Number.isFinite(v)));
+const hasGradNorms = (run: RunReduction) => run.hasGradNorms;
 
-/** The vega-lite spec of one figure. */
-export function figureSpec(group: FigureGroup): Record<string, unknown> {
+/** The vega-lite spec of one figure (of runs' reductions, or of their logs, reduced here). */
+export function figureSpec(input: FigureGroup<ReportInput>): Record<string, unknown> {
+  const group = { ...input, runs: input.runs.map(toReduction) };
   const color = colorFor(group.runs.flatMap((r) => r.config.loggedLosses));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -107,7 +103,7 @@ export function figureSpec(group: FigureGroup): Record<string, unknown> {
         ...(hasGradNorms(run) ? [{
           title: { text: lossTitle(run.config.trainLoss), fontSize: 12 },
           width: 240, height: 130,
-          data: { values: curveRows(run.rows, (r) => r.gradNorms, GRAD_WINDOW) },
+          data: { values: curveRows(run.curves.gradNorms) },
           mark: { type: 'line', strokeWidth: 1.2 },
           encoding: { x, y: { field: 'value', type: 'quantitative', title: `grad norm (MA ${GRAD_WINDOW})` }, color },
         }] : []),
@@ -116,12 +112,12 @@ export function figureSpec(group: FigureGroup): Record<string, unknown> {
           width: 240, height: 130,
           layer: [
             {
-              data: { values: curveRows(run.rows, (r) => r.losses, LOSS_WINDOW) },
+              data: { values: curveRows(run.curves.losses) },
               mark: { type: 'line', strokeWidth: 1.2 },
               encoding: { x, y: { field: 'value', type: 'quantitative', title: `loss (MA ${LOSS_WINDOW})` }, color },
             },
             {
-              data: { values: run.rows.filter((r) => r.eval).map((r) => ({ step: r.step, accuracy: r.eval!.accuracy })) },
+              data: { values: run.evals.map((e) => ({ step: e.step, accuracy: e.eval.accuracy })) },
               mark: { type: 'line', color: 'black', strokeDash: [4, 3], strokeWidth: 1.2, point: { size: 10, color: 'black' } },
               encoding: {
                 x,

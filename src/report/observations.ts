@@ -38,18 +38,21 @@
  *     norm goes from ≈ 0.25 to 3.3 (13×) and the loss leaves the 0–1 axis from ≈ 0.7 (≥ 1.4×),
  *     while the columns trained with CCE and DICE rise by less than 1.5×.
  *  5. Adam without BN, for each training loss (cce, dicefg, dice) and each logged loss's gradient
- *     norm (9 pairs): the median over all runs and all steps (0–10,000) is smaller at 95% fg than at
- *     5% fg. Whole runs, not the first 2,000 steps: the seed compared whole figures, and in its
+ *     norm (9 pairs): the median over runs of each run's median over all its steps (0–10,000) is
+ *     smaller at 95% fg than at 5% fg. (A median of medians: each run weighs the same, and a run
+ *     is reduced to its median once, so a report never holds rows; before issue #24 the median
+ *     was over the runs' steps pooled.) Whole runs, not the first 2,000 steps: the seed compared whole figures, and in its
  *     DICEFG column the CCE norm at 95% fg climbs above the 5% fg one between steps ~500 and ~2,000
  *     before falling far below it. Adam without BN because the seed's only 5% fg figure is that.
  *     Per seed: run r at 95% against run r at 5%, counted as extra numbers.
  */
 import type { LossName } from '../losses/types.js';
 import { architectureTitle, type RunConfig } from '../experiment/config.js';
-import type { StepLog } from '../experiment/train.js';
-import type { RunLog } from './figures.js';
-import { median, movingAverage } from './series.js';
-import { judgeRun, type Verdict } from './verdict.js';
+import { SPIKE, toReduction, type ReportInput, type RunReduction } from './reduce.js';
+import { median } from './series.js';
+import { judgeEvals, type Verdict } from './verdict.js';
+
+export { SPIKE } from './reduce.js';
 
 export type ObservationStatus = 'reproduced' | 'not reproduced' | 'not covered';
 
@@ -110,7 +113,6 @@ const SEED_LOSSES = ['cce', 'dicefg', 'dice'] as const satisfies readonly LossNa
 type Optimizer = 'adam' | 'sgd';
 
 /** The observation-4 thresholds and window, and the smoothing of the seed's figures. */
-export const SPIKE = { lastStep: 1000, startSteps: 10, lossWindow: 11, gradWindow: 201, lossRatio: 1.5, gradRatio: 5 } as const;
 
 const SEED_WORDS = {
   1: 'None of the models converged when optimized with SGD, whether BN was used or not.',
@@ -127,8 +129,8 @@ const CRITERIA = {
     + '(b) every run of adam-bn1-95fg-dicefg converges, and fewer of adam-bn0-95fg-dicefg.',
   4: `Every run of adam-bn0-50fg-dicefg: within steps 0–${SPIKE.lastStep.toLocaleString('en-US')} the CCE loss (moving average ${SPIKE.lossWindow}) peaks at `
     + `≥ ${SPIKE.lossRatio}× its start and the CCE gradient norm (moving average ${SPIKE.gradWindow}) at ≥ ${SPIKE.gradRatio}× its start (start: mean of steps 0–${SPIKE.startSteps}).`,
-  5: 'Adam, BN off: for each training loss and each logged loss (9 pairs), the median gradient norm over all runs and steps '
-    + 'is smaller at 95% fg than at 5% fg.',
+  5: 'Adam, BN off: for each training loss and each logged loss (9 pairs), the median over runs of each run\'s median gradient norm '
+    + '(over all its steps) is smaller at 95% fg than at 5% fg.',
 } as const;
 
 const TITLES = {
@@ -169,7 +171,7 @@ export function cellName(optimizer: string, batchNorm: boolean, foreground: numb
 }
 
 interface Judged {
-  run: RunLog;
+  run: RunReduction;
   verdict: Verdict;
   accuracy: number | null;
 }
@@ -200,9 +202,9 @@ export function modelSettingDifferences(config: RunConfig): string[] {
  * checks and thresholds on that model's runs, its cells named as the seed's. Models where no
  * observation is covered are left out.
  */
-export function modelObservations(runs: readonly RunLog[]): { model: string; checks: ObservationCheck[] }[] {
-  const byModel = new Map<string, RunLog[]>();
-  for (const run of runs) {
+export function modelObservations(inputs: readonly ReportInput[]): { model: string; checks: ObservationCheck[] }[] {
+  const byModel = new Map<string, RunReduction[]>();
+  for (const run of inputs.map(toReduction)) {
     const model = architectureTitle(run.config);
     if (model) byModel.set(model, [...(byModel.get(model) ?? []), run]);
   }
@@ -214,7 +216,8 @@ export function modelObservations(runs: readonly RunLog[]): { model: string; che
  * Checks the seed's five observations on a sweep's runs; one entry per observation, in order.
  * `differences` sets runs aside (default: those not in the seed's setting).
  */
-export function checkObservations(runs: readonly RunLog[], differences: (config: RunConfig) => string[] = seedSettingDifferences): ObservationCheck[] {
+export function checkObservations(inputs: readonly ReportInput[], differences: (config: RunConfig) => string[] = seedSettingDifferences): ObservationCheck[] {
+  const runs = inputs.map(toReduction);
   const cellsOf = new Map<string, Judged[]>();
   const setAside: { id: string; why: string[] }[] = [];
   for (const run of runs) {
@@ -225,8 +228,8 @@ export function checkObservations(runs: readonly RunLog[], differences: (config:
     }
     const c = run.config;
     const key = cellName(c.optimizer.name, c.batchNorm, c.foreground, c.trainLoss);
-    const lastEval = [...run.rows].reverse().find((r) => r.eval)?.eval;
-    const judged = { run, verdict: judgeRun(c, run.rows, run.status).verdict, accuracy: lastEval?.accuracy ?? null };
+    const lastEval = run.evals.at(-1)?.eval;
+    const judged = { run, verdict: judgeEvals(c, run.evals, run.status).verdict, accuracy: lastEval?.accuracy ?? null };
     cellsOf.set(key, [...(cellsOf.get(key) ?? []), judged]);
   }
   const asideNote = setAside.length === 0 ? '' : ` (${plural(setAside.length, 'run')} set aside, not in the seed's setting: `
@@ -335,13 +338,7 @@ export function checkObservations(runs: readonly RunLog[], differences: (config:
     const spikes: Spike[] = [];
     let short = 0;
     for (const { run } of members) {
-      const rows = run.rows.filter((r) => r.step <= SPIKE.lastStep);
-      if (!rows.some((r) => r.step === SPIKE.lastStep)) {
-        short++;
-        continue;
-      }
-      const spike = measureSpike(run.id, rows);
-      if (spike) spikes.push(spike);
+      if (run.spike) spikes.push({ id: run.id, ...run.spike });
       else short++;
     }
     const facts = spikes.length === 0 ? '' : `CCE loss peak/start ${spikes.map((s) => ratio(s.lossPeak / s.lossStart)).join(', ')}; `
@@ -366,12 +363,12 @@ export function checkObservations(runs: readonly RunLog[], differences: (config:
       if (!lo) missing.push(cellName('adam', false, 0.05, trainLoss));
       if (!hi || !lo) continue;
       for (const logged of SEED_LOSSES) {
-        const norms = (m: Judged) => m.run.rows.map((r) => r.gradNorms[logged] ?? NaN);
-        const value = median(hi.flatMap(norms));
-        const reference = median(lo.flatMap(norms));
+        const runMedian = (m: Judged) => m.run.gradNormMedian[logged] ?? NaN;
+        const value = median(hi.map(runMedian));
+        const reference = median(lo.map(runMedian));
         // Per seed: the runs with the same seed at 95% and at 5% fg.
         const pairs = hi.flatMap((h) => lo.filter((l) => l.run.config.seed === h.run.config.seed)
-          .map((l) => median(norms(h)) < median(norms(l))));
+          .map((l) => runMedian(h) < runMedian(l)));
         comparisons.push({
           label: `trained with ${trainLoss}, ${logged} gradient norm`, value, reference, holds: value < reference,
           perRun: { holds: pairs.filter(Boolean).length, of: pairs.length },
@@ -390,21 +387,6 @@ export function checkObservations(runs: readonly RunLog[], differences: (config:
     const range = `${Math.min(...ratios).toPrecision(2)}–${Math.max(...ratios).toPrecision(2)}`;
     return make(5, 'reproduced', `${facts}; median at 95% / median at 5%: ${range}`, missing, { comparisons });
   }
-}
-
-/** Observation 4's measure on the rows of steps 0–1,000; null if a start is not a positive number. */
-function measureSpike(id: string, rows: readonly StepLog[]): Spike | null {
-  const loss = rows.map((r) => r.losses.cce ?? NaN);
-  const grad = rows.map((r) => r.gradNorms.cce ?? NaN);
-  const early = rows.map((r) => r.step <= SPIKE.startSteps);
-  const start = (v: number[]) => mean(v.filter((x, i) => early[i] && Number.isFinite(x)));
-  const peak = (v: number[], window: number) => Math.max(...movingAverage(v, window).filter(Number.isFinite));
-  const lossStart = start(loss);
-  const gradStart = start(grad);
-  if (!(lossStart > 0) || !(gradStart > 0)) return null;
-  const lossPeak = peak(loss, SPIKE.lossWindow);
-  const gradPeak = peak(grad, SPIKE.gradWindow);
-  return { id, lossStart, lossPeak, gradStart, gradPeak, holds: lossPeak >= SPIKE.lossRatio * lossStart && gradPeak >= SPIKE.gradRatio * gradStart };
 }
 
 /**

@@ -14,16 +14,15 @@
  * inverting reverses it: 95% fg inverted then has the larger norms.
  */
 import type { RunConfig } from '../experiment/config.js';
-import type { StepLog } from '../experiment/train.js';
 import type { LossKey as LossName } from '../experiment/losses.js';
-import type { RunLog } from './figures.js';
-import { median, movingAverage, sampleIndices } from './series.js';
+import { PUZZLE_CURVE, toReduction, type ReportInput, type RunReduction } from './reduce.js';
+import { median } from './series.js';
 
 /**
  * Steps before this are left out of the comparison: the gap forms after them (measured over 10
  * seeds of 10,001 steps: before step 2,000 it shows in one of the four comparisons, after it in all).
  */
-export const PUZZLE_FROM_STEP = 2000;
+export const PUZZLE_FROM_STEP = PUZZLE_CURVE.fromStep;
 /** A ratio within [1/1.25, 1.25] counts as no gap. */
 export const PUZZLE_NO_GAP = 1.25;
 /** The class-symmetric losses the seed's puzzle is about. */
@@ -67,13 +66,15 @@ const cellOf = (c: RunConfig): PuzzleCell | null => {
 };
 
 /** Runs of the puzzle's setting: Adam, no BN, 5% or 95% fg; keyed by training loss, then cell. */
-function puzzleRuns(runs: readonly RunLog[]): Map<LossName, Map<PuzzleCell, RunLog[]>> {
-  const out = new Map<LossName, Map<PuzzleCell, RunLog[]>>();
-  for (const run of runs) {
+function puzzleRuns(inputs: readonly ReportInput[]): Map<LossName, Map<PuzzleCell, RunReduction[]>> {
+  const out = new Map<LossName, Map<PuzzleCell, RunReduction[]>>();
+  for (const input of inputs) {
+    if (!cellOf(input.config)) continue;
+    const run = toReduction(input);
     const c = run.config;
     const cell = cellOf(c);
     if (!cell || c.optimizer.name !== 'adam' || c.batchNorm || c.model) continue; // the seed's net only
-    const byCell = out.get(c.trainLoss) ?? new Map<PuzzleCell, RunLog[]>();
+    const byCell = out.get(c.trainLoss) ?? new Map<PuzzleCell, RunReduction[]>();
     byCell.set(cell, [...(byCell.get(cell) ?? []), run]);
     out.set(c.trainLoss, byCell);
   }
@@ -81,15 +82,14 @@ function puzzleRuns(runs: readonly RunLog[]): Map<LossName, Map<PuzzleCell, RunL
 }
 
 /** Whether a sweep can answer the puzzle: Adam without BN at 5% and 95% fg, with inputs as drawn and inverted. */
-export function coversPuzzle(runs: readonly RunLog[]): boolean {
+export function coversPuzzle(runs: readonly ReportInput[]): boolean {
   return [...puzzleRuns(runs).values()].some((byCell) => CELLS.every((c) => byCell.has(c)));
 }
 
-const runMedian = (run: RunLog, logged: LossName) =>
-  median(run.rows.filter((r) => r.step >= PUZZLE_FROM_STEP).map((r) => r.gradNorms[logged] ?? NaN));
+const runMedian = (run: RunReduction, logged: LossName) => run.gradNormMedianLate[logged] ?? NaN;
 
 /** The comparison of every training loss with all four cells, for CCE's and Dice's gradient norms. */
-export function analysePuzzle(runs: readonly RunLog[]): PuzzleAnalysis {
+export function analysePuzzle(runs: readonly ReportInput[]): PuzzleAnalysis {
   const comparisons: PuzzleComparison[] = [];
   for (const [trainLoss, byCell] of puzzleRuns(runs)) {
     if (!CELLS.every((c) => byCell.has(c))) continue;
@@ -119,8 +119,22 @@ export function describeComparison(c: PuzzleComparison): string {
     + `${n(c.medians['5fg-inv'])} vs ${n(c.medians['95fg-inv'])} (×${c.inverted.toFixed(2)}); reversed in ${c.reversedInSeeds}/${c.seeds} seeds → ${c.verdict}`;
 }
 
-const GRAD_WINDOW = 201;
-const MAX_POINTS = 300;
+/**
+ * A run's puzzle curve of `name` at `step`: the point at the last of its sampled steps ≤ `step`
+ * (its own point when the runs have the same length, as a cell's completed runs do).
+ */
+function curveAt(run: RunReduction, name: LossName, step: number): number {
+  const { step: steps, values } = run.puzzleCurve;
+  let lo = 0;
+  let hi = steps.length - 1;
+  if (hi < 0 || steps[0] > step) return NaN;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (steps[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return values[name]?.[lo] ?? NaN;
+}
 const COLORS: Record<PuzzleCell, string> = { '5fg': '#d62728', '5fg-inv': '#ff9896', '95fg': '#1f77b4', '95fg-inv': '#aec7e8' };
 
 /**
@@ -128,7 +142,7 @@ const COLORS: Record<PuzzleCell, string> = { '5fg': '#d62728', '5fg-inv': '#ff98
  * steps (moving average over 201 steps, log scale), one line per (foreground, inversion): the
  * mean over seeds, with a band from the lowest to the highest seed.
  */
-export function puzzleFigureSpec(runs: readonly RunLog[]): Record<string, unknown> {
+export function puzzleFigureSpec(runs: readonly ReportInput[]): Record<string, unknown> {
   const rows: { step: number; cell: string; logged: string; train: string; mean: number; lo: number; hi: number }[] = [];
   const logged: LossName[] = [];
   for (const [trainLoss, byCell] of puzzleRuns(runs)) {
@@ -138,13 +152,13 @@ export function puzzleFigureSpec(runs: readonly RunLog[]): Record<string, unknow
       for (const name of members[0].config.loggedLosses) {
         if (!members.every((r) => r.config.loggedLosses.includes(name))) continue;
         if (!logged.includes(name)) logged.push(name);
-        const smooth = members.map((r) => movingAverage(r.rows.map((x: StepLog) => x.gradNorms[name] ?? NaN), GRAD_WINDOW));
-        const length = Math.min(...smooth.map((s) => s.length));
-        for (const i of sampleIndices(length, MAX_POINTS)) {
-          const values = smooth.map((s) => s[i]).filter(Number.isFinite);
+        // The shortest member's sampled steps (all members' when they ran alike).
+        const shortest = members.reduce((a, b) => (b.rows < a.rows ? b : a));
+        for (const step of shortest.puzzleCurve.step) {
+          const values = members.map((r) => curveAt(r, name, step)).filter(Number.isFinite);
           if (!values.length) continue;
           rows.push({
-            step: members[0].rows[i].step, cell: CELL_TITLES[cell], logged: name.toUpperCase(), train: `trained with ${trainLoss.toUpperCase()}`,
+            step, cell: CELL_TITLES[cell], logged: name.toUpperCase(), train: `trained with ${trainLoss.toUpperCase()}`,
             mean: values.reduce((a, b) => a + b, 0) / values.length, lo: Math.min(...values), hi: Math.max(...values),
           });
         }

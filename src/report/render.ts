@@ -6,12 +6,14 @@ import { compile } from 'vega-lite';
 import { parse, View } from 'vega';
 import { architectureTitle } from '../experiment/config.js';
 import { lossOrder, type LossKey } from '../experiment/losses.js';
-import { figureSpec, groupFigures, type RunLog } from './figures.js';
+import { figureSpec, groupFigures } from './figures.js';
 import { checkObservations, modelObservations, type ObservationCheck } from './observations.js';
 import { analysePuzzle, coversPuzzle, puzzleFigureSpec, type PuzzleAnalysis } from './puzzle.js';
 import { overlayPng } from './overlays.js';
 import { minorityDice, rankLosses, settingOf, type RankingGroup } from './ranking.js';
-import { judgeRun, type RunVerdict } from './verdict.js';
+import { toReduction, type ReportInput, type RunReduction } from './reduce.js';
+import { judgeEvals, type RunVerdict } from './verdict.js';
+import type { RunConfig } from '../experiment/config.js';
 
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
   const view = new View(parse(compile(spec as never).spec), { renderer: 'none' });
@@ -61,8 +63,16 @@ export interface ReportCell {
   verdicts: Partial<Record<RunVerdict['verdict'], number>>;
 }
 
+/** One figure of a report. */
+export interface ReportFigure {
+  key: string;
+  title: [string, string];
+  svg: string;
+}
+
 export interface Report {
-  figures: { key: string; title: [string, string]; svg: string }[];
+  /** The figures; their `svg` is '' when `RenderOptions.drawFigure` drew them. */
+  figures: ReportFigure[];
   runs: ReportRun[];
   cells: ReportCell[];
   /** The training losses ranked by the final Dice of the minority class, per setting (ranking.ts). */
@@ -80,6 +90,17 @@ export interface Report {
   puzzle: { svg: string; analysis: PuzzleAnalysis } | null;
 }
 
+function reportRun(run: RunReduction, figure: string): ReportRun {
+  const lastEval = run.evals.at(-1)?.eval;
+  return {
+    id: run.id, figure, model: architectureTitle(run.config), optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
+    foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
+    steps: run.rows, finalAccuracy: lastEval?.accuracy ?? null, finalDiceMinority: minorityDice(lastEval?.dice, run.config.foreground),
+    finalDice: lastEval?.dice ?? null, finalLosses: run.finalLosses,
+    ...judgeEvals(run.config, run.evals, run.status),
+  };
+}
+
 /** Mean and sample standard deviation (0 for one value) of the values that are there; nulls when none is. */
 function meanAndSd(values: readonly (number | null)[]): [number | null, number | null] {
   const xs = values.filter((v): v is number => v != null && Number.isFinite(v));
@@ -88,22 +109,61 @@ function meanAndSd(values: readonly (number | null)[]): [number | null, number |
   return [mean, xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0];
 }
 
-/** Figures, per-run verdicts, per-cell accuracy statistics and the seed's observations checked on a sweep's runs. */
-export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
-  const groups = groupFigures(runs);
-  const figures = [];
-  for (const group of groups) figures.push({ key: group.key, title: group.title, svg: await specToSvg(figureSpec(group)) });
-  const figureOf = new Map(groups.flatMap((g) => g.runs.map((r) => [r.id, g.key] as const)));
-  const reportRuns: ReportRun[] = runs.map((run) => {
-    const lastEval = [...run.rows].reverse().find((r) => r.eval)?.eval;
-    return {
-      id: run.id, figure: figureOf.get(run.id)!, model: architectureTitle(run.config), optimizer: run.config.optimizer.name, batchNorm: run.config.batchNorm,
-      foreground: run.config.foreground, invertInput: run.config.invertInput, trainLoss: run.config.trainLoss, seed: run.config.seed, status: run.status,
-      steps: run.rows.length, finalAccuracy: lastEval?.accuracy ?? null, finalDiceMinority: minorityDice(lastEval?.dice, run.config.foreground),
-      finalDice: lastEval?.dice ?? null, finalLosses: run.rows.at(-1)?.losses ?? {},
-      ...judgeRun(run.config, run.rows, run.status),
-    };
-  });
+/** A run the report loads when it draws the run's figure (writeReport: from its directory, one figure's runs at a time). */
+export interface RunHandle {
+  id: string;
+  config: RunConfig;
+  load(): RunReduction;
+}
+
+export interface RenderOptions {
+  /**
+   * Draws each figure instead of the report (writeReport: to its files, on every core); the
+   * report then keeps no SVG (`svg` is ''), so its memory does not grow with the figures. The
+   * report goes on to the next figure when the returned promise resolves.
+   */
+  drawFigure?: (figure: { key: string; title: [string, string]; spec: Record<string, unknown> }) => Promise<void>;
+}
+
+/**
+ * What the rest of the report keeps of a run once its figure is drawn: no curves, and of its
+ * evaluations the last (the verdict's; the convergence step is taken before).
+ */
+const lighten = (run: RunReduction): RunReduction => ({ ...run, curves: { losses: [], gradNorms: [] }, evals: run.evals.slice(-1) });
+
+/**
+ * Figures, per-run verdicts, per-cell accuracy statistics and the seed's observations checked on
+ * a sweep's runs: their logs (RunLog, as a MemoryStore gives them) or their reductions.
+ */
+export async function renderReport(runs: readonly ReportInput[], options: RenderOptions = {}): Promise<Report> {
+  return renderRuns(runs.map((run) => ({ id: run.id, config: run.config, load: () => toReduction(run) })), options);
+}
+
+/**
+ * The report of runs loaded one figure at a time: a figure's runs are loaded (reduced), drawn and
+ * lightened before the next figure's, so the memory holds one figure's curves at a time.
+ */
+export async function renderRuns(handles: readonly RunHandle[], options: RenderOptions = {}): Promise<Report> {
+  const groups = groupFigures(handles);
+  const figures: Report['figures'] = [];
+  const light = new Map<string, RunReduction>();
+  const reportRunOf = new Map<string, ReportRun>();
+  for (const group of groups) {
+    const members = group.runs.map((h) => h.load());
+    const spec = figureSpec({ ...group, runs: members });
+    if (options.drawFigure) {
+      await options.drawFigure({ key: group.key, title: group.title, spec });
+      figures.push({ key: group.key, title: group.title, svg: '' });
+    } else {
+      figures.push({ key: group.key, title: group.title, svg: await specToSvg(spec) });
+    }
+    for (const run of members) {
+      reportRunOf.set(run.id, reportRun(run, group.key));
+      light.set(run.id, lighten(run));
+    }
+  }
+  const runs = handles.map((h) => light.get(h.id)!);
+  const reportRuns = handles.map((h) => reportRunOf.get(h.id)!);
   const cells = new Map<string, ReportRun[]>();
   for (const r of reportRuns) {
     const key = `${r.model}|${r.optimizer}|${r.batchNorm}|${r.foreground}|${r.invertInput}|${r.trainLoss}`;
@@ -132,8 +192,8 @@ export async function renderReport(runs: readonly RunLog[]): Promise<Report> {
 }
 
 /** A PNG strip of predictions per cell: its lowest seed's run that kept pictures, in the order of the cells. */
-function overlaysOf(runs: readonly RunLog[], reportRuns: readonly ReportRun[]): Report['overlays'] {
-  const chosen = new Map<string, { run: RunLog; r: ReportRun }>();
+function overlaysOf(runs: readonly RunReduction[], reportRuns: readonly ReportRun[]): Report['overlays'] {
+  const chosen = new Map<string, { run: RunReduction; r: ReportRun }>();
   runs.forEach((run, k) => {
     if (!run.samples) return;
     const r = reportRuns[k];

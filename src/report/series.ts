@@ -3,7 +3,7 @@
  * 201 steps and losses over 11), then at most `maxPoints` points, which after that smoothing loses
  * nothing the eye can see and keeps a 108-run report fast.
  */
-export function movingAverage(values: readonly number[], window: number): number[] {
+export function movingAverage(values: ArrayLike<number>, window: number): number[] {
   const out = new Array<number>(values.length);
   let sum = 0;
   let count = 0;
@@ -24,8 +24,8 @@ export function movingAverage(values: readonly number[], window: number): number
 }
 
 /** The median of the finite values (the mean of the middle two for an even count); NaN for none. */
-export function median(values: readonly number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+export function median(values: readonly number[] | Float64Array): number {
+  const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
   if (!v.length) return NaN;
   const mid = v.length >> 1;
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;

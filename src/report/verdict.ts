@@ -4,7 +4,7 @@
  * class's pixel fraction and the other class's Dice is 0.
  */
 import type { RunConfig } from '../experiment/config.js';
-import type { StepLog } from '../experiment/train.js';
+import type { Evaluation, StepLog } from '../experiment/train.js';
 
 export type Verdict = 'converged' | 'stuck' | 'diverged' | 'not converged';
 
@@ -27,8 +27,13 @@ export function trivialAccuracy(config: Pick<RunConfig, 'foreground'>): number {
  * Dice 0 and accuracy within 0.5 points of the other class's fraction.
  */
 export function judgeRun(config: Pick<RunConfig, 'foreground'>, rows: readonly StepLog[], status: 'completed' | 'diverged'): RunVerdict {
+  return judgeEvals(config, rows.flatMap((r) => (r.eval ? [{ step: r.step, eval: r.eval }] : [])), status);
+}
+
+/** `judgeRun` on a run's evaluations alone (in step order), as its reduction keeps them. */
+export function judgeEvals(config: Pick<RunConfig, 'foreground'>, evals: readonly { step: number; eval: Evaluation }[],
+  status: 'completed' | 'diverged'): RunVerdict {
   if (status === 'diverged') return { verdict: 'diverged', convergedAt: null, predictedClass: null };
-  const evals = rows.filter((r) => r.eval);
   const last = evals.at(-1)?.eval;
   if (!last) return { verdict: 'not converged', convergedAt: null, predictedClass: null };
   const fractions = [1 - config.foreground, config.foreground];
@@ -41,6 +46,6 @@ export function judgeRun(config: Pick<RunConfig, 'foreground'>, rows: readonly S
   const bar = (trivialAccuracy(config) + 1) / 2;
   if (last.accuracy < bar) return { verdict: 'not converged', convergedAt: null, predictedClass: null };
   let convergedAt = evals.at(-1)!.step;
-  for (let i = evals.length - 1; i >= 0 && evals[i].eval!.accuracy >= bar; i--) convergedAt = evals[i].step;
+  for (let i = evals.length - 1; i >= 0 && evals[i].eval.accuracy >= bar; i--) convergedAt = evals[i].step;
   return { verdict: 'converged', convergedAt, predictedClass: null };
 }

@@ -2,24 +2,31 @@
  * `segloss report DIR`: reads a sweep directory and writes DIR/report/index.html with every
  * figure as SVG and PNG (PNG through @resvg/resvg-js, fonts from the system).
  */
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { version as vegaVersion } from 'vega';
+import { version as vegaLiteVersion } from 'vega-lite';
 import { join } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
 import { io, writeAtomic } from '../sdk/fsio.js';
 import { SweepStore } from '../sdk/store.js';
-import type { RunLog } from './figures.js';
+import { groupFigures, type RunLog } from './figures.js';
+import { figurePool } from './figure_pool.js';
+import { PNG_SETTINGS, svgToPng } from './figure_files.js';
 import { reportHtml } from './html.js';
 import { validSamples } from './overlays.js';
-import { renderReport, type Report } from './render.js';
+import { renderRuns, type Report, type RunHandle } from './render.js';
 
 export interface ReadOptions {
   /** Told about every run left out because its log does not match its completion marker. */
   onWarning?: (message: string) => void;
+  /** Threads drawing the figures (writeReport; default: the cores there are). */
+  threads?: number;
 }
 
 /**
  * The complete runs of a sweep directory, with their logs. A run whose log does not match its
- * completion marker is left out, and `onWarning` says which file and how it is damaged.
+ * completion marker is left out, and `onWarning` says which file and how it is damaged. (Every
+ * row of every run at once: `writeReport` reads a directory in bounded memory instead.)
  */
 export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] {
   const store = new SweepStore(dir);
@@ -34,29 +41,58 @@ export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] 
   });
 }
 
-export function svgToPng(svg: string): Buffer {
-  return new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: 2 },
-    background: 'white',
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-  }).render().asPng();
+/**
+ * The complete runs of a sweep directory as the report loads them: each run's reduction
+ * (runs/<id>.reduced.json, checked against its completion marker), or for a run completed before
+ * reductions, its log reduced as it is read. A damaged run is left out, and `onWarning` names it.
+ */
+export function sweepRunHandles(dir: string, options: ReadOptions = {}): RunHandle[] {
+  const store = new SweepStore(dir);
+  const sweep = store.readSweep();
+  if (!sweep) throw new Error(`report: ${dir} holds no sweep.json`);
+  return (sweep.runs as { id: string }[]).flatMap(({ id }) => {
+    const state = store.inspectForReport(id);
+    if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the report`);
+    if (state.kind !== 'complete') return [];
+    const { samples, ...summary } = state.summary;
+    const run = { ...summary, ...(validSamples(samples) ? { samples } : {}) };
+    return [{ id, config: run.config, load: () => store.readReduction(id, run) }];
+  });
 }
 
-/** Renders the report of the sweep in `dir` into `dir/report/`; returns the report and the page's path. */
 /**
  * Renders the report of the sweep in `dir` into `dir/report/`; returns the report and the page's
  * path. Every file is replaced atomically, so processes that finish one sweep together can all
- * write it.
+ * write it. The runs are loaded one figure at a time and each figure is written as it is drawn:
+ * the memory holds the runs' reductions without their curves, never their rows.
  */
 export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, options: ReadOptions = {}):
-  Promise<{ report: Report; index: string }> {
-  const report = await renderReport(readSweepRuns(dir, options));
+  Promise<{ report: Report; index: string; figures: { drawn: number; unchanged: number } }> {
   const out = join(dir, 'report');
-  io('create the directory', join(out, 'figures'), () => mkdirSync(join(out, 'figures'), { recursive: true }));
-  for (const figure of report.figures) {
-    writeAtomic(join(out, 'figures', `${figure.key}.svg`), figure.svg);
-    writeAtomic(join(out, 'figures', `${figure.key}.png`), svgToPng(figure.svg));
+  const figuresDir = join(out, 'figures');
+  io('create the directory', figuresDir, () => mkdirSync(figuresDir, { recursive: true }));
+  const runs = sweepRunHandles(dir, options);
+  const drawn = readFigureIndex(out);
+  const now: Record<string, string> = {};
+  let unchanged = 0;
+  const pool = figurePool(figuresDir, groupFigures(runs).length, options.threads);
+  let report: Report;
+  try {
+    report = await renderRuns(runs, {
+      drawFigure: async (figure) => {
+        const hash = figureHash(figure.spec);
+        now[figure.key] = hash;
+        if (drawn[figure.key] === hash && existsSync(join(figuresDir, `${figure.key}.svg`)) && existsSync(join(figuresDir, `${figure.key}.png`))) {
+          unchanged++;
+          return;
+        }
+        await pool.draw(figure);
+      },
+    });
+  } finally {
+    await pool.finish();
   }
+  writeAtomic(join(out, FIGURE_INDEX), JSON.stringify({ format: 1, figures: now }) + '\n');
   if (report.overlays.length > 0) io('create the directory', join(out, 'overlays'), () => mkdirSync(join(out, 'overlays'), { recursive: true }));
   for (const overlay of report.overlays) writeAtomic(join(out, 'overlays', `${overlay.runId}.png`), overlay.png);
   if (report.puzzle) {
@@ -66,5 +102,26 @@ export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, 
   const index = join(out, 'index.html');
   writeAtomic(index, reportHtml(report, title));
   writeAtomic(join(out, 'report.json'), JSON.stringify({ runs: report.runs, cells: report.cells, ranking: report.ranking, observations: report.observations, modelObservations: report.modelObservations, puzzle: report.puzzle?.analysis ?? null }, null, 2) + '\n');
-  return { report, index };
+  return { report, index, figures: { drawn: report.figures.length - unchanged, unchanged } };
+}
+
+/**
+ * report/figures.json: each figure's hash (its vega-lite spec, which holds its data, and
+ * the renderers' versions) when it was drawn. A figure whose hash is unchanged and whose files are
+ * there is not drawn again: a report after a resumed or merged sweep draws only the figures whose
+ * runs changed.
+ */
+const FIGURE_INDEX = 'figures.json';
+
+function readFigureIndex(dir: string): Record<string, string> {
+  try {
+    const index = JSON.parse(readFileSync(join(dir, FIGURE_INDEX), 'utf8')) as { format?: number; figures?: Record<string, string> };
+    return index.format === 1 && typeof index.figures === 'object' && index.figures !== null ? index.figures : {};
+  } catch {
+    return {}; // none yet, or unreadable: every figure is drawn
+  }
+}
+
+function figureHash(spec: Record<string, unknown>): string {
+  return createHash('sha256').update(`vega ${vegaVersion}, vega-lite ${vegaLiteVersion}, ${PNG_SETTINGS}\n`).update(JSON.stringify(spec)).digest('hex');
 }

@@ -7,8 +7,11 @@
  *   DIR/runs/<id>.claim         while a process trains the run: who (host, pid) and a heartbeat
  *                               (claims.ts); removed when the run ends
  *   DIR/runs/<id>.jsonl         one JSON row per step, appended as the run goes
- *   DIR/runs/<id>.done.json     the completion marker: the run's summary and its log's row count,
- *                               size and SHA-256. Written last: the log is fsynced, the marker
+ *   DIR/runs/<id>.reduced.json  what the report needs of the run (src/report/reduce.ts: curves at
+ *                               plotted resolution, evaluations, the observations' statistics),
+ *                               written as the run completes, before its marker
+ *   DIR/runs/<id>.done.json     the completion marker: the run's summary, its log's row count,
+ *                               size and SHA-256, and its reduction's size and SHA-256. Written last: the log is fsynced, the marker
  *                               written to a temporary, fsynced and renamed into place, the
  *                               directory fsynced. A run is complete when its marker exists and
  *                               its log matches it
@@ -25,6 +28,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StepLog } from '../experiment/train.js';
+import { REDUCTION_FORMAT, RunReducer, type RunReduction } from '../report/reduce.js';
 import { Claim, ClaimBook, type ClaimOptions } from './claims.js';
 import { io, removeOrphanedTemporaries, SweepDataError, writeAll, writeAtomic } from './fsio.js';
 import type { RunLease, RunState, RunStore } from './pool.js';
@@ -39,8 +43,21 @@ export interface LogDigest {
   sha256: string;
 }
 
-/** A completion marker: the summary, and (since segloss 0.2) the digest of the log it vouches for. */
-type Marker = RunSummary & { log?: LogDigest };
+/** A file's size and SHA-256, as a completion marker records them. */
+export interface FileDigest {
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * A completion marker: the summary, and (since segloss 0.2) the digest of the log it vouches for;
+ * since issue #24 also its reduction's.
+ */
+type Marker = RunSummary & { log?: LogDigest; reduction?: FileDigest };
+
+const digestOf = (data: Buffer | string): FileDigest => ({
+  bytes: Buffer.byteLength(data), sha256: createHash('sha256').update(data).digest('hex'),
+});
 
 interface JsonRow {
   step: number;
@@ -112,7 +129,7 @@ export class SweepStore implements RunStore {
     removeOrphanedTemporaries(this.runsDir);
   }
 
-  path(id: string, suffix: '.jsonl' | '.done.json' | '.failed.json' | '.claim'): string {
+  path(id: string, suffix: '.jsonl' | '.done.json' | '.failed.json' | '.claim' | '.reduced.json'): string {
     return join(this.runsDir, `${id}${suffix}`);
   }
 
@@ -132,8 +149,23 @@ export class SweepStore implements RunStore {
     throw new SweepDataError(`${path} is damaged (not the JSON of a sweep): restore it, or start the sweep in a new directory`);
   }
 
-  /** What the directory holds for run `id`, its completion marker checked against its log. */
+  /**
+   * What the directory holds for run `id`, its completion marker checked against its log and its
+   * reduction (either damaged: the run is damaged, and a resumed sweep trains it again).
+   */
   inspect(id: string): RunState {
+    return this.inspectRun(id, 'log');
+  }
+
+  /**
+   * As `inspect`, for a report: a run whose marker vouches for a reduction is checked against the
+   * reduction alone (its log is not read); an older run, against its log.
+   */
+  inspectForReport(id: string): RunState {
+    return this.inspectRun(id, 'report');
+  }
+
+  private inspectRun(id: string, purpose: 'log' | 'report'): RunState {
     const markerText = readIfExists(this.path(id, '.done.json'));
     if (markerText != null) {
       let marker: Marker;
@@ -145,11 +177,21 @@ export class SweepStore implements RunStore {
       if (typeof marker !== 'object' || marker === null || marker.id !== id || typeof marker.steps !== 'number') {
         return { kind: 'damaged', problem: `runs/${id}.done.json is damaged (not the completion marker of ${id})` };
       }
-      const log = readIfExists(this.path(id, '.jsonl'));
-      if (log == null) return { kind: 'damaged', problem: `runs/${id}.jsonl is missing (its completion marker is there)` };
-      const problem = logProblem(id, log, marker);
-      if (problem) return { kind: 'damaged', problem };
-      const { log: _digest, ...summary } = marker;
+      if (marker.reduction) {
+        const reduction = readIfExists(this.path(id, '.reduced.json'));
+        if (reduction == null) return { kind: 'damaged', problem: `runs/${id}.reduced.json is missing (its completion marker is there)` };
+        const { bytes, sha256 } = digestOf(reduction);
+        if (bytes !== marker.reduction.bytes || sha256 !== marker.reduction.sha256) {
+          return { kind: 'damaged', problem: `runs/${id}.reduced.json is damaged: not the reduction its completion marker recorded (${bytes === marker.reduction.bytes ? 'SHA-256 differs' : `${bytes} bytes, not ${marker.reduction.bytes}`})` };
+        }
+      }
+      if (purpose === 'log' || !marker.reduction) {
+        const log = readIfExists(this.path(id, '.jsonl'));
+        if (log == null) return { kind: 'damaged', problem: `runs/${id}.jsonl is missing (its completion marker is there)` };
+        const problem = logProblem(id, log, marker);
+        if (problem) return { kind: 'damaged', problem };
+      }
+      const { log: _log, reduction: _reduction, ...summary } = marker;
       return { kind: 'complete', summary };
     }
     const failedText = readIfExists(this.path(id, '.failed.json'));
@@ -173,6 +215,56 @@ export class SweepStore implements RunStore {
     if (state.kind === 'complete') return state.summary;
     throw new SweepDataError(state.kind === 'damaged' ? state.problem : `run ${id} is not complete in ${this.dir}`);
   }
+
+  /**
+   * The reduction of complete run `id` (`inspect` or `inspectForReport` first): its
+   * runs/<id>.reduced.json, or for a run completed before reductions, its log reduced line by line.
+   */
+  readReduction(id: string, summary: RunSummary): RunReduction {
+    const path = this.path(id, '.reduced.json');
+    const stored = readIfExists(path);
+    if (stored != null) {
+      let reduction: RunReduction | null = null;
+      try {
+        reduction = JSON.parse(stored.toString('utf8')) as RunReduction;
+      } catch { /* reported below */ }
+      if (reduction?.format === REDUCTION_FORMAT && reduction.id === id) return reduction;
+      if (reduction?.id === id && reduction.format !== REDUCTION_FORMAT) return this.reduceLog(id, summary); // another version's: recomputed
+      throw new SweepDataError(`runs/${id}.reduced.json is damaged (not the reduction of ${id})`);
+    }
+    return this.reduceLog(id, summary);
+  }
+
+  /** Run `id`'s log reduced as it is read, one line at a time. */
+  private reduceLog(id: string, summary: RunSummary): RunReduction {
+    const path = this.path(id, '.jsonl');
+    const text = io('read', path, () => readFileSync(path, 'utf8'));
+    const reducer = new RunReducer(summary.config.loggedLosses);
+    let line = 0;
+    for (let start = 0; start < text.length;) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      line++;
+      if (end > start) {
+        const row = parseRow(text.slice(start, end));
+        if (row == null) throw new SweepDataError(`runs/${id}.jsonl is damaged: line ${line} is not a row`);
+        reducer.add(row);
+      }
+      start = end + 1;
+    }
+    return reducer.finish(summary);
+  }
+
+  /** The planned config's logged losses of run `id` (sweep.json), read once; [] when not planned. */
+  loggedLossesOf(id: string): string[] {
+    if (!this.planned) {
+      const runs = (this.readSweep()?.runs ?? []) as { id: string; config?: { loggedLosses?: string[] } }[];
+      this.planned = new Map(runs.map((r) => [r.id, r.config?.loggedLosses ?? []]));
+    }
+    return this.planned.get(id) ?? [];
+  }
+
+  private planned: Map<string, string[]> | null = null;
 
   /** The rows of run `id`'s log (of a complete run: `inspect` first). */
   readRows(id: string): StepLog[] {
@@ -203,6 +295,7 @@ export class SweepStore implements RunStore {
 class FileRunLease implements RunLease {
   private fd: number | null = null;
   private hash: Hash | null = null;
+  private reducer: RunReducer | null = null;
   private rows = 0;
   private bytes = 0;
 
@@ -218,7 +311,7 @@ class FileRunLease implements RunLease {
 
   begin(): void {
     this.claim.verify();
-    for (const suffix of ['.done.json', '.failed.json', '.jsonl'] as const) {
+    for (const suffix of ['.done.json', '.failed.json', '.jsonl', '.reduced.json'] as const) {
       const path = this.store.path(this.id, suffix);
       io('remove', path, () => rmSync(path, { force: true }));
     }
@@ -226,6 +319,7 @@ class FileRunLease implements RunLease {
     const path = this.store.path(this.id, '.jsonl');
     this.fd = io('create', path, () => openSync(path, 'wx'));
     this.hash = createHash('sha256');
+    this.reducer = new RunReducer(this.store.loggedLossesOf(this.id));
   }
 
   append(rows: readonly StepLog[]): void {
@@ -234,6 +328,7 @@ class FileRunLease implements RunLease {
     const data = Buffer.from(rows.map(rowToJson).join('\n') + '\n');
     io('write', this.store.path(this.id, '.jsonl'), () => writeAll(this.fd!, data));
     this.hash!.update(data);
+    for (const row of rows) this.reducer!.add(row);
     this.rows += rows.length;
     this.bytes += data.length;
   }
@@ -243,7 +338,12 @@ class FileRunLease implements RunLease {
     const logPath = this.store.path(this.id, '.jsonl');
     io('write', logPath, () => fsyncSync(this.fd!));
     this.closeLog();
-    const marker: Marker = { ...summary, log: { rows: this.rows, bytes: this.bytes, sha256: this.hash!.digest('hex') } };
+    // The reduction before the marker: a marker never vouches for a file that is not there.
+    const reduction = JSON.stringify(this.reducer!.finish(summary));
+    this.reducer = null;
+    this.claim.verify();
+    writeAtomic(this.store.path(this.id, '.reduced.json'), reduction);
+    const marker: Marker = { ...summary, log: { rows: this.rows, bytes: this.bytes, sha256: this.hash!.digest('hex') }, reduction: digestOf(reduction) };
     this.claim.verify();
     writeAtomic(this.store.path(this.id, '.done.json'), JSON.stringify(marker, null, 2) + '\n');
     this.claim.release();
