@@ -19,7 +19,7 @@ import commonjs from '@rollup/plugin-commonjs';
 
 const require = createRequire(import.meta.url);
 const peer = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers', '@tensorflow/tfjs'];
-const dependencies = /^(comlink|commander|zod|vega|vega-lite|@resvg\/resvg-js|fast-png|jpeg-js|nifti-reader-js|fflate|csv-parse)(\/|$)/;
+const dependencies = /^(comlink|commander|zod|vega|vega-lite|@resvg\/resvg-js|fast-png|jpeg-js|nifti-reader-js|fflate|csv-parse|hyparquet-writer)(\/|$)/;
 const external = (id) => peer.includes(id) || dependencies.test(id) || /^node:/.test(id);
 
 const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];

@@ -28,6 +28,7 @@ export { parseSweepSpec, planSweep, shardOf, type Shard, type SweepSpec } from '
 export type { RunSummary, FailedRun } from './sdk/summary.js';
 export { renderReport, specToSvg, type Report, type ReportRun, type ReportCell } from './report/render.js';
 export { figureSpec, groupFigures, type RunLog, type FigureGroup } from './report/figures.js';
+export { reduceRun, RunReducer, type RunReduction, type ReportInput } from './report/reduce.js';
 export { judgeRun, type Verdict, type RunVerdict } from './report/verdict.js';
 export { analysePuzzle, describeComparison as describePuzzleComparison, type PuzzleAnalysis, type PuzzleComparison } from './report/puzzle.js';
 export { checkObservations, type ObservationCheck } from './report/observations.js';

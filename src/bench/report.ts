@@ -8,6 +8,7 @@
  *    reductions, the same again (its figures unchanged, so not drawn again), then from their logs
  *    alone (the directory as segloss wrote it before reductions), every figure drawn.
  *    Also: what checking every completion marker against its log (SHA-256) costs.
+ *    And `segloss export` of that sweep, to Parquet and to CSV: time, size, bytes a row.
  * 2. The curve against the runs: sweeps of 108, 1,080 and 10,800 runs (the seed's grid with 3, 30
  *    and 300 seeds; with --quick 108 and 1,080 of 1,001 steps), each run's reduction computed from
  *    10,001 plausible rows and written with its marker, as a finished sweep holds them; the
@@ -26,6 +27,7 @@ import { RunReducer } from '../report/reduce.js';
 import { recordRun } from '../sdk/pool.js';
 import { SweepStore } from '../sdk/store.js';
 import { SummaryTracker } from '../sdk/summary.js';
+import { exportSweep } from '../sdk/export.js';
 import type { BenchContext } from './suite.js';
 
 export interface ReportBenchRow {
@@ -37,7 +39,7 @@ export interface ReportBenchRow {
 }
 
 /** A plausible row of a run: losses falling with noise, gradient norms by foreground, an evaluation every 250 steps. */
-function plausibleRow(run: PlannedRun, step: number, steps: number): StepLog {
+export function plausibleRow(run: PlannedRun, step: number, steps: number): StepLog {
   const c = run.config;
   const noise = Math.sin(step * 12.9898 + c.seed * 78.233) * 0.5;
   const scale = c.foreground === 0.05 ? 2 : c.foreground === 0.5 ? 1.5 : 1;
@@ -153,6 +155,17 @@ export async function benchReport({ print, quick }: BenchContext): Promise<Repor
     rows.push({ name: 'seed preset, from reductions', runs: fromReductions.runs, steps, seconds: fromReductions.seconds, peakMB: fromReductions.peakMB });
     const again = await reportInChild(dir);
     rows.push({ name: 'seed preset again (its figures unchanged: not drawn)', runs: again.runs, steps, seconds: again.seconds, peakMB: again.peakMB });
+    // The export of the same sweep (every row, the config as columns), both formats.
+    for (const format of ['parquet', 'csv'] as const) {
+      const out = join(root, `export.${format}`);
+      const t0 = performance.now();
+      const exported = await exportSweep(dir, { format, out });
+      const seconds = (performance.now() - t0) / 1000;
+      const bytes = statSync(out).size;
+      print(`segloss export --format ${format}: ${exported.rows.toLocaleString('en')} rows × ${exported.columns.length} columns in ${seconds.toFixed(1)} s, `
+        + `${(bytes / 1e6).toFixed(1)} MB (${(bytes / exported.rows).toFixed(1)} bytes a row)`);
+      rmSync(out);
+    }
     forgetFigures(dir);
     dropReductions(dir);
     const fromLogs = await reportInChild(dir);

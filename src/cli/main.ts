@@ -279,6 +279,24 @@ export async function main(argv: string[]): Promise<number> {
         + [...rankingLines(report.ranking), ...observationLines(report.observations), ...modelObservationLines(report.modelObservations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
     });
 
+  program.command('export')
+    .description('write every step row of a sweep\'s complete runs as one long table, the run\'s config as columns (Parquet or CSV; docs/scale.md)')
+    .argument('<dir>', 'a sweep directory')
+    .requiredOption('--format <format>', 'parquet or csv', (v: string) => {
+      if (v !== 'parquet' && v !== 'csv') throw new InvalidArgumentError('parquet or csv');
+      return v;
+    })
+    .option('--out <file>', 'the file to write (default: DIR/export.parquet or DIR/export.csv)')
+    .action(async (dir: string, opts: { format: 'parquet' | 'csv'; out?: string }) => {
+      const { exportSweep } = await import('../sdk/export.js');
+      const tty = process.stderr.isTTY;
+      const result = await exportSweep(dir, {
+        format: opts.format, out: opts.out, onWarning: noticePrinter(process.stderr, 'segloss export: '),
+        onProgress: (done, total) => { if (tty) process.stderr.write(`\r\x1b[Kexporting: ${done}/${total} runs`); },
+      });
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${result.runs} runs, ${result.rows.toLocaleString('en')} rows, ${result.columns.length} columns → ${result.out}\n`);
+    });
+
   program.command('merge')
     .description('combine the directories of shards of one sweep into one (as if run unsharded)')
     .argument('<dirs...>', 'shard directories')

@@ -25,7 +25,8 @@ export function movingAverage(values: ArrayLike<number>, window: number): number
 
 /** The median of the finite values (the mean of the middle two for an even count); NaN for none. */
 export function median(values: readonly number[] | Float64Array): number {
-  const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
+  // A typed array sorts numerically, and fast (a run's 10,001 values, several times a run).
+  const v = Float64Array.from(values).filter(Number.isFinite).sort();
   if (!v.length) return NaN;
   const mid = v.length >> 1;
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;

@@ -8,7 +8,8 @@ import { version as vegaVersion } from 'vega';
 import { version as vegaLiteVersion } from 'vega-lite';
 import { join } from 'node:path';
 import { io, writeAtomic } from '../sdk/fsio.js';
-import { SweepStore } from '../sdk/store.js';
+import type { RunState } from '../sdk/pool.js';
+import { SweepStore, type RunSummary } from '../sdk/store.js';
 import { groupFigures, type RunLog } from './figures.js';
 import { figurePool } from './figure_pool.js';
 import { PNG_SETTINGS, svgToPng } from './figure_files.js';
@@ -24,21 +25,31 @@ export interface ReadOptions {
 }
 
 /**
+ * The summaries of a sweep directory's complete runs, in plan order (with a U-Net's pictures only
+ * when they are whole). `inspect` checks each; a damaged run is left out and `onWarning` names it.
+ */
+function completeRuns(dir: string, options: ReadOptions, inspect: (store: SweepStore, id: string) => RunState): { store: SweepStore; runs: RunSummary[] } {
+  const store = new SweepStore(dir);
+  const sweep = store.readSweep();
+  if (!sweep) throw new Error(`report: ${dir} holds no sweep.json`);
+  const runs = (sweep.runs as { id: string }[]).flatMap(({ id }) => {
+    const state = inspect(store, id);
+    if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the report`);
+    if (state.kind !== 'complete') return [];
+    const { samples, ...summary } = state.summary;
+    return [{ ...summary, ...(validSamples(samples) ? { samples } : {}) }];
+  });
+  return { store, runs };
+}
+
+/**
  * The complete runs of a sweep directory, with their logs. A run whose log does not match its
  * completion marker is left out, and `onWarning` says which file and how it is damaged. (Every
  * row of every run at once: `writeReport` reads a directory in bounded memory instead.)
  */
 export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] {
-  const store = new SweepStore(dir);
-  const sweep = store.readSweep();
-  if (!sweep) throw new Error(`report: ${dir} holds no sweep.json`);
-  return (sweep.runs as { id: string }[]).flatMap(({ id }) => {
-    const state = store.inspect(id);
-    if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the report`);
-    if (state.kind !== 'complete') return [];
-    const { config, status, samples } = state.summary;
-    return [{ id, config, rows: store.readRows(id), status, ...(validSamples(samples) ? { samples } : {}) }];
-  });
+  const { store, runs } = completeRuns(dir, options, (s, id) => s.inspect(id));
+  return runs.map(({ id, config, status, samples }) => ({ id, config, rows: store.readRows(id), status, ...(samples ? { samples } : {}) }));
 }
 
 /**
@@ -47,17 +58,8 @@ export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] 
  * reductions, its log reduced as it is read. A damaged run is left out, and `onWarning` names it.
  */
 export function sweepRunHandles(dir: string, options: ReadOptions = {}): RunHandle[] {
-  const store = new SweepStore(dir);
-  const sweep = store.readSweep();
-  if (!sweep) throw new Error(`report: ${dir} holds no sweep.json`);
-  return (sweep.runs as { id: string }[]).flatMap(({ id }) => {
-    const state = store.inspectForReport(id);
-    if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the report`);
-    if (state.kind !== 'complete') return [];
-    const { samples, ...summary } = state.summary;
-    const run = { ...summary, ...(validSamples(samples) ? { samples } : {}) };
-    return [{ id, config: run.config, load: () => store.readReduction(id, run) }];
-  });
+  const { store, runs } = completeRuns(dir, options, (s, id) => s.inspectForReport(id));
+  return runs.map((run) => ({ id: run.id, config: run.config, load: () => store.readReduction(run.id, run) }));
 }
 
 /**

@@ -1,0 +1,122 @@
+/**
+ * `segloss export` (src/sdk/export.ts, issue #24): every row and column of a sweep, read back with
+ * a Parquet reader other than the writer (hyparquet) and with a CSV parser (csv-parse), equals the
+ * logs and the configs; a damaged run is named and left out; the CLI writes the file and refuses
+ * an unknown format.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../src/experiment/config.js';
+import type { StepLog } from '../src/experiment/train.js';
+import { exportSweep } from '../src/sdk/export.js';
+import { recordRun } from '../src/sdk/pool.js';
+import { SweepStore } from '../src/sdk/store.js';
+import { runCli } from './helpers/sweep_dir.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'segloss-export-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs of two optimizers, a zoo loss among the logged ones, a U-Net with three classes; NaN values and evaluation rows. */
+const runs = [
+  parseRunConfig({ trainLoss: 'cce', foreground: 0.05, seed: 0, steps: 40, evalEvery: 10 }),
+  parseRunConfig({ trainLoss: 'dice', foreground: 0.95, seed: 3, steps: 40, evalEvery: 10, batchNorm: true, optimizer: { name: 'sgd', learningRate: 0.5 } }),
+  parseRunConfig({ trainLoss: { name: 'tversky', alpha: 0.3, beta: 0.7 }, loggedLosses: ['cce', { name: 'tversky', alpha: 0.3, beta: 0.7 }], steps: 25, evalEvery: 5, seed: 4294967295 }),
+].map((config, k) => ({ id: `run-${k}`, config }));
+
+function rowsOf(k: number, steps: number): StepLog[] {
+  const { config } = runs[k];
+  const classes = k === 2 ? 3 : 2;
+  return Array.from({ length: steps }, (_, step) => {
+    const row: StepLog = {
+      step,
+      losses: Object.fromEntries(config.loggedLosses.map((l, j) => [l, step === 7 && j === 0 ? NaN : 1 / (step + 1 + j) + k / 3])),
+      gradNorms: Object.fromEntries(config.loggedLosses.map((l, j) => [l, Math.sqrt(step + j) / 7])),
+    };
+    if (step % config.evalEvery === 0 || step === steps - 1) {
+      row.eval = { accuracy: 0.5 + step / 100, dice: Array.from({ length: classes }, (_, c) => c / 10 + step / 1000), iou: Array.from({ length: classes }, (_, c) => c / 20 + step / 3000) };
+    }
+    return row;
+  });
+}
+
+const dir = join(scratch, 'sweep');
+beforeAll(() => {
+  const store = new SweepStore(dir);
+  store.create();
+  store.writeSweep({ spec: { preset: 'test' }, runs: [...runs, { id: 'damaged', config: runs[0].config }] });
+  runs.forEach((run, k) => recordRun(store, run, rowsOf(k, run.config.steps), { status: 'completed', steps: run.config.steps, parameters: 1 }));
+  recordRun(store, { id: 'damaged', config: runs[0].config }, rowsOf(0, 40), { status: 'completed', steps: 40, parameters: 1 });
+  const log = store.path('damaged', '.jsonl');
+  writeFileSync(log, readFileSync(log, 'utf8').replace('"step":3,', '"step":33,'));
+});
+
+/** What the table should hold: one object per row, in run then step order (NaN as null). */
+function expected(): Record<string, unknown>[] {
+  return runs.flatMap((run, k) => rowsOf(k, run.config.steps).map((row) => {
+    const c = run.config;
+    const o: Record<string, unknown> = {
+      run: run.id, imageSize: c.imageSize, batchSize: c.batchSize, batchNorm: c.batchNorm, optimizer: c.optimizer.name,
+      optimizer_learningRate: c.optimizer.learningRate, trainLoss: c.trainLoss, loggedLosses: JSON.stringify(c.loggedLosses),
+      foreground: c.foreground, invertInput: c.invertInput, seed: c.seed, status: 'completed', step: row.step, accuracy: row.eval?.accuracy ?? null,
+    };
+    for (const l of ['cce', 'dicefg', 'dice', runs[2].config.trainLoss]) {
+      const v = row.losses[l];
+      o[`loss_${l}`] = v == null || Number.isNaN(v) ? null : v;
+      o[`gradNorm_${l}`] = row.gradNorms[l] ?? null;
+    }
+    for (let cls = 0; cls < 3; cls++) {
+      o[`dice_${cls}`] = row.eval?.dice[cls] ?? null;
+      o[`iou_${cls}`] = row.eval?.iou[cls] ?? null;
+    }
+    return o;
+  }));
+}
+
+const pick = (row: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, row[k]]));
+
+describe('segloss export', () => {
+  it('Parquet: every row and column read back by hyparquet equals the logs and the configs; the damaged run is left out', async () => {
+    const warnings: string[] = [];
+    const out = join(scratch, 'sweep.parquet');
+    const result = await exportSweep(dir, { format: 'parquet', out, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual(['runs/damaged.jsonl is damaged: its 40 rows are not those its completion marker recorded (SHA-256 differs); left out of the export']);
+    const want = expected();
+    expect(result).toMatchObject({ out, runs: 3, rows: want.length });
+    const bytes = readFileSync(out);
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    expect(parquetMetadata(file).row_groups).toHaveLength(3); // one per run
+    const got = (await parquetReadObjects({ file })).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+    expect(Object.keys(got[0])).toEqual(result.columns);
+    const keys = Object.keys(want[0]);
+    expect(got.map((r) => pick(r, keys))).toEqual(want);
+    // The U-Net-less runs have no third class: their dice_2 is empty.
+    expect(got.filter((r) => r.run === 'run-0' && r.accuracy != null).every((r) => r.dice_2 === null)).toBe(true);
+    expect(readdirSync(scratch).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('CSV: every row and column parsed back equals the logs and the configs, numbers exactly', async () => {
+    const out = join(scratch, 'sweep.csv');
+    const result = await exportSweep(dir, { format: 'csv', out });
+    const records = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(records[0])).toEqual(result.columns);
+    const want = expected();
+    const typed = records.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k,
+      v === '' ? null : v === 'true' ? true : v === 'false' ? false : /^-?[\d.]+(e[-+]?\d+)?$/i.test(v) && k !== 'run' ? Number(v) : v])));
+    expect(typed.map((r) => pick(r, Object.keys(want[0])))).toEqual(want);
+  });
+
+  it('from the CLI: writes DIR/export.csv by default; refuses an unknown format, naming it', async () => {
+    const ok = await runCli(['export', dir, '--format', 'csv']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/3 runs, 105 rows, \d+ columns → .*export\.csv/);
+    expect(ok.stderr).toContain('segloss export: runs/damaged.jsonl is damaged');
+    expect(existsSync(join(dir, 'export.csv'))).toBe(true);
+    const bad = await runCli(['export', dir, '--format', 'xml']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format.*parquet or csv/);
+  });
+});
