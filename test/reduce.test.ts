@@ -20,7 +20,7 @@ import { analysePuzzle, puzzleFigureSpec } from '../src/report/puzzle.js';
 import { readSweepRuns, writeReport } from '../src/report/write.js';
 import { recordRun } from '../src/sdk/pool.js';
 import { SweepStore } from '../src/sdk/store.js';
-import { listFiles } from './helpers/sweep_dir.js';
+import { listFiles, withoutReductions } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-reduce-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -63,17 +63,6 @@ function writeSweep(dir: string, runs: readonly PlannedRun[]): void {
   store.create();
   store.writeSweep({ spec: { preset: 'test' }, runs });
   for (const run of runs) recordRun(store, run, rowsOf(run), { status: 'completed', steps: ROWS, parameters: 198 });
-}
-
-/** The directory as segloss wrote it before reductions: no runs/*.reduced.json, markers without their digest. */
-function withoutReductions(dir: string): void {
-  for (const file of readdirSync(join(dir, 'runs'))) {
-    if (file.endsWith('.reduced.json')) rmSync(join(dir, 'runs', file));
-    if (file.endsWith('.done.json')) {
-      const { reduction: _r, ...marker } = JSON.parse(readFileSync(join(dir, 'runs', file), 'utf8'));
-      writeFileSync(join(dir, 'runs', file), JSON.stringify(marker, null, 2) + '\n');
-    }
-  }
 }
 
 /** Every file of dir/report, name → bytes. */

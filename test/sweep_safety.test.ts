@@ -18,7 +18,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeSweeps, planSweep, runSweep } from '../dist/index.js';
-import { cli, listFiles, runCli, snapshot, waitFor } from './helpers/sweep_dir.js';
+import { cli, listFiles, runCli, snapshot, waitFor, withoutReductions } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-safety-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -136,12 +136,23 @@ describe('damaged runs', () => {
   it('report names each and leaves it out; --resume names each, retrains it, and ends as the reference', async () => {
     const out = dir('damaged');
     const problems = damage(out);
+    // A report reads each run's reduction, not its log (issue #24): the runs whose logs are
+    // damaged but whose reductions are intact are reported; the damaged marker is named.
     const report = await runCli(['report', out]);
     expect(report.code, report.stderr).toBe(0);
-    for (const problem of Object.values(problems)) expect(report.stderr).toMatch(new RegExp(`segloss report: ${problem.source}; left out of the report`));
-    expect(report.stderr).not.toMatch(/JSON at position|Unexpected token/);
+    const badMarker = ids[5];
+    expect(report.stderr).toMatch(new RegExp(`segloss report: ${problems[badMarker].source}; left out of the report`));
+    expect(report.stderr).not.toMatch(/\.jsonl is (damaged|missing)|JSON at position|Unexpected token/);
     const reported = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8')).runs.map((r: { id: string }) => r.id);
-    expect(reported).toEqual([]); // every run is damaged or unfinished (the one without a marker)
+    expect(reported.sort()).toEqual(ids.slice(0, 4).sort());
+    // A directory from before reductions: its report reads the logs, and names every damaged one.
+    const old = dir('damaged-old');
+    cpSync(out, old, { recursive: true });
+    withoutReductions(old);
+    const oldReport = await runCli(['report', old]);
+    expect(oldReport.code, oldReport.stderr).toBe(0);
+    for (const problem of Object.values(problems)) expect(oldReport.stderr).toMatch(new RegExp(`segloss report: ${problem.source}; left out of the report`));
+    expect(JSON.parse(readFileSync(join(old, 'report', 'report.json'), 'utf8')).runs).toEqual([]);
 
     const resumed = await runCli(sweepArgs(out, '--workers', '2', '--resume'));
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -248,7 +259,8 @@ describe.skipIf(nobody != null)(`a directory that becomes unwritable (the sweep 
     const stopped = await sweep;
     expect(stopped.signal, 'the sweep hung on an unwritable directory').toBeNull();
     expect(stopped.code, stopped.stderr).toBe(1);
-    expect(stopped.stderr).toMatch(new RegExp(`segloss: cannot write ${out}/runs/${ids[0]}\\.done\\.json: permission denied \\(EACCES\\)`));
+    // The first file a completing run makes: its reduction (written before its marker).
+    expect(stopped.stderr).toMatch(new RegExp(`segloss: cannot write ${out}/runs/${ids[0]}\\.reduced\\.json: permission denied \\(EACCES\\)`));
     expect(listFiles(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     chmodSync(join(out, 'runs'), 0o777);
     const resumed = await runCli(sweepArgs(out, '--workers', '2', '--resume', '--steps', String(LONG)), asNobody);
