@@ -78,7 +78,7 @@ describe('a run\'s reduction', () => {
     if (state.kind !== 'complete') throw new Error(`run not complete: ${JSON.stringify(state)}`);
     const rows = rowsOf(run);
     const inMemory = reduceRun({ id: run.id, config: run.config, rows, status: 'completed' });
-    const streamed = new RunReducer(run.config.loggedLosses);
+    const streamed = new RunReducer();
     for (const row of rows) streamed.add(row);
     expect(streamed.finish({ id: run.id, config: run.config, status: 'completed' })).toEqual(inMemory);
     // The stored file went through JSON: NaN is not in it (every value kept is finite or null).

@@ -19,13 +19,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
 import type { PlannedRun } from '../experiment/presets.js';
 import { expandPreset, presets } from '../experiment/presets.js';
 import type { StepLog } from '../experiment/train.js';
 import { RunReducer } from '../report/reduce.js';
 import { recordRun } from '../sdk/pool.js';
-import { SweepStore } from '../sdk/store.js';
+import { digestOf, SweepStore } from '../sdk/store.js';
 import { SummaryTracker } from '../sdk/summary.js';
 import { exportSweep } from '../sdk/export.js';
 import type { BenchContext } from './suite.js';
@@ -55,8 +54,6 @@ export function plausibleRow(run: PlannedRun, step: number, steps: number): Step
   return row;
 }
 
-const digest = (text: string) => ({ bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') });
-
 /**
  * A finished sweep of `runs` as the report reads it, without logs: sweep.json, and per run its
  * reduction (of `steps` plausible rows) and its completion marker.
@@ -66,7 +63,7 @@ function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: numb
   store.create();
   store.writeSweep({ spec: { preset: 'seed' }, runs });
   for (const run of runs) {
-    const reducer = new RunReducer(run.config.loggedLosses);
+    const reducer = new RunReducer();
     const tracker = new SummaryTracker();
     for (let step = 0; step < steps; step++) {
       const row = plausibleRow(run, step, steps);
@@ -76,18 +73,27 @@ function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: numb
     const summary = tracker.summary(run.id, run.config, { status: 'completed', steps, parameters: 198 });
     const reduction = JSON.stringify(reducer.finish(summary));
     writeFileSync(join(store.runsDir, `${run.id}.reduced.json`), reduction);
-    const marker = { ...summary, log: { rows: steps, bytes: 0, sha256: '' }, reduction: digest(reduction) };
+    const marker = { ...summary, log: { rows: steps, bytes: 0, sha256: '' }, reduction: digestOf(reduction) };
     writeFileSync(join(store.runsDir, `${run.id}.done.json`), JSON.stringify(marker, null, 2) + '\n');
   }
 }
 
-/** Removes a directory's reductions and their digests from the markers: the directory as segloss wrote it before reductions. */
-function dropReductions(dir: string): void {
+/**
+ * A sweep directory as segloss wrote it before reductions (issue #24): no runs/*.reduced.json,
+ * markers without their digest (a marker that is not JSON stays as it is). Also the tests'.
+ */
+export function withoutReductions(dir: string): void {
   const runsDir = join(dir, 'runs');
   for (const file of readdirSync(runsDir)) {
     if (file.endsWith('.reduced.json')) rmSync(join(runsDir, file));
     if (file.endsWith('.done.json')) {
-      const { reduction: _r, ...marker } = JSON.parse(readFileSync(join(runsDir, file), 'utf8'));
+      let marker: Record<string, unknown>;
+      try {
+        marker = JSON.parse(readFileSync(join(runsDir, file), 'utf8'));
+      } catch {
+        continue;
+      }
+      delete marker.reduction;
       writeFileSync(join(runsDir, file), JSON.stringify(marker, null, 2) + '\n');
     }
   }
@@ -167,7 +173,7 @@ export async function benchReport({ print, quick }: BenchContext): Promise<Repor
       rmSync(out);
     }
     forgetFigures(dir);
-    dropReductions(dir);
+    withoutReductions(dir);
     const fromLogs = await reportInChild(dir);
     rows.push({ name: 'seed preset, from logs alone (a directory from before reductions)', runs: fromLogs.runs, steps, seconds: fromLogs.seconds, peakMB: fromLogs.peakMB });
     rmSync(dir, { recursive: true, force: true });

@@ -32,11 +32,11 @@ function workerUrl(): URL | null {
 }
 
 /** Figures per process below which starting processes (each loads vega and resvg, ~0.5 s) is not worth it. */
-const FIGURES_PER_THREAD = 6;
-const QUEUED_PER_THREAD = 2;
+const FIGURES_PER_PROCESS = 6;
+const QUEUED_PER_PROCESS = 2;
 
-export function figurePool(dir: string, figures: number, threads = availableParallelism()): FigurePool {
-  const size = Math.min(threads, Math.floor(figures / FIGURES_PER_THREAD));
+export function figurePool(dir: string, figures: number, processes = availableParallelism()): FigurePool {
+  const size = Math.min(processes, Math.floor(figures / FIGURES_PER_PROCESS));
   const url = workerUrl();
   if (size < 2 || url == null) {
     return { draw: (job) => writeFigure(dir, job), finish: async () => {} };
@@ -48,8 +48,7 @@ export function figurePool(dir: string, figures: number, threads = availablePara
     // execArgv: not the parent's (a `node --input-type=module -e` would pass a flag a script refuses).
     const worker: ChildProcess = fork(fileURLToPath(url), [dir], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const w = { worker, queued: 0 };
-    worker.on('message', (m: { key: string; error?: string; ready?: boolean }) => {
-      if (m.ready) return;
+    worker.on('message', (m: { key: string; error?: string }) => {
       w.queued--;
       if (m.error && !failure) failure = new Error(`report: figure ${m.key}: ${m.error}`);
       waiting.shift()?.();
@@ -79,7 +78,7 @@ export function figurePool(dir: string, figures: number, threads = availablePara
       if (failure) throw failure;
       for (;;) {
         const free = workers.reduce((a, b) => (b.queued < a.queued ? b : a));
-        if (free.queued < QUEUED_PER_THREAD) {
+        if (free.queued < QUEUED_PER_PROCESS) {
           free.queued++;
           free.worker.send(job);
           return;

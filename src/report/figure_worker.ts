@@ -11,4 +11,3 @@ process.on('message', (job: FigureJob) => {
     (error: Error) => process.send!({ key: job.key, error: error.message }),
   );
 });
-process.send!({ ready: true });

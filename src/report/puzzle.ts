@@ -69,11 +69,10 @@ const cellOf = (c: RunConfig): PuzzleCell | null => {
 function puzzleRuns(inputs: readonly ReportInput[]): Map<LossName, Map<PuzzleCell, RunReduction[]>> {
   const out = new Map<LossName, Map<PuzzleCell, RunReduction[]>>();
   for (const input of inputs) {
-    if (!cellOf(input.config)) continue;
-    const run = toReduction(input);
-    const c = run.config;
+    const c = input.config;
     const cell = cellOf(c);
     if (!cell || c.optimizer.name !== 'adam' || c.batchNorm || c.model) continue; // the seed's net only
+    const run = toReduction(input);
     const byCell = out.get(c.trainLoss) ?? new Map<PuzzleCell, RunReduction[]>();
     byCell.set(cell, [...(byCell.get(cell) ?? []), run]);
     out.set(c.trainLoss, byCell);

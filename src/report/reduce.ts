@@ -95,63 +95,72 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 /** Reduces a run's rows as they come; `finish` gives the reduction. */
 export class RunReducer {
   private readonly steps = new Column();
-  private lossKeys: LossKey[] | null = null;
-  /** The first row's gradient norms (the figure's), and those with the logged losses'. */
-  private figureGradKeys: LossKey[] = [];
-  private gradKeys: LossKey[] = [];
+  /** Every loss and gradient norm any row logged, one value a row (NaN where a row lacks it). */
   private readonly losses = new Map<LossKey, Column>();
   private readonly grads = new Map<LossKey, Column>();
+  /** The first row's keys: the figure's curves. */
+  private lossKeys: LossKey[] | null = null;
+  private figureGradKeys: LossKey[] = [];
   private readonly evals: { step: number; eval: Evaluation }[] = [];
   private finalLosses: Partial<Record<LossKey, number>> = {};
   private hasGradNorms = false;
-  private readonly early = { loss: [] as number[], grad: [] as number[], start: [] as boolean[], reachedLast: false };
-
-  /** `loggedLosses`: the run's logged losses (config.loggedLosses), whose gradient norms the observations and the puzzle read. */
-  constructor(private readonly loggedLosses: readonly LossKey[]) {}
 
   add(row: StepLog): void {
     if (this.lossKeys == null) {
       this.lossKeys = lossOrder(Object.keys(row.losses));
       this.figureGradKeys = lossOrder(Object.keys(row.gradNorms));
-      this.gradKeys = lossOrder([...this.figureGradKeys, ...this.loggedLosses]);
-      for (const k of this.lossKeys) this.losses.set(k, new Column());
-      for (const k of this.gradKeys) this.grads.set(k, new Column());
     }
+    this.addColumns(this.losses, row.losses);
+    this.addColumns(this.grads, row.gradNorms);
     this.steps.push(row.step);
     for (const [k, column] of this.losses) column.push(row.losses[k] ?? NaN);
     for (const [k, column] of this.grads) column.push(row.gradNorms[k] ?? NaN);
     if (!this.hasGradNorms) this.hasGradNorms = Object.values(row.gradNorms).some((v) => Number.isFinite(v));
     if (row.eval) this.evals.push({ step: row.step, eval: row.eval });
     this.finalLosses = row.losses;
-    if (row.step <= SPIKE.lastStep) {
-      this.early.loss.push(row.losses.cce ?? NaN);
-      this.early.grad.push(row.gradNorms.cce ?? NaN);
-      this.early.start.push(row.step <= SPIKE.startSteps);
-      if (row.step === SPIKE.lastStep) this.early.reachedLast = true;
+  }
+
+  /** A column for each key first seen in this row, NaN for the rows before it. */
+  private addColumns(columns: Map<LossKey, Column>, values: Partial<Record<LossKey, number>>): void {
+    for (const k of Object.keys(values)) {
+      if (columns.has(k)) continue;
+      const column = new Column();
+      for (let i = 0; i < this.steps.length; i++) column.push(NaN);
+      columns.set(k, column);
     }
   }
 
+  /** `run.config.loggedLosses`: the gradient norms the observations and the puzzle read. */
   finish(run: { id: string; config: RunConfig; status: 'completed' | 'diverged'; samples?: PredictionSamples }): RunReduction {
     const rows = this.steps.length;
     const steps = this.steps.values();
-    const figureRows = sampleIndices(rows, FIGURE.maxPoints);
-    const curve = (name: LossKey, values: Float64Array, window: number): Curve => {
-      const smooth = movingAverage(values, window);
-      const kept = figureRows.filter((i) => Number.isFinite(smooth[i]));
-      return { loss: name, step: kept.map((i) => steps[i]), value: kept.map((i) => smooth[i]) };
+    const none = new Float64Array(rows).fill(NaN);
+    const values = (columns: Map<LossKey, Column>, k: LossKey) => columns.get(k)?.values() ?? none;
+    // A gradient norm's moving average over 201 rows serves the figure and the puzzle alike.
+    const smoothed = new Map<string, number[]>();
+    const smooth = (columns: Map<LossKey, Column>, k: LossKey, window: number) => {
+      const key = `${columns === this.grads ? 'grad' : 'loss'} ${k} ${window}`;
+      if (!smoothed.has(key)) smoothed.set(key, movingAverage(values(columns, k), window));
+      return smoothed.get(key)!;
     };
-    const rowKeys = this.lossKeys ?? [];
+    const figureRows = sampleIndices(rows, FIGURE.maxPoints);
+    const curve = (columns: Map<LossKey, Column>, k: LossKey, window: number): Curve => {
+      const average = smooth(columns, k, window);
+      const kept = figureRows.filter((i) => Number.isFinite(average[i]));
+      return { loss: k, step: kept.map((i) => steps[i]), value: kept.map((i) => average[i]) };
+    };
+    const logged = run.config.loggedLosses;
     const puzzleRows = sampleIndices(rows, PUZZLE_CURVE.maxPoints);
     const gradNormMedian: RunReduction['gradNormMedian'] = {};
     const gradNormMedianLate: RunReduction['gradNormMedianLate'] = {};
     const puzzleValues: RunReduction['puzzleCurve']['values'] = {};
-    for (const [k, column] of this.grads) {
-      const values = column.values();
-      gradNormMedian[k] = finiteOrNull(median(values));
-      gradNormMedianLate[k] = finiteOrNull(median(values.filter((_, i) => steps[i] >= PUZZLE_CURVE.fromStep)));
-      if (this.loggedLosses.includes(k)) {
-        const smooth = movingAverage(values, PUZZLE_CURVE.gradWindow);
-        puzzleValues[k] = puzzleRows.map((i) => finiteOrNull(smooth[i]));
+    for (const k of lossOrder([...this.figureGradKeys, ...logged])) {
+      const norms = values(this.grads, k);
+      gradNormMedian[k] = finiteOrNull(median(norms));
+      gradNormMedianLate[k] = finiteOrNull(median(norms.filter((_, i) => steps[i] >= PUZZLE_CURVE.fromStep)));
+      if (logged.includes(k)) {
+        const average = smooth(this.grads, k, PUZZLE_CURVE.gradWindow);
+        puzzleValues[k] = puzzleRows.map((i) => finiteOrNull(average[i]));
       }
     }
     return {
@@ -165,20 +174,25 @@ export class RunReducer {
       evals: this.evals,
       hasGradNorms: this.hasGradNorms,
       curves: {
-        losses: rowKeys.map((k) => curve(k, this.losses.get(k)!.values(), FIGURE.lossWindow)),
-        gradNorms: this.hasGradNorms ? this.figureGradKeys.map((k) => curve(k, this.grads.get(k)!.values(), FIGURE.gradWindow)) : [],
+        losses: (this.lossKeys ?? []).map((k) => curve(this.losses, k, FIGURE.lossWindow)),
+        gradNorms: this.hasGradNorms ? this.figureGradKeys.map((k) => curve(this.grads, k, FIGURE.gradWindow)) : [],
       },
       gradNormMedian,
       gradNormMedianLate,
       puzzleCurve: { step: puzzleRows.map((i) => steps[i]), values: puzzleValues },
-      spike: this.spike(),
+      spike: this.spike(values(this.losses, 'cce'), values(this.grads, 'cce')),
     };
   }
 
-  private spike(): SpikeMeasure | null {
-    const { loss, grad, start: isStart, reachedLast } = this.early;
-    if (!reachedLast) return null;
-    const start = (v: number[]) => mean(v.filter((x, i) => isStart[i] && Number.isFinite(x)));
+  /** Observation 4's measure on the CCE loss's and gradient norm's rows of steps 0–1,000. */
+  private spike(cceLoss: Float64Array, cceGrad: Float64Array): SpikeMeasure | null {
+    const steps = this.steps.values();
+    const early: number[] = [];
+    for (let i = 0; i < steps.length; i++) if (steps[i] <= SPIKE.lastStep) early.push(i);
+    if (!early.some((i) => steps[i] === SPIKE.lastStep)) return null;
+    const loss = early.map((i) => cceLoss[i]);
+    const grad = early.map((i) => cceGrad[i]);
+    const start = (v: number[]) => mean(v.filter((x, j) => steps[early[j]] <= SPIKE.startSteps && Number.isFinite(x)));
     const peak = (v: number[], window: number) => Math.max(...movingAverage(v, window).filter(Number.isFinite));
     const lossStart = start(loss);
     const gradStart = start(grad);
@@ -191,7 +205,7 @@ export class RunReducer {
 
 /** The reduction of a run whose rows are in memory. */
 export function reduceRun(run: RunLog): RunReduction {
-  const reducer = new RunReducer(run.config.loggedLosses);
+  const reducer = new RunReducer();
   for (const row of run.rows) reducer.add(row);
   return reducer.finish(run);
 }

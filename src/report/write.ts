@@ -8,7 +8,6 @@ import { version as vegaVersion } from 'vega';
 import { version as vegaLiteVersion } from 'vega-lite';
 import { join } from 'node:path';
 import { io, writeAtomic } from '../sdk/fsio.js';
-import type { RunState } from '../sdk/pool.js';
 import { SweepStore, type RunSummary } from '../sdk/store.js';
 import { groupFigures, type RunLog } from './figures.js';
 import { figurePool } from './figure_pool.js';
@@ -20,25 +19,19 @@ import { renderRuns, type Report, type RunHandle } from './render.js';
 export interface ReadOptions {
   /** Told about every run left out because its log does not match its completion marker. */
   onWarning?: (message: string) => void;
-  /** Threads drawing the figures (writeReport; default: the cores there are). */
+  /** Processes drawing the figures (writeReport; default: the cores there are). */
   threads?: number;
 }
 
 /**
  * The summaries of a sweep directory's complete runs, in plan order (with a U-Net's pictures only
- * when they are whole). `inspect` checks each; a damaged run is left out and `onWarning` names it.
+ * when they are whole); a damaged run is left out and `onWarning` names it.
  */
-function completeRuns(dir: string, options: ReadOptions, inspect: (store: SweepStore, id: string) => RunState): { store: SweepStore; runs: RunSummary[] } {
+function completeRuns(dir: string, options: ReadOptions, check: 'log' | 'report'): { store: SweepStore; runs: RunSummary[] } {
   const store = new SweepStore(dir);
-  const sweep = store.readSweep();
-  if (!sweep) throw new Error(`report: ${dir} holds no sweep.json`);
-  const runs = (sweep.runs as { id: string }[]).flatMap(({ id }) => {
-    const state = inspect(store, id);
-    if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the report`);
-    if (state.kind !== 'complete') return [];
-    const { samples, ...summary } = state.summary;
-    return [{ ...summary, ...(validSamples(samples) ? { samples } : {}) }];
-  });
+  const summaries = store.completeRuns((problem) => options.onWarning?.(`${problem}; left out of the report`), check);
+  if (!summaries) throw new Error(`report: ${dir} holds no sweep.json`);
+  const runs = summaries.map(({ samples, ...summary }) => ({ ...summary, ...(validSamples(samples) ? { samples } : {}) }));
   return { store, runs };
 }
 
@@ -48,7 +41,7 @@ function completeRuns(dir: string, options: ReadOptions, inspect: (store: SweepS
  * row of every run at once: `writeReport` reads a directory in bounded memory instead.)
  */
 export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] {
-  const { store, runs } = completeRuns(dir, options, (s, id) => s.inspect(id));
+  const { store, runs } = completeRuns(dir, options, 'log');
   return runs.map(({ id, config, status, samples }) => ({ id, config, rows: store.readRows(id), status, ...(samples ? { samples } : {}) }));
 }
 
@@ -58,7 +51,7 @@ export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] 
  * reductions, its log reduced as it is read. A damaged run is left out, and `onWarning` names it.
  */
 export function sweepRunHandles(dir: string, options: ReadOptions = {}): RunHandle[] {
-  const { store, runs } = completeRuns(dir, options, (s, id) => s.inspectForReport(id));
+  const { store, runs } = completeRuns(dir, options, 'report');
   return runs.map((run) => ({ id: run.id, config: run.config, load: () => store.readReduction(run.id, run) }));
 }
 

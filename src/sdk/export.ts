@@ -165,13 +165,8 @@ export async function exportSweep(dir: string, options: ExportOptions): Promise<
   const { format } = options;
   if (format !== 'parquet' && format !== 'csv') throw new Error(`export: --format is parquet or csv, got ${String(format)}`);
   const store = new SweepStore(dir);
-  const sweep = store.readSweep();
-  if (!sweep) throw new Error(`export: ${dir} holds no sweep.json`);
-  const runs = (sweep.runs as { id: string }[]).flatMap(({ id }) => {
-    const state = store.inspect(id);
-    if (state.kind === 'damaged') options.onWarning?.(`${state.problem}; left out of the export`);
-    return state.kind === 'complete' ? [state.summary] : [];
-  });
+  const runs = store.completeRuns((problem) => options.onWarning?.(`${problem}; left out of the export`));
+  if (!runs) throw new Error(`export: ${dir} holds no sweep.json`);
   const out = options.out ?? `${dir}/export.${format}`;
   const temporary = `${out}.${process.pid}.tmp`;
   const columns = columnsOf(runs);

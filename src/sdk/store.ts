@@ -36,17 +36,15 @@ import { rowToJson, summaryCsv, type FailedRun, type RunSummary } from './summar
 
 export { rowToJson, SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
 
-/** What a completion marker records about its run's log. */
-export interface LogDigest {
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
-
 /** A file's size and SHA-256, as a completion marker records them. */
 export interface FileDigest {
   bytes: number;
   sha256: string;
+}
+
+/** What a completion marker records about its run's log. */
+export interface LogDigest extends FileDigest {
+  rows: number;
 }
 
 /**
@@ -55,9 +53,11 @@ export interface FileDigest {
  */
 type Marker = RunSummary & { log?: LogDigest; reduction?: FileDigest };
 
-const digestOf = (data: Buffer | string): FileDigest => ({
+/** A file's digest, as a completion marker records it. */
+export const digestOf = (data: Buffer | string): FileDigest => ({
   bytes: Buffer.byteLength(data), sha256: createHash('sha256').update(data).digest('hex'),
 });
+const sameFile = (found: FileDigest, recorded: FileDigest) => found.bytes === recorded.bytes && found.sha256 === recorded.sha256;
 
 interface JsonRow {
   step: number;
@@ -94,10 +94,7 @@ function readIfExists(path: string): Buffer | null {
 /** Why `log` is not the log `marker` vouches for, or null when it is. */
 function logProblem(id: string, log: Buffer, marker: Marker): string | null {
   const expected = marker.log?.rows ?? marker.steps;
-  if (marker.log) {
-    const sha256 = createHash('sha256').update(log).digest('hex');
-    if (sha256 === marker.log.sha256 && log.length === marker.log.bytes) return null;
-  }
+  if (marker.log && sameFile(digestOf(log), marker.log)) return null;
   const lines = log.toString('utf8').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const readable = lines.filter((line) => parseRow(line) != null).length;
@@ -158,13 +155,9 @@ export class SweepStore implements RunStore {
   }
 
   /**
-   * As `inspect`, for a report: a run whose marker vouches for a reduction is checked against the
-   * reduction alone (its log is not read); an older run, against its log.
+   * `inspect`, or for a report (`'report'`): a run whose marker vouches for a reduction is checked
+   * against the reduction alone (its log is not read); an older run, against its log.
    */
-  inspectForReport(id: string): RunState {
-    return this.inspectRun(id, 'report');
-  }
-
   private inspectRun(id: string, purpose: 'log' | 'report'): RunState {
     const markerText = readIfExists(this.path(id, '.done.json'));
     if (markerText != null) {
@@ -180,9 +173,9 @@ export class SweepStore implements RunStore {
       if (marker.reduction) {
         const reduction = readIfExists(this.path(id, '.reduced.json'));
         if (reduction == null) return { kind: 'damaged', problem: `runs/${id}.reduced.json is missing (its completion marker is there)` };
-        const { bytes, sha256 } = digestOf(reduction);
-        if (bytes !== marker.reduction.bytes || sha256 !== marker.reduction.sha256) {
-          return { kind: 'damaged', problem: `runs/${id}.reduced.json is damaged: not the reduction its completion marker recorded (${bytes === marker.reduction.bytes ? 'SHA-256 differs' : `${bytes} bytes, not ${marker.reduction.bytes}`})` };
+        const found = digestOf(reduction);
+        if (!sameFile(found, marker.reduction)) {
+          return { kind: 'damaged', problem: `runs/${id}.reduced.json is damaged: not the reduction its completion marker recorded (${found.bytes === marker.reduction.bytes ? 'SHA-256 differs' : `${found.bytes} bytes, not ${marker.reduction.bytes}`})` };
         }
       }
       if (purpose === 'log' || !marker.reduction) {
@@ -217,7 +210,23 @@ export class SweepStore implements RunStore {
   }
 
   /**
-   * The reduction of complete run `id` (`inspect` or `inspectForReport` first): its
+   * The summaries of the complete runs sweep.json plans, in plan order, each checked as `inspect`
+   * checks it (`'report'`: against its reduction alone where it has one, its log not read);
+   * `onDamaged` hears each damaged run's problem.
+   * Null when there is no sweep.json.
+   */
+  completeRuns(onDamaged: (problem: string) => void, check: 'log' | 'report' = 'log'): RunSummary[] | null {
+    const sweep = this.readSweep();
+    if (!sweep) return null;
+    return (sweep.runs as { id: string }[]).flatMap(({ id }) => {
+      const state = this.inspectRun(id, check);
+      if (state.kind === 'damaged') onDamaged(state.problem);
+      return state.kind === 'complete' ? [state.summary] : [];
+    });
+  }
+
+  /**
+   * The reduction of complete run `id` (`inspect` or `completeRuns` first): its
    * runs/<id>.reduced.json, or for a run completed before reductions, its log reduced line by line.
    */
   readReduction(id: string, summary: RunSummary): RunReduction {
@@ -239,7 +248,7 @@ export class SweepStore implements RunStore {
   private reduceLog(id: string, summary: RunSummary): RunReduction {
     const path = this.path(id, '.jsonl');
     const text = io('read', path, () => readFileSync(path, 'utf8'));
-    const reducer = new RunReducer(summary.config.loggedLosses);
+    const reducer = new RunReducer();
     let line = 0;
     for (let start = 0; start < text.length;) {
       let end = text.indexOf('\n', start);
@@ -254,17 +263,6 @@ export class SweepStore implements RunStore {
     }
     return reducer.finish(summary);
   }
-
-  /** The planned config's logged losses of run `id` (sweep.json), read once; [] when not planned. */
-  loggedLossesOf(id: string): string[] {
-    if (!this.planned) {
-      const runs = (this.readSweep()?.runs ?? []) as { id: string; config?: { loggedLosses?: string[] } }[];
-      this.planned = new Map(runs.map((r) => [r.id, r.config?.loggedLosses ?? []]));
-    }
-    return this.planned.get(id) ?? [];
-  }
-
-  private planned: Map<string, string[]> | null = null;
 
   /** The rows of run `id`'s log (of a complete run: `inspect` first). */
   readRows(id: string): StepLog[] {
@@ -319,7 +317,7 @@ class FileRunLease implements RunLease {
     const path = this.store.path(this.id, '.jsonl');
     this.fd = io('create', path, () => openSync(path, 'wx'));
     this.hash = createHash('sha256');
-    this.reducer = new RunReducer(this.store.loggedLossesOf(this.id));
+    this.reducer = new RunReducer();
   }
 
   append(rows: readonly StepLog[]): void {

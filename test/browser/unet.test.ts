@@ -34,15 +34,18 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Fills the U-Net form (the fields not given keep the page's defaults) and trains; resolves when the page is idle again. */
-async function trainFromForm(fields: Record<string, string>, { waitDone = true } = {}): Promise<void> {
+/**
+ * Fills the U-Net form of `on` (default: the isolated page; the fields not given keep the page's
+ * defaults) and trains; resolves when the page is idle again.
+ */
+async function trainFromForm(fields: Record<string, string>, { waitDone = true, on = page } = {}): Promise<void> {
   for (const [id, value] of Object.entries(fields)) {
-    if (id === 'unet-size' || id === 'unet-loss') await page.selectOption(`#${id}`, value);
-    else await page.fill(`#${id}`, value);
+    if (id === 'unet-size' || id === 'unet-loss') await on.selectOption(`#${id}`, value);
+    else await on.fill(`#${id}`, value);
   }
-  const ended = await page.evaluate(() => (globalThis as any).seglossDemo.unet.ended);
-  await page.click('#unet-run');
-  if (waitDone) await page.waitForFunction((n) => (globalThis as any).seglossDemo.unet.ended > n, ended, { timeout: 120_000 });
+  const ended = await on.evaluate(() => (globalThis as any).seglossDemo.unet.ended);
+  await on.click('#unet-run');
+  if (waitDone) await on.waitForFunction((n) => (globalThis as any).seglossDemo.unet.ended > n, ended, { timeout: 120_000 });
 }
 
 /** The losses of the same run in this Node process, on one thread (tfjs-backend-wasm's SIMD build, segloss's kernels). */
@@ -203,11 +206,7 @@ describe('Train a U-Net on a page that is not cross-origin isolated', () => {
 
   it('trains on one thread when threads are asked for, and says why', async () => {
     expect(await plainPage.getAttribute('#unet-threads', 'placeholder')).toBe('1');
-    await plainPage.selectOption('#unet-size', '32');
-    for (const [id, value] of Object.entries({ 'unet-filters': '4, 8', 'unet-steps': '3', 'unet-batch': '2', 'unet-threads': '2' })) await plainPage.fill(`#${id}`, value);
-    const ended = await plainPage.evaluate(() => (globalThis as any).seglossDemo.unet.ended);
-    await plainPage.click('#unet-run');
-    await plainPage.waitForFunction((n) => (globalThis as any).seglossDemo.unet.ended > n, ended, { timeout: 120_000 });
+    await trainFromForm({ 'unet-size': '32', 'unet-filters': '4, 8', 'unet-steps': '3', 'unet-batch': '2', 'unet-threads': '2' }, { on: plainPage });
     expect(await plainPage.isHidden('#unet-error')).toBe(true);
     expect(await plainPage.evaluate(() => (globalThis as any).seglossDemo.unet.result)).toMatchObject({ steps: 3, stopped: false });
     expect(await plainPage.textContent('#unet-status')).toContain('(1 thread, segloss simd)');

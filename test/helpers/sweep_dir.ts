@@ -1,6 +1,6 @@
 /** Helpers for tests of sweep directories and the segloss CLI. */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,19 +58,5 @@ export function listFiles(dir: string): string[] {
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1));
 }
 
-/** A sweep directory as segloss wrote it before reductions (issue #24): no runs/*.reduced.json, markers without their digest. */
-export function withoutReductions(dir: string): void {
-  for (const file of readdirSync(join(dir, 'runs'))) {
-    if (file.endsWith('.reduced.json')) rmSync(join(dir, 'runs', file));
-    if (file.endsWith('.done.json')) {
-      let marker: Record<string, unknown>;
-      try {
-        marker = JSON.parse(readFileSync(join(dir, 'runs', file), 'utf8'));
-      } catch {
-        continue; // a damaged marker stays damaged
-      }
-      delete marker.reduction;
-      writeFileSync(join(dir, 'runs', file), JSON.stringify(marker, null, 2) + '\n');
-    }
-  }
-}
+/** A sweep directory as segloss wrote it before reductions (issue #24); the report benchmark's. */
+export { withoutReductions } from '../../src/bench/report.js';
