@@ -50,8 +50,9 @@ beforeAll(() => {
   store.writeSweep({ spec: { preset: 'test' }, runs: [...runs, { id: 'damaged', config: runs[0].config }] });
   runs.forEach((run, k) => recordRun(store, run, rowsOf(k, run.config.steps), { status: 'completed', steps: run.config.steps, parameters: 1 }));
   recordRun(store, { id: 'damaged', config: runs[0].config }, rowsOf(0, 40), { status: 'completed', steps: 40, parameters: 1 });
-  const log = store.path('damaged', '.jsonl');
-  writeFileSync(log, readFileSync(log, 'utf8').replace('"step":3,', '"step":33,'));
+  const table = readFileSync(store.path('damaged', '.parquet'));
+  table[Math.floor(table.length / 2)] ^= 1;
+  writeFileSync(store.path('damaged', '.parquet'), table);
 });
 
 /** What the table should hold: one object per row, in run then step order (NaN as null). */
@@ -83,7 +84,7 @@ describe('segloss export', () => {
     const warnings: string[] = [];
     const out = join(scratch, 'sweep.parquet');
     const result = await exportSweep(dir, { format: 'parquet', out, onWarning: (w) => warnings.push(w) });
-    expect(warnings).toEqual(['runs/damaged.jsonl is damaged: its 40 rows are not those its completion marker recorded (SHA-256 differs); left out of the export']);
+    expect(warnings).toEqual(['runs/damaged.parquet is damaged: not the 40 rows its completion marker recorded (SHA-256 differs); left out of the export']);
     const want = expected();
     expect(result).toMatchObject({ out, runs: 3, rows: want.length });
     const bytes = readFileSync(out);
@@ -113,7 +114,7 @@ describe('segloss export', () => {
     const ok = await runCli(['export', dir, '--format', 'csv']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/3 runs, 105 rows, \d+ columns → .*export\.csv/);
-    expect(ok.stderr).toContain('segloss export: runs/damaged.jsonl is damaged');
+    expect(ok.stderr).toContain('segloss export: runs/damaged.parquet is damaged');
     expect(existsSync(join(dir, 'export.csv'))).toBe(true);
     const bad = await runCli(['export', dir, '--format', 'xml']);
     expect(bad.code).toBe(2);

@@ -19,8 +19,8 @@ import { checkObservations } from '../src/report/observations.js';
 import { analysePuzzle, puzzleFigureSpec } from '../src/report/puzzle.js';
 import { readSweepRuns, writeReport } from '../src/report/write.js';
 import { recordRun } from '../src/sdk/pool.js';
-import { SweepStore } from '../src/sdk/store.js';
-import { listFiles, withoutReductions } from './helpers/sweep_dir.js';
+import { digestOf, SweepStore } from '../src/sdk/store.js';
+import { listFiles, withJsonlLogs, withoutReductions } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-reduce-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -69,7 +69,7 @@ function writeSweep(dir: string, runs: readonly PlannedRun[]): void {
 const reportFiles = (dir: string) => Object.fromEntries(listFiles(join(dir, 'report')).sort().map((f) => [f, readFileSync(join(dir, 'report', f))]));
 
 describe('a run\'s reduction', () => {
-  it('is the same from rows in memory, rows one at a time, a log read line by line, and the stored file', () => {
+  it('is the same from rows in memory, rows one at a time, its table, a log read line by line, and the stored file', async () => {
     const dir = join(scratch, 'one');
     const run = planned.find((r) => r.id.startsWith('adam-bn0-50fg-dicefg'))!;
     writeSweep(dir, [run]);
@@ -82,10 +82,13 @@ describe('a run\'s reduction', () => {
     for (const row of rows) streamed.add(row);
     expect(streamed.finish({ id: run.id, config: run.config, status: 'completed' })).toEqual(inMemory);
     // The stored file went through JSON: NaN is not in it (every value kept is finite or null).
-    const stored = store.readReduction(run.id, state.summary);
+    const stored = await store.readReduction(run.id, state.summary);
     expect(stored).toEqual(JSON.parse(JSON.stringify(inMemory)));
-    withoutReductions(dir);
-    expect(store.readReduction(run.id, state.summary)).toEqual(stored);
+    withoutReductions(dir); // its table's rows reduced (a reduction of another version is recomputed so)
+    expect(await store.readReduction(run.id, state.summary)).toEqual(stored);
+    await withJsonlLogs(dir); // its JSONL log's, line by line
+    expect(existsSync(store.path(run.id, '.parquet'))).toBe(false);
+    expect(await store.readReduction(run.id, state.summary)).toEqual(stored);
 
     // What it keeps: the figure's points, every evaluation, observation 4's spike, the medians.
     expect(inMemory.rows).toBe(ROWS);
@@ -98,10 +101,21 @@ describe('a run\'s reduction', () => {
     // A few thousand numbers for 2,400 rows: a fraction of the log.
     expect(JSON.stringify(stored).length).toBeLessThan(readFileSync(store.path(run.id, '.jsonl')).length / 3);
   });
+
+  it('is made as the run completes, with its table; the write-ahead log goes', () => {
+    const dir = join(scratch, 'files');
+    const run = planned[0];
+    writeSweep(dir, [run]);
+    expect(readdirSync(join(dir, 'runs')).sort()).toEqual([`${run.id}.done.json`, `${run.id}.parquet`, `${run.id}.reduced.json`]);
+    const marker = JSON.parse(readFileSync(join(dir, 'runs', `${run.id}.done.json`), 'utf8'));
+    expect(marker.table).toEqual({ rows: ROWS, ...digestOf(readFileSync(join(dir, 'runs', `${run.id}.parquet`))) });
+    expect(marker.reduction).toEqual(digestOf(readFileSync(join(dir, 'runs', `${run.id}.reduced.json`))));
+    expect(marker.log).toBeUndefined();
+  });
 });
 
 describe('the seed\'s observations and the puzzle', () => {
-  it('are the same from the runs in memory, their stored reductions, and their logs reduced as read', () => {
+  it('are the same from the runs in memory, their stored reductions, their tables and their JSONL logs reduced as read', async () => {
     const dir = join(scratch, 'grid');
     writeSweep(dir, planned);
     const store = new SweepStore(dir);
@@ -110,10 +124,15 @@ describe('the seed\'s observations and the puzzle', () => {
       if (state.kind !== 'complete') throw new Error(`${run.id}: ${JSON.stringify(state)}`);
       return state.summary;
     });
-    const logs = readSweepRuns(dir);
-    const stored = planned.map((run, k) => store.readReduction(run.id, summaries[k]));
+    const logs = await readSweepRuns(dir);
+    const reductions = () => Promise.all(planned.map((run, k) => store.readReduction(run.id, summaries[k])));
+    const stored = await reductions();
     withoutReductions(dir);
-    const fromLogs = planned.map((run, k) => store.readReduction(run.id, summaries[k]));
+    const fromTables = await reductions();
+    await withJsonlLogs(dir);
+    const fromLogs = await reductions();
+    expect(fromTables).toEqual(stored);
+    expect(fromLogs).toEqual(stored);
     const checks = checkObservations(logs);
     // Every observation covered, so every statistic of the reductions was used.
     expect(checks.map((c) => c.status)).not.toContain('not covered');
@@ -134,7 +153,7 @@ describe('a report from reductions', () => {
   const dir = join(scratch, 'sweep');
   writeSweep(dir, runs);
 
-  it('is the same, byte for byte, from reductions, from logs alone, and from the runs in memory; it reads no log', async () => {
+  it('is the same, byte for byte, from reductions, from tables or logs alone, and from the runs in memory; it reads no log', async () => {
     const warnings: string[] = [];
     const { report } = await writeReport(dir, 'a sweep', { onWarning: (w) => warnings.push(w) });
     expect(warnings).toEqual([]);
@@ -152,21 +171,30 @@ describe('a report from reductions', () => {
     const noLogs = join(scratch, 'no-logs');
     cpSync(dir, noLogs, { recursive: true });
     rmSync(join(noLogs, 'report'), { recursive: true });
-    for (const f of readdirSync(join(noLogs, 'runs'))) if (f.endsWith('.jsonl')) rmSync(join(noLogs, 'runs', f));
+    for (const f of readdirSync(join(noLogs, 'runs'))) if (f.endsWith('.parquet')) rmSync(join(noLogs, 'runs', f));
     await writeReport(noLogs, 'a sweep');
     expect(reportFiles(noLogs)).toEqual(fromReductions);
 
-    // A directory from before reductions: its logs are reduced as they are read.
+    // Tables without reductions (as a reduction of another version is): the tables' rows reduced.
+    const tables = join(scratch, 'tables');
+    cpSync(dir, tables, { recursive: true });
+    rmSync(join(tables, 'report'), { recursive: true });
+    withoutReductions(tables);
+    await writeReport(tables, 'a sweep');
+    expect(reportFiles(tables)).toEqual(fromReductions);
+
+    // A directory from before columnar logs and reductions: its JSONL logs are reduced as they are read.
     const old = join(scratch, 'old');
     cpSync(dir, old, { recursive: true });
     rmSync(join(old, 'report'), { recursive: true });
+    await withJsonlLogs(old);
     withoutReductions(old);
     await writeReport(old, 'a sweep');
     expect(reportFiles(old)).toEqual(fromReductions);
     expect(existsSync(join(old, 'runs', `${runs[0].id}.reduced.json`))).toBe(false);
 
     // The runs in memory (a browser's MemoryStore): the same figures and the same report data.
-    const inMemory = await renderReport(readSweepRuns(dir));
+    const inMemory = await renderReport(await readSweepRuns(dir));
     for (const figure of inMemory.figures) expect(figure.svg).toBe(fromReductions[`figures/${figure.key}.svg`].toString('utf8'));
     expect(inMemory.puzzle?.svg).toBe(fromReductions['figures/puzzle.svg'].toString('utf8'));
     const json = JSON.parse(fromReductions['report.json'].toString('utf8'));

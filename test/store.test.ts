@@ -13,7 +13,9 @@ import { parseRunConfig } from '../src/experiment/config.js';
 import type { StepLog } from '../src/experiment/train.js';
 import { SweepIOError, temporaryPath, writeAtomic } from '../src/sdk/fsio.js';
 import { ClaimLost, recordRun } from '../src/sdk/pool.js';
+import { readRunTable } from '../src/sdk/run_table.js';
 import { SweepStore } from '../src/sdk/store.js';
+import { withJsonlLogs } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-store-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -67,8 +69,9 @@ describe('SweepStore', () => {
     expect(hostname()).not.toBe('other-host');
   });
 
-  it('trusts a marker from before digests when its log has every row, and names it otherwise', () => {
+  it('trusts a marker from before digests when its log has every row, and names it otherwise', async () => {
     const store = storeWithRun();
+    await withJsonlLogs(store.dir);
     const markerPath = store.path('r', '.done.json');
     const { log: _digest, ...legacy } = JSON.parse(readFileSync(markerPath, 'utf8'));
     writeFileSync(markerPath, JSON.stringify(legacy));
@@ -92,7 +95,7 @@ describe('SweepStore', () => {
     expect(() => store.readSweep()).toThrow(`${join(store.dir, 'sweep.json')} is damaged (not the JSON of a sweep)`);
   });
 
-  it('a lease whose claim was taken over writes nothing more: no row, no marker, no failure', () => {
+  it('a lease whose claim was taken over writes nothing more: no row, no marker, no failure', async () => {
     const store = new SweepStore(freshDir());
     store.create();
     const lease = store.claim('r')!;
@@ -115,7 +118,36 @@ describe('SweepStore', () => {
     taker!.complete({ id: 'r', config, status: 'completed', steps: 5, divergedAt: null,
       finalAccuracy: null, bestAccuracy: null, finalLosses: {}, finalDice: null });
     expect(store.inspect('r').kind).toBe('complete');
-    expect(store.readRows('r')).toEqual(rows);
+    expect(await store.readRows('r')).toEqual(rows);
+  });
+
+  it('compacts a completed run into its table and reads the same rows back; names a damaged or missing table', async () => {
+    const store = storeWithRun();
+    expect(existsSync(store.path('r', '.jsonl'))).toBe(false);
+    const rowsWithEval: StepLog[] = rows.map((row) => (row.step === 4 ? { ...row, eval: { accuracy: 0.5, dice: [0.25, NaN], iou: [0.125, 0] } } : row));
+    recordRun(store, { id: 'r', config }, rowsWithEval, outcome);
+    // Read back as its JSONL line would read (NaN as null).
+    expect(await store.readRows('r')).toEqual(rowsWithEval.map((row) => JSON.parse(JSON.stringify(row))));
+    const table = readFileSync(store.path('r', '.parquet'));
+    const flipped = Buffer.from(table);
+    flipped[Math.floor(table.length / 2)] ^= 1;
+    writeFileSync(store.path('r', '.parquet'), flipped);
+    expect(store.inspect('r')).toEqual({ kind: 'damaged', problem: 'runs/r.parquet is damaged: not the 5 rows its completion marker recorded (SHA-256 differs)' });
+    writeFileSync(store.path('r', '.parquet'), table.subarray(0, 100));
+    expect(store.inspect('r')).toEqual({ kind: 'damaged', problem: `runs/r.parquet is damaged: not the 5 rows its completion marker recorded (100 bytes, not ${table.length})` });
+    await expect(store.readRows('r')).rejects.toThrow(/^runs\/r\.parquet is damaged: /);
+    rmSync(store.path('r', '.parquet'));
+    expect(store.inspect('r')).toEqual({ kind: 'damaged', problem: 'runs/r.parquet is missing (its completion marker is there)' });
+    // A file that is not a run table is named as such.
+    await expect(readRunTable(new Uint8Array(64), 'runs/x.parquet')).rejects.toThrow(/^runs\/x\.parquet is damaged: /);
+  });
+
+  it('keeps a run\'s JSONL where it dies between the marker and the removal: the table is what counts', async () => {
+    const store = storeWithRun();
+    writeFileSync(store.path('r', '.jsonl'), 'a stray log\n');
+    expect(store.inspect('r').kind).toBe('complete');
+    expect(await store.readRows('r')).toEqual(rows);
+    expect(store.completeFiles('r')).toEqual(['.parquet', '.reduced.json', '.done.json']);
   });
 
   it('refuses to record a run another claimant holds', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeSweeps, parseRunConfig, runSweep, trainLanes, type StepLog, type SweepSpec } from '../dist/index.js';
-import { cli, cli as cliPath, snapshot } from './helpers/sweep_dir.js';
+import { cli, cli as cliPath, logLines, logRows, snapshot } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-sweep-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -28,7 +28,7 @@ describe('runSweep with real workers', () => {
     ]);
     expect(result.failed).toEqual([]);
     for (const run of result.runs) {
-      const lines = readFileSync(join(dir('two'), 'runs', `${run.id}.jsonl`), 'utf8').trim().split('\n');
+      const lines = await logLines(dir('two'), run.id);
       expect(lines).toHaveLength(40);
       const first = JSON.parse(lines[0]);
       expect(Object.keys(first.losses).sort()).toEqual(['cce', 'dice', 'dicefg']);
@@ -84,7 +84,7 @@ describe('runSweep with real workers', () => {
     expect(aborted.runs.length).toBeGreaterThanOrEqual(1);
     expect(aborted.runs.length).toBeLessThan(6);
     const kept = aborted.runs.map((r) => r.id);
-    const before = Object.fromEntries(kept.map((id) => [id, readFileSync(join(dir('aborted'), 'runs', `${id}.jsonl`), 'utf8')]));
+    const before = Object.fromEntries(kept.map((id) => [id, readFileSync(join(dir('aborted'), 'runs', `${id}.parquet`), 'base64')]));
     const trained = new Set<string>();
     const resumed = await runSweep({ preset: 'quick', steps: 400 }, {
       outDir: dir('aborted'), workers: 2, resume: true, onProgress: (p) => trained.add(p.runId),
@@ -93,16 +93,15 @@ describe('runSweep with real workers', () => {
     expect(resumed.runs).toHaveLength(6);
     for (const id of kept) {
       expect(trained.has(id), `${id} was complete and must not be trained again`).toBe(false);
-      expect(readFileSync(join(dir('aborted'), 'runs', `${id}.jsonl`), 'utf8')).toBe(before[id]);
+      expect(readFileSync(join(dir('aborted'), 'runs', `${id}.parquet`), 'base64')).toBe(before[id]);
     }
   });
 });
 
 describe('engines', () => {
-  const rowsOf = (out: string, id: string): StepLog[] =>
-    readFileSync(join(out, 'runs', `${id}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const rowsOf = async (out: string, id: string) => (await logRows(out, id)) as unknown as StepLog[];
 
-  it('logs in the workers what trainLanes logs in this process, bit for bit', () => {
+  it('logs in the workers what trainLanes logs in this process, bit for bit', async () => {
     const sweep = JSON.parse(readFileSync(join(dir('two'), 'sweep.json'), 'utf8'));
     expect(sweep.engine).toBe('lanes');
     const run = sweep.runs[4]; // adam-bn1-95fg-dicefg-run0: trained in a group of three
@@ -110,7 +109,7 @@ describe('engines', () => {
     for (const rows of trainLanes([parseRunConfig(run.config)])) here.push(rows[0]!);
     const json = (r: StepLog) => JSON.parse(JSON.stringify({ step: r.step, losses: r.losses, gradNorms: r.gradNorms,
       ...(r.eval ? { accuracy: r.eval.accuracy, dice: r.eval.dice, iou: r.eval.iou } : {}) }));
-    expect(rowsOf(dir('two'), run.id)).toEqual(here.map(json));
+    expect(await rowsOf(dir('two'), run.id)).toEqual(here.map(json));
   });
 
   it('trains on tfjs ops with engine \'tfjs\', agreeing with the lane engine to float32 summation order', async () => {
@@ -118,8 +117,8 @@ describe('engines', () => {
     expect(result.failed).toEqual([]);
     expect(JSON.parse(readFileSync(join(dir('tfjs'), 'sweep.json'), 'utf8')).engine).toBe('tfjs');
     for (const run of result.runs) {
-      const a = rowsOf(dir('tfjs'), run.id);
-      const b = rowsOf(dir('two'), run.id);
+      const a = await rowsOf(dir('tfjs'), run.id);
+      const b = await rowsOf(dir('two'), run.id);
       expect(a).toHaveLength(40);
       a.forEach((row, k) => {
         for (const name of Object.keys(row.losses) as (keyof StepLog['losses'])[]) {
@@ -302,7 +301,7 @@ describe('the segloss CLI', () => {
     for (const f of survivors) {
       const id = f.replace('.done.json', '');
       expect(JSON.parse(readFileSync(join(out, 'runs', f), 'utf8')).status).toBe('completed');
-      expect(readFileSync(join(out, 'runs', `${id}.jsonl`), 'utf8').trim().split('\n')).toHaveLength(600);
+      expect(await logLines(out, id)).toHaveLength(600);
     }
     expect(run(...args, '--resume').status).toBe(0);
     expect(run('sweep', '--preset', 'quick', '--steps', '600', '--workers', '2', '--out', dir('clean')).status).toBe(0);

@@ -4,8 +4,9 @@
  *   the files of a single process, bit for bit;
  * - the claim of a SIGKILLed process is taken over at once; a stalled process (SIGSTOP) loses its
  *   run after the claim timeout, and abandons it when it wakes;
- * - damaged logs (truncated, a garbage line, a changed row, a missing log or marker, a marker that is
- *   not JSON) are named by `report` and `merge`, and retrained by `--resume`;
+ * - damaged tables (a changed byte, truncated, missing) and, in a directory from before columnar
+ *   logs, damaged JSONL logs (truncated, a garbage line, a changed row, a missing log or marker, a
+ *   marker that is not JSON) are named by `report`, `export` and `merge`, and retrained by `--resume`;
  * - a full disk and a file system gone read-only stop the sweep with exit 1, the path and the cause,
  *   no temporaries, and `--resume` finishes once the cause is fixed.
  */
@@ -18,7 +19,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeSweeps, planSweep, runSweep } from '../dist/index.js';
-import { cli, listFiles, runCli, snapshot, waitFor, withoutReductions } from './helpers/sweep_dir.js';
+import { cli, listFiles, logLines, runCli, snapshot, waitFor, withJsonlLogs, withoutReductions } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-safety-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -32,7 +33,13 @@ const sweepArgs = (out: string, ...more: string[]) =>
   ['sweep', '--preset', 'quick', '--steps', String(STEPS), '--out', out, ...more];
 const trainedHere = (stderr: string) => Number(/: (\d+) trained here/.exec(stderr)?.[1] ?? NaN);
 const logPath = (out: string, id: string) => join(out, 'runs', `${id}.jsonl`);
-const rowsOf = (out: string, id: string) => (existsSync(logPath(out, id)) ? readFileSync(logPath(out, id), 'utf8').split('\n').length - 1 : 0);
+const tablePath = (out: string, id: string) => join(out, 'runs', `${id}.parquet`);
+const markerPath = (out: string, id: string) => join(out, 'runs', `${id}.done.json`);
+/** Rows logged: a run in progress's JSONL lines, a complete run's rows as its marker records them. */
+const rowsOf = (out: string, id: string) => {
+  if (existsSync(logPath(out, id))) return readFileSync(logPath(out, id), 'utf8').split('\n').length - 1;
+  return existsSync(markerPath(out, id)) ? JSON.parse(readFileSync(markerPath(out, id), 'utf8')).table.rows as number : 0;
+};
 const claims = (out: string) => (existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.claim')) : []);
 
 let reference: Record<string, string>;
@@ -56,12 +63,14 @@ describe('several processes resuming one directory', () => {
     expect(snapshot(out)).toEqual(reference);
   });
 
-  it('writes completion markers that record the log\'s rows, size and SHA-256', () => {
+  it('writes completion markers that record the table\'s rows, size and SHA-256; the write-ahead logs are gone', async () => {
     const out = dir('reference');
     for (const id of ids) {
-      const log = readFileSync(logPath(out, id));
-      const marker = JSON.parse(readFileSync(join(out, 'runs', `${id}.done.json`), 'utf8'));
-      expect(marker.log).toEqual({ rows: STEPS, bytes: log.length, sha256: createHash('sha256').update(log).digest('hex') });
+      const table = readFileSync(tablePath(out, id));
+      const marker = JSON.parse(readFileSync(markerPath(out, id), 'utf8'));
+      expect(marker.table).toEqual({ rows: STEPS, bytes: table.length, sha256: createHash('sha256').update(table).digest('hex') });
+      expect(existsSync(logPath(out, id))).toBe(false);
+      expect(await logLines(out, id)).toHaveLength(STEPS);
     }
   });
 });
@@ -110,9 +119,13 @@ describe('claims of processes that died or stalled', () => {
 });
 
 describe('damaged runs', () => {
-  /** The reference sweep, damaged six ways; returns the problems `inspect` must name. */
-  function damage(out: string): Record<string, RegExp> {
+  /**
+   * The reference sweep as segloss wrote it before columnar logs (JSONL logs), damaged six ways;
+   * returns the problems `inspect` must name.
+   */
+  async function damage(out: string): Promise<Record<string, RegExp>> {
     cpSync(dir('reference'), out, { recursive: true });
+    await withJsonlLogs(out);
     const [truncated, garbage, changed, noLog, noMarker, badMarker] = ids;
     const text = readFileSync(logPath(out, truncated), 'utf8');
     writeFileSync(logPath(out, truncated), text.split('\n').slice(0, 3).join('\n') + '\n{"step":3,"loss');
@@ -135,7 +148,7 @@ describe('damaged runs', () => {
 
   it('report names each and leaves it out; --resume names each, retrains it, and ends as the reference', async () => {
     const out = dir('damaged');
-    const problems = damage(out);
+    const problems = await damage(out);
     // A report reads each run's reduction, not its log (issue #24): the runs whose logs are
     // damaged but whose reductions are intact are reported; the damaged marker is named.
     const report = await runCli(['report', out]);
@@ -161,9 +174,9 @@ describe('damaged runs', () => {
     expect(snapshot(out)).toEqual(reference);
   });
 
-  it('merge takes a run from the shard that has it intact, and reports the damaged copy', () => {
+  it('merge takes a run from the shard that has it intact, and reports the damaged copy', async () => {
     const damaged = dir('merge-damaged');
-    damage(damaged);
+    await damage(damaged);
     const merged = mergeSweeps([damaged, dir('reference')], dir('merge-out'));
     expect(merged.missing).toEqual([]);
     expect(merged.damaged).toHaveLength(5);
@@ -171,6 +184,39 @@ describe('damaged runs', () => {
     expect(snapshot(dir('merge-out'))).toEqual(reference);
     const alone = mergeSweeps([damaged], dir('merge-alone'));
     expect(alone.missing).toEqual(ids);
+  });
+
+  it('names a damaged or missing table in report, export and merge; --resume retrains it and ends as the reference', async () => {
+    const out = dir('damaged-tables');
+    cpSync(dir('reference'), out, { recursive: true });
+    const [flipped, truncated, missing] = ids;
+    const table = readFileSync(tablePath(out, flipped));
+    table[table.length >> 1] ^= 0x40;
+    writeFileSync(tablePath(out, flipped), table);
+    writeFileSync(tablePath(out, truncated), readFileSync(tablePath(out, truncated)).subarray(0, 200));
+    rmSync(tablePath(out, missing));
+    const problems = [
+      `runs/${flipped}\\.parquet is damaged: not the ${STEPS} rows its completion marker recorded \\(SHA-256 differs\\)`,
+      `runs/${truncated}\\.parquet is damaged: not the ${STEPS} rows its completion marker recorded \\(200 bytes, not \\d+\\)`,
+      `runs/${missing}\\.parquet is missing \\(its completion marker is there\\)`,
+    ];
+    // A report reads reductions: the three runs are reported (as for a damaged JSONL log).
+    const report = await runCli(['report', out]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stderr).not.toMatch(/parquet is (damaged|missing)/);
+    const exported = await runCli(['export', out, '--format', 'csv']);
+    expect(exported.code, exported.stderr).toBe(0);
+    for (const problem of problems) expect(exported.stderr).toMatch(new RegExp(`segloss export: ${problem}; left out of the export`));
+    expect(exported.stderr).toMatch(/3 runs, 1,800 rows/);
+    const merged = mergeSweeps([out, dir('reference')], dir('merge-tables'));
+    expect(merged.damaged.map((d) => d.slice(out.length + 2))).toEqual(problems.map((p) => expect.stringMatching(new RegExp(`^${p}`))));
+    expect(snapshot(dir('merge-tables'))).toEqual(reference);
+    rmSync(join(out, 'export.csv'));
+    const resumed = await runCli(sweepArgs(out, '--workers', '2', '--resume'));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    for (const problem of problems) expect(resumed.stderr).toMatch(new RegExp(`segloss: ${problem}; will retrain`));
+    expect(trainedHere(resumed.stderr)).toBe(3);
+    expect(snapshot(out)).toEqual(reference);
   });
 
   it('names a sweep.json that is not JSON instead of failing on a parse error', async () => {
@@ -259,8 +305,8 @@ describe.skipIf(nobody != null)(`a directory that becomes unwritable (the sweep 
     const stopped = await sweep;
     expect(stopped.signal, 'the sweep hung on an unwritable directory').toBeNull();
     expect(stopped.code, stopped.stderr).toBe(1);
-    // The first file a completing run makes: its reduction (written before its marker).
-    expect(stopped.stderr).toMatch(new RegExp(`segloss: cannot write ${out}/runs/${ids[0]}\\.reduced\\.json: permission denied \\(EACCES\\)`));
+    // The first file a completing run makes: its table (written before its reduction and its marker).
+    expect(stopped.stderr).toMatch(new RegExp(`segloss: cannot write ${out}/runs/${ids[0]}\\.parquet: permission denied \\(EACCES\\)`));
     expect(listFiles(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     chmodSync(join(out, 'runs'), 0o777);
     const resumed = await runCli(sweepArgs(out, '--workers', '2', '--resume', '--steps', String(LONG)), asNobody);

@@ -15,7 +15,7 @@ import { SyntheticSet } from '../src/models/train.js';
 import { planSweep } from '../src/sdk/plan.js';
 import { maskBytes, put, writeImageSet } from './helpers/image_data.js';
 import { writeNifti } from './helpers/nifti.js';
-import { cli, snapshot } from './helpers/sweep_dir.js';
+import { cli, logRows, snapshot } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-unet-sweep-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -100,14 +100,14 @@ describe('segloss sweep with U-Nets', () => {
   };
   const dir = (name: string) => join(scratch, name);
 
-  it('trains U-Net runs beside seed-net runs: the same files for 1 and 2 workers; the report keeps them apart', () => {
+  it('trains U-Net runs beside seed-net runs: the same files for 1 and 2 workers; the report keeps them apart', async () => {
     const one = run('sweep', '--config', config('grid', 20), '--workers', '1', '--out', dir('one'));
     expect(one.status, one.stderr).toBe(0);
     const two = run('sweep', '--config', config('grid', 20), '--workers', '2', '--out', dir('two'));
     expect(two.status, two.stderr).toBe(0);
     expect(snapshot(dir('two'))).toEqual(snapshot(dir('one')));
     expect(ids(dir('one'))).toHaveLength(8);
-    const rows = readFileSync(join(dir('one'), 'runs', 'unet2d-f4.8-bn1-syn64-adam-5fg-dice-run1.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = await logRows(dir('one'), 'unet2d-f4.8-bn1-syn64-adam-5fg-dice-run1');
     expect(rows.map((r) => r.step)).toEqual(Array.from({ length: 20 }, (_, k) => k));
     expect(Object.keys(rows[0].losses)).toEqual(['cce', 'dice']);
     expect(rows[10].dice).toHaveLength(2); // evaluation rows: per-class Dice
@@ -175,7 +175,7 @@ describe('segloss sweep with U-Nets', () => {
     for (const fg of ['50', '5', '1']) expect(out.stderr).toMatch(new RegExp(`\\n  unet2d \\[8, 16, 32\\], synthetic 64²: ADAM, Batch Norm: True, ${fg}% fg: (.* > ){7}`));
   }, 300_000);
 
-  it('runs the unet-seed preset (54 runs) at a few steps: the seed\'s observations checked on the U-Net, SGD\'s not covered', () => {
+  it('runs the unet-seed preset (54 runs) at a few steps: the seed\'s observations checked on the U-Net, SGD\'s not covered', async () => {
     expect(run('presets').stdout).toMatch(/^unet-seed +54 runs {2}The seed's grid on a U-Net/m);
     const out = run('sweep', '--preset', 'unet-seed', '--steps', '12', '--workers', '2', '--out', dir('preset-unet-seed'));
     expect(out.status, out.stderr).toBe(0);
@@ -191,7 +191,7 @@ describe('segloss sweep with U-Nets', () => {
     expect(out.stderr).toContain("\nthe seed's observations on unet2d [8, 16, 32], synthetic 64²:\n  2. ");
     expect(readFileSync(join(dir('preset-unet-seed'), 'report', 'index.html'), 'utf8')).toContain("<h2>The seed's observations on unet2d [8, 16, 32], synthetic 64²</h2>");
     // At 95% fg the shapes are the background: its runs' rows are the 5% runs' labels swapped, so the trivial solutions swap too.
-    const rows = readFileSync(join(dir('preset-unet-seed'), 'runs', 'unet2d-f8.16.32-bn1-syn64-adam-95fg-cce-run0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = await logRows(dir('preset-unet-seed'), 'unet2d-f8.16.32-bn1-syn64-adam-95fg-cce-run0');
     expect(rows[0].gradNorms.dice).toBeGreaterThan(0); // gradNormEvery 10: every logged loss's norm at step 0
     expect(rows[1].gradNorms.dice).toBeNull();
   }, 300_000);
@@ -204,9 +204,9 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     writeFileSync(path, JSON.stringify(body));
     return path;
   };
-  const rowsOf = (out: string, id: string) => readFileSync(join(out, 'runs', `${id}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rowsOf = (out: string, id: string) => logRows(out, id);
 
-  it('trains a unet3d on synthetic volumes, with every logged loss\'s gradient norm every gradNormEvery steps and the same weights as without them', () => {
+  it('trains a unet3d on synthetic volumes, with every logged loss\'s gradient norm every gradNormEvery steps and the same weights as without them', async () => {
     const path = write('volumes', {
       parameters: {
         model: { value: { name: 'unet3d', filters: [2, 4], batchNorm: true } },
@@ -220,8 +220,8 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     const out = run('sweep', '--config', path, '--workers', '2', '--out', dir('volumes'));
     expect(out.status, out.stderr).toBe(0);
     const id = (loss: string, every: number) => `unet3d-f2.4-bn1-syn8-adam-20fg-${loss}-run0-gradNormEvery${every}`;
-    const sparse = rowsOf(dir('volumes'), id('dice', 2));
-    const none = rowsOf(dir('volumes'), id('dice', 0));
+    const sparse = await rowsOf(dir('volumes'), id('dice', 2));
+    const none = await rowsOf(dir('volumes'), id('dice', 0));
     // The training loss's norm every step; the other logged loss's at steps 0, 2, 4 only.
     expect(sparse.map((r) => r.gradNorms.dice > 0)).toEqual(Array(6).fill(true));
     expect(sparse.map((r) => r.gradNorms.cce != null)).toEqual([true, false, true, false, true, false]);
@@ -231,12 +231,12 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     expect(trained(sparse)).toEqual(trained(none));
     expect(sparse[3].dice).toHaveLength(2);
     // At step 0 both runs have the same weights and batch: the CCE norm of the Dice run's own pass is the CCE run's update norm.
-    expect(sparse[0].gradNorms.cce).toBe(rowsOf(dir('volumes'), id('cce', 2))[0].gradNorms.cce);
+    expect(sparse[0].gradNorms.cce).toBe((await rowsOf(dir('volumes'), id('cce', 2)))[0].gradNorms.cce);
     const html = readFileSync(join(dir('volumes'), 'report', 'index.html'), 'utf8');
     expect(html).toContain('unet3d [2, 4], synthetic 8³: ADAM, Batch Norm: True, 20% fg');
   }, 120_000);
 
-  it('sweeps a folder of your own images: checked and measured once, its fingerprint kept, a changed folder refused on resume', () => {
+  it('sweeps a folder of your own images: checked and measured once, its fingerprint kept, a changed folder refused on resume', async () => {
     const data = dir('own-images');
     writeImageSet(data, { count: 6, size: 16, foreground: 0.2, masks: 'binary255' });
     const spec = (path: string) => ({
@@ -257,7 +257,7 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     expect(fg).toBeLessThan(0.3);
     const id = `unet2d-f4.8-bn1-own-images16-adam-${+(+fg.toPrecision(4) * 100).toFixed(2)}fg-dice-run0`;
     expect(ids(dir('own'))).toContain(id);
-    const rows = rowsOf(dir('own'), id);
+    const rows = await rowsOf(dir('own'), id);
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2, 3]);
     expect(rows[3].dice).toHaveLength(2);
     // Resuming the finished sweep is a no-op; after the folder changed it is refused, naming it.
@@ -287,7 +287,7 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     expect(merged.stderr).toContain(`trained on different data: the data changed between the shards (files added, removed or resized) in ${data}`);
   }, 120_000);
 
-  it('sweeps a unet3d on a folder of NIfTI volumes (the Decathlon layout), and refuses a unet2d on it, naming why', () => {
+  it('sweeps a unet3d on a folder of NIfTI volumes (the Decathlon layout), and refuses a unet2d on it, naming why', async () => {
     const data = dir('own-volumes');
     const shape = [12, 12, 12];
     for (const id of ['a', 'b', 'c']) {
@@ -309,7 +309,7 @@ describe('U-Nets in 3D, gradient norms, and your own data in a sweep', () => {
     expect(out.status, out.stderr).toBe(0);
     const [id] = ids(dir('own3d'));
     expect(id).toMatch(/^unet3d-f2\.4-bn1-own-volumes8-adam-[\d.]+fg-dice-ce-run0$/);
-    const rows = rowsOf(dir('own3d'), id);
+    const rows = await rowsOf(dir('own3d'), id);
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     expect(rows[2].dice).toHaveLength(2);
     const marker = JSON.parse(readFileSync(join(dir('own3d'), 'runs', `${id}.done.json`), 'utf8'));

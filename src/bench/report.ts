@@ -4,10 +4,11 @@
  * does not count against another's:
  *
  * 1. A synthetic full-size `seed` preset (108 runs × 10,001 logged steps, 1,001 with --quick)
- *    written through the real SweepStore (logs, reductions, markers); its report from the runs'
- *    reductions, the same again (its figures unchanged, so not drawn again), then from their logs
- *    alone (the directory as segloss wrote it before reductions), every figure drawn.
- *    Also: what checking every completion marker against its log (SHA-256) costs.
+ *    written through the real SweepStore (tables, reductions, markers); its report from the runs'
+ *    reductions, the same again (its figures unchanged, so not drawn again), then from JSONL logs
+ *    alone (the directory as segloss wrote it before columnar logs and reductions), every figure
+ *    drawn. Also: the tables' and the logs' bytes a row, what checking every completion marker
+ *    against its table (SHA-256) costs, and reading every table's rows back.
  *    And `segloss export` of that sweep, to Parquet and to CSV: time, size, bytes a row.
  * 2. The curve against the runs: sweeps of 108, 1,080 and 10,800 runs (the seed's grid with 3, 30
  *    and 300 seeds; with --quick 108 and 1,080 of 1,001 steps), each run's reduction computed from
@@ -25,7 +26,7 @@ import type { StepLog } from '../experiment/train.js';
 import { RunReducer } from '../report/reduce.js';
 import { recordRun } from '../sdk/pool.js';
 import { digestOf, SweepStore } from '../sdk/store.js';
-import { SummaryTracker } from '../sdk/summary.js';
+import { rowToJson, SummaryTracker } from '../sdk/summary.js';
 import { exportSweep } from '../sdk/export.js';
 import type { BenchContext } from './suite.js';
 
@@ -44,7 +45,8 @@ export function plausibleRow(run: PlannedRun, step: number, steps: number): Step
   const scale = c.foreground === 0.05 ? 2 : c.foreground === 0.5 ? 1.5 : 1;
   const row: StepLog = {
     step,
-    losses: { cce: (0.7 + 0.1 * noise) / (1 + step / 500), dicefg: (0.5 + 0.05 * noise) / (1 + step / 800), dice: (0.6 + 0.05 * noise) / (1 + step / 700) },
+    // Losses are float32s, as tfjs computes them; gradient norms are summed in float64.
+    losses: { cce: Math.fround((0.7 + 0.1 * noise) / (1 + step / 500)), dicefg: Math.fround((0.5 + 0.05 * noise) / (1 + step / 800)), dice: Math.fround((0.6 + 0.05 * noise) / (1 + step / 700)) },
     gradNorms: { cce: scale * (0.25 + 0.05 * noise), dicefg: scale * (0.5 + 0.1 * noise), dice: scale * 0.2 * (1 + noise / 10) },
   };
   if (step % 250 === 0 || step === steps - 1) {
@@ -79,8 +81,34 @@ function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: numb
 }
 
 /**
- * A sweep directory as segloss wrote it before reductions (issue #24): no runs/*.reduced.json,
- * markers without their digest (a marker that is not JSON stays as it is). Also the tests'.
+ * A sweep directory as segloss wrote it before columnar logs (issue #24): each complete run's table
+ * (runs/<id>.parquet) turned back into the JSONL log it was compacted from, its marker recording
+ * the log's rows and digest in place of the table's. Also the tests'.
+ */
+export async function withJsonlLogs(dir: string): Promise<void> {
+  const store = new SweepStore(dir);
+  for (const file of readdirSync(store.runsDir)) {
+    if (!file.endsWith('.parquet')) continue;
+    const id = file.slice(0, -'.parquet'.length);
+    const rows = await store.readRows(id);
+    const log = rows.map((row) => `${rowToJson(row)}\n`).join('');
+    writeFileSync(store.path(id, '.jsonl'), log);
+    rmSync(store.path(id, '.parquet'));
+    let marker: Record<string, unknown>;
+    try {
+      marker = JSON.parse(readFileSync(store.path(id, '.done.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    const { table: _table, reduction, ...summary } = marker;
+    writeFileSync(store.path(id, '.done.json'), JSON.stringify({ ...summary, log: { rows: rows.length, ...digestOf(log) }, ...(reduction ? { reduction } : {}) }, null, 2) + '\n');
+  }
+}
+
+/**
+ * A sweep directory as segloss wrote it before reductions (issue #24, with `withJsonlLogs` first):
+ * no runs/*.reduced.json, markers without their digest (a marker that is not JSON stays as it is).
+ * Also the tests'.
  */
 export function withoutReductions(dir: string): void {
   const runsDir = join(dir, 'runs');
@@ -152,11 +180,16 @@ export async function benchReport({ print, quick }: BenchContext): Promise<Repor
     const verifyStarted = performance.now();
     const complete = runs.filter(({ id }) => store.inspect(id).kind === 'complete').length;
     const verifySeconds = (performance.now() - verifyStarted) / 1000;
-    const logBytes = runs.reduce((n, { id }) => n + statSync(store.path(id, '.jsonl')).size, 0);
-    const reductionBytes = runs.reduce((n, { id }) => n + statSync(store.path(id, '.reduced.json')).size, 0);
-    print(`seed preset: ${runs.length} runs × ${steps} steps; logs ${(logBytes / 1e6).toFixed(0)} MB (${(logBytes / runs.length / steps).toFixed(0)} bytes a row), `
+    const bytesOf = (suffix: '.parquet' | '.jsonl' | '.reduced.json') => runs.reduce((n, { id }) => n + statSync(store.path(id, suffix)).size, 0);
+    const tableBytes = bytesOf('.parquet');
+    const reductionBytes = bytesOf('.reduced.json');
+    print(`seed preset: ${runs.length} runs × ${steps} steps; tables (runs/*.parquet) ${(tableBytes / 1e6).toFixed(1)} MB (${(tableBytes / runs.length / steps).toFixed(1)} bytes a row), `
       + `reductions ${(reductionBytes / 1e6).toFixed(1)} MB (${(reductionBytes / runs.length / 1e3).toFixed(0)} kB a run)`);
-    print(`checking ${complete} completion markers against their logs (SHA-256): ${verifySeconds.toFixed(2)} s`);
+    print(`checking ${complete} completion markers against their tables (SHA-256): ${verifySeconds.toFixed(2)} s`);
+    const readStarted = performance.now();
+    let rowsRead = 0;
+    for (const { id } of runs) rowsRead += (await store.readRows(id)).length;
+    print(`reading every table's rows back: ${rowsRead.toLocaleString('en')} rows in ${((performance.now() - readStarted) / 1000).toFixed(1)} s`);
     const fromReductions = await reportInChild(dir);
     rows.push({ name: 'seed preset, from reductions', runs: fromReductions.runs, steps, seconds: fromReductions.seconds, peakMB: fromReductions.peakMB });
     const again = await reportInChild(dir);
@@ -173,6 +206,10 @@ export async function benchReport({ print, quick }: BenchContext): Promise<Repor
       rmSync(out);
     }
     forgetFigures(dir);
+    await withJsonlLogs(dir);
+    const logBytes = bytesOf('.jsonl');
+    print(`the same rows as JSONL logs (segloss before 0.3): ${(logBytes / 1e6).toFixed(0)} MB (${(logBytes / runs.length / steps).toFixed(0)} bytes a row, `
+      + `${(logBytes / tableBytes).toFixed(1)}× the tables)`);
     withoutReductions(dir);
     const fromLogs = await reportInChild(dir);
     rows.push({ name: 'seed preset, from logs alone (a directory from before reductions)', runs: fromLogs.runs, steps, seconds: fromLogs.seconds, peakMB: fromLogs.peakMB });

@@ -113,7 +113,7 @@ function meanAndSd(values: readonly (number | null)[]): [number | null, number |
 export interface RunHandle {
   id: string;
   config: RunConfig;
-  load(): RunReduction;
+  load(): RunReduction | Promise<RunReduction>;
 }
 
 export interface RenderOptions {
@@ -149,7 +149,8 @@ export async function renderRuns(handles: readonly RunHandle[], options: RenderO
   const light = new Map<string, RunReduction>();
   const reportRunOf = new Map<string, ReportRun>();
   for (const group of groups) {
-    const members = group.runs.map((h) => h.load());
+    const members: RunReduction[] = [];
+    for (const h of group.runs) members.push(await h.load());
     const spec = figureSpec({ ...group, runs: members });
     if (options.drawFigure) {
       await options.drawFigure({ key: group.key, title: group.title, spec });

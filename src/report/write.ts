@@ -40,9 +40,11 @@ function completeRuns(dir: string, options: ReadOptions, check: 'log' | 'report'
  * completion marker is left out, and `onWarning` says which file and how it is damaged. (Every
  * row of every run at once: `writeReport` reads a directory in bounded memory instead.)
  */
-export function readSweepRuns(dir: string, options: ReadOptions = {}): RunLog[] {
+export async function readSweepRuns(dir: string, options: ReadOptions = {}): Promise<RunLog[]> {
   const { store, runs } = completeRuns(dir, options, 'log');
-  return runs.map(({ id, config, status, samples }) => ({ id, config, rows: store.readRows(id), status, ...(samples ? { samples } : {}) }));
+  const logs: RunLog[] = [];
+  for (const { id, config, status, samples } of runs) logs.push({ id, config, rows: await store.readRows(id), status, ...(samples ? { samples } : {}) });
+  return logs;
 }
 
 /**

@@ -174,7 +174,7 @@ export async function exportSweep(dir: string, options: ExportOptions): Promise<
   let rows = 0;
   try {
     for (const [k, run] of runs.entries()) {
-      const log = store.readRows(run.id);
+      const log = await store.readRows(run.id);
       await table.write(run, log);
       rows += log.length;
       options.onProgress?.(k + 1, runs.length);

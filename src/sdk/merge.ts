@@ -5,7 +5,7 @@
  * against its log before the run is copied: a damaged run is taken from another shard that has it
  * intact, or reported (by id and file) among the missing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { changedFolders, type FolderRecord } from './folders.js';
 import { io, writeAtomic } from './fsio.js';
 import { parseSweepSpec, planSweep } from './plan.js';
@@ -60,9 +60,8 @@ export function mergeSweeps(shardDirs: readonly string[], outDir: string): Merge
       if (state.kind === 'damaged') damaged.push(`${shard.dir}: ${state.problem}`);
       if (state.kind !== 'complete') continue;
       // The log and the reduction first, the marker last: what was verified, byte for byte.
-      for (const suffix of ['.jsonl', '.reduced.json', '.done.json'] as const) {
+      for (const suffix of shard.store.completeFiles(run.id)) {
         const from = shard.store.path(run.id, suffix);
-        if (suffix === '.reduced.json' && !existsSync(from)) continue; // a run completed before reductions
         writeAtomic(out.path(run.id, suffix), io('read', from, () => readFileSync(from)));
       }
       summary = state.summary;

@@ -6,15 +6,22 @@
  *                               timestamps: a sweep's files depend only on its spec)
  *   DIR/runs/<id>.claim         while a process trains the run: who (host, pid) and a heartbeat
  *                               (claims.ts); removed when the run ends
- *   DIR/runs/<id>.jsonl         one JSON row per step, appended as the run goes
+ *   DIR/runs/<id>.jsonl         one JSON row per step, appended as the run goes: the write-ahead
+ *                               log, removed once the run is compacted into its .parquet
+ *   DIR/runs/<id>.parquet       the finished run's rows as a columnar file (run_table.ts), written
+ *                               as the run completes (a sixth of the JSONL's size)
  *   DIR/runs/<id>.reduced.json  what the report needs of the run (src/report/reduce.ts: curves at
  *                               plotted resolution, evaluations, the observations' statistics),
  *                               written as the run completes, before its marker
- *   DIR/runs/<id>.done.json     the completion marker: the run's summary, its log's row count,
- *                               size and SHA-256, and its reduction's size and SHA-256. Written last: the log is fsynced, the marker
- *                               written to a temporary, fsynced and renamed into place, the
- *                               directory fsynced. A run is complete when its marker exists and
- *                               its log matches it
+ *   DIR/runs/<id>.done.json     the completion marker: the run's summary, its table's row count,
+ *                               size and SHA-256, and its reduction's size and SHA-256. Written
+ *                               last: the JSONL is fsynced, the table and the reduction written
+ *                               atomically, then the marker written to a temporary, fsynced and
+ *                               renamed into place, the directory fsynced; then the JSONL goes.
+ *                               A run is complete when its marker exists and the files it records
+ *                               match it. (Directories of segloss before 0.3 keep a complete run's
+ *                               JSONL and no table: their markers record the log's digest, and
+ *                               everything reads them as before.)
  *   DIR/runs/<id>.failed.json   a run whose worker threw or died, with the error
  *   DIR/summary.csv             one line per complete run
  *
@@ -23,8 +30,8 @@
  * the path and the cause; a file read back that is not what it should be is reported by id and
  * file (`inspect`), never as a bare JSON parse error.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StepLog } from '../experiment/train.js';
@@ -32,6 +39,7 @@ import { REDUCTION_FORMAT, RunReducer, type RunReduction } from '../report/reduc
 import { Claim, ClaimBook, type ClaimOptions } from './claims.js';
 import { io, removeOrphanedTemporaries, SweepDataError, writeAll, writeAtomic } from './fsio.js';
 import type { RunLease, RunState, RunStore } from './pool.js';
+import { readRunTable, RunTableBuilder } from './run_table.js';
 import { rowToJson, summaryCsv, type FailedRun, type RunSummary } from './summary.js';
 
 export { rowToJson, SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
@@ -42,16 +50,19 @@ export interface FileDigest {
   sha256: string;
 }
 
-/** What a completion marker records about its run's log. */
+/** What a completion marker records about its run's log or table. */
 export interface LogDigest extends FileDigest {
   rows: number;
 }
 
 /**
  * A completion marker: the summary, and (since segloss 0.2) the digest of the log it vouches for;
- * since issue #24 also its reduction's.
+ * since issue #24 its reduction's and, in place of the log's, its table's (runs/<id>.parquet).
  */
-type Marker = RunSummary & { log?: LogDigest; reduction?: FileDigest };
+type Marker = RunSummary & { log?: LogDigest; table?: LogDigest; reduction?: FileDigest };
+
+/** The files of a run, by suffix. */
+export type RunFile = '.jsonl' | '.parquet' | '.done.json' | '.failed.json' | '.claim' | '.reduced.json';
 
 /** A file's digest, as a completion marker records it. */
 export const digestOf = (data: Buffer | string): FileDigest => ({
@@ -126,7 +137,7 @@ export class SweepStore implements RunStore {
     removeOrphanedTemporaries(this.runsDir);
   }
 
-  path(id: string, suffix: '.jsonl' | '.done.json' | '.failed.json' | '.claim' | '.reduced.json'): string {
+  path(id: string, suffix: RunFile): string {
     return join(this.runsDir, `${id}${suffix}`);
   }
 
@@ -178,13 +189,20 @@ export class SweepStore implements RunStore {
           return { kind: 'damaged', problem: `runs/${id}.reduced.json is damaged: not the reduction its completion marker recorded (${found.bytes === marker.reduction.bytes ? 'SHA-256 differs' : `${found.bytes} bytes, not ${marker.reduction.bytes}`})` };
         }
       }
-      if (purpose === 'log' || !marker.reduction) {
+      if (marker.table && (purpose === 'log' || !marker.reduction)) {
+        const table = readIfExists(this.path(id, '.parquet'));
+        if (table == null) return { kind: 'damaged', problem: `runs/${id}.parquet is missing (its completion marker is there)` };
+        const found = digestOf(table);
+        if (!sameFile(found, marker.table)) {
+          return { kind: 'damaged', problem: `runs/${id}.parquet is damaged: not the ${marker.table.rows} rows its completion marker recorded (${found.bytes === marker.table.bytes ? 'SHA-256 differs' : `${found.bytes} bytes, not ${marker.table.bytes}`})` };
+        }
+      } else if (purpose === 'log' || !marker.reduction) {
         const log = readIfExists(this.path(id, '.jsonl'));
         if (log == null) return { kind: 'damaged', problem: `runs/${id}.jsonl is missing (its completion marker is there)` };
         const problem = logProblem(id, log, marker);
         if (problem) return { kind: 'damaged', problem };
       }
-      const { log: _log, reduction: _reduction, ...summary } = marker;
+      const { log: _log, table: _table, reduction: _reduction, ...summary } = marker;
       return { kind: 'complete', summary };
     }
     const failedText = readIfExists(this.path(id, '.failed.json'));
@@ -226,10 +244,19 @@ export class SweepStore implements RunStore {
   }
 
   /**
+   * The files that hold complete run `id` (`inspect` first), the marker last: its table or (a run
+   * of segloss before 0.3) its log, its reduction where it has one, its marker.
+   */
+  completeFiles(id: string): RunFile[] {
+    const has = (suffix: RunFile) => existsSync(this.path(id, suffix));
+    return [has('.parquet') ? '.parquet' : '.jsonl', ...(has('.reduced.json') ? ['.reduced.json' as const] : []), '.done.json'];
+  }
+
+  /**
    * The reduction of complete run `id` (`inspect` or `completeRuns` first): its
    * runs/<id>.reduced.json, or for a run completed before reductions, its log reduced line by line.
    */
-  readReduction(id: string, summary: RunSummary): RunReduction {
+  async readReduction(id: string, summary: RunSummary): Promise<RunReduction> {
     const path = this.path(id, '.reduced.json');
     const stored = readIfExists(path);
     if (stored != null) {
@@ -244,11 +271,15 @@ export class SweepStore implements RunStore {
     return this.reduceLog(id, summary);
   }
 
-  /** Run `id`'s log reduced as it is read, one line at a time. */
-  private reduceLog(id: string, summary: RunSummary): RunReduction {
+  /** Run `id`'s log reduced as it is read, one line at a time (its table's rows, where it has one). */
+  private async reduceLog(id: string, summary: RunSummary): Promise<RunReduction> {
+    const reducer = new RunReducer();
+    if (existsSync(this.path(id, '.parquet'))) {
+      for (const row of await this.readRows(id)) reducer.add(row);
+      return reducer.finish(summary);
+    }
     const path = this.path(id, '.jsonl');
     const text = io('read', path, () => readFileSync(path, 'utf8'));
-    const reducer = new RunReducer();
     let line = 0;
     for (let start = 0; start < text.length;) {
       let end = text.indexOf('\n', start);
@@ -264,8 +295,13 @@ export class SweepStore implements RunStore {
     return reducer.finish(summary);
   }
 
-  /** The rows of run `id`'s log (of a complete run: `inspect` first). */
-  readRows(id: string): StepLog[] {
+  /**
+   * The rows of run `id` (of a complete run: `inspect` first): its table's, or where it has none
+   * (a run in progress, or of segloss before 0.3), its log's.
+   */
+  async readRows(id: string): Promise<StepLog[]> {
+    const table = readIfExists(this.path(id, '.parquet'));
+    if (table != null) return readRunTable(table, `runs/${id}.parquet`);
     const path = this.path(id, '.jsonl');
     const text = io('read', path, () => readFileSync(path, 'utf8'));
     return text.split('\n').filter(Boolean).map((line, k) => {
@@ -292,10 +328,8 @@ export class SweepStore implements RunStore {
 /** A run this process claimed in a SweepStore: its log written through one descriptor, hashed as it goes. */
 class FileRunLease implements RunLease {
   private fd: number | null = null;
-  private hash: Hash | null = null;
   private reducer: RunReducer | null = null;
-  private rows = 0;
-  private bytes = 0;
+  private table: RunTableBuilder | null = null;
 
   constructor(private readonly store: SweepStore, private readonly id: string, private readonly claim: Claim) {}
 
@@ -309,15 +343,15 @@ class FileRunLease implements RunLease {
 
   begin(): void {
     this.claim.verify();
-    for (const suffix of ['.done.json', '.failed.json', '.jsonl', '.reduced.json'] as const) {
+    for (const suffix of ['.done.json', '.failed.json', '.jsonl', '.parquet', '.reduced.json'] as const) {
       const path = this.store.path(this.id, suffix);
       io('remove', path, () => rmSync(path, { force: true }));
     }
     // A new file: a process that lost this run keeps writing, if at all, to the old one.
     const path = this.store.path(this.id, '.jsonl');
     this.fd = io('create', path, () => openSync(path, 'wx'));
-    this.hash = createHash('sha256');
     this.reducer = new RunReducer();
+    this.table = new RunTableBuilder(this.id);
   }
 
   append(rows: readonly StepLog[]): void {
@@ -325,10 +359,10 @@ class FileRunLease implements RunLease {
     this.claim.verify();
     const data = Buffer.from(rows.map(rowToJson).join('\n') + '\n');
     io('write', this.store.path(this.id, '.jsonl'), () => writeAll(this.fd!, data));
-    this.hash!.update(data);
-    for (const row of rows) this.reducer!.add(row);
-    this.rows += rows.length;
-    this.bytes += data.length;
+    for (const row of rows) {
+      this.reducer!.add(row);
+      this.table!.add(row);
+    }
   }
 
   complete(summary: RunSummary): void {
@@ -336,14 +370,21 @@ class FileRunLease implements RunLease {
     const logPath = this.store.path(this.id, '.jsonl');
     io('write', logPath, () => fsyncSync(this.fd!));
     this.closeLog();
-    // The reduction before the marker: a marker never vouches for a file that is not there.
+    // The table and the reduction before the marker: a marker never vouches for a file that is not there.
+    const rows = this.table!.rows;
+    const table = Buffer.from(this.table!.encode());
+    this.table = null;
     const reduction = JSON.stringify(this.reducer!.finish(summary));
     this.reducer = null;
     this.claim.verify();
+    writeAtomic(this.store.path(this.id, '.parquet'), table);
     writeAtomic(this.store.path(this.id, '.reduced.json'), reduction);
-    const marker: Marker = { ...summary, log: { rows: this.rows, bytes: this.bytes, sha256: this.hash!.digest('hex') }, reduction: digestOf(reduction) };
+    const marker: Marker = { ...summary, table: { rows, ...digestOf(table) }, reduction: digestOf(reduction) };
     this.claim.verify();
     writeAtomic(this.store.path(this.id, '.done.json'), JSON.stringify(marker, null, 2) + '\n');
+    // The write-ahead log is in the table now. (Should this process die first, the JSONL stays
+    // beside its table, unread: the marker vouches for the table.)
+    io('remove', logPath, () => rmSync(logPath, { force: true }));
     this.claim.release();
   }
 

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SweepStore } from '../../src/sdk/store.js';
+import { rowToJson } from '../../src/sdk/summary.js';
 
 export const cli = fileURLToPath(new URL('../../bin/segloss.js', import.meta.url));
 
@@ -10,7 +12,7 @@ export const cli = fileURLToPath(new URL('../../bin/segloss.js', import.meta.url
 export function snapshot(path: string): Record<string, string> {
   const files: Record<string, string> = {};
   for (const f of ['sweep.json', 'summary.csv']) if (existsSync(join(path, f))) files[f] = readFileSync(join(path, f), 'utf8');
-  for (const f of readdirSync(join(path, 'runs')).sort()) files[`runs/${f}`] = readFileSync(join(path, 'runs', f), 'utf8');
+  for (const f of readdirSync(join(path, 'runs')).sort()) files[`runs/${f}`] = readFileSync(join(path, 'runs', f), f.endsWith('.parquet') ? 'base64' : 'utf8');
   return files;
 }
 
@@ -58,5 +60,19 @@ export function listFiles(dir: string): string[] {
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1));
 }
 
-/** A sweep directory as segloss wrote it before reductions (issue #24); the report benchmark's. */
-export { withoutReductions } from '../../src/bench/report.js';
+/** A sweep directory as segloss wrote it before columnar logs and before reductions (issue #24); the report benchmark's. */
+export { withJsonlLogs, withoutReductions } from '../../src/bench/report.js';
+
+/**
+ * A sweep run's rows as its JSONL lines read (`rowToJson`): from its table (runs/<id>.parquet) once
+ * complete, from its write-ahead log before.
+ */
+export async function logLines(dir: string, id: string): Promise<string[]> {
+  return (await new SweepStore(dir).readRows(id)).map(rowToJson);
+}
+
+/** `logLines`, each parsed: the rows as JSON has them (NaN as null), as loosely typed as JSON.parse's. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function logRows(dir: string, id: string): Promise<any[]> {
+  return (await logLines(dir, id)).map((line) => JSON.parse(line));
+}
