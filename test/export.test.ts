@@ -1,8 +1,8 @@
 /**
  * `segloss export` (src/sdk/export.ts, issue #24): every row and column of a sweep, read back with
- * a Parquet reader other than the writer (hyparquet) and with a CSV parser (csv-parse), equals the
- * logs and the configs; a damaged run is named and left out; the CLI writes the file and refuses
- * an unknown format.
+ * Parquet readers other than the writer (hyparquet, and DuckDB) and with a CSV parser (csv-parse),
+ * equals the logs and the configs; so do the runs' own tables (runs/<id>.parquet) read by DuckDB;
+ * a damaged run is named and left out; the CLI writes the file and refuses an unknown format.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,13 @@ import { SweepStore } from '../src/sdk/store.js';
 import { runCli } from './helpers/sweep_dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'segloss-export-'));
+
+/** DuckDB's Node API (a dev dependency, native): a third reader of the files; null where it does not load. */
+let duckdbProblem = '';
+const duckdb = await import('@duckdb/node-api').catch((error: Error) => {
+  duckdbProblem = error.message.split('\n')[0];
+  return null;
+});
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Runs of two optimizers, a zoo loss among the logged ones, a U-Net with three classes; NaN values and evaluation rows. */
@@ -108,6 +115,56 @@ describe('segloss export', () => {
     const typed = records.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k,
       v === '' ? null : v === 'true' ? true : v === 'false' ? false : /^-?[\d.]+(e[-+]?\d+)?$/i.test(v) && k !== 'run' ? Number(v) : v])));
     expect(typed.map((r) => pick(r, Object.keys(want[0])))).toEqual(want);
+  });
+
+  describe.skipIf(duckdb === null)(`read by DuckDB${duckdb === null ? ` (skipped: @duckdb/node-api does not load here: ${duckdbProblem})` : ''}`, () => {
+    const query = async (sql: string) => {
+      const connection = await (await duckdb!.DuckDBInstance.create(':memory:')).connect();
+      try {
+        return (await connection.runAndReadAll(sql)).getRowObjectsJS();
+      } finally {
+        connection.closeSync();
+      }
+    };
+    const numbers = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+
+    it('the export: every row and column equals the logs and the configs', async () => {
+      const out = join(scratch, 'duck.parquet');
+      await exportSweep(dir, { format: 'parquet', out });
+      const want = expected();
+      const got = numbers(await query(`SELECT * FROM '${out}' ORDER BY run, step`));
+      expect(got.map((r) => pick(r, Object.keys(want[0])))).toEqual(want);
+      const types = Object.fromEntries((await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${out}')`)).map((r) => [r.column_name, r.column_type]));
+      expect(types).toMatchObject({ run: 'VARCHAR', step: 'BIGINT', seed: 'BIGINT', batchNorm: 'BOOLEAN', foreground: 'DOUBLE', loss_cce: 'DOUBLE' });
+    });
+
+    it('each run\'s table (runs/*.parquet): every row equals the run\'s log; losses as FLOAT, gradient norms as DOUBLE', async () => {
+      const got = numbers(await query(`SELECT * FROM read_parquet('${dir}/runs/run-*.parquet', union_by_name = true, filename = true) ORDER BY filename, step`));
+      for (const [k, run] of runs.entries()) {
+        const want = rowsOf(k, run.config.steps).map((row) => ({
+          step: row.step,
+          ...Object.fromEntries(run.config.loggedLosses.flatMap((l) => [[`loss_${l}`, row.losses[l]], [`gradNorm_${l}`, row.gradNorms[l]]])), // NaN as logged
+          accuracy: row.eval?.accuracy ?? null,
+        }));
+        const mine = got.filter((r) => r.filename === join(dir, 'runs', `${run.id}.parquet`));
+        expect(mine.map((r) => pick(r, Object.keys(want[0])))).toEqual(want);
+      }
+      // The losses were float64s here, so their tables hold DOUBLE; the values exactly.
+      const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${dir}/runs/run-0.parquet')`);
+      expect(types.map((t) => t.column_name)).toEqual(['step', 'loss_cce', 'loss_dicefg', 'loss_dice', 'gradNorm_cce', 'gradNorm_dicefg', 'gradNorm_dice', 'accuracy', 'dice_0', 'dice_1', 'iou_0', 'iou_1']);
+    });
+
+    it('a run of float32 losses: FLOAT columns, the same values', async () => {
+      const store = new SweepStore(join(scratch, 'f32'));
+      store.create();
+      const rows: StepLog[] = Array.from({ length: 30 }, (_, step) => ({ step, losses: { cce: Math.fround(1 / (step + 1)) }, gradNorms: { cce: Math.sqrt(step) / 3 } }));
+      recordRun(store, runs[0], rows, { status: 'completed', steps: 30, parameters: 1 });
+      const path = store.path(runs[0].id, '.parquet');
+      const types = Object.fromEntries((await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${path}')`)).map((r) => [r.column_name, r.column_type]));
+      expect(types).toMatchObject({ step: 'INTEGER', loss_cce: 'FLOAT', gradNorm_cce: 'DOUBLE' });
+      const got = numbers(await query(`SELECT step, loss_cce::DOUBLE AS loss, gradNorm_cce AS grad FROM '${path}' ORDER BY step`));
+      expect(got).toEqual(rows.map((r) => ({ step: r.step, loss: r.losses.cce, grad: r.gradNorms.cce })));
+    });
   });
 
   it('from the CLI: writes DIR/export.csv by default; refuses an unknown format, naming it', async () => {
