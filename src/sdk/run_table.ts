@@ -16,7 +16,7 @@
  * and the file's key-value metadata `segloss.run` = {"format": 1, "id": …}. Read back, a row is
  * what its JSONL line gave: a value that is not finite reads as null, as JSON writes it.
  */
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetRead } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { LossKey } from '../experiment/losses.js';
@@ -87,6 +87,17 @@ export class RunTableBuilder {
     for (const [k, column] of columns) column.push(k in values ? values[k as LossKey] ?? NaN : null);
   }
 
+  /** The rows added as the table's columns (what `readRunColumns` gives of its file). */
+  columns(): RunColumns {
+    const columns = new Map<string, (number | null)[]>([['step', this.steps]]);
+    for (const [k, v] of this.losses) columns.set(`loss_${k}`, v.data);
+    for (const [k, v] of this.grads) columns.set(`gradNorm_${k}`, v.data);
+    columns.set('accuracy', this.accuracy);
+    this.dice.forEach((v, c) => columns.set(`dice_${c}`, v.data));
+    this.iou.forEach((v, c) => columns.set(`iou_${c}`, v.data));
+    return { rows: this.steps.length, columns };
+  }
+
   /** The Parquet file of the rows added (hyparquet-writer writes to a ByteWriter synchronously). */
   encode(): Uint8Array {
     const float = (v: Values) => (v.float32 ? 'FLOAT' : 'DOUBLE') as 'FLOAT' | 'DOUBLE';
@@ -122,14 +133,18 @@ export class RunTableBuilder {
 /** JSON's view of a logged number: null when not finite. */
 const asLogged = (v: number): number => (Number.isFinite(v) ? v : null as unknown as number);
 
+/** A run table's columns as read: every column a value (or null) a row, by name, in the file's order. */
+export interface RunColumns {
+  rows: number;
+  columns: Map<string, (number | null)[]>;
+}
+
 /**
- * The rows of a run table (`file`, e.g. "runs/<id>.parquet", names it in errors): each as its
- * JSONL line would read.
+ * The columns of a run table (`file`, e.g. "runs/<id>.parquet", names it in errors), as stored:
+ * NaN and ±Infinity as logged, null where a row has no value.
  */
-export async function readRunTable(bytes: Uint8Array, file: string): Promise<StepLog[]> {
+export async function readRunColumns(bytes: Uint8Array, file: string): Promise<RunColumns> {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let records: Record<string, unknown>[];
-  let names: string[];
   try {
     const metadata = parquetMetadata(buffer);
     const tag = metadata.key_value_metadata?.find((kv) => kv.key === METADATA_KEY)?.value;
@@ -137,28 +152,52 @@ export async function readRunTable(bytes: Uint8Array, file: string): Promise<Ste
     if (format !== RUN_TABLE_FORMAT) {
       throw new SweepDataError(`${file} is not a segloss run table of format ${RUN_TABLE_FORMAT} (${tag ? `its format is ${String(format)}` : 'no segloss.run metadata'})`);
     }
-    names = metadata.schema.slice(1).map((e) => e.name);
-    records = await parquetReadObjects({ file: buffer, metadata });
+    const rows = Number(metadata.num_rows);
+    const columns = new Map(metadata.schema.slice(1).map((e) => [e.name, new Array<number | null>(rows).fill(null)]));
+    await parquetRead({
+      file: buffer, metadata,
+      onChunk: ({ columnName, columnData, rowStart }) => {
+        const column = columns.get(columnName)!;
+        for (let i = 0; i < columnData.length; i++) column[rowStart + i] = (columnData[i] as number | null | undefined) ?? null;
+      },
+    });
+    if (!columns.has('step')) throw new SweepDataError(`${file} is damaged: it has no step column`);
+    return { rows, columns };
   } catch (error) {
     if (error instanceof SweepDataError) throw error;
     throw new SweepDataError(`${file} is damaged: ${(error as Error).message}`);
   }
-  const lossKeys = names.filter((n) => n.startsWith('loss_')).map((n) => [n, n.slice(5)] as const);
-  const gradKeys = names.filter((n) => n.startsWith('gradNorm_')).map((n) => [n, n.slice(9)] as const);
+}
+
+/**
+ * The rows of a run table (`file` names it in errors): each as its JSONL line would read.
+ */
+export async function readRunTable(bytes: Uint8Array, file: string): Promise<StepLog[]> {
+  const { rows, columns } = await readRunColumns(bytes, file);
+  const names = [...columns.keys()];
+  const keyed = (prefix: string) => names.filter((n) => n.startsWith(prefix)).map((n) => [n.slice(prefix.length), columns.get(n)!] as const);
+  const lossColumns = keyed('loss_');
+  const gradColumns = keyed('gradNorm_');
+  const steps = columns.get('step')!;
+  const accuracy = columns.get('accuracy');
   const classes = names.filter((n) => /^dice_\d+$/.test(n)).length;
-  return records.map((r) => {
+  const dice = Array.from({ length: classes }, (_, c) => columns.get(`dice_${c}`)!);
+  const iou = Array.from({ length: classes }, (_, c) => columns.get(`iou_${c}`) ?? []);
+  const out: StepLog[] = new Array(rows);
+  for (let i = 0; i < rows; i++) {
     const losses: Record<string, number> = {};
     const gradNorms: Record<string, number> = {};
-    for (const [column, k] of lossKeys) if (r[column] != null) losses[k] = asLogged(r[column] as number);
-    for (const [column, k] of gradKeys) if (r[column] != null) gradNorms[k] = asLogged(r[column] as number);
-    const row: StepLog = { step: r.step as number, losses, gradNorms };
-    if (r.accuracy != null) {
-      const dice: number[] = [];
-      const iou: number[] = [];
-      for (let c = 0; c < classes && r[`dice_${c}`] != null; c++) dice.push(asLogged(r[`dice_${c}`] as number));
-      for (let c = 0; c < classes && r[`iou_${c}`] != null; c++) iou.push(asLogged(r[`iou_${c}`] as number));
-      row.eval = { accuracy: asLogged(r.accuracy as number), dice, iou };
+    for (const [k, column] of lossColumns) if (column[i] != null) losses[k] = asLogged(column[i]!);
+    for (const [k, column] of gradColumns) if (column[i] != null) gradNorms[k] = asLogged(column[i]!);
+    const row: StepLog = { step: steps[i]!, losses, gradNorms };
+    if (accuracy && accuracy[i] != null) {
+      const d: number[] = [];
+      const u: number[] = [];
+      for (let c = 0; c < classes && dice[c][i] != null; c++) d.push(asLogged(dice[c][i]!));
+      for (let c = 0; c < classes && iou[c][i] != null; c++) u.push(asLogged(iou[c][i]!));
+      row.eval = { accuracy: asLogged(accuracy[i]!), dice: d, iou: u };
     }
-    return row;
-  });
+    out[i] = row;
+  }
+  return out;
 }

@@ -39,7 +39,7 @@ import { REDUCTION_FORMAT, RunReducer, type RunReduction } from '../report/reduc
 import { Claim, ClaimBook, type ClaimOptions } from './claims.js';
 import { io, removeOrphanedTemporaries, SweepDataError, writeAll, writeAtomic } from './fsio.js';
 import type { RunLease, RunState, RunStore } from './pool.js';
-import { readRunTable, RunTableBuilder } from './run_table.js';
+import { readRunColumns, readRunTable, RunTableBuilder, type RunColumns } from './run_table.js';
 import { rowToJson, summaryCsv, type FailedRun, type RunSummary } from './summary.js';
 
 export { rowToJson, SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
@@ -309,6 +309,18 @@ export class SweepStore implements RunStore {
       if (row == null) throw new SweepDataError(`runs/${id}.jsonl is damaged: line ${k + 1} is not a row`);
       return row;
     });
+  }
+
+  /**
+   * The columns of run `id` (of a complete run: `inspect` first), as its table holds them
+   * (run_table.ts); a run of segloss before 0.3, its log's rows put in columns.
+   */
+  async readColumns(id: string): Promise<RunColumns> {
+    const table = readIfExists(this.path(id, '.parquet'));
+    if (table != null) return readRunColumns(table, `runs/${id}.parquet`);
+    const builder = new RunTableBuilder(id);
+    for (const row of await this.readRows(id)) builder.add(row);
+    return builder.columns();
   }
 
   claim(id: string): RunLease | null {
