@@ -9,14 +9,15 @@
  *    alone (the directory as segloss wrote it before columnar logs and reductions), every figure
  *    drawn. Also: the tables' and the logs' bytes a row, what checking every completion marker
  *    against its table (SHA-256) costs, and reading every table's rows back.
- *    And `segloss export` of that sweep, to Parquet and to CSV: time, size, bytes a row.
+ *    And `segloss export` of that sweep, to Parquet and to CSV, and to Parquet of 1,080 and 10,800
+ *    runs (the seed's tables copied; 1,080 only with --quick): time, peak memory, bytes a row.
  * 2. The curve against the runs: sweeps of 108, 1,080 and 10,800 runs (the seed's grid with 3, 30
  *    and 300 seeds; with --quick 108 and 1,080 of 1,001 steps), each run's reduction computed from
  *    10,001 plausible rows and written with its marker, as a finished sweep holds them; the
  *    report reads no log.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,6 @@ import { RunReducer } from '../report/reduce.js';
 import { recordRun } from '../sdk/pool.js';
 import { digestOf, SweepStore } from '../sdk/store.js';
 import { rowToJson, SummaryTracker } from '../sdk/summary.js';
-import { exportSweep } from '../sdk/export.js';
 import type { BenchContext } from './suite.js';
 
 export interface ReportBenchRow {
@@ -60,7 +60,7 @@ export function plausibleRow(run: PlannedRun, step: number, steps: number): Step
  * A finished sweep of `runs` as the report reads it, without logs: sweep.json, and per run its
  * reduction (of `steps` plausible rows) and its completion marker.
  */
-function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: number): void {
+export function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: number): void {
   const store = new SweepStore(dir);
   store.create();
   store.writeSweep({ spec: { preset: 'seed' }, runs });
@@ -78,6 +78,23 @@ function writeReducedSweep(dir: string, runs: readonly PlannedRun[], steps: numb
     const marker = { ...summary, log: { rows: steps, bytes: 0, sha256: '' }, reduction: digestOf(reduction) };
     writeFileSync(join(store.runsDir, `${run.id}.done.json`), JSON.stringify(marker, null, 2) + '\n');
   }
+}
+
+/**
+ * A finished sweep of `planned` runs in `dir` made of `from`'s tables: run k's table is a copy of
+ * `runs[k mod runs.length]`'s, its marker that run's with its own id and config (no reduction: what
+ * the export reads).
+ */
+function copySweep(from: SweepStore, runs: readonly PlannedRun[], dir: string, planned: readonly PlannedRun[]): void {
+  const store = new SweepStore(dir);
+  store.create();
+  store.writeSweep({ spec: { preset: 'seed' }, runs: planned });
+  planned.forEach((run, k) => {
+    const source = runs[k % runs.length].id;
+    copyFileSync(from.path(source, '.parquet'), store.path(run.id, '.parquet'));
+    const { reduction: _reduction, ...marker } = JSON.parse(readFileSync(from.path(source, '.done.json'), 'utf8'));
+    writeFileSync(store.path(run.id, '.done.json'), JSON.stringify({ ...marker, id: run.id, config: run.config }));
+  });
 }
 
 /**
@@ -132,29 +149,46 @@ export function withoutReductions(dir: string): void {
  * its figure processes together (their resident sizes summed, sampled every 20 ms from /proc; the
  * process's own peak where /proc is missing).
  */
-async function reportInChild(dir: string): Promise<{ seconds: number; peakMB: number; runs: number; figures: number }> {
+function reportInChild(dir: string): Promise<{ seconds: number; peakMB: number; runs: number; figures: number }> {
+  return measureInChild(`const { report } = await segloss.writeReport(${JSON.stringify(dir)});
+const result = { runs: report.runs.length, figures: report.figures.length };`);
+}
+
+/** `exportSweep(dir)` to `out` in a child process of its own: its wall time and peak memory. */
+function exportInChild(dir: string, format: 'parquet' | 'csv', out: string): Promise<{ seconds: number; peakMB: number; runs: number; rows: number; columns: number }> {
+  return measureInChild(`const exported = await segloss.exportSweep(${JSON.stringify(dir)}, { format: ${JSON.stringify(format)}, out: ${JSON.stringify(out)} });
+const result = { runs: exported.runs, rows: exported.rows, columns: exported.columns.length };`);
+}
+
+/**
+ * Runs `body` (a module's code that sets \`result\`, with the built package as \`segloss\`) in a
+ * child process of its own; its wall time, and the peak memory of it and its child processes
+ * together (their resident sizes summed, sampled every 20 ms from /proc; the process's own peak
+ * where /proc is missing).
+ */
+async function measureInChild<T>(body: string): Promise<T & { seconds: number; peakMB: number }> {
   const index = new URL('./index.js', import.meta.url).href;
   const script = `import { readFileSync } from 'node:fs';
-const { writeReport } = await import(${JSON.stringify(index)});
+const segloss = await import(${JSON.stringify(index)});
 const rss = (pid) => { try { return Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/' + pid + '/status', 'utf8'))[1]); } catch { return 0; } };
 const children = (pid) => { try { return readFileSync('/proc/' + pid + '/task/' + pid + '/children', 'utf8').split(' ').filter(Boolean); } catch { return []; } };
 let peak = 0;
 const sample = () => { peak = Math.max(peak, rss(process.pid) + children(process.pid).reduce((a, c) => a + rss(c), 0)); };
 const timer = setInterval(sample, 20);
 const t0 = performance.now();
-const { report } = await writeReport(${JSON.stringify(dir)});
+${body}
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(timer);
 sample();
 peak = Math.max(peak, process.resourceUsage().maxRSS);
-console.log(JSON.stringify({ seconds, peakMB: peak / 1024, runs: report.runs.length, figures: report.figures.length }));`;
+console.log(JSON.stringify({ ...result, seconds, peakMB: peak / 1024 }));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`report bench: the report's process exited with ${code}: ${err.trim()}`);
+  if (code !== 0) throw new Error(`report bench: the measured process exited with ${code}: ${err.trim()}`);
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
@@ -194,16 +228,22 @@ export async function benchReport({ print, quick }: BenchContext): Promise<Repor
     rows.push({ name: 'seed preset, from reductions', runs: fromReductions.runs, steps, seconds: fromReductions.seconds, peakMB: fromReductions.peakMB });
     const again = await reportInChild(dir);
     rows.push({ name: 'seed preset again (its figures unchanged: not drawn)', runs: again.runs, steps, seconds: again.seconds, peakMB: again.peakMB });
-    // The export of the same sweep (every row, the config as columns), both formats.
-    for (const format of ['parquet', 'csv'] as const) {
+    // The export of the same sweep (every row, the config as columns), both formats; then of
+    // 1,080 and 10,800 runs (1,080 with --quick): the seed's tables copied, run k's from seed run k mod 108.
+    const exportRow = async (from: string, format: 'parquet' | 'csv') => {
       const out = join(root, `export.${format}`);
-      const t0 = performance.now();
-      const exported = await exportSweep(dir, { format, out });
-      const seconds = (performance.now() - t0) / 1000;
+      const exported = await exportInChild(from, format, out);
       const bytes = statSync(out).size;
-      print(`segloss export --format ${format}: ${exported.rows.toLocaleString('en')} rows × ${exported.columns.length} columns in ${seconds.toFixed(1)} s, `
-        + `${(bytes / 1e6).toFixed(1)} MB (${(bytes / exported.rows).toFixed(1)} bytes a row)`);
+      print(`segloss export --format ${format}: ${exported.runs} runs, ${exported.rows.toLocaleString('en')} rows × ${exported.columns} columns in ${exported.seconds.toFixed(1)} s, `
+        + `peak ${exported.peakMB.toFixed(0)} MB, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / exported.rows).toFixed(1)} bytes a row)`);
       rmSync(out);
+    };
+    for (const format of ['parquet', 'csv'] as const) await exportRow(dir, format);
+    for (const seeds of quick ? [30] : [30, 300]) {
+      const copies = join(root, `export-${seeds}`);
+      copySweep(store, runs, copies, expandPreset({ ...presets.seed, runs: seeds }, { steps }));
+      await exportRow(copies, 'parquet');
+      rmSync(copies, { recursive: true, force: true });
     }
     forgetFigures(dir);
     await withJsonlLogs(dir);

@@ -2,7 +2,11 @@
  * A figure's files: the SVG (vega, render.ts) and a PNG of it (resvg, at 2× zoom), written
  * atomically. resvg's pixmaps live outside V8's heap, which does not feel them: a process that
  * renders hundreds of PNGs and collects garbage only as its small JS heap asks would grow by ~10 MB
- * a figure. So a major collection runs every few figures (`v8`'s --expose-gc, set at run time).
+ * a figure. So a collection runs after every figure (`v8`'s --expose-gc, set at run time): a minor
+ * one, which frees the figure's renderer while it is young, and every MAJOR_EVERY figures a major
+ * one, for what grew old. Measured on 360 figures in one process: 150 ms a figure and 700 MB at
+ * most; the bare `gc()` (a major collection that also gives memory back) every 8 figures instead:
+ * 178 ms and 476 MB; no collection at all: 4.2 GB.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,17 +47,17 @@ export interface FigureJob {
   spec: Record<string, unknown>;
 }
 
-const COLLECT_EVERY = 8;
-let collect: (() => void) | null = null;
+const MAJOR_EVERY = 8;
+let collect: ((options?: { type: 'minor' | 'major' }) => void) | null = null;
 let drawn = 0;
 
-/** A major garbage collection, which frees the PNG renderer's native memory (its finalizers run at the next turn). */
+/** A garbage collection, which frees the PNG renderers' native memory (their finalizers run at the next turn). */
 async function collectGarbage(): Promise<void> {
   if (!collect) {
     setFlagsFromString('--expose-gc');
-    collect = runInNewContext('gc') as () => void;
+    collect = runInNewContext('gc') as typeof collect;
   }
-  collect();
+  collect!({ type: drawn % MAJOR_EVERY === 0 ? 'major' : 'minor' });
   await new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -62,5 +66,6 @@ export async function writeFigure(dir: string, { key, spec }: FigureJob): Promis
   const svg = await specToSvg(spec);
   writeAtomic(join(dir, `${key}.svg`), svg);
   writeAtomic(join(dir, `${key}.png`), svgToPng(svg));
-  if (++drawn % COLLECT_EVERY === 0) await collectGarbage();
+  drawn++;
+  await collectGarbage();
 }
