@@ -142,12 +142,23 @@ describe('SweepStore', () => {
     await expect(readRunTable(new Uint8Array(64), 'runs/x.parquet')).rejects.toThrow(/^runs\/x\.parquet is damaged: /);
   });
 
-  it('keeps a run\'s JSONL where it dies between the marker and the removal: the table is what counts', async () => {
+  it('keeps a run\'s JSONL where it dies between the marker and the removal: the table is what counts; a sweep\'s start removes it', async () => {
     const store = storeWithRun();
     writeFileSync(store.path('r', '.jsonl'), 'a stray log\n');
     expect(store.inspect('r').kind).toBe('complete');
     expect(await store.readRows('r')).toEqual(rows);
     expect(store.completeFiles('r')).toEqual(['.parquet', '.reduced.json', '.done.json']);
+    // A run in progress (no marker) keeps its log; so does a run whose table does not match its marker.
+    writeFileSync(store.path('other', '.jsonl'), '{"step":0}\n');
+    const table = readFileSync(store.path('r', '.parquet'));
+    writeFileSync(store.path('r', '.parquet'), table.subarray(0, 50));
+    store.create();
+    expect(existsSync(store.path('r', '.jsonl'))).toBe(true);
+    writeFileSync(store.path('r', '.parquet'), table);
+    store.create();
+    expect(existsSync(store.path('r', '.jsonl'))).toBe(false);
+    expect(existsSync(store.path('other', '.jsonl'))).toBe(true);
+    expect(store.inspect('r').kind).toBe('complete');
   });
 
   it('refuses to record a run another claimant holds', () => {

@@ -31,7 +31,7 @@
  * file (`inspect`), never as a bare JSON parse error.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StepLog } from '../experiment/train.js';
@@ -130,11 +130,24 @@ export class SweepStore implements RunStore {
     this.claims = new ClaimBook(this.runsDir, options);
   }
 
-  /** Makes the directory and runs/, and removes temporaries that killed processes of this host left. */
+  /**
+   * Makes the directory and runs/, and removes temporaries that killed processes of this host left,
+   * and the write-ahead log of a complete run whose process died after its marker and before
+   * removing the log (its table, checked against the marker, holds the rows).
+   */
   create(): void {
     io('create the directory', this.runsDir, () => mkdirSync(this.runsDir, { recursive: true }));
     removeOrphanedTemporaries(this.dir);
     removeOrphanedTemporaries(this.runsDir);
+    const files = io('list', this.runsDir, () => readdirSync(this.runsDir));
+    const tables = new Set(files.filter((f) => f.endsWith('.parquet')));
+    for (const file of files) {
+      if (!file.endsWith('.jsonl')) continue;
+      const id = file.slice(0, -'.jsonl'.length);
+      if (!tables.has(`${id}.parquet`) || this.inspect(id).kind !== 'complete') continue;
+      const log = this.path(id, '.jsonl');
+      io('remove', log, () => rmSync(log, { force: true }));
+    }
   }
 
   path(id: string, suffix: RunFile): string {
@@ -395,7 +408,7 @@ class FileRunLease implements RunLease {
     this.claim.verify();
     writeAtomic(this.store.path(this.id, '.done.json'), JSON.stringify(marker, null, 2) + '\n');
     // The write-ahead log is in the table now. (Should this process die first, the JSONL stays
-    // beside its table, unread: the marker vouches for the table.)
+    // beside its table, unread, the marker vouching for the table, until a sweep's `create()`.)
     io('remove', logPath, () => rmSync(logPath, { force: true }));
     this.claim.release();
   }
