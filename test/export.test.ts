@@ -96,7 +96,7 @@ describe('segloss export', () => {
     expect(result).toMatchObject({ out, runs: 3, rows: want.length });
     const bytes = readFileSync(out);
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    expect(parquetMetadata(file).row_groups).toHaveLength(3); // one per run
+    expect(parquetMetadata(file).row_groups.map((g) => Number(g.num_rows))).toEqual([want.length]); // whole runs, up to 100,000 rows a group
     const got = (await parquetReadObjects({ file })).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
     expect(Object.keys(got[0])).toEqual(result.columns);
     const keys = Object.keys(want[0]);
@@ -104,6 +104,16 @@ describe('segloss export', () => {
     // The U-Net-less runs have no third class: their dice_2 is empty.
     expect(got.filter((r) => r.run === 'run-0' && r.accuracy != null).every((r) => r.dice_2 === null)).toBe(true);
     expect(readdirSync(scratch).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('Parquet: gathers whole runs into row groups of at least rowGroupRows rows, the last one smaller', async () => {
+    const out = join(scratch, 'groups.parquet');
+    await exportSweep(dir, { format: 'parquet', out, rowGroupRows: 50, onWarning: () => {} });
+    const bytes = readFileSync(out);
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    expect(parquetMetadata(file).row_groups.map((g) => Number(g.num_rows))).toEqual([80, 25]); // runs of 40 + 40, then 25
+    const got = await parquetReadObjects({ file, columns: ['run', 'step'] });
+    expect(got.map((r) => `${r.run}:${r.step}`)).toEqual(expected().map((r) => `${r.run}:${r.step}`));
   });
 
   it('CSV: every row and column parsed back equals the logs and the configs, numbers exactly', async () => {

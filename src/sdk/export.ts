@@ -9,8 +9,9 @@
  *   loss, accuracy, dice_<class> and iou_<class> (on evaluation steps; empty elsewhere).
  *
  * Read one run at a time (its log checked against its completion marker first; a damaged run is
- * named and left out), written as it is read: Parquet (hyparquet-writer, one row group per run,
- * snappy) or CSV (RFC 4180, numbers in their shortest exact form). Memory holds one run's rows.
+ * named and left out), written as it is read: Parquet (hyparquet-writer, row groups of whole runs,
+ * about 100,000 rows each, snappy) or CSV (RFC 4180, numbers in their shortest exact form). Memory
+ * holds one row group's rows.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -21,8 +22,10 @@ import { lossOrder } from '../experiment/losses.js';
 import type { RunColumns } from './run_table.js';
 import { SweepStore, type RunSummary } from './store.js';
 
+/** The file format of an export: Parquet or CSV. */
 export type ExportFormat = 'parquet' | 'csv';
 
+/** What exportSweep writes and where, and where it reports warnings and progress. */
 export interface ExportOptions {
   format: ExportFormat;
   /** The file to write (default: DIR/export.parquet or DIR/export.csv); written to a temporary, then renamed. */
@@ -31,8 +34,15 @@ export interface ExportOptions {
   onWarning?: (message: string) => void;
   /** After each run: runs done of total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Parquet: whole runs are gathered into a row group until it holds this many rows (default
+   * 100,000: ten runs of the seed's 10,001 steps). Fewer, larger row groups keep the file's
+   * metadata, and the writer's memory, small for sweeps of thousands of runs.
+   */
+  rowGroupRows?: number;
 }
 
+/** What exportSweep wrote: the file's path, the runs and rows in it, and its column names in order. */
 export interface ExportResult {
   out: string;
   runs: number;
@@ -96,16 +106,35 @@ function columnsOf(runs: readonly RunSummary[]): Column[] {
   ];
 }
 
-/** Column `c` of run `run` whose table is `columns`: every row's value, null where there is none or it is not finite. */
-function columnValues(c: Column, run: RunSummary, { rows, columns }: RunColumns): unknown[] {
+/**
+ * Column `c` of run `run` whose table is `columns`, appended to `out`: every row's value, null
+ * where there is none or it is not finite.
+ */
+function appendColumn(out: unknown[], c: Column, run: RunSummary, { rows, columns }: RunColumns): void {
+  const start = out.length;
   if ('constant' in c) {
     const value = c.constant(run);
-    return new Array(rows).fill(c.type === 'INT64' && value != null ? BigInt(value as number) : value);
+    out.length = start + rows;
+    out.fill(c.type === 'INT64' && value != null ? BigInt(value as number) : value, start);
+    return;
   }
   const source = columns.get(c.from);
-  if (!source) return new Array(rows).fill(null);
-  if (c.type === 'INT64') return source.map((v) => (v == null ? null : BigInt(v)));
-  return source.map((v) => (v == null || !Number.isFinite(v) ? null : v));
+  out.length = start + rows;
+  if (!source) out.fill(null, start);
+  else if (c.type === 'INT64') for (let i = 0; i < rows; i++) out[start + i] = source[i] == null ? null : BigInt(source[i]!);
+  else {
+    for (let i = 0; i < rows; i++) {
+      const v = source[i];
+      out[start + i] = v == null || !Number.isFinite(v) ? null : v;
+    }
+  }
+}
+
+/** Column `c` of run `run` whose table is `columns` (`appendColumn`). */
+function columnValues(c: Column, run: RunSummary, table: RunColumns): unknown[] {
+  const out: unknown[] = [];
+  appendColumn(out, c, run, table);
+  return out;
 }
 
 /** A table being written, one run's rows at a time. */
@@ -114,7 +143,7 @@ interface TableWriter {
   finish(): Promise<void>;
 }
 
-function parquetTable(path: string, columns: readonly Column[]): TableWriter {
+function parquetTable(path: string, columns: readonly Column[], rowGroupRows: number): TableWriter {
   const schema: SchemaElement[] = [
     { name: 'root', num_children: columns.length },
     ...columns.map((c): SchemaElement => ({
@@ -123,19 +152,34 @@ function parquetTable(path: string, columns: readonly Column[]): TableWriter {
     })),
   ];
   const writer = new ParquetWriter({ writer: fileWriter(path), schema });
+  // The next row group's values, per column: whole runs, appended as they are read.
+  let pending: unknown[][] = columns.map(() => []);
+  let pendingRows = 0;
+  const flush = async () => {
+    if (pendingRows === 0) return;
+    // The logged numbers byte-stream split (smaller, and no dictionary tried), the step delta
+    // coded; statistics (row-group skipping on run, config and step) for all but the numbers.
+    const columnData = columns.map((c, j) => ({
+      name: c.name,
+      data: pending[j],
+      encoding: 'from' in c ? (c.type === 'INT64' ? 'DELTA_BINARY_PACKED' as const : 'BYTE_STREAM_SPLIT' as const)
+        : c.type === 'BOOLEAN' ? 'RLE' as const : 'RLE_DICTIONARY' as const,
+      statistics: c.name === 'run' || c.name === 'step',
+    }));
+    const rows = pendingRows;
+    pending = columns.map(() => []);
+    pendingRows = 0;
+    await writer.write({ columnData, rowGroupSize: rows });
+  };
   return {
     async write(run, table) {
-      // The logged numbers byte-stream split (smaller, and no dictionary tried), the step delta
-      // coded; statistics (row-group skipping on run, config and step) for all but the numbers.
-      const columnData = columns.map((c) => ({
-        name: c.name,
-        data: columnValues(c, run, table),
-        ...('from' in c ? { encoding: c.type === 'INT64' ? 'DELTA_BINARY_PACKED' as const : 'BYTE_STREAM_SPLIT' as const } : {}),
-        statistics: c.type !== 'DOUBLE' || 'constant' in c,
-      }));
-      await writer.write({ columnData, rowGroupSize: Math.max(1, table.rows) });
+      if (table.rows === 0) return;
+      columns.forEach((c, j) => appendColumn(pending[j], c, run, table));
+      pendingRows += table.rows;
+      if (pendingRows >= rowGroupRows) await flush();
     },
     async finish() {
+      await flush();
       await writer.finish();
     },
   };
@@ -182,7 +226,7 @@ export async function exportSweep(dir: string, options: ExportOptions): Promise<
   const out = options.out ?? `${dir}/export.${format}`;
   const temporary = `${out}.${process.pid}.tmp`;
   const columns = columnsOf(runs);
-  const table = format === 'parquet' ? parquetTable(temporary, columns) : csvTable(temporary, columns);
+  const table = format === 'parquet' ? parquetTable(temporary, columns, options.rowGroupRows ?? 100_000) : csvTable(temporary, columns);
   let rows = 0;
   try {
     for (const [k, run] of runs.entries()) {
