@@ -3,6 +3,7 @@ import { registerAll } from './kernels/register_all.js';
 import { activeKernelVariant, setActiveVariant } from './wasm/backend.js';
 import { compileKernels, simdSupported, type KernelVariant } from './wasm/module.js';
 
+/** Options of setupWasmKernels: which kernel build, and which of tfjs-backend-wasm's kernels to replace. */
 export interface SetupOptions {
   /**
    * Which build of the kernels to use: 'auto' (default) picks SIMD when
@@ -28,6 +29,7 @@ export interface SetupOptions {
   replaceTfjsKernels?: boolean;
 }
 
+/** What setupWasmKernels did: the kernel build it chose. */
 export interface SetupResult {
   /** The build now in use. */
   variant: KernelVariant;

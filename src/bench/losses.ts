@@ -13,9 +13,14 @@ import { formatRow, melemPerSecond, time, type Timing } from './harness.js';
 
 const { cceComposite, diceComposite, segmentationLossesComposite } = losses;
 
+/** A logits shape as [N, H, W, C]: batch, height, width, classes. */
 export type Shape4 = [number, number, number, number];
 export const LOSS_BENCH_SHAPES: Shape4[] = [[8, 128, 128, 2], [4, 256, 256, 4], [2, 512, 512, 8]];
 
+/**
+ * One measured row: its shape's group label (`[N,H,W,C]`), what was timed, the median and quartile
+ * times of a forward + backward in ms over `runs` runs, and the throughput in Melem/s.
+ */
 export interface LossBenchRow {
   group: string;
   name: string;

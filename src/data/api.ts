@@ -51,6 +51,7 @@ export async function dataFiles(source: DataSource): Promise<DataFile[]> {
   return filesFromFileList(list as File[]);
 }
 
+/** How checkData and openDataset find and check a source's pairs: the check's options and a manifest. */
 export interface OpenOptions extends DataCheckOptions {
   /** A manifest among the files (default: manifest.csv or manifest.json at the root). */
   manifest?: string;

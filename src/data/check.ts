@@ -11,6 +11,7 @@ import { loadSample, problemsOf, type LoadedSample } from './load.js';
 import type { MaskConvention } from './masks.js';
 import { shapeText, type DataProblem } from './types.js';
 
+/** How a data check reads masks, how many classes it expects, and where it reports progress. */
 export interface DataCheckOptions {
   masks?: MaskConvention;
   /** The declared number of classes: label values from this up are problems. */
@@ -19,6 +20,7 @@ export interface DataCheckOptions {
   onProgress?: (done: number, total: number, file: string) => void;
 }
 
+/** One checked pair of a DataReport: its id, split, file paths, size, channels and class fractions. */
 export interface ImageSummary {
   id: string;
   split: Split;
@@ -31,6 +33,10 @@ export interface ImageSummary {
   frequencies: number[] | null;
 }
 
+/**
+ * What a data check found: pairs per split, sizes, file types, channels, classes and their frequencies
+ * (overall and per image), a summary of each image, every problem by file, and the files it ignored.
+ */
 export interface DataReport {
   dims: 2 | 3;
   layout: DataLayout['kind'];

@@ -26,6 +26,7 @@ import {
 } from './transforms.js';
 import { DataError, type DecodedImage, type DecodedLabels } from './types.js';
 
+/** How a SegmentationDataset shapes its samples and batches; only `size` is required. */
 export interface DatasetOptions {
   /** 2D: the model's input side (images are resized to size × size); 3D: the patch side. */
   size: number;
@@ -51,6 +52,7 @@ export interface DatasetOptions {
   cacheMB?: number;
 }
 
+/** `count` samples, channels last, as flat arrays: images as normalised floats, labels as class indices. */
 export interface Batch {
   /** [n, ...spatial, channels] */
   images: Float32Array;
@@ -78,6 +80,10 @@ export function fingerprintOf(text: string): string {
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
+/**
+ * A checked data set opened for training (see openDataset): the training and validation pairs, seeded
+ * batches of `size` (2D images or 3D patches) and a fixed validation set, prepared cases in an LRU cache.
+ */
 export class SegmentationDataset {
   readonly dims: 2 | 3;
   readonly channels: number;

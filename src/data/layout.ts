@@ -28,9 +28,11 @@ export interface DataFile {
   size?: number;
   /** Where the file is on disk, when it is (Node): decode workers read it there themselves. */
   fsPath?: string;
+  /** The file's bytes. */
   read(): Promise<Uint8Array>;
 }
 
+/** Which split a pair belongs to: training, validation, or test (images without labels). */
 export type Split = 'train' | 'val' | 'test';
 
 /** One sample: its image file(s) (one per channel for nnU-Net's `_0000` suffixes) and its mask. */
@@ -43,6 +45,10 @@ export interface SamplePair {
   split: Split;
 }
 
+/**
+ * The pairs discoverLayout found in a list of files: 2D or 3D, by which layout (images/ + masks/, the
+ * Decathlon / nnU-Net folders or a manifest), and the problems found while pairing them.
+ */
 export interface DataLayout {
   dims: 2 | 3;
   kind: 'folders' | 'decathlon' | 'manifest';

@@ -9,6 +9,7 @@ import { rasterToImage, rasterToLabels, type MaskConvention } from './masks.js';
 import { decodeNifti } from './nifti.js';
 import { DataError, UnreadableFileError, shapeText, type DataProblem, type DecodedImage, type DecodedLabels } from './types.js';
 
+/** A decoded sample: its image, and its mask as class indices (null when the pair has no mask). */
 export interface LoadedSample {
   image: DecodedImage;
   labels: DecodedLabels | null;

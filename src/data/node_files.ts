@@ -7,6 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { DataFile } from './layout.js';
 
+/**
+ * Every file under the folder `root`, recursively, with paths relative to it; an Error when `root` is
+ * not there or is not a folder.
+ */
 export function filesInDirectory(root: string): DataFile[] {
   let stat;
   try {

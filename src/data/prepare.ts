@@ -24,6 +24,7 @@ export interface PrepareSettings {
   masks: MaskConvention;
 }
 
+/** A case ready for batches: its image and labels after prepareCase (see the module's header). */
 export interface PreparedCase {
   image: DecodedImage;
   labels: DecodedLabels;
@@ -47,6 +48,7 @@ export async function prepareCase(pair: SamplePair, settings: PrepareSettings): 
 
 /** Prepares cases elsewhere (other threads), to the same bits as prepareCase. */
 export interface DecodeWorkers {
+  /** Prepares `pair` under `settings` in a worker: the same result as prepareCase. */
   prepare(pair: SamplePair, settings: PrepareSettings): Promise<PreparedCase>;
   /** Ends the workers. */
   close(): Promise<void>;

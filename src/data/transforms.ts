@@ -18,6 +18,7 @@ export type Normalization =
   | 'none'
   | { window: [number, number] }; // clip to [lo, hi], then to [0, 1] (CT: [−1000, 1000]; MONAI's ScaleIntensityRange with clip)
 
+/** The random augmentations drawn per training sample (none by default: NO_AUGMENTATION). */
 export interface Augmentation {
   /** Random flips along each spatial axis (MONAI's RandFlip, albumentations' HorizontalFlip / VerticalFlip). */
   flip: boolean;

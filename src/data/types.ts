@@ -37,6 +37,7 @@ export type ProblemCode =
   | 'channels' // images of one data set with different channel counts
   | 'manifest'; // a manifest line that is not a pair of files
 
+/** One problem a data check found: its code, the file it is about, and a message for the user. */
 export interface DataProblem {
   code: ProblemCode;
   /** The file (or folder) the problem is about, as the user named it (relative to the data set's root). */

@@ -169,7 +169,9 @@ function seedFieldsOfUNet(input: Record<string, unknown>): { path: string; messa
     .map(([k, { instead }]) => ({ path: k, message: `is the seed net's${instead ? `; a U-Net run's is ${instead}` : ', not a U-Net\'s'}` }));
 }
 
+/** A run config as written: every field optional (parseRunConfig fills in the seed's defaults). */
 export type RunConfigInput = z.input<typeof runConfigSchema>;
+/** A validated run config, every default filled in (what parseRunConfig returns). */
 export type RunConfig = z.output<typeof runConfigSchema>;
 
 /** A validation failure: the message names every offending field and what was wrong with it. */

@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { LOSS_NAMES, type LossName } from '../losses/types.js';
 
+/** The zoo's losses a run can train with or log, besides the seed's five (LOSS_NAMES). */
 export const ZOO_LOSS_NAMES = ['generalized-dice', 'tversky', 'focal', 'dice-ce', 'lovasz'] as const;
 export type ZooLossName = typeof ZOO_LOSS_NAMES[number];
 /** A loss's key in configs and logs: a seed loss's name, or a zoo loss's name with its non-default options. */

@@ -5,6 +5,7 @@
 import { LOSS_NAMES } from '../losses/types.js';
 import { parseRunConfig, runId, type RunConfig, type RunConfigInput } from './config.js';
 
+/** A grid of runs: a base config, the axes it varies, and the runs (seeds) per cell. */
 export interface Preset {
   name: string;
   description: string;
@@ -15,6 +16,7 @@ export interface Preset {
   runs: number;
 }
 
+/** One run of an expanded preset: its run id and its validated config. */
 export interface PlannedRun {
   id: string;
   config: RunConfig;
@@ -26,6 +28,7 @@ const SGD = { name: 'sgd' as const };
 /** The `unet` preset's data at a foreground fraction: 64² synthetic shapes, 64 training and 8 validation images. */
 const unetData = (foreground: number) => ({ name: 'synthetic' as const, size: 64, foreground, trainImages: 64, valImages: 8 });
 
+/** The study's grids by name: the seed's grid and draft, quick, puzzle, losses, and two U-Net grids. */
 export const presets: Record<'seed' | 'seed-draft' | 'quick' | 'puzzle' | 'losses' | 'unet' | 'unet-seed', Preset> = {
   seed: {
     name: 'seed',

@@ -27,6 +27,7 @@ const STREAM_WEIGHTS = 0;
 const STREAM_BATCHES = 1;
 const STREAM_VALIDATION = 2;
 
+/** Scores of hard (argmax) predictions on the validation set. */
 export interface Evaluation {
   /** Pixel accuracy of argmax(logits) on the validation set. */
   accuracy: number;
@@ -36,6 +37,10 @@ export interface Evaluation {
   iou: number[];
 }
 
+/**
+ * One step's log row: by loss key, each logged loss's value and global gradient norm on the step's
+ * batch before the update, and the evaluation on evaluation steps.
+ */
 export interface StepLog {
   step: number;
   losses: Partial<Record<LossKey, number>>;
@@ -44,6 +49,7 @@ export interface StepLog {
   eval?: Evaluation;
 }
 
+/** How a run ended: completed, or diverged at a step; the steps logged and the model's parameter count. */
 export interface RunOutcome {
   status: 'completed' | 'diverged';
   /** Steps logged. */

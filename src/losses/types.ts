@@ -6,6 +6,10 @@
 /** How per-pixel cross-entropy values are reduced. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/**
+ * Options of `categoricalCrossEntropy`: per pixel −Σ_c y_c log p_c, p = softmax(logits) (the input
+ * itself with `activation: 'none'`).
+ */
 export interface CategoricalCrossEntropyOptions {
   /**
    * `false` (default): the exact log-softmax form, −Σ_c y_c log p_c with log p_c = z_c − logsumexp(z).
@@ -232,6 +236,7 @@ export interface TverskyOptions extends RegionLossOptions {
 
 /** The five losses of the seed study, under the names used in configs, logs and reports. */
 export const LOSS_NAMES = ['cce', 'dice', 'dice_square', 'dicefg', 'dicefg_square'] as const;
+/** One of the seed's five losses by name: 'cce', 'dice', 'dice_square', 'dicefg' or 'dicefg_square'. */
 export type LossName = (typeof LOSS_NAMES)[number];
 
 /** Options of `segmentationLosses`: ε of the clipped CCE and of the four Dice variants. */

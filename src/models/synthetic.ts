@@ -8,6 +8,7 @@
  */
 import { Random } from '../experiment/random.js';
 
+/** What syntheticSegmentation makes: image shape and count, foreground, noise, blur, drift and seed. */
 export interface SyntheticOptions {
   /** [height, width] (2D) or [depth, height, width] (3D), each ≥ 4. */
   shape: readonly number[];
@@ -29,6 +30,7 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
+/** The images and their two-class labels that syntheticSegmentation made, as flat arrays. */
 export interface SyntheticData {
   /** [count, ...shape, 1], channels last, float32. */
   images: Float32Array;

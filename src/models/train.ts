@@ -93,8 +93,11 @@ export function runOptions(o: UNetTrainingOptions): Omit<UNetTrainingOptions, 't
   return run;
 }
 
+/** Training options as given: every field optional (parseTrainingOptions fills in the defaults). */
 export type UNetTrainingInput = z.input<typeof optionsSchema>;
+/** Validated training options, every default filled in, imageSize included (parseTrainingOptions). */
 export type UNetTrainingOptions = Omit<z.output<typeof optionsSchema>, 'imageSize'> & { imageSize: number };
+/** The validated `data` option: your own data's folder, how to read it, its classes and decode workers. */
 export type TrainingDataOptions = z.output<typeof dataSchema>;
 
 /**
@@ -118,6 +121,7 @@ export function parseTrainingOptions(input: unknown, dims: 2 | 3 = 2): UNetTrain
   return o;
 }
 
+/** Accuracy of argmax predictions on the validation set, and per class their Dice and IoU. */
 export interface ValidationScores {
   accuracy: number;
   /** Per class (background, foreground): 2|P∩Y| / (|P| + |Y|), 1 when both are empty. */
@@ -125,6 +129,10 @@ export interface ValidationScores {
   iou: number[];
 }
 
+/**
+ * One step's row: the step, the training loss on its batch (before the update), and the validation
+ * scores on evaluation steps (every `evalEvery` steps, and the last).
+ */
 export interface TrainingRow {
   step: number;
   loss: number;
@@ -604,6 +612,7 @@ export class UNetTrainer {
     return trainer.startThreads(hooks?.threads, hooks);
   }
 
+  /** Ends the trainer: its other threads, the data's decode workers, the optimizer's and model's tensors. */
   dispose(): void {
     this.pending = null;
     this.replicas?.close();

@@ -8,7 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 export interface UNet2DOptions {
-  /** [height, width, channels]: height and width divisible by 2^(levels − 1). */
+  /** The input shape, [height, width, channels]: height and width divisible by 2^(levels − 1). */
   inputShape: readonly [number, number, number];
   /** Output channels: classes (softmax) or labels (sigmoid). */
   classes: number;
@@ -26,7 +26,7 @@ export interface UNet2DOptions {
 
 /** A 3D U-Net's options: `inputShape` is [depth, height, width, channels]. */
 export interface UNet3DOptions extends Omit<UNet2DOptions, 'inputShape'> {
-  /** [depth, height, width, channels]: depth, height and width divisible by 2^(levels − 1). */
+  /** The input shape, [depth, height, width, channels]: depth, height and width divisible by 2^(levels − 1). */
   inputShape: readonly [number, number, number, number];
 }
 

@@ -24,6 +24,10 @@ export interface StepOptimizer {
   dispose(): void;
 }
 
+/**
+ * tf.train.adam's update, to the bit, in one wasm kernel call for every variable (tf.train.adam itself
+ * off the wasm backend or before setupWasmKernels); see the module's header.
+ */
 export class FusedAdam extends Optimizer implements StepOptimizer {
   /** The name tfjs's serialization knows it by. */
   static readonly className = 'SeglossFusedAdam';

@@ -39,6 +39,10 @@ export interface RunLog {
   samples?: PredictionSamples;
 }
 
+/**
+ * The runs of one figure: the same optimizer, batch norm, foreground (and inversion) and seed, one per
+ * training loss.
+ */
 export interface FigureGroup<R = RunReduction> {
   /** A file-safe key, e.g. `adam-bn0-95fg-run0` (`adam-bn0-95fg-inv-run0` with inverted inputs). */
   key: string;

@@ -87,6 +87,10 @@ export interface Spike {
   holds: boolean;
 }
 
+/**
+ * One of the seed's five observations checked on a sweep's runs: its status (reproduced, not
+ * reproduced, not covered), the criterion, and the numbers behind the status.
+ */
 export interface ObservationCheck {
   id: 1 | 2 | 3 | 4 | 5;
   /** A few words: "SGD never converges". */

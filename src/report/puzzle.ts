@@ -34,6 +34,10 @@ const CELL_TITLES: Record<PuzzleCell, string> = {
   '5fg': '5% fg', '5fg-inv': '5% fg, inverted', '95fg': '95% fg', '95fg-inv': '95% fg, inverted',
 };
 
+/**
+ * For one training loss and one logged loss (CCE or Dice), the gradient norms at 5% and 95% fg with
+ * inputs as drawn and inverted, their ratios, and which explanation of the gap they support.
+ */
 export interface PuzzleComparison {
   trainLoss: LossName;
   logged: LossName;
@@ -54,6 +58,7 @@ export interface PuzzleComparison {
   verdict: 'intensity' | 'fraction' | 'no gap' | 'other';
 }
 
+/** The puzzle's answer from a sweep (analysePuzzle): a comparison per training and logged loss it covers. */
 export interface PuzzleAnalysis {
   /** Training losses × the class-symmetric logged losses, with all four cells present. */
   comparisons: PuzzleComparison[];

@@ -40,6 +40,10 @@ export interface SpikeMeasure {
   holds: boolean;
 }
 
+/**
+ * A run reduced to what its report needs (see the module's header): its config and status, every
+ * evaluation, the figure's smoothed curves, and the observations' and puzzle's statistics.
+ */
 export interface RunReduction {
   format: typeof REDUCTION_FORMAT;
   id: string;
@@ -105,6 +109,7 @@ export class RunReducer {
   private finalLosses: Partial<Record<LossKey, number>> = {};
   private hasGradNorms = false;
 
+  /** Takes the run's next row (rows in step order). */
   add(row: StepLog): void {
     if (this.lossKeys == null) {
       this.lossKeys = lossOrder(Object.keys(row.losses));

@@ -15,6 +15,7 @@ import { toReduction, type ReportInput, type RunReduction } from './reduce.js';
 import { judgeEvals, type RunVerdict } from './verdict.js';
 import type { RunConfig } from '../experiment/config.js';
 
+/** A vega-lite spec drawn as an SVG document's text, without a DOM. */
 export async function specToSvg(spec: Record<string, unknown>): Promise<string> {
   const view = new View(parse(compile(spec as never).spec), { renderer: 'none' });
   try {
@@ -24,6 +25,7 @@ export async function specToSvg(spec: Record<string, unknown>): Promise<string> 
   }
 }
 
+/** One run in a report: its setting, status and steps, its final scores and losses, and its verdict. */
 export interface ReportRun extends RunVerdict {
   id: string;
   figure: string;
@@ -45,6 +47,10 @@ export interface ReportRun extends RunVerdict {
   finalLosses: Partial<Record<LossKey, number>>;
 }
 
+/**
+ * The runs of one cell (model, optimizer, batch norm, foreground, inversion, training loss): how many,
+ * the mean and spread of their final accuracy and minority Dice, and their verdicts by count.
+ */
 export interface ReportCell {
   /** As ReportRun's. */
   model: string;
@@ -70,6 +76,7 @@ export interface ReportFigure {
   svg: string;
 }
 
+/** A sweep's report (renderReport): figures, runs, cells, ranking, overlays, observations and the puzzle. */
 export interface Report {
   /** The figures; their `svg` is '' when `RenderOptions.drawFigure` drew them. */
   figures: ReportFigure[];

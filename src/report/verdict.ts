@@ -6,8 +6,10 @@
 import type { RunConfig } from '../experiment/config.js';
 import type { Evaluation, StepLog } from '../experiment/train.js';
 
+/** What happened to a run: converged, stuck predicting one class, diverged, or not (yet) converged. */
 export type Verdict = 'converged' | 'stuck' | 'diverged' | 'not converged';
 
+/** A run's verdict (judgeRun), with the step it converged at or the class a stuck run predicts. */
 export interface RunVerdict {
   verdict: Verdict;
   /** First evaluation step from which accuracy stays at or above the convergence bar. */

@@ -16,6 +16,7 @@ import { reportHtml } from './html.js';
 import { validSamples } from './overlays.js';
 import { renderRuns, type Report, type RunHandle } from './render.js';
 
+/** How readSweepRuns, sweepRunHandles and writeReport read a sweep directory and draw its figures. */
 export interface ReadOptions {
   /** Told about every run left out because its log does not match its completion marker. */
   onWarning?: (message: string) => void;

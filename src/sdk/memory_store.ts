@@ -22,6 +22,7 @@ export interface MemorySweepStoreData {
   failures: FailedRun[];
 }
 
+/** A sweep's runs held in memory, where the browser's runSweep keeps them (see the module's header). */
 export class MemorySweepStore implements RunStore {
   private readonly rows = new Map<string, StepLog[]>();
   private readonly summaries = new Map<string, RunSummary>();
@@ -33,6 +34,7 @@ export class MemorySweepStore implements RunStore {
   /** The engine the sweep trains with (set with `planned`); null for a store saved before engines were recorded. */
   engine: SweepEngine | null = null;
 
+  /** Run `id`'s state: complete with its summary, failed with its error, or absent. */
   inspect(id: string): RunState {
     const summary = this.summaries.get(id);
     if (summary) return { kind: 'complete', summary };
@@ -40,10 +42,12 @@ export class MemorySweepStore implements RunStore {
     return failure ? { kind: 'failed', failure } : { kind: 'absent' };
   }
 
+  /** Whether run `id` has completed (has a summary). */
   isComplete(id: string): boolean {
     return this.summaries.has(id);
   }
 
+  /** The summary of run `id`; throws if the run is not complete. */
   readSummary(id: string): RunSummary {
     const summary = this.summaries.get(id);
     if (summary == null) throw new Error(`segloss: run ${id} is not complete`);
@@ -95,6 +99,7 @@ export class MemorySweepStore implements RunStore {
     return this.rows.get(id) ?? [];
   }
 
+  /** The runs that failed, each with its error. */
   failed(): FailedRun[] {
     return [...this.failures.values()];
   }
@@ -114,6 +119,7 @@ export class MemorySweepStore implements RunStore {
     return summaryCsv(this.completeInPlanOrder());
   }
 
+  /** The store as plain data, partial runs included; `fromJSON` restores it. */
   toJSON(): MemorySweepStoreData {
     return {
       format: 'segloss-memory-sweep-store', version: 1, planned: this.planned, engine: this.engine,

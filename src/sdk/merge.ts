@@ -12,6 +12,7 @@ import { parseSweepSpec, planSweep } from './plan.js';
 import { SweepStore } from './store.js';
 import type { RunSummary } from './summary.js';
 
+/** What mergeSweeps wrote: the merged directory, the runs it holds, and the runs missing or damaged. */
 export interface MergeResult {
   outDir: string;
   runs: number;
@@ -21,6 +22,10 @@ export interface MergeResult {
   damaged: string[];
 }
 
+/**
+ * Merges the shard directories of one sweep into `outDir` (see the module's header); throws if they
+ * are shards of different sweeps, engines or data.
+ */
 export function mergeSweeps(shardDirs: readonly string[], outDir: string): MergeResult {
   if (shardDirs.length === 0) throw new Error('merge: give at least one shard directory');
   const shards = shardDirs.map((dir) => {

@@ -24,6 +24,7 @@ export const sweepSpecSchema = z.object({
   runs: z.number().int().positive().optional(),
 }).strict().refine((s) => s.preset != null || s.parameters != null, { message: 'give a preset or parameters' });
 
+/** A sweep as given: a preset and/or parameters to sweep, with optional steps and runs per cell. */
 export type SweepSpec = z.infer<typeof sweepSpecSchema>;
 
 /** Validates a sweep spec; errors name the field (ConfigError). */

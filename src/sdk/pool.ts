@@ -15,6 +15,10 @@ import { laneEngineAccepts } from '../engine/lanes.js';
 import { RunQueue, type Claimed, type NextRun } from './run_queue.js';
 import { SummaryTracker, type FailedRun, type RunSummary } from './summary.js';
 
+/**
+ * Progress after each batch of rows a run stores: that run's last row (its step of `steps`, its
+ * losses), the sweep's run counts, and an estimate of the seconds left.
+ */
 export interface SweepProgress {
   runId: string;
   step: number;

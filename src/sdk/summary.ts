@@ -23,6 +23,7 @@ export interface RunSummary {
   samples?: PredictionSamples;
 }
 
+/** A run that failed: its id, the error as text, and the attempt it failed under. */
 export interface FailedRun {
   id: string;
   error: string;

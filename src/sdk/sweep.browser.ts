@@ -23,6 +23,7 @@ import { resolveSweep, samePlan, type Shard, type SweepSpec } from './plan.js';
 import { checkEngine, checkWorkerCount, trainRuns, WorkerDied, type SpawnWorker, type SweepEngine, type SweepProgress } from './pool.js';
 import type { FailedRun, RunSummary } from './summary.js';
 
+/** How the browser's runSweep trains: its worker script, workers, store, shard, callbacks and engine. */
 export interface BrowserSweepOptions {
   /**
    * The worker script, dist/browser/worker.js of this package as served by your app (a
@@ -41,6 +42,7 @@ export interface BrowserSweepOptions {
   /** Run only shard `current` of `total`, counted from 1 (as Node's runSweep and `--shard 1/3`). */
   shard?: Shard;
   signal?: AbortSignal;
+  /** After each batch of rows a run stores: the run's step and losses, the run counts and an ETA. */
   onProgress?: (progress: SweepProgress) => void;
   /** Every batch of rows as it arrives (for live curves). */
   onRows?: (run: PlannedRun, rows: readonly StepLog[]) => void;
@@ -53,6 +55,7 @@ export interface BrowserSweepOptions {
   engine?: SweepEngine;
 }
 
+/** What the browser's runSweep ends with: its store, its plan, the complete and failed runs, and counts. */
 export interface BrowserSweepResult {
   store: MemorySweepStore;
   /** Every planned run of this sweep (or shard), in plan order. */

@@ -25,6 +25,7 @@ import { SweepStore, type FailedRun, type RunSummary } from './store.js';
 
 export type { SweepEngine, SweepProgress } from './pool.js';
 
+/** How Node's runSweep trains: its directory, workers, resume, shard, callbacks, worker and engine. */
 export interface SweepOptions {
   outDir: string;
   /** Parallel workers (default: the machine's available parallelism). */
@@ -37,6 +38,7 @@ export interface SweepOptions {
   /** Run only shard `current` of `total`, from 1 (runs k, from 0, with k mod total = current − 1). */
   shard?: Shard;
   signal?: AbortSignal;
+  /** After each batch of rows a run stores: the run's step and losses, the run counts and an ETA. */
   onProgress?: (progress: SweepProgress) => void;
   /** Messages that are not errors: damaged runs to retrain, runs other processes hold, takeovers. */
   onNotice?: (message: string) => void;
@@ -56,6 +58,7 @@ export interface SweepOptions {
   engine?: SweepEngine;
 }
 
+/** What Node's runSweep ends with: its directory, the complete and failed runs, and counts. */
 export interface SweepResult {
   outDir: string;
   /** Every complete run of this sweep (or shard), in plan order. */
