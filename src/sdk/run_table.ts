@@ -87,31 +87,30 @@ export class RunTableBuilder {
     for (const [k, column] of columns) column.push(k in values ? values[k as LossKey] ?? NaN : null);
   }
 
-  /** The rows added as the table's columns (what `readRunColumns` gives of its file). */
-  columns(): RunColumns {
-    const columns = new Map<string, (number | null)[]>([['step', this.steps]]);
-    for (const [k, v] of this.losses) columns.set(`loss_${k}`, v.data);
-    for (const [k, v] of this.grads) columns.set(`gradNorm_${k}`, v.data);
-    columns.set('accuracy', this.accuracy);
-    this.dice.forEach((v, c) => columns.set(`dice_${c}`, v.data));
-    this.iou.forEach((v, c) => columns.set(`iou_${c}`, v.data));
-    return { rows: this.steps.length, columns };
-  }
-
-  /** The Parquet file of the rows added (hyparquet-writer writes to a ByteWriter synchronously). */
-  encode(): Uint8Array {
+  /** The table's columns in file order: name, Parquet type, values. */
+  private named(): { name: string; type: 'INT32' | 'FLOAT' | 'DOUBLE'; data: (number | null)[] }[] {
     const float = (v: Values) => (v.float32 ? 'FLOAT' : 'DOUBLE') as 'FLOAT' | 'DOUBLE';
-    const columns: { name: string; type: 'INT32' | 'FLOAT' | 'DOUBLE'; data: (number | null)[]; required?: boolean }[] = [
-      { name: 'step', type: 'INT32', data: this.steps, required: true },
+    return [
+      { name: 'step', type: 'INT32', data: this.steps },
       ...[...this.losses].map(([k, v]) => ({ name: `loss_${k}`, type: float(v), data: v.data })),
       ...[...this.grads].map(([k, v]) => ({ name: `gradNorm_${k}`, type: float(v), data: v.data })),
       { name: 'accuracy', type: 'DOUBLE' as const, data: this.accuracy },
       ...this.dice.map((v, c) => ({ name: `dice_${c}`, type: 'DOUBLE' as const, data: v.data })),
       ...this.iou.map((v, c) => ({ name: `iou_${c}`, type: 'DOUBLE' as const, data: v.data })),
     ];
+  }
+
+  /** The rows added as the table's columns (what `readRunColumns` gives of its file). */
+  columns(): RunColumns {
+    return { rows: this.steps.length, columns: new Map(this.named().map((c) => [c.name, c.data])) };
+  }
+
+  /** The Parquet file of the rows added (hyparquet-writer writes to a ByteWriter synchronously). */
+  encode(): Uint8Array {
+    const columns = this.named();
     const schema: SchemaElement[] = [
       { name: 'root', num_children: columns.length },
-      ...columns.map((c): SchemaElement => ({ name: c.name, type: c.type, repetition_type: c.required ? 'REQUIRED' : 'OPTIONAL' })),
+      ...columns.map((c): SchemaElement => ({ name: c.name, type: c.type, repetition_type: c.name === 'step' ? 'REQUIRED' : 'OPTIONAL' })),
     ];
     const writer = new ByteWriter();
     const parquet = new ParquetWriter({

@@ -195,20 +195,12 @@ export class SweepStore implements RunStore {
         return { kind: 'damaged', problem: `runs/${id}.done.json is damaged (not the completion marker of ${id})` };
       }
       if (marker.reduction) {
-        const reduction = readIfExists(this.path(id, '.reduced.json'));
-        if (reduction == null) return { kind: 'damaged', problem: `runs/${id}.reduced.json is missing (its completion marker is there)` };
-        const found = digestOf(reduction);
-        if (!sameFile(found, marker.reduction)) {
-          return { kind: 'damaged', problem: `runs/${id}.reduced.json is damaged: not the reduction its completion marker recorded (${found.bytes === marker.reduction.bytes ? 'SHA-256 differs' : `${found.bytes} bytes, not ${marker.reduction.bytes}`})` };
-        }
+        const problem = this.recordedFileProblem(id, '.reduced.json', marker.reduction, 'the reduction');
+        if (problem) return { kind: 'damaged', problem };
       }
       if (marker.table && (purpose === 'log' || !marker.reduction)) {
-        const table = readIfExists(this.path(id, '.parquet'));
-        if (table == null) return { kind: 'damaged', problem: `runs/${id}.parquet is missing (its completion marker is there)` };
-        const found = digestOf(table);
-        if (!sameFile(found, marker.table)) {
-          return { kind: 'damaged', problem: `runs/${id}.parquet is damaged: not the ${marker.table.rows} rows its completion marker recorded (${found.bytes === marker.table.bytes ? 'SHA-256 differs' : `${found.bytes} bytes, not ${marker.table.bytes}`})` };
-        }
+        const problem = this.recordedFileProblem(id, '.parquet', marker.table, `the ${marker.table.rows} rows`);
+        if (problem) return { kind: 'damaged', problem };
       } else if (purpose === 'log' || !marker.reduction) {
         const log = readIfExists(this.path(id, '.jsonl'));
         if (log == null) return { kind: 'damaged', problem: `runs/${id}.jsonl is missing (its completion marker is there)` };
@@ -227,6 +219,15 @@ export class SweepStore implements RunStore {
       return { kind: 'failed', failure: { id, error: `runs/${id}.failed.json is damaged (not JSON)` } };
     }
     return { kind: 'absent' };
+  }
+
+  /** Why run `id`'s file `suffix` is not `what` its marker recorded (`recorded`), or null when it is. */
+  private recordedFileProblem(id: string, suffix: RunFile, recorded: FileDigest, what: string): string | null {
+    const file = readIfExists(this.path(id, suffix));
+    if (file == null) return `runs/${id}${suffix} is missing (its completion marker is there)`;
+    const found = digestOf(file);
+    if (sameFile(found, recorded)) return null;
+    return `runs/${id}${suffix} is damaged: not ${what} its completion marker recorded (${found.bytes === recorded.bytes ? 'SHA-256 differs' : `${found.bytes} bytes, not ${recorded.bytes}`})`;
   }
 
   isComplete(id: string): boolean {
@@ -350,7 +351,10 @@ export class SweepStore implements RunStore {
   }
 }
 
-/** A run this process claimed in a SweepStore: its log written through one descriptor, hashed as it goes. */
+/**
+ * A run this process claimed in a SweepStore: its log written through one descriptor, its rows
+ * reduced and gathered into its table as they go.
+ */
 class FileRunLease implements RunLease {
   private fd: number | null = null;
   private reducer: RunReducer | null = null;
