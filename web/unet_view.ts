@@ -444,8 +444,13 @@ async function loadFolder(read: () => Promise<{ name: string; files: FolderFile[
     name = folder.name;
     status.textContent = `checking "${name}" (${folder.files.length} files)…`;
     const { api } = await trainingWorker();
-    const onProgress = (done: number, total: number, file: string) => { status.textContent = `checking "${name}": ${done} / ${total} pairs (${file})`; };
-    const { report, summary } = await api.checkData(name, folder.files, Comlink.proxy(onProgress));
+    // The progress calls come through the callback's own MessagePort, the result through the
+    // worker's: the last one may arrive after the result, and must not overwrite the verdict.
+    let checking = true;
+    const onProgress = (done: number, total: number, file: string) => {
+      if (checking) status.textContent = `checking "${name}": ${done} / ${total} pairs (${file})`;
+    };
+    const { report, summary } = await api.checkData(name, folder.files, Comlink.proxy(onProgress)).finally(() => { checking = false; });
     unet.data = { name, files: folder.files, report, summary };
     errorEl.hidden = true;
   } catch (error) {
