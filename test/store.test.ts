@@ -4,7 +4,7 @@
  * name the path and cause, markers from before digests still trusted when their log is whole,
  * and a lease that lost its claim writing nothing more.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,31 @@ describe('SweepStore', () => {
     store.create();
     expect(existsSync(store.path('r', '.jsonl'))).toBe(false);
     expect(existsSync(store.path('other', '.jsonl'))).toBe(true);
+    expect(store.inspect('r').kind).toBe('complete');
+  });
+
+  it('removes the claim of a complete run whose process died before releasing it, when a sweep starts, and only such claims', () => {
+    const store = storeWithRun();
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const claim = (pid: number, host = hostname()) =>
+      JSON.stringify({ host, pid, token: 't', started: '2026-01-01T00:00:00.000Z', heartbeat: '2026-01-01T00:00:00.000Z', beats: 0 });
+    writeFileSync(store.path('r', '.claim'), claim(dead));
+    writeFileSync(store.path('running', '.claim'), claim(dead)); // not complete: left for the pool's takeover
+    store.create();
+    expect(existsSync(store.path('r', '.claim'))).toBe(false);
+    expect(existsSync(store.path('running', '.claim'))).toBe(true);
+    // A live process's claim, and another host's, stay.
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      writeFileSync(store.path('r', '.claim'), claim(live.pid!));
+      store.create();
+      expect(existsSync(store.path('r', '.claim'))).toBe(true);
+    } finally {
+      live.kill();
+    }
+    writeFileSync(store.path('r', '.claim'), claim(dead, `${hostname()}-elsewhere`));
+    store.create();
+    expect(existsSync(store.path('r', '.claim'))).toBe(true);
     expect(store.inspect('r').kind).toBe('complete');
   });
 

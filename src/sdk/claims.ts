@@ -194,6 +194,22 @@ export class ClaimBook {
     return record ? `${record.host} (pid ${record.pid})` : 'a process that is still writing its claim';
   }
 
+  /**
+   * Removes run `id`'s claim when its process is known to be gone (a process of this host that has
+   * exited, or an earlier sweep of this one): what a process killed after its run's completion marker
+   * and before releasing its claim leaves. Claims of other hosts are left to the heartbeat's judgement.
+   * True when a claim was removed.
+   */
+  removeAbandoned(id: string): boolean {
+    const path = this.path(id);
+    const content = this.read(path);
+    if (content == null) return false;
+    const record = parse(content);
+    if (!record || record.host !== hostname()) return false;
+    const alive = record.pid === process.pid ? liveTokens.has(record.token) : pidAlive(record.pid);
+    return !alive && this.takeOver(path, content);
+  }
+
   private create(path: string): Claim | null {
     let fd: number;
     try {

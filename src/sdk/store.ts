@@ -131,9 +131,10 @@ export class SweepStore implements RunStore {
   }
 
   /**
-   * Makes the directory and runs/, and removes temporaries that killed processes of this host left,
-   * and the write-ahead log of a complete run whose process died after its marker and before
-   * removing the log (its table, checked against the marker, holds the rows).
+   * Makes the directory and runs/, and removes temporaries that killed processes of this host left.
+   * Of a complete run whose process died after its marker, before it had tidied up, it also removes
+   * the write-ahead log (the table, checked against the marker, holds the rows) and the claim, when
+   * that claim's process is known to be gone.
    */
   create(): void {
     io('create the directory', this.runsDir, () => mkdirSync(this.runsDir, { recursive: true }));
@@ -142,6 +143,11 @@ export class SweepStore implements RunStore {
     const files = io('list', this.runsDir, () => readdirSync(this.runsDir));
     const tables = new Set(files.filter((f) => f.endsWith('.parquet')));
     for (const file of files) {
+      if (file.endsWith('.claim')) {
+        const id = file.slice(0, -'.claim'.length);
+        if (this.inspect(id).kind === 'complete') this.claims.removeAbandoned(id);
+        continue;
+      }
       if (!file.endsWith('.jsonl')) continue;
       const id = file.slice(0, -'.jsonl'.length);
       if (!tables.has(`${id}.parquet`) || this.inspect(id).kind !== 'complete') continue;
