@@ -5,12 +5,14 @@
  * denominator, and alone the one-pass gradient) and pass 2 (the gradient, added to the region
  * part's or written).
  */
-import { exp_neg_f32x4 } from '../math/exp';
 import { log1p_unit_f32x4, log_f32x4 } from '../math/log';
 import {
   even_f32x4, gather_tile_f32x4, mask_to_f32x4, odd_f32x4, scatter_tile_f32x4, store_interleaved_f32x4,
 } from '../math/lanes';
-import { tile_exp_sum_f32x4 } from '../math/softmax';
+import {
+  softmax2_nll0_f32x4, softmax2_nll1_f32x4, softmax2_p0_f32x4, softmax2_p1_f32x4, softmax2_pmax_f32x4, softmax2_t_f32x4,
+  tile_exp_sum_f32x4,
+} from '../math/softmax';
 import { LABELS_INDEX, labels_c2_f32x4 } from './labels';
 import { FLUSH_EVERY, PX_ACT_NONE, PX_BCE, PX_CE, PX_FOCAL_SOFTMAX, param } from './region_common';
 import {
@@ -36,15 +38,14 @@ export function sigmoid_term_grad_f32x4(
 @inline export function sigmoid_term_f32x4(
   kind: i32, z: v128, y: v128, a: v128, gamma: f32, s: f32, hasAlpha: bool, gradAt: usize, scale: v128, keep: v128,
 ): v128 {
-  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
+  const t = softmax2_t_f32x4(z);
   return sigmoid_term_tp_f32x4(kind, z, t, sigmoid_of_t_f32x4(z, t), y, a, gamma, s, hasAlpha, gradAt, scale, keep);
 }
 
 /** σ(z) from t = e^−|z|: 1/(1 + t) for z ≥ 0, t/(1 + t) below (as `sigmoid_f32x4`). */
 // @ts-ignore: decorator
 @inline export function sigmoid_of_t_f32x4(z: v128, t: v128): v128 {
-  const r = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), t));
-  return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(z, f32x4.splat(0)));
+  return softmax2_p1_f32x4(z, t, softmax2_pmax_f32x4(t));
 }
 
 /** `sigmoid_term_f32x4` with t = e^−|z| and p = σ(z) already formed (the sigmoid compounds share them). */
@@ -54,7 +55,7 @@ export function sigmoid_term_grad_f32x4(
   ceAt: usize = 0,
 ): v128 {
   const one = f32x4.splat(1.0);
-  const sp = f32x4.add(f32x4.pmax(z, f32x4.splat(0)), log1p_unit_f32x4(t));
+  const sp = softmax2_nll0_f32x4(z, log1p_unit_f32x4(t)); // softplus(z)
   let value: v128;
   let d: v128;
   if (kind == PX_BCE) {
@@ -525,28 +526,24 @@ export function pixel_grad_prob_tile_f32x4(
 @inline export function softmax_c2_term_f32x4(
   kind: i32, d: v128, y0: v128, y1: v128, params: usize, gamma: f32, s: f32, dz1At: usize, scale: v128,
 ): v128 {
-  const one = f32x4.splat(1.0);
   const zero = f32x4.splat(0);
-  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
+  const t = softmax2_t_f32x4(d);
   const l = log1p_unit_f32x4(t);
-  const logp1 = f32x4.neg(f32x4.add(f32x4.pmax(f32x4.neg(d), zero), l));
-  const logp0 = f32x4.neg(f32x4.add(f32x4.pmax(d, zero), l));
+  const logp1 = f32x4.neg(softmax2_nll1_f32x4(d, l));
+  const logp0 = f32x4.neg(softmax2_nll0_f32x4(d, l));
   if (kind == PX_CE) {
     const share = f32x4.splat(s * 0.5);
     const q0 = f32x4.mul(f32x4.splat(param(params, 0)), f32x4.add(f32x4.mul(y0, f32x4.splat(1.0 - s)), share));
     const q1 = f32x4.mul(f32x4.splat(param(params, 1)), f32x4.add(f32x4.mul(y1, f32x4.splat(1.0 - s)), share));
     if (dz1At) {
-      const r = f32x4.div(one, f32x4.add(one, t));
-      const p1 = v128.bitselect(r, f32x4.mul(t, r), f32x4.gt(d, zero));
+      const p1 = softmax2_p1_f32x4(d, t, softmax2_pmax_f32x4(t));
       v128.store(dz1At, f32x4.mul(scale, f32x4.sub(f32x4.mul(p1, f32x4.add(q0, q1)), q1)));
     }
     return f32x4.neg(f32x4.add(f32x4.mul(q0, logp0), f32x4.mul(q1, logp1)));
   }
-  const r = f32x4.div(one, f32x4.add(one, t));
-  const pMin = f32x4.mul(t, r);
-  const oneIsMax = f32x4.gt(d, zero);
-  const p1 = v128.bitselect(r, pMin, oneIsMax);
-  const p0 = v128.bitselect(pMin, r, oneIsMax);
+  const pMax = softmax2_pmax_f32x4(t);
+  const p1 = softmax2_p1_f32x4(d, t, pMax);
+  const p0 = softmax2_p0_f32x4(d, t, pMax);
   const a0 = f32x4.mul(f32x4.splat(param(params, 2)), y0);
   const a1 = f32x4.mul(f32x4.splat(param(params, 3)), y1);
   // 1 − p_0 = p_1 and 1 − p_1 = p_0, exactly as computed.

@@ -3,9 +3,10 @@
  * pixels as a channel tile, or of four consecutive elements (whose classes repeat every
  * C / gcd(C, 4) vectors), per-period parameters, and small vector maths.
  */
-import { exp_f32x4, exp_neg_f32x4 } from '../math/exp';
+import { exp_f32x4 } from '../math/exp';
 import { log_f32x4 } from '../math/log';
 import { gather_tile_f32x4, hsum_f32x4, mask_to_f32x4 } from '../math/lanes';
+import { softmax2_p1_f32x4, softmax2_pmax_f32x4, softmax2_t_f32x4 } from '../math/softmax';
 import { LABELS_INDEX } from './labels';
 import { STATS, param } from './region_common';
 
@@ -48,9 +49,8 @@ import { STATS, param } from './region_common';
 /** The sigmoid of four lanes, as `sigmoid_f32`. */
 // @ts-ignore: decorator
 @inline export function sigmoid_f32x4(x: v128): v128 {
-  const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(x)));
-  const r = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), t));
-  return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(x, f32x4.splat(0)));
+  const t = softmax2_t_f32x4(x);
+  return softmax2_p1_f32x4(x, t, softmax2_pmax_f32x4(t));
 }
 
 /**

@@ -56,6 +56,7 @@
  */
 import { exp_f32, exp_neg_f32 } from '../math/exp';
 import { log1p_f32, log_f32 } from '../math/log';
+import { softmax2_nll0_f32, softmax2_p1_f32, softmax2_pmax_f32, softmax2_t_f32 } from '../math/softmax';
 import { LABELS_INDEX, label_value } from './labels';
 import {
   ACT_SIGMOID, ACT_SOFTMAX, COEFS, FLUSH_EVERY, PX_ACT_LOGITS, PX_ACT_NONE, PX_BCE, PX_CE, PX_FOCAL_SIGMOID, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
@@ -84,16 +85,15 @@ export { ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX } from './region_common';
 /** The logistic sigmoid, stable for any x: only e^−|x| is ever formed. */
 // @ts-ignore: decorator
 @inline function sigmoid_f32(x: f32): f32 {
-  const t = exp_neg_f32(-abs<f32>(x));
-  const r: f32 = 1.0 / (1.0 + t);
-  return x >= 0 ? r : t * r;
+  const t = softmax2_t_f32(x);
+  return softmax2_p1_f32(x, t, softmax2_pmax_f32(t));
 }
 
 
 /** softplus(x) = log(1 + e^x), stable for any x. */
 // @ts-ignore: decorator
 @inline function softplus_f32(x: f32): f32 {
-  return max<f32>(x, 0) + log1p_f32(exp_neg_f32(-abs<f32>(x)));
+  return softmax2_nll0_f32(x, log1p_f32(softmax2_t_f32(x)));
 }
 
 /** log p clamped at −100, for probabilities given as input. */

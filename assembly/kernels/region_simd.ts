@@ -4,12 +4,13 @@
  * more (four-pixel channel tiles), and for a sigmoid or no activation (four-element vectors); with
  * a softmax / sigmoid pixel term of the same logits riding along (the compounds).
  */
-import { exp_neg_f32x4 } from '../math/exp';
 import { log_f32x4 } from '../math/log';
 import {
   even_f32x4, gather_tile_f32x4, hsum_f32x4, mask_to_f32x4, odd_f32x4, scatter_tile_f32x4, store_interleaved_f32x4,
 } from '../math/lanes';
-import { tile_exp_sum_f32x4 } from '../math/softmax';
+import {
+  softmax2_p0_f32x4, softmax2_p1_f32x4, softmax2_pmax_f32x4, softmax2_t_f32x4, tile_exp_sum_f32x4,
+} from '../math/softmax';
 import { LABELS_INDEX, labels_c2_f32x4 } from './labels';
 import {
   ACT_SIGMOID, COEFS, FLUSH_EVERY, PX_BCE, PX_CE, PX_FOCAL_SIGMOID, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
@@ -205,7 +206,7 @@ export function stats_sigmoid_pixel_f32x4(
       const z = v128.load(input + (<usize>e << 2));
       const y = element_y_f32x4(labels, labelKind, e, j << 2, classes);
       const keep = element_keep(labels, labelKind, e, classes, hasIgnore, ignoreIndex);
-      const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(z)));
+      const t = softmax2_t_f32x4(z);
       const p0 = sigmoid_of_t_f32x4(z, t);
       // Sigmoid focal's ce goes to `saved` for the gradient pass.
       const ceAt = saved && kind == PX_FOCAL_SIGMOID ? saved + (<usize>e << 2) : 0;
@@ -403,12 +404,10 @@ export function stats_softmax_c2_f32x4(
       const za = v128.load(zp);
       const zb = v128.load(zp, 16);
       const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
-      const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
-      const r = f32x4.div(one, f32x4.add(one, t));
-      const pMin = f32x4.mul(t, r);
-      const oneIsMax = f32x4.gt(d, zero);
-      let p0 = v128.bitselect(pMin, r, oneIsMax);
-      let p1 = v128.bitselect(r, pMin, oneIsMax);
+      const t = softmax2_t_f32x4(d);
+      const pMax = softmax2_pmax_f32x4(t);
+      let p0 = softmax2_p0_f32x4(d, t, pMax);
+      let p1 = softmax2_p1_f32x4(d, t, pMax);
       let y0 = labels_c2_f32x4(labels, labelKind, i, 0);
       let y1 = labels_c2_f32x4(labels, labelKind, i, 1);
       let keep = i32x4.splat(-1);

@@ -19,12 +19,15 @@
  * pixels into channel vectors (see softmax_cce.ts); the scalar build and each pass's tail of < 4
  * pixels run scalar.
  */
-import { exp_f32, exp_neg_f32x4 } from '../math/exp';
+import { exp_f32 } from '../math/exp';
 import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';
 import {
   even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, gather_tile_f32x4, scatter_tile_f32x4,
 } from '../math/lanes';
-import { tile_exp_sum_f32x4 } from '../math/softmax';
+import {
+  softmax2_nll0_f32x4, softmax2_nll1_f32x4, softmax2_p0_f32x4, softmax2_p1_f32x4, softmax2_pmax_f32x4, softmax2_t_f32x4,
+  tile_exp_sum_f32x4,
+} from '../math/softmax';
 import { LABELS_ONE_HOT, label_value, labels_c2_f32x4 } from './labels';
 
 // @ts-ignore: decorator
@@ -120,7 +123,6 @@ function seg_fwd_c2_f32x4(
   labels: usize, labelKind: i32, logits: usize, count: i32, nllLo: f32, nllHi: f32, table: usize,
 ): f64 {
   const zero = f32x4.splat(0.0);
-  const one = f32x4.splat(1.0);
   const lo = f32x4.splat(nllLo);
   const hi = f32x4.splat(nllHi);
   let cce = zero;
@@ -133,17 +135,13 @@ function seg_fwd_c2_f32x4(
     const za = v128.load(zp);
     const zb = v128.load(zp, 16);
     const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
-    const ad = f32x4.abs(d);
-    const t = exp_neg_f32x4(f32x4.neg(ad));
-    const r = f32x4.div(one, f32x4.add(one, t));
-    const pMin = f32x4.mul(t, r);
-    const oneIsMax = f32x4.gt(d, zero);
-    const p0 = v128.bitselect(pMin, r, oneIsMax);
-    const p1 = v128.bitselect(r, pMin, oneIsMax);
+    const t = softmax2_t_f32x4(d);
+    const pMax = softmax2_pmax_f32x4(t);
+    const p0 = softmax2_p0_f32x4(d, t, pMax);
+    const p1 = softmax2_p1_f32x4(d, t, pMax);
     const L = log1p_unit_f32x4(t);
-    const La = f32x4.add(L, ad);
-    const nll0 = f32x4.pmin(f32x4.pmax(v128.bitselect(La, L, oneIsMax), lo), hi);
-    const nll1 = f32x4.pmin(f32x4.pmax(v128.bitselect(L, La, oneIsMax), lo), hi);
+    const nll0 = f32x4.pmin(f32x4.pmax(softmax2_nll0_f32x4(d, L), lo), hi);
+    const nll1 = f32x4.pmin(f32x4.pmax(softmax2_nll1_f32x4(d, L), lo), hi);
     const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
     const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
     cce = f32x4.add(cce, f32x4.add(f32x4.mul(y0, nll0), f32x4.mul(y1, nll1)));
@@ -386,8 +384,6 @@ function seg_bwd_c2_f32x4(
   labels: usize, labelKind: i32, logits: usize, grad: usize, count: i32, pLo: f32, pHi: f32,
   cceScale: f32, coefs: usize,
 ): void {
-  const zero = f32x4.splat(0.0);
-  const one = f32x4.splat(1.0);
   const two = f32x4.splat(2.0);
   const a0 = f32x4.splat(<f32>sum_at(coefs, 2, 0, 0));
   const a1 = f32x4.splat(<f32>sum_at(coefs, 2, 0, 1));
@@ -403,12 +399,10 @@ function seg_bwd_c2_f32x4(
     const za = v128.load(zp);
     const zb = v128.load(zp, 16);
     const d = f32x4.sub(odd_f32x4(za, zb), even_f32x4(za, zb));
-    const t = exp_neg_f32x4(f32x4.neg(f32x4.abs(d)));
-    const r = f32x4.div(one, f32x4.add(one, t));
-    const pMin = f32x4.mul(t, r);
-    const oneIsMax = f32x4.gt(d, zero);
-    const p0 = v128.bitselect(pMin, r, oneIsMax);
-    const p1 = v128.bitselect(r, pMin, oneIsMax);
+    const t = softmax2_t_f32x4(d);
+    const pMax = softmax2_pmax_f32x4(t);
+    const p0 = softmax2_p0_f32x4(d, t, pMax);
+    const p1 = softmax2_p1_f32x4(d, t, pMax);
     const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
     const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
     const g0 = f32x4.sub(f32x4.add(b0, f32x4.mul(bb0, f32x4.mul(two, p0))), f32x4.mul(a0, y0));

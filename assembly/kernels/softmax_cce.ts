@@ -29,12 +29,15 @@
  *   C > 2, f32x4:   four pixels at a time as C channel vectors (see `cce_tile_f32x4`).
  *   otherwise, and every path of the scalar build: one pixel, one channel at a time.
  */
-import { exp_f32, exp_neg_f32, exp_neg_f32x4 } from '../math/exp';
+import { exp_f32 } from '../math/exp';
 import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32, log1p_unit_f32x4 } from '../math/log';
 import {
   even_f32x4, odd_f32x4, store_interleaved_f32x4, hsum_f32x4, gather_tile_f32x4, scatter_tile_f32x4,
 } from '../math/lanes';
-import { tile_exp_sum_f32x4 } from '../math/softmax';
+import {
+  softmax2_nll0_f32, softmax2_nll0_f32x4, softmax2_nll1_f32, softmax2_nll1_f32x4, softmax2_p0_f32, softmax2_p0_f32x4,
+  softmax2_p1_f32, softmax2_p1_f32x4, softmax2_pmax_f32, softmax2_pmax_f32x4, softmax2_t_f32, softmax2_t_f32x4, tile_exp_sum_f32x4,
+} from '../math/softmax';
 
 import { LABELS_ONE_HOT, LABELS_INDEX } from './labels';
 
@@ -134,8 +137,6 @@ function cce_c2_f32x4(
   i: i32, labels: usize, labelKind: i32, logits: usize, grad: usize, lossOut: usize, w0: v128, w1: v128,
   ignoreV: v128, clipOn: bool, lo: v128, hi: v128, scaleV: v128,
 ): v128 {
-  const zero = f32x4.splat(0.0);
-  const one = f32x4.splat(1.0);
   const zp = logits + (<usize>i << 3);
   const za = v128.load(zp);
   const zb = v128.load(zp, 16);
@@ -155,19 +156,15 @@ function cce_c2_f32x4(
     v0 = v128.and(w0, v128.and(counted, i32x4.eq(y, i32x4.splat(0))));
     v1 = v128.and(w1, v128.and(counted, i32x4.eq(y, i32x4.splat(1))));
   }
-  // Two-class softmax as a sigmoid: t = e^{−|d|}, s = 1 + t, p_max = 1/s, p_min = t/s.
+  // Two-class softmax as σ of the difference (math/softmax.ts).
   const d = f32x4.sub(z1, z0);
-  const ad = f32x4.abs(d);
-  const t = exp_neg_f32x4(f32x4.neg(ad));
-  const r = f32x4.div(one, f32x4.add(one, t));
-  const pMin = f32x4.mul(t, r);
-  const oneIsMax = f32x4.gt(d, zero);
-  const p0 = v128.bitselect(pMin, r, oneIsMax);
-  const p1 = v128.bitselect(r, pMin, oneIsMax);
+  const t = softmax2_t_f32x4(d);
+  const pMax = softmax2_pmax_f32x4(t);
+  const p0 = softmax2_p0_f32x4(d, t, pMax);
+  const p1 = softmax2_p1_f32x4(d, t, pMax);
   const L = log1p_unit_f32x4(t);
-  const La = f32x4.add(L, ad);
-  let nll0 = v128.bitselect(La, L, oneIsMax);
-  let nll1 = v128.bitselect(L, La, oneIsMax);
+  let nll0 = softmax2_nll0_f32x4(d, L);
+  let nll1 = softmax2_nll1_f32x4(d, L);
   let vu0 = v0;
   let vu1 = v1;
   if (clipOn) {
@@ -215,17 +212,13 @@ function cce_c2_scalar(
       v1 = counted && y == 1 ? w1 : 0;
     }
     const d = z1 - z0;
-    const ad = abs<f32>(d);
-    const t = exp_neg_f32(-ad);
-    const r: f32 = 1.0 / (1.0 + t);
-    const pMin = t * r;
-    const oneIsMax = d > 0;
-    const p0 = oneIsMax ? pMin : r;
-    const p1 = oneIsMax ? r : pMin;
+    const t = softmax2_t_f32(d);
+    const pMax = softmax2_pmax_f32(t);
+    const p0 = softmax2_p0_f32(d, t, pMax);
+    const p1 = softmax2_p1_f32(d, t, pMax);
     const L = log1p_unit_f32(t);
-    const La = L + ad;
-    let nll0 = oneIsMax ? La : L;
-    let nll1 = oneIsMax ? L : La;
+    let nll0 = softmax2_nll0_f32(d, L);
+    let nll1 = softmax2_nll1_f32(d, L);
     let vu0 = v0;
     let vu1 = v1;
     if (clipOn) {
