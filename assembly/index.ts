@@ -1,10 +1,11 @@
 // Entry of the kernel modules: every exported function is a kernel the JS side binds by name.
 //
 // Where each kernel is used (its tfjs kernel in src/kernels/, the public op in src/losses/ or src/ops/):
-//   softmax_cce_fwd_bwd           SeglossSoftmaxCrossEntropy  losses.categoricalCrossEntropy (the seed's CCE)
-//   softmax_dice_fwd_bwd          SeglossSoftmaxDice          losses.dice (the seed's Dice)
+//   region_stats / region_grad    SeglossRegionStats / …Grad  the loss engine: losses.dice and every region loss, the pixel
+//                                                             losses beyond the seed's CCE (label smoothing, probabilities,
+//                                                             BCE, focal) and the compounds (src/losses/region.ts, pixel.ts)
+//   softmax_cce_fwd_bwd           SeglossSoftmaxCrossEntropy  losses.categoricalCrossEntropy (the seed's CCE: one pass, clip form)
 //   seg_losses_fwd / _bwd         SeglossSegmentationLosses   losses.segmentationLosses (the seed's five losses at once)
-//   region_stats / region_grad    SeglossRegionStats / …Grad  the zoo's region and pixel losses (src/losses/region.ts, pixel.ts)
 //   one_hot_weight_sum            (helper)                    one-hot labels' class sums, for CCE and the region losses
 //   index_labels_scan             (helper)                    the check of index labels (src/kernels/validate_index_labels.ts)
 //   lovasz_softmax                SeglossLovaszSoftmax        losses.lovaszSoftmax
@@ -22,7 +23,6 @@
 //   exp_/log_/exp_neg_/log1p_unit_f32_array                   the math alone, for `segloss bench exp` and the tests
 // The lockstep sweep engine is a module of its own (assembly/engine.ts).
 export { softmax_cce_fwd_bwd, index_labels_scan, one_hot_weight_sum } from './kernels/softmax_cce';
-export { softmax_dice_fwd_bwd } from './kernels/softmax_dice';
 export { seg_losses_fwd, seg_losses_bwd } from './kernels/seg_losses';
 export { region_stats, region_grad } from './kernels/region_losses';
 export { lovasz_softmax } from './kernels/lovasz';

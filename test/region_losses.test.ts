@@ -4,7 +4,7 @@
  * float64 references of test/reference/region64.ts (values, and gradients by central differences),
  * over activations (softmax, sigmoid, none), C = 1 to 8, rank 3 to 5, index / one-hot / soft /
  * multi-label labels, ignored pixels, absent classes and every option. Plus the shape of
- * reduction 'none', tensor leaks, the seed's Dice on the engine, and clear errors for bad options.
+ * reduction 'none', tensor leaks, the seed's Dice forms' mean and sum, and clear errors for bad options.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -104,15 +104,14 @@ describe('region losses against float64 references', () => {
   }
 });
 
-describe('the seed\'s Dice, on its kernel and on the engine', () => {
-  it('gives the same numbers either way', async () => {
+describe('the seed\'s Dice forms on the engine', () => {
+  it('give the same mean through reduction \'mean\' and \'sum\'', async () => {
     await useWasm('simd');
     const c = makeCase({ op: 'dice', activation: 'softmax', shape: [2, 5, 6, 3], labelKind: 'index', options: {} }, mulberry32(7));
     const { labels, input } = regionTensors(c);
     for (const opts of [{}, { square: true }, { includeBackground: false, perImage: true }] as DiceOptions[]) {
       const seed = losses.dice(labels, input, opts).dataSync()[0];
-      // Numerator ε given apart from the denominator's (the same value) still takes the seed's kernel;
-      // a 'sum' over one value is the same number through the engine.
+      // The mean is the sum over the groups' class values divided by their count.
       const engine = losses.dice(labels, input, { ...opts, reduction: 'sum' }).dataSync()[0] / (opts.perImage ? 2 * (opts.includeBackground === false ? 2 : 3) : 3);
       expect(engine).toBeCloseTo(seed, 6);
     }

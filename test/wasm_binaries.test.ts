@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { losses } from '../src/index.js';
 import {
-  SeglossSegmentationLosses, SeglossSegmentationLossesGrad, SeglossSoftmaxCrossEntropy, SeglossSoftmaxDice,
-  type SegmentationLossesAttrs, type SoftmaxCrossEntropyAttrs, type SoftmaxDiceAttrs,
+  SeglossRegionGrad, SeglossRegionStats, SeglossSegmentationLosses, SeglossSegmentationLossesGrad, SeglossSoftmaxCrossEntropy,
+  type RegionGradAttrs, type RegionStatsAttrs, type SegmentationLossesAttrs, type SoftmaxCrossEntropyAttrs,
 } from '../src/kernels/kernel_names.js';
 import { LOSS_NAMES } from '../src/losses/types.js';
 import type { BackendWasm } from '../src/wasm/backend.js';
@@ -24,7 +24,7 @@ const VARIANTS: KernelVariant[] = ['simd', 'scalar'];
 
 /** Every function of assembly/index.ts, i.e. the keys of `KernelExports`. */
 const KERNEL_NAMES: (keyof KernelExports)[] = [
-  'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'softmax_dice_fwd_bwd', 'region_stats', 'region_grad', 'lovasz_softmax',
+  'softmax_cce_fwd_bwd', 'index_labels_scan', 'one_hot_weight_sum', 'region_stats', 'region_grad', 'lovasz_softmax',
   'seg_losses_fwd', 'seg_losses_bwd', 'exp_f32_array', 'log_f32_array', 'exp_neg_f32_array',
   'log1p_unit_f32_array',
   'conv2d_backprop_filter', 'conv2d_backprop_input', 'depthwise_conv2d_backprop_filter',
@@ -290,10 +290,30 @@ const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: object) =>
 const cceAttrs = (over: Partial<SoftmaxCrossEntropyAttrs>): SoftmaxCrossEntropyAttrs => ({
   clip: false, epsilon: 1e-7, classWeights: [], ignoreIndex: null, reduction: 'mean', withGrad: true, ...over,
 });
-const diceAttrs = (over: Partial<SoftmaxDiceAttrs>): SoftmaxDiceAttrs => ({
-  square: false, includeBackground: true, perImage: false, epsilon: 1e-7, withGrad: true, ...over,
+const statsAttrs = (over: Partial<RegionStatsAttrs>): RegionStatsAttrs => ({
+  activation: 0, groups: 1, ignoreIndex: null, regionOn: true, squares: false, withProbs: true, pixelValues: false,
+  oneShot: false, reduction: 'mean', saved: 'none', pixelKind: 0, pxAct: 0, params: [], ...over,
 });
+/** CE's parameters at C classes: weights and alphas of 1, γ = 0, no smoothing. */
+const ceParams = (C: number) => [...new Array(2 * C).fill(1), 0, 0, 0, 0];
 const segAttrs: SegmentationLossesAttrs = { epsilon: 1e-7 };
+
+/** The region engine's input (its logits) and, for its gradient pass, p and coefficients from a statistics pass. */
+const regionInput = (_labels: tf.Tensor, logits: tf.Tensor): tf.NamedTensorMap => ({ input: logits });
+function regionGradInputs(attrs: RegionStatsAttrs) {
+  return (labels: tf.Tensor, logits: tf.Tensor): tf.NamedTensorMap => {
+    const [sums, probs, ...rest] = runKernel(SeglossRegionStats, { labels, input: logits }, attrs) as tf.Tensor[];
+    tf.dispose([sums, ...rest]);
+    const C = logits.shape[3]!;
+    const coefs = tf.tensor1d(new Float32Array(Float64Array.from({ length: attrs.groups * C * 3 }, (_, k) => 0.01 * (k - 4)).buffer));
+    return { input: logits, probs, coefs, pixelDy: tf.tensor1d([]), saved: tf.tensor1d([]) };
+  };
+}
+const gradAttrs = (s: RegionStatsAttrs): RegionGradAttrs => ({
+  activation: s.activation, groups: s.groups, ignoreIndex: s.ignoreIndex, regionOn: s.regionOn, pixelScale: 0.01,
+  pixelKind: s.pixelKind, pxAct: s.pxAct, params: s.params,
+});
+const compoundC2 = statsAttrs({ pixelKind: 1, params: ceParams(2), ignoreIndex: 1 });
 
 /** The backward kernel's extra inputs: the forward's sums and the five upstream gradients. */
 function segmentationLossesGradInputs(labels: tf.Tensor, logits: tf.Tensor): tf.NamedTensorMap {
@@ -311,12 +331,18 @@ const KERNEL_CASES: KernelCase[] = [
     kernel: SeglossSoftmaxCrossEntropy, attrs: cceAttrs({ classWeights: [0.5, 2, 1], clip: true, reduction: 'none' }) },
   { name: 'CCE index C=4, ignoreIndex, no gradient', shape: [3, 3, 3, 4], labels: 'index',
     kernel: SeglossSoftmaxCrossEntropy, attrs: cceAttrs({ ignoreIndex: 1, withGrad: false }) },
-  { name: 'Dice one-hot C=2', shape: [2, 3, 5, 2], labels: 'onehot',
-    kernel: SeglossSoftmaxDice, attrs: diceAttrs({}) },
-  { name: 'Dice index C=3, square, foreground, per image', shape: [3, 5, 1, 3], labels: 'index',
-    kernel: SeglossSoftmaxDice, attrs: diceAttrs({ square: true, includeBackground: false, perImage: true }) },
-  { name: 'Dice one-hot C=4', shape: [1, 5, 5, 4], labels: 'onehot',
-    kernel: SeglossSoftmaxDice, attrs: diceAttrs({}) },
+  { name: 'region statistics one-hot C=2', shape: [2, 3, 5, 2], labels: 'onehot',
+    kernel: SeglossRegionStats, attrs: statsAttrs({}), moreInputs: regionInput },
+  { name: 'region statistics index C=2 + CE, ignoreIndex', shape: [2, 3, 5, 2], labels: 'index',
+    kernel: SeglossRegionStats, attrs: compoundC2, moreInputs: regionInput },
+  { name: 'region statistics index C=3, squares, per image', shape: [3, 5, 1, 3], labels: 'index',
+    kernel: SeglossRegionStats, attrs: statsAttrs({ squares: true, groups: 3 }), moreInputs: regionInput },
+  { name: 'region statistics one-hot C=4', shape: [1, 5, 5, 4], labels: 'onehot',
+    kernel: SeglossRegionStats, attrs: statsAttrs({}), moreInputs: regionInput },
+  { name: 'region gradient index C=2 + CE, ignoreIndex', shape: [2, 3, 5, 2], labels: 'index',
+    kernel: SeglossRegionGrad, attrs: gradAttrs(compoundC2), moreInputs: regionGradInputs(compoundC2) },
+  { name: 'region gradient one-hot C=4, per image', shape: [2, 5, 3, 4], labels: 'onehot',
+    kernel: SeglossRegionGrad, attrs: gradAttrs(statsAttrs({ groups: 2 })), moreInputs: regionGradInputs(statsAttrs({ groups: 2 })) },
   { name: 'segmentation losses index C=2', shape: [2, 3, 5, 2], labels: 'index',
     kernel: SeglossSegmentationLosses, attrs: segAttrs },
   { name: 'segmentation losses one-hot C=3', shape: [1, 7, 3, 3], labels: 'onehot',

@@ -17,6 +17,13 @@ export const PX_FOCAL_SIGMOID: i32 = 4;
 export const PX_ACT_LOGITS: i32 = 0;
 export const PX_ACT_NONE: i32 = 1;
 
+/**
+ * `regionOn` of region_stats: 0, or REGION_ON with REGION_SQUARES when the loss reads S2 and Y2
+ * (the square Dice). Without it the SIMD paths may leave S2 and Y2 out (their sums are then 0).
+ */
+export const REGION_ON: i32 = 1;
+export const REGION_SQUARES: i32 = 2;
+
 /** The five sums per group and class, in this order: I, S, Y, S2, Y2 (f64 each). */
 // @ts-ignore: decorator
 @inline export const STATS: i32 = 5;

@@ -139,10 +139,11 @@ export function period_params(params: usize, classes: i32, at: usize): void {
 
 /** The five per-class sums' f32x4 accumulators at `a` (I, S, Y, S2, Y2) += p y, p, y, p², y². */
 // @ts-ignore: decorator
-@inline export function accumulate_stats_f32x4(a: usize, p: v128, y: v128): void {
+@inline export function accumulate_stats_f32x4(a: usize, p: v128, y: v128, squares: bool = true): void {
   v128.store(a, f32x4.add(v128.load(a), f32x4.mul(p, y)));
   v128.store(a, f32x4.add(v128.load(a, 16), p), 16);
   v128.store(a, f32x4.add(v128.load(a, 32), y), 32);
+  if (!squares) return;
   v128.store(a, f32x4.add(v128.load(a, 48), f32x4.mul(p, p)), 48);
   v128.store(a, f32x4.add(v128.load(a, 64), f32x4.mul(y, y)), 64);
 }

@@ -44,22 +44,27 @@
  * convention for probabilities).
  *
  * SIMD (the simd build): a softmax over two channels is the sigmoid of their difference, four
- * pixels at a time (as softmax_dice.ts); a softmax over more channels turns four pixels into channel
+ * pixels at a time (math/softmax.ts); a softmax over more channels turns four pixels into channel
  * vectors (4×4 transposes for C % 4 = 0, as softmax_cce.ts; lane by lane otherwise); a sigmoid or
  * no activation works on four consecutive elements, whose classes repeat every C / gcd(C, 4)
  * vectors (with class indices, the lanes' pixels and classes come from one division per vector
  * unless C | 4 or 4 | C). The tail of each group runs the scalar loops, which are also the whole
  * scalar build.
  *
- * Error: sums accumulate in f32 for blocks of FLUSH_EVERY pixels, then in f64 (≈ 1e-6 relative,
- * as the Dice kernel). The seed's Dice options keep their specialised kernel (softmax_dice.ts).
+ * Error: sums accumulate in f32 for blocks of FLUSH_EVERY pixels, then in f64 (≈ 1e-6 relative).
+ *
+ * This is the one place of every region loss, the seed's Dice forms included: the seed's own Dice
+ * kernel (softmax_dice.ts until issue #25) was folded in once this engine ran within 10 % of it —
+ * forward + backward, raw kernels in one process: 1.03× at C = 2, 1.04× at C = 4, 0.92× in 3D,
+ * 0.97× at C = 8 (square Dice 0.92–1.02×). What closed the gap at C = 2: S2 and Y2 only when the
+ * loss reads them (REGION_SQUARES) and a loop of its own for a plain region loss.
  */
 import { exp_f32, exp_neg_f32 } from '../math/exp';
 import { log1p_f32, log_f32 } from '../math/log';
 import { softmax2_nll0_f32, softmax2_p1_f32, softmax2_pmax_f32, softmax2_t_f32 } from '../math/softmax';
 import { LABELS_INDEX, label_value } from './labels';
 import {
-  ACT_SIGMOID, ACT_SOFTMAX, COEFS, FLUSH_EVERY, PX_ACT_LOGITS, PX_ACT_NONE, PX_BCE, PX_CE, PX_FOCAL_SIGMOID, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
+  REGION_SQUARES, ACT_SIGMOID, ACT_SOFTMAX, COEFS, FLUSH_EVERY, PX_ACT_LOGITS, PX_ACT_NONE, PX_BCE, PX_CE, PX_FOCAL_SIGMOID, PX_FOCAL_SOFTMAX, PX_NONE, STATS, param,
 } from './region_common';
 import { period, whole_periods } from './region_lanes';
 import {
@@ -292,7 +297,7 @@ function pixel_grad(
  * @param activation     ACT_SOFTMAX, ACT_SIGMOID or ACT_NONE (the region part's)
  * @param groups         pixel groups (1, or N per image); pixelsPerGroup = P / groups
  * @param hasIgnore      1 when pixels labelled ignoreIndex are left out
- * @param regionOn       1 to accumulate the region sums
+ * @param regionOn       0, or REGION_ON to accumulate the region sums (| REGION_SQUARES for S2 and Y2)
  * @param sums           f64 [groups, C, 5] output (region sums), then f64 [groups, 2] (pixel term:
  *                       value, denominator)
  * @param pixelKind      PX_NONE, PX_CE, PX_BCE, PX_FOCAL_SOFTMAX or PX_FOCAL_SIGMOID
@@ -335,14 +340,15 @@ export function region_stats(
     const fused = fused_pixel(regionOn, activation, classes, pixelKind, pxAct);
     if (ASC_FEATURE_SIMD && regionOn != 0) {
       const kind = fused ? pixelKind : PX_NONE;
+      const squares = (regionOn & REGION_SQUARES) != 0;
       if (activation == ACT_SOFTMAX && classes == 2) {
         const quads = pixelsPerGroup >> 2;
-        stats_softmax_c2_f32x4(labels, labelKind, input, probs, start, quads, hasIgnore, ignoreIndex, out, kind, params, pixelOut, ps);
+        stats_softmax_c2_f32x4(labels, labelKind, input, probs, start, quads, hasIgnore, ignoreIndex, out, kind, params, pixelOut, ps, squares);
         iRegion += quads << 2;
       } else if (activation == ACT_SOFTMAX && classes > 2) {
         const quads = pixelsPerGroup >> 2;
         stats_softmax_tile_f32x4(labels, labelKind, input, probs, start, quads, classes, hasIgnore, ignoreIndex, out, simd,
-          simd + (<usize>(classes * STATS) << 4), kind, params, pixelOut, ps, saved);
+          simd + (<usize>(classes * STATS) << 4), kind, params, pixelOut, ps, saved, squares);
         iRegion += quads << 2;
       } else if (activation != ACT_SOFTMAX) {
         const vectors = whole_periods(pixelsPerGroup, classes);

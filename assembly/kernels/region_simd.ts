@@ -126,7 +126,7 @@ export function stats_elementwise_v1_f32x4(
 export function stats_softmax_tile_f32x4(
   labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, classes: i32,
   hasIgnore: i32, ignoreIndex: i32, sums: usize, acc: usize, tile: usize,
-  kind: i32, params: usize, pixelOut: usize, ps: usize, saved: usize,
+  kind: i32, params: usize, pixelOut: usize, ps: usize, saved: usize, squares: bool,
 ): void {
   const rowBytes = <usize>classes << 2;
   const tileBytes = <usize>classes << 4;
@@ -153,7 +153,7 @@ export function stats_softmax_tile_f32x4(
         v128.store(pc, p);
         const y = v128.and(tile_y(l, labelKind, yTile, c), keep); // keep is all ones with float labels
         const a = acc + (<usize>(c * STATS) << 4);
-        accumulate_stats_f32x4(a, p, y);
+        accumulate_stats_f32x4(a, p, y, squares);
       }
       if (probs) scatter_tile_f32x4(pTile, probs + <usize>i * rowBytes, rowBytes);
       if (withPixel) {
@@ -378,12 +378,30 @@ export function add_pixel_grad_from_p_tile_f32x4(
 
 /**
  * Sums of a two-class softmax group over the pixels [i0, i0 + 4·quads): p_1 = σ(z_1 − z_0),
- * p_0 = 1 − p_1, both from e^−|z_1 − z_0| (no cancellation), four pixels per step. With a softmax
- * pixel term (`kind` CE or focal, the compounds), its value and denominator go to `ps`.
+ * p_0 = σ(z_0 − z_1), both from e^−|z_1 − z_0| (math/softmax.ts), four pixels per step. With a
+ * softmax pixel term (`kind` CE or focal, the compounds), its value and denominator go to `ps`;
+ * without `squares`, S2 and Y2 are left out. A plain region loss (no pixel term, nothing ignored)
+ * runs a loop of its own, free of their branches and registers: Dice on it went from 0.83 to 0.96×
+ * the seed's specialised Dice kernel, which it then replaced (bench/RESULTS.md, issue #25).
  */
 export function stats_softmax_c2_f32x4(
   labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
-  sums: usize, kind: i32, params: usize, pixelOut: usize, ps: usize,
+  sums: usize, kind: i32, params: usize, pixelOut: usize, ps: usize, squares: bool,
+): void {
+  const ignoring = hasIgnore != 0 && labelKind == LABELS_INDEX;
+  if (kind == PX_NONE && !ignoring) {
+    if (squares) stats_softmax_c2_loop(labels, labelKind, input, probs, i0, quads, false, 0, sums, PX_NONE, params, pixelOut, ps, true);
+    else stats_softmax_c2_loop(labels, labelKind, input, probs, i0, quads, false, 0, sums, PX_NONE, params, pixelOut, ps, false);
+  } else {
+    stats_softmax_c2_loop(labels, labelKind, input, probs, i0, quads, ignoring, ignoreIndex, sums, kind, params, pixelOut, ps, squares);
+  }
+}
+
+/** `stats_softmax_c2_f32x4`'s loop; inlined with constant `ignoring`, `kind` and `squares` where it can be. */
+// @ts-ignore: decorator
+@inline function stats_softmax_c2_loop(
+  labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, ignoring: bool, ignoreIndex: i32,
+  sums: usize, kind: i32, params: usize, pixelOut: usize, ps: usize, squares: bool,
 ): void {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1.0);
@@ -411,14 +429,14 @@ export function stats_softmax_c2_f32x4(
       let y0 = labels_c2_f32x4(labels, labelKind, i, 0);
       let y1 = labels_c2_f32x4(labels, labelKind, i, 1);
       let keep = i32x4.splat(-1);
-      if (hasIgnore && labelKind == LABELS_INDEX) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
+      if (ignoring) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
       if (kind != PX_NONE) {
         const v = v128.and(softmax_c2_term_f32x4(kind, d, y0, y1, params, gamma, smoothing, 0, zero), keep);
         if (pixelOut) v128.store(pixelOut + (<usize>i << 2), v);
         loss = f32x4.add(loss, v);
         den = f32x4.add(den, v128.and(weighted ? f32x4.add(f32x4.mul(w0, y0), f32x4.mul(w1, y1)) : one, keep));
       }
-      if (hasIgnore && labelKind == LABELS_INDEX) {
+      if (ignoring) {
         p0 = v128.and(p0, keep);
         p1 = v128.and(p1, keep);
         y0 = v128.and(y0, keep);
@@ -431,21 +449,25 @@ export function stats_softmax_c2_f32x4(
       s1 = f32x4.add(s1, p1);
       y0s = f32x4.add(y0s, y0);
       y1s = f32x4.add(y1s, y1);
-      q0 = f32x4.add(q0, f32x4.mul(p0, p0));
-      q1 = f32x4.add(q1, f32x4.mul(p1, p1));
-      w0s = f32x4.add(w0s, f32x4.mul(y0, y0));
-      w1s = f32x4.add(w1s, f32x4.mul(y1, y1));
+      if (squares) {
+        q0 = f32x4.add(q0, f32x4.mul(p0, p0));
+        q1 = f32x4.add(q1, f32x4.mul(p1, p1));
+        w0s = f32x4.add(w0s, f32x4.mul(y0, y0));
+        w1s = f32x4.add(w1s, f32x4.mul(y1, y1));
+      }
     }
     add_f64(sums, 0, i0v);
     add_f64(sums, 1, s0);
     add_f64(sums, 2, y0s);
-    add_f64(sums, 3, q0);
-    add_f64(sums, 4, w0s);
     add_f64(sums, STATS, i1v);
     add_f64(sums, STATS + 1, s1);
     add_f64(sums, STATS + 2, y1s);
-    add_f64(sums, STATS + 3, q1);
-    add_f64(sums, STATS + 4, w1s);
+    if (squares) {
+      add_f64(sums, 3, q0);
+      add_f64(sums, 4, w0s);
+      add_f64(sums, STATS + 3, q1);
+      add_f64(sums, STATS + 4, w1s);
+    }
     if (kind != PX_NONE) {
       add_f64(ps, 0, loss);
       add_f64(ps, 1, den);

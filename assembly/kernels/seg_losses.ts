@@ -1,7 +1,7 @@
 /**
  * The seed study's five losses in one pass, and the gradient of any weighted sum of them in one
  * more pass: cce (the seed's clip form, mean over pixels), dice, dice_square, dicefg,
- * dicefg_square (batch Dice, sums over N, H, W; see softmax_cce.ts and softmax_dice.ts for the
+ * dicefg_square (batch Dice, sums over N, H, W; see softmax_cce.ts and region_losses.ts for the
  * definitions and derivations this file reuses).
  *
  * Forward (`seg_losses_fwd`): one pass computes p = softmax(z), the clipped CCE sum and, per
@@ -11,13 +11,18 @@
  * Backward (`seg_losses_bwd`): given upstream weights w_k for the five losses (w = one-hot picks
  * one loss; tfjs passes dL/dloss_k), the per-class coefficients of every Dice term are merged,
  *   g_c = −A_c y_c + B_c + B2_c · 2 p_c,
- * A_c, B_c from the plain-denominator variants and A_c, B2_c from the squared ones (see
- * softmax_dice.ts for A, B), then one pass recomputes p and writes
+ * A_c, B_c from the plain-denominator variants and A_c, B2_c from the squared ones (with
+ * N_c = 2 I_c + ε, D_c = Y_c + S_c + ε, κ = 1 / |K|: A_c = 2κ / D_c, B_c = κ N_c / D_c²), then one pass
+ * recomputes p and writes
  *   ∂/∂z_j = p_j (g_j − Σ_c p_c g_c) + (w_cce / P)(p_j a − y_j u_j),   a = Σ_c y_c u_c
  * where u_c masks the clipped CCE terms (softmax_cce.ts, eq. 2). C = 2 runs four pixels per f32x4
  * step with one exp per pixel in each pass and one log in the forward; C > 2 transposes four
  * pixels into channel vectors (see softmax_cce.ts); the scalar build and each pass's tail of < 4
  * pixels run scalar.
+ *
+ * Why a kernel of its own: the loss engine (region_losses.ts) gathers the same five sums, but its
+ * cross-entropy has no clip form (see softmax_cce.ts), and one engine call gives one loss: the
+ * five here come from one pass (238 Melem/s forward + backward at C = 2, raw, issue #25).
  */
 import { exp_f32 } from '../math/exp';
 import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32x4 } from '../math/log';

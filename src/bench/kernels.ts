@@ -12,7 +12,12 @@ import type { BenchContext } from './suite.js';
 export async function benchKernels({ print, quick }: BenchContext): Promise<Timing[]> {
   await tf.setBackend('wasm');
   const cce = { epsilon: 1e-7, classWeights: [], ignoreIndex: null, reduction: 'mean', withGrad: true };
-  const dice = { square: false, includeBackground: true, perImage: false, epsilon: 1e-7, withGrad: true };
+  // Dice on the loss engine: its statistics pass (p kept) and its gradient pass, for any coefficients.
+  const stats = {
+    activation: 0, groups: 1, ignoreIndex: null, regionOn: true, squares: false, withProbs: true, pixelValues: false,
+    oneShot: false, reduction: 'mean', saved: 'none', pixelKind: 0, pxAct: 0, params: [],
+  };
+  const grad = { activation: 0, groups: 1, ignoreIndex: null, regionOn: true, pixelScale: 0, pixelKind: 0, pxAct: 0, params: [] };
   const rows: Timing[] = [];
   for (const variant of ['simd', 'scalar'] as const) {
     await setupWasmKernels({ variant });
@@ -33,7 +38,16 @@ export async function benchKernels({ print, quick }: BenchContext): Promise<Timi
       run('CCE exact, one-hot', 'SeglossSoftmaxCrossEntropy', { ...cce, clip: false });
       run('CCE exact, int32 labels', 'SeglossSoftmaxCrossEntropy', { ...cce, clip: false }, indices);
       run('CCE clip (seed), one-hot', 'SeglossSoftmaxCrossEntropy', { ...cce, clip: true });
-      run('Dice, one-hot', 'SeglossSoftmaxDice', dice);
+      const coefs = tf.tensor1d(new Float32Array(Float64Array.from({ length: 3 * C }, (_, k) => 0.01 * (k - 4)).buffer));
+      const none = tf.tensor1d([]);
+      const t = time(`Dice (engine, two passes), one-hot, ${variant}`, elements, () => {
+        const [sums, probs, ...rest] = tf.engine().runKernel('SeglossRegionStats', { labels: oneHot, input: logits }, stats as never) as tf.Tensor[];
+        const g = tf.engine().runKernel('SeglossRegionGrad', { labels: oneHot, input: logits, probs, coefs, pixelDy: none, saved: none }, grad as never);
+        tf.dispose([sums, probs, ...rest, g as tf.Tensor]);
+      });
+      print(formatRow(t));
+      rows.push(t);
+      tf.dispose([coefs, none]);
       run('5 losses (forward only), one-hot', 'SeglossSegmentationLosses', { epsilon: 1e-7 });
       tf.dispose([logits, indices, oneHot]);
     }

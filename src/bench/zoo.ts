@@ -2,8 +2,7 @@
  * The loss zoo (issue #12) on the region engine vs the same losses from tfjs ops, forward + backward
  * through tf.grad on tfjs's wasm backend in this process: medians, Melem/s (elements = all of the
  * input) and speed-ups against the tfjs-op twin measured in the same run, at [8,128,128,4], a
- * 3D [2,48,48,48,4], two classes [8,128,128,2] and three [8,128,128,3]. Also the seed's Dice on its specialised kernel against the same Dice on the
- * engine, the cost of generality.
+ * 3D [2,48,48,48,4], two classes [8,128,128,2] and three [8,128,128,3].
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -23,8 +22,8 @@ type Loss = (labels: tf.Tensor, z: tf.Tensor) => tf.Tensor;
  * its input: the logits, or with `probabilities` their softmax (a model that ends in softmax).
  */
 const ZOO: { name: string; labels: 'index' | 'mask'; probabilities?: boolean; loss: Loss }[] = [
-  { name: 'Dice (seed kernel at C = 2, 4k)', labels: 'index', loss: (y, z) => losses.dice(y, z) },
-  { name: 'Dice on the engine (sum)', labels: 'index', loss: (y, z) => losses.dice(y, z, { reduction: 'sum' }) },
+  { name: 'Dice', labels: 'index', loss: (y, z) => losses.dice(y, z) },
+  { name: 'Dice, square', labels: 'index', loss: (y, z) => losses.dice(y, z, { square: true }) },
   { name: 'Dice, Jaccard', labels: 'index', loss: (y, z) => losses.dice(y, z, { jaccard: true }) },
   { name: 'Dice, sigmoid (multi-label)', labels: 'mask', loss: (y, z) => losses.dice(y, z, { activation: 'sigmoid' }) },
   { name: 'generalized Dice', labels: 'index', loss: (y, z) => losses.generalizedDice(y, z) },

@@ -6,6 +6,10 @@ import {
   PIXEL_KINDS, SeglossRegionGrad, SeglossRegionStats, type RegionGradAttrs, type RegionStatsAttrs,
 } from './kernel_names.js';
 
+/** region_stats' `regionOn` flags (assembly/kernels/region_common.ts). */
+const REGION_ON = 1;
+const REGION_SQUARES = 2;
+
 function geometry(input: TensorInfo): { classes: number; pixels: number } {
   const classes = input.shape[input.shape.length - 1];
   return { classes, pixels: input.shape.reduce((a, b) => a * b, 1) / classes };
@@ -47,7 +51,7 @@ function regionStats(args: { backend: unknown; inputs: { labels: TensorInfo; inp
     k.region_stats(
       addressOf(backend, labels), labelKind(labels), addressOf(backend, input), attrs.withProbs ? addressOf(backend, probs) : 0,
       attrs.activation, attrs.groups, pixels / attrs.groups, classes, attrs.ignoreIndex == null ? 0 : 1,
-      attrs.ignoreIndex ?? 0, attrs.regionOn ? 1 : 0, addressOf(backend, sums), attrs.pixelKind, attrs.pxAct, scratch,
+      attrs.ignoreIndex ?? 0, attrs.regionOn ? (attrs.squares ? REGION_ON | REGION_SQUARES : REGION_ON) : 0, addressOf(backend, sums), attrs.pixelKind, attrs.pxAct, scratch,
       attrs.pixelValues ? addressOf(backend, values) : 0, scratch + offset, scratch + simdOffset,
       attrs.oneShot ? addressOf(backend, grad) : 0, gradScale, attrs.saved !== 'none' ? addressOf(backend, saved) : 0);
   });

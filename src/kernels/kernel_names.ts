@@ -7,8 +7,6 @@ import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** Fused softmax + CCE: outputs [loss (scalar, or [N,H,W] for reduction 'none'), dLoss/dlogits]. */
 export const SeglossSoftmaxCrossEntropy = 'SeglossSoftmaxCrossEntropy';
-/** Fused softmax + Dice: outputs [loss (scalar), dLoss/dlogits]. */
-export const SeglossSoftmaxDice = 'SeglossSoftmaxDice';
 /** The five seed losses in one pass: outputs [losses [5] (cce, dice, dice_square, dicefg, dicefg_square), sums [5, C]]. */
 export const SeglossSegmentationLosses = 'SeglossSegmentationLosses';
 /** Gradient of Σ_k dy_k · loss_k of SeglossSegmentationLosses (dy: float32 [5]): output dLoss/dlogits. */
@@ -25,15 +23,6 @@ export interface SoftmaxCrossEntropyAttrs {
   ignoreIndex: number | null;
   reduction: 'mean' | 'sum' | 'none';
   /** False when no gradient can be asked for (no tape recording): the gradient output is then empty. */
-  withGrad: boolean;
-}
-
-export interface SoftmaxDiceAttrs {
-  square: boolean;
-  includeBackground: boolean;
-  perImage: boolean;
-  epsilon: number;
-  /** As in SoftmaxCrossEntropyAttrs. */
   withGrad: boolean;
 }
 
@@ -94,6 +83,8 @@ export interface RegionStatsAttrs extends PixelTermAttrs {
   /** The ignored label, or null. */
   ignoreIndex: number | null;
   regionOn: boolean;
+  /** The region loss reads S2 and Y2 (without, the SIMD paths leave them out). */
+  squares: boolean;
   withProbs: boolean;
   /** The pixel term's values per pixel (or element) for reduction 'none'. */
   pixelValues: boolean;

@@ -1,7 +1,6 @@
 /** Every kernel segloss adds to tfjs's wasm backend, in one list. */
 import { getKernel, registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { softmaxCrossEntropyConfig } from './SeglossSoftmaxCrossEntropy.js';
-import { softmaxDiceConfig } from './SeglossSoftmaxDice.js';
 import { segmentationLossesConfig, segmentationLossesGradKernelConfig } from './SeglossSegmentationLosses.js';
 import { regionGradConfig, regionStatsConfig } from './SeglossRegionLosses.js';
 import { lovaszSoftmaxConfig } from './SeglossLovaszSoftmax.js';
@@ -21,7 +20,6 @@ import { useFusedLayersBatchNorm } from '../tfjs/layers_batch_norm.js';
 
 export const kernelConfigs: readonly KernelConfig[] = [
   softmaxCrossEntropyConfig,
-  softmaxDiceConfig,
   segmentationLossesConfig,
   segmentationLossesGradKernelConfig,
   // The region-loss engine: Dice's other forms, generalized Dice, Tversky (src/losses/region.ts).

@@ -1,18 +1,7 @@
-import { reshape, tidy, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
-import { SeglossSoftmaxDice, type SoftmaxDiceAttrs } from '../kernels/kernel_names.js';
-import { diceComposite, resolveDiceOptions } from './composite.js';
-import { checkIndexLabelsInRange, fusedKernelAvailable, runFusedLoss } from './fused.js';
+import type { Tensor, Scalar } from '@tensorflow/tfjs-core';
 import { diceRegion } from './region.js';
 import type { DiceOptions } from './types.js';
 import { checkDiceOptions, checkRegionInputs } from './validate.js';
-
-/** The seed's Dice forms, which keep their specialised kernel (at C = 2 and C % 4 = 0): softmax, batch or per-image sums, one ε, the mean. */
-function seedForm(opts: DiceOptions): boolean {
-  const eps = opts.epsilon;
-  return (opts.activation ?? 'softmax') === 'softmax' && opts.ignoreIndex === undefined && opts.classWeights === undefined
-    && !opts.jaccard && !opts.log && (opts.reduction ?? 'mean') === 'mean'
-    && (eps === undefined || typeof eps === 'number' || eps.numerator === eps.denominator);
-}
 
 /**
  * Soft Dice loss, 1 − mean_c (2 Σ y p + ε) / (Σ y + Σ p + ε), fused on the wasm backend (after
@@ -39,17 +28,5 @@ export function dice(labels: Tensor, logits: Tensor, opts: DiceOptions = {}): Te
   const op = 'dice';
   const C = checkRegionInputs(op, labels, logits, opts?.activation ?? 'softmax');
   checkDiceOptions(op, opts, C, labels);
-  // The seed's kernel has SIMD paths for C = 2 and C % 4 = 0 only; the engine is faster elsewhere.
-  if (!seedForm(opts) || (C !== 2 && C % 4 !== 0)) return diceRegion(labels, logits, opts);
-  const epsilon = opts.epsilon as number | { numerator: number } | undefined;
-  const o = resolveDiceOptions({ ...opts, epsilon: typeof epsilon === 'object' ? epsilon.numerator : epsilon });
-  const fused = fusedKernelAvailable(SeglossSoftmaxDice);
-  if (!fused) checkIndexLabelsInRange(labels, C, null);
-  const seedDice = (y: Tensor, x: Tensor): Tensor => (fused
-    ? runFusedLoss(SeglossSoftmaxDice, y, x, { square: o.square, includeBackground: o.includeBackground, perImage: o.perImage, epsilon: o.epsilon } satisfies Omit<SoftmaxDiceAttrs, 'withGrad'>)
-    : diceComposite(y, x, o));
-  if (logits.rank === 4) return seedDice(labels, logits);
-  // The seed's kernel and composite take [N, H, W, C]: any rank is [N, pixels per image, 1, C].
-  const N = logits.shape[0];
-  return tidy(() => seedDice(reshape(labels, labels.rank === logits.rank ? [N, -1, 1, C] : [N, -1, 1]), reshape(logits, [N, -1, 1, C])));
+  return diceRegion(labels, logits, opts);
 }

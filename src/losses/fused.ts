@@ -59,19 +59,29 @@ export function scaleFusedGradient(grad: Tensor, dy: Tensor): Tensor {
   return dy.rank === 0 ? mul(grad, dy) : mul(grad, expandDims(dy, -1));
 }
 
-let direct: { grad: Tensor | null } | null = null;
+/** What the fused ops inside fusedValueAndGrad handed over: the last one's gradient, value and input, and how many did. */
+interface DirectGradient {
+  grad: Tensor | null;
+  value: Tensor | null;
+  input: Tensor | null;
+  ops: number;
+}
+
+let direct: DirectGradient | null = null;
 
 /**
  * The value of `loss(logits)` and its gradient with respect to `logits`, for an upstream
  * gradient of 1, straight from a fused kernel's outputs: no tape, no saved tensors, no gradient
  * pass (what a training loop backpropagating by hand needs: tf.valueAndGrad's numbers, three
- * kernel calls fewer). `loss` must make one fused op of segloss's seed kernels (categorical
- * cross-entropy, the seed's Dice forms) and return its scalar; when it took no fused kernel
- * (another backend, the composite) this returns null and disposes what it made.
+ * kernel calls fewer). `loss` must make one fused op of segloss's kernels (categorical
+ * cross-entropy, Lovász-softmax, or any loss of the region engine with a scalar value: Dice and the
+ * rest of the zoo) of `logits` themselves and return its scalar as it is; when it took no fused
+ * kernel (another backend, the composite), took more than one, or changed its input or its value
+ * on the way (a reshape, a scale), this returns null and disposes what it made.
  */
 export function fusedValueAndGrad(logits: Tensor, loss: (logits: Tensor) => Tensor): { value: Tensor; grad: Tensor } | null {
   const outer = direct;
-  const mine: { grad: Tensor | null } = { grad: null };
+  const mine: DirectGradient = { grad: null, value: null, input: null, ops: 0 };
   direct = mine;
   try {
     let value: Tensor;
@@ -81,7 +91,8 @@ export function fusedValueAndGrad(logits: Tensor, loss: (logits: Tensor) => Tens
       mine.grad?.dispose(); // kept past tidy, so nothing else would release it
       throw e;
     }
-    if (mine.grad == null || value.rank !== 0 || !util.arraysEqual(mine.grad.shape, logits.shape)) {
+    const exact = mine.ops === 1 && mine.value === value && mine.input === logits;
+    if (mine.grad == null || !exact || value.rank !== 0 || !util.arraysEqual(mine.grad.shape, logits.shape)) {
       value.dispose();
       mine.grad?.dispose();
       return null;
@@ -90,6 +101,23 @@ export function fusedValueAndGrad(logits: Tensor, loss: (logits: Tensor) => Tens
   } finally {
     direct = outer;
   }
+}
+
+/** True inside fusedValueAndGrad: a fused loss hands it its gradient (`giveDirectGradient`) and records no tape node. */
+export function directGradientWanted(): boolean {
+  return direct != null;
+}
+
+/**
+ * Inside fusedValueAndGrad: `grad` is the gradient of the loss `value` with respect to `input` for an
+ * upstream gradient of 1; fusedValueAndGrad owns it now.
+ */
+export function giveDirectGradient(grad: Tensor, value: Tensor, input: Tensor): void {
+  if (direct!.grad) direct!.grad.dispose();
+  direct!.grad = keep(grad); // past any tidy of the op
+  direct!.value = value;
+  direct!.input = input;
+  direct!.ops++;
 }
 
 /**
@@ -101,8 +129,7 @@ export function runFusedLoss(kernelName: string, labels: Tensor, logits: Tensor,
   if (direct) {
     // Inside fusedValueAndGrad: the kernel's own gradient, no tape node.
     const [loss, grad] = engine().runKernel(kernelName, { labels, logits }, { ...attrs, withGrad: true } as unknown as NamedAttrMap) as Tensor[];
-    if (direct.grad) direct.grad.dispose();
-    direct.grad = keep(grad); // past any tidy of the op: fusedValueAndGrad owns it
+    giveDirectGradient(grad, loss, logits);
     return loss;
   }
   const withGrad = recordingGradients();

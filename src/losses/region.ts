@@ -14,7 +14,8 @@ import {
 } from '../kernels/kernel_names.js';
 import { DEFAULT_EPSILON } from './composite.js';
 import {
-  checkIndexLabelsInRange, fusedKernelAvailable, recordingGradients, scaleFusedGradient, type CustomGradientFunc,
+  checkIndexLabelsInRange, directGradientWanted, fusedKernelAvailable, giveDirectGradient, recordingGradients, scaleFusedGradient,
+  type CustomGradientFunc,
 } from './fused.js';
 import {
   diceFormula, generalizedDiceFormula, tverskyFormula, type DiceFormulaOptions, type GeneralizedDiceFormulaOptions,
@@ -91,14 +92,19 @@ function upstream(dy: Float32Array | Int32Array | Uint8Array, count: number, red
   return new Float64Array(count).fill(reduction === 'mean' ? dy[0] / count : dy[0]);
 }
 
-function groupSums(all: Float64Array, g: number, C: number): GroupSums {
+/** Group g's sums; S2 and Y2 only when the statistics pass was asked for them (else NaN: see RegionFormula). */
+function groupSums(all: Float64Array, g: number, C: number, squares: boolean): GroupSums {
   const pick = (stat: number) => Float64Array.from({ length: C }, (_, c) => all[(g * C + c) * 5 + stat]);
-  return { I: pick(0), S: pick(1), Y: pick(2), S2: pick(3), Y2: pick(4) };
+  const unread = () => new Float64Array(C).fill(NaN);
+  return { I: pick(0), S: pick(1), Y: pick(2), S2: squares ? pick(3) : unread(), Y2: squares ? pick(4) : unread() };
 }
 
 const EMPTY = () => tensor([], [0], 'float32');
 
-/** The loss on the wasm kernels: one statistics pass forward, one gradient pass backward. */
+/**
+ * The loss on the wasm kernels: one statistics pass forward, one gradient pass backward. Inside
+ * fusedValueAndGrad (a scalar loss) both run at once and the gradient goes to it, with no tape node.
+ */
 function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   const { region, formula, pixel } = loss;
   const C = input.shape[input.rank - 1];
@@ -111,7 +117,9 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   };
   const pixelOnly = formula == null;
   const pixelNone = pixelOnly && region.reduction === 'none';
-  const withGrad = recordingGradients();
+  const squares = formula?.squares ?? false;
+  const direct = directGradientWanted() && region.reduction !== 'none';
+  const withGrad = direct || recordingGradients();
   // A pixel loss alone, reduced: its gradient (for λ = 1) comes from the same pass (one read of the input).
   const oneShot = withGrad && pixelOnly && !pixelNone && pixel!.lambda === 1;
   // A focal term riding in the region part saves for the gradient pass what would cost it a log
@@ -121,9 +129,9 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
   const saved: RegionStatsAttrs['saved'] = !compound ? 'none'
     : pixel.kind === 'focalSoftmax' && region.activation === 'softmax' && labels.dtype === 'int32' && C > 2 ? 'pixel'
       : pixel.kind === 'focalSigmoid' && region.activation === 'sigmoid' ? 'element' : 'none';
-  const op = customGrad(((x: Tensor, save: GradSaveFunc) => {
+  const forward = (x: Tensor, save: GradSaveFunc) => {
     const statsAttrs: RegionStatsAttrs = {
-      activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, withProbs: withGrad && !pixelOnly,
+      activation, groups, ignoreIndex: region.ignoreIndex, regionOn: !pixelOnly, squares, withProbs: withGrad && !pixelOnly,
       pixelValues: pixelNone, oneShot, reduction: region.reduction, saved, ...pixelAttrs,
     };
     const [sumsT, probs, pixelValues, oneShotGrad, savedT] = engine().runKernel(SeglossRegionStats, { labels, input: x },
@@ -151,7 +159,7 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
       };
     }
     oneShotGrad.dispose();
-    const terms = formula ? Array.from({ length: groups }, (_, g) => formula(groupSums(sums, g, C))) : [];
+    const terms = formula ? Array.from({ length: groups }, (_, g) => formula(groupSums(sums, g, C, squares))) : [];
     const perGroup = terms[0]?.values.length ?? 0;
     let value: Tensor;
     if (pixelNone) {
@@ -163,7 +171,9 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
         const values = new Float32Array(groups * perGroup);
         terms.forEach((t, g) => values.set(t.values, g * perGroup));
         if (!pixel) {
-          value = tidy(() => reduceValues(tensor(values), groups, perGroup, region));
+          // A mean or sum of the group values in float64, then one scalar tensor (no kernel for it).
+          value = region.reduction === 'none' ? tidy(() => reduceValues(tensor(values), groups, perGroup, region))
+            : tensor(values.reduce((a, b) => a + b, 0) / (region.reduction === 'mean' ? values.length : 1));
         } else {
           const regionValue = values.reduce((a, b) => a + b, 0) / (region.reduction === 'mean' ? values.length : 1);
           total = loss.lambdaRegion * regionValue;
@@ -176,15 +186,17 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
     }
     // The labels are saved too: created inside the differentiated function (say a cast in a
     // tfjs-layers loss), they are disposed after the forward pass unless the tape keeps them.
+    // What the gradient pass does not read (an empty `saved`) is not kept.
     if (withGrad) {
-      save([x, probs, labels, savedT]);
+      save(savedT.size > 0 ? [x, probs, labels, savedT] : [x, probs, labels]);
+      if (savedT.size === 0) savedT.dispose();
     } else {
       probs.dispose();
       savedT.dispose();
     }
     return {
       value: value!,
-      gradFunc: (dy: Tensor, [savedInput, p, savedLabels, pixelSaved]: Tensor[]) => {
+      gradFunc: (dy: Tensor, [savedInput, p, savedLabels, pixelSaved = EMPTY()]: Tensor[]) => {
         const dyValues = dy.dataSync() as Float32Array;
         const coefs = new Float64Array(pixelOnly ? 0 : groups * C * 3);
         if (!pixelOnly) {
@@ -210,11 +222,18 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
           gradAttrs as unknown as NamedAttrMap) as Tensor;
         coefsT.dispose();
         if (!pixelNone) pixelDy.dispose();
+        if (pixelSaved.size === 0) pixelSaved.dispose();
         return grad;
       },
     };
-  }) as CustomGradientFunc);
-  return op(input);
+  };
+  if (!direct) return customGrad(forward as CustomGradientFunc)(input);
+  let kept: Tensor[] = [];
+  const { value, gradFunc } = forward(input, (tensors) => { kept = tensors; });
+  const grad = tidy(() => gradFunc(tensor(1), kept));
+  for (const t of kept) if (t !== input && t !== labels) t.dispose();
+  giveDirectGradient(grad, value, input);
+  return value;
 }
 
 /** The same loss from tfjs ops. */

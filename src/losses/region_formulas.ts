@@ -28,7 +28,12 @@ export interface RegionTerms {
   partials(m: ArrayLike<number>): SumPartials;
 }
 
-export type RegionFormula = (sums: GroupSums) => RegionTerms;
+/**
+ * A region loss of one group's sums. One that reads S2 or Y2 says so with `squares: true`: the
+ * statistics kernel leaves them out otherwise (GroupSums then holds NaN for them, so that a
+ * formula reading them unannounced shows it).
+ */
+export type RegionFormula = ((sums: GroupSums) => RegionTerms) & { readonly squares?: boolean };
 
 function zeros(C: number): SumPartials {
   return { I: new Float64Array(C), S: new Float64Array(C), S2: new Float64Array(C) };
@@ -50,7 +55,7 @@ export interface DiceFormulaOptions {
  *   r_c = (2 I_c + ε_n) / (D_c + ε_d),   value_c = w_c (1 − r_c)   (log: w_c · −ln r_c, as smp)
  */
 export function diceFormula(o: DiceFormulaOptions, C: number): RegionFormula {
-  return (s) => {
+  return Object.assign((s: GroupSums): RegionTerms => {
     const kept = C - o.firstClass;
     const values = new Float64Array(kept);
     const r = new Float64Array(kept);
@@ -82,7 +87,7 @@ export function diceFormula(o: DiceFormulaOptions, C: number): RegionFormula {
         return d;
       },
     };
-  };
+  }, { squares: o.square });
 }
 
 export interface GeneralizedDiceFormulaOptions {

@@ -27,10 +27,6 @@ export interface KernelExports {
     labels: number, pixels: number, classes: number, weights: number, hasIgnore: number,
     ignoreIndex: number): number;
   one_hot_weight_sum(labels: number, pixels: number, classes: number, weights: number): number;
-  softmax_dice_fwd_bwd(
-    labels: number, labelKind: number, logits: number, grad: number, groups: number,
-    pixelsPerGroup: number, classes: number, square: number, firstClass: number, epsilon: number,
-    scratch: number, tile: number): number;
   region_stats(
     labels: number, labelKind: number, input: number, probs: number, activation: number, groups: number,
     pixelsPerGroup: number, classes: number, hasIgnore: number, ignoreIndex: number, regionOn: number, sums: number,
