@@ -567,9 +567,26 @@ export function pixel_grad_prob_tile_f32x4(
   return value;
 }
 
-/** Pass 1 of a two-class softmax CE / focal over pixels [i0, i0 + 4·quads); with `gradOut`, the one-pass gradient. */
+/**
+ * Pass 1 of a two-class softmax CE / focal over pixels [i0, i0 + 4·quads); with `gradOut`, the
+ * one-pass gradient. CE with nothing ignored runs a loop of its own, free of the other branches.
+ */
 export function pixel_stats_c2_f32x4(
   kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,
+  params: usize, pixelOut: usize, ps: usize, scratch: usize, gradOut: usize, gradScale: f32,
+): void {
+  const ignoring = hasIgnore != 0 && labelKind == LABELS_INDEX;
+  if (kind == PX_CE && !ignoring) {
+    pixel_stats_c2_loop(PX_CE, labels, labelKind, input, i0, quads, false, 0, params, pixelOut, ps, scratch, gradOut, gradScale);
+  } else {
+    pixel_stats_c2_loop(kind, labels, labelKind, input, i0, quads, ignoring, ignoreIndex, params, pixelOut, ps, scratch, gradOut, gradScale);
+  }
+}
+
+/** `pixel_stats_c2_f32x4`'s loop; inlined with constant `kind` and `ignoring` where it can be. */
+// @ts-ignore: decorator
+@inline function pixel_stats_c2_loop(
+  kind: i32, labels: usize, labelKind: i32, input: usize, i0: i32, quads: i32, ignoring: bool, ignoreIndex: i32,
   params: usize, pixelOut: usize, ps: usize, scratch: usize, gradOut: usize, gradScale: f32,
 ): void {
   const gamma = param(params, 4);
@@ -591,7 +608,7 @@ export function pixel_stats_c2_f32x4(
       const y0 = labels_c2_f32x4(labels, labelKind, i, 0);
       const y1 = labels_c2_f32x4(labels, labelKind, i, 1);
       let keep = i32x4.splat(-1);
-      if (hasIgnore && labelKind == LABELS_INDEX) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
+      if (ignoring) keep = v128.not(i32x4.eq(v128.load(labels + (<usize>i << 2)), i32x4.splat(ignoreIndex)));
       const v = v128.and(softmax_c2_term_f32x4(kind, d, y0, y1, params, gamma, s, gradOut ? scratch : 0, f32x4.splat(gradScale)), keep);
       if (gradOut) {
         const dz1 = v128.and(v128.load(scratch), keep);

@@ -31,9 +31,9 @@
  *
  * Why CCE keeps a kernel of its own beside the loss engine's cross-entropy (region_losses.ts, which
  * takes label smoothing, probabilities and the compounds): the engine has no clip form on logits
- * (the seed study's), and its CE runs at 0.85× this kernel at C = 2, 0.86× at C = 4, 0.87× in 3D,
- * 0.89× at C = 8 (0.94× at C = 3): forward + backward, raw kernels in one process, issue #25
- * (bench/RESULTS.md). Folding it in needs the clip form there and a CE loop as lean as this one.
+ * (the seed study's), and its CE runs at 0.89–0.93× this kernel at C = 2, 0.91× at C = 4, 0.87–0.88×
+ * in 3D, 0.96–0.98× at C = 8 (0.95–0.98× at C = 3): forward + backward, raw kernels in one process,
+ * issue #25 (bench/RESULTS.md). Folding it in needs the clip form there, and 3D within 10 %.
  */
 import { exp_f32 } from '../math/exp';
 import { log_f32, log_f32x4, log1p_f32, log1p_unit_f32, log1p_unit_f32x4 } from '../math/log';
