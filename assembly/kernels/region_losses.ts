@@ -55,9 +55,10 @@
  *
  * This is the one place of every region loss, the seed's Dice forms included: the seed's own Dice
  * kernel (softmax_dice.ts until issue #25) was folded in once this engine ran within 10 % of it —
- * forward + backward, raw kernels in one process: 1.03× at C = 2, 1.04× at C = 4, 0.92× in 3D,
- * 0.97× at C = 8 (square Dice 0.92–1.02×). What closed the gap at C = 2: S2 and Y2 only when the
- * loss reads them (REGION_SQUARES) and a loop of its own for a plain region loss.
+ * forward + backward, raw kernels in one process: 1.03–1.09× at C = 2, 0.96–1.04× at C = 4,
+ * 0.92–0.96× in 3D, 0.97–0.98× at C = 8 (square Dice 0.92–1.02×). What closed the gap at C = 2:
+ * S2 and Y2 only when the loss reads them (REGION_SQUARES) and a loop of its own for a plain region
+ * loss.
  */
 import { exp_f32, exp_neg_f32 } from '../math/exp';
 import { log1p_f32, log_f32 } from '../math/log';

@@ -381,8 +381,8 @@ export function add_pixel_grad_from_p_tile_f32x4(
  * p_0 = σ(z_0 − z_1), both from e^−|z_1 − z_0| (math/softmax.ts), four pixels per step. With a
  * softmax pixel term (`kind` CE or focal, the compounds), its value and denominator go to `ps`;
  * without `squares`, S2 and Y2 are left out. A plain region loss (no pixel term, nothing ignored)
- * runs a loop of its own, free of their branches and registers: Dice on it went from 0.83 to 0.96×
- * the seed's specialised Dice kernel, which it then replaced (bench/RESULTS.md, issue #25).
+ * runs a loop of its own, free of their branches and registers: Dice on it went from 0.81–0.86× to
+ * 1.03–1.09× the seed's specialised Dice kernel, which it then replaced (bench/RESULTS.md, issue #25).
  */
 export function stats_softmax_c2_f32x4(
   labels: usize, labelKind: i32, input: usize, probs: usize, i0: i32, quads: i32, hasIgnore: i32, ignoreIndex: i32,

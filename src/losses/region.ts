@@ -166,21 +166,15 @@ function runFused(labels: Tensor, input: Tensor, loss: EngineLoss): Tensor {
       value = pixelValues;
     } else {
       pixelValues.dispose();
-      let total = 0;
-      if (formula) {
-        const values = new Float32Array(groups * perGroup);
-        terms.forEach((t, g) => values.set(t.values, g * perGroup));
-        if (!pixel) {
-          // A mean or sum of the group values in float64, then one scalar tensor (no kernel for it).
-          value = region.reduction === 'none' ? tidy(() => reduceValues(tensor(values), groups, perGroup, region))
-            : tensor(values.reduce((a, b) => a + b, 0) / (region.reduction === 'mean' ? values.length : 1));
-        } else {
-          const regionValue = values.reduce((a, b) => a + b, 0) / (region.reduction === 'mean' ? values.length : 1);
-          total = loss.lambdaRegion * regionValue;
-        }
-      }
-      if (pixel) {
-        total += pixel.lambda * pixelValue;
+      const values = new Float32Array(groups * perGroup);
+      terms.forEach((t, g) => values.set(t.values, g * perGroup));
+      if (!pixel && region.reduction === 'none') {
+        value = tidy(() => reduceValues(tensor(values), groups, perGroup, region));
+      } else {
+        // The group values' mean or sum and the pixel term's, weighted, in float64: one scalar tensor.
+        let total = 0;
+        if (formula) total = loss.lambdaRegion * (values.reduce((a, b) => a + b, 0) / (region.reduction === 'mean' ? values.length : 1));
+        if (pixel) total += pixel.lambda * pixelValue;
         value = tensor(total);
       }
     }

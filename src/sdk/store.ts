@@ -143,16 +143,17 @@ export class SweepStore implements RunStore {
     const files = io('list', this.runsDir, () => readdirSync(this.runsDir));
     const tables = new Set(files.filter((f) => f.endsWith('.parquet')));
     for (const file of files) {
-      if (file.endsWith('.claim')) {
-        const id = file.slice(0, -'.claim'.length);
-        if (this.inspect(id).kind === 'complete') this.claims.removeAbandoned(id);
-        continue;
+      const claim = file.endsWith('.claim');
+      if (!claim && !file.endsWith('.jsonl')) continue;
+      const id = file.slice(0, file.lastIndexOf('.'));
+      if (!claim && !tables.has(`${id}.parquet`)) continue; // an old run's log, or a run in progress
+      if (this.inspect(id).kind !== 'complete') continue;
+      if (claim) {
+        this.claims.removeAbandoned(id);
+      } else {
+        const log = this.path(id, '.jsonl');
+        io('remove', log, () => rmSync(log, { force: true }));
       }
-      if (!file.endsWith('.jsonl')) continue;
-      const id = file.slice(0, -'.jsonl'.length);
-      if (!tables.has(`${id}.parquet`) || this.inspect(id).kind !== 'complete') continue;
-      const log = this.path(id, '.jsonl');
-      io('remove', log, () => rmSync(log, { force: true }));
     }
   }
 
