@@ -1,18 +1,20 @@
 /**
  * A figure's files: the SVG (vega, render.ts) and a PNG of it (resvg, at 2× zoom), written
- * atomically. resvg's pixmaps live outside V8's heap, which does not feel them: a process that
- * renders hundreds of PNGs and collects garbage only as its small JS heap asks would grow by ~10 MB
- * a figure. So a collection runs after every figure (`v8`'s --expose-gc, set at run time): a minor
- * one, which frees the figure's renderer while it is young, and every MAJOR_EVERY figures a major
- * one, for what grew old. Measured on 360 figures in one process: 150 ms a figure and 700 MB at
- * most; the bare `gc()` (a major collection that also gives memory back) every 8 figures instead:
- * 178 ms and 476 MB; no collection at all: 4.2 GB.
+ * atomically; FigureDrawer draws the SVG on the JS thread and the PNG on one of libuv's.
+ *
+ * Memory: a figure's vega dataflow (≈ 10 MB) is promoted before it dies, and resvg's pixmaps
+ * (≈ 8 MB, outside V8's heap, which does not feel them) are freed only when their wrappers are
+ * collected, so a drawer runs a major collection every GC_EVERY figures. Measured on 2 cores
+ * (bench/RESULTS.md, 2026-12-06): 360 figures in one process in 38.8 s and 1.14 GB without it,
+ * 40.9 s and 650 MB every 16 figures, 47.6 s and 503 MB every 8 (each collection marks ≈ 100 MB
+ * and takes ≈ 90 ms). Node 20's `gc({ type: 'major' })` collects nothing unless asked with
+ * `execution: 'async'`: the major collections this file asked for every 8 figures before never ran.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Resvg } from '@resvg/resvg-js';
+import { renderAsync, Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { writeAtomic } from '../sdk/fsio.js';
 import { specToSvg } from './render.js';
 
@@ -37,8 +39,11 @@ const FONT = ((): { loadSystemFonts: boolean; fontFiles?: string[]; defaultFontF
 /** How the PNGs are drawn (a figure drawn otherwise is drawn again: write.ts's figure index). */
 export const PNG_SETTINGS = `resvg 2× zoom, white, ${FONT.fontFiles ? 'DejaVu Sans files' : 'system fonts'}`;
 
+const RESVG_OPTIONS: ResvgRenderOptions = { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: FONT };
+
+/** A PNG of an SVG, on this thread (FigureDrawer draws a report's figures' on libuv's). */
 export function svgToPng(svg: string): Buffer {
-  return new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: FONT }).render().asPng();
+  return new Resvg(svg, RESVG_OPTIONS).render().asPng();
 }
 
 /** A figure to draw: its file name (without extension) and its vega-lite spec. */
@@ -47,25 +52,54 @@ export interface FigureJob {
   spec: Record<string, unknown>;
 }
 
-const MAJOR_EVERY = 8;
-let collect: ((options?: { type: 'minor' | 'major' }) => void) | null = null;
-let drawn = 0;
+/**
+ * Draws figures in this process, to `dir/<key>.svg` and `dir/<key>.png`: a figure's SVG (vega) on
+ * the JS thread, then its PNG on one of libuv's threads (resvg's renderAsync: parsing, text and
+ * rasterising, ≈ 50 ms a figure) while the next figure's SVG is drawn; only the PNG's encoding
+ * (≈ 25 ms) comes back to the JS thread. At most `pngsInFlight` PNGs are drawn at once (one keeps
+ * up with vega; two were no faster and no smaller on the seed preset's 36 figures).
+ */
+export class FigureDrawer {
+  private readonly pngs = new Set<Promise<unknown>>();
+  private drawn = 0;
 
-/** A garbage collection, which frees the PNG renderers' native memory (their finalizers run at the next turn). */
+  constructor(private readonly dir: string, private readonly pngsInFlight = 1) {}
+
+  /**
+   * Draws a figure: resolves when its SVG is written and its PNG has started, with `png`, which
+   * resolves when the PNG is written (null) or could not be (the error).
+   */
+  async draw({ key, spec }: FigureJob): Promise<{ png: Promise<Error | null> }> {
+    const svg = await specToSvg(spec);
+    writeAtomic(join(this.dir, `${key}.svg`), svg);
+    while (this.pngs.size >= this.pngsInFlight) await Promise.race(this.pngs);
+    const png = renderAsync(svg, RESVG_OPTIONS)
+      .then((image) => { writeAtomic(join(this.dir, `${key}.png`), image.asPng()); return null; }, (error: Error) => error)
+      .finally(() => this.pngs.delete(png));
+    this.pngs.add(png);
+    if (++this.drawn % GC_EVERY === 0) await collectGarbage();
+    return { png };
+  }
+
+  /** Resolves when every PNG started is written (or failed). */
+  async finish(): Promise<void> {
+    await Promise.all(this.pngs);
+  }
+}
+
+/** Figures between major collections (the header says why, and what they cost). */
+const GC_EVERY = 16;
+let collect: ((options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => unknown) | null = null;
+
+/**
+ * A major garbage collection (in a task of its own: asked for synchronously, Node 20's collected
+ * nothing here), then a turn of the event loop for the finalizers that free native memory.
+ */
 async function collectGarbage(): Promise<void> {
   if (!collect) {
     setFlagsFromString('--expose-gc');
     collect = runInNewContext('gc') as typeof collect;
   }
-  collect!({ type: drawn % MAJOR_EVERY === 0 ? 'major' : 'minor' });
+  await collect!({ type: 'major', execution: 'async' });
   await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Writes `dir/<key>.svg` and `dir/<key>.png`. */
-export async function writeFigure(dir: string, { key, spec }: FigureJob): Promise<void> {
-  const svg = await specToSvg(spec);
-  writeAtomic(join(dir, `${key}.svg`), svg);
-  writeAtomic(join(dir, `${key}.png`), svgToPng(svg));
-  drawn++;
-  await collectGarbage();
 }

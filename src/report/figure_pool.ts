@@ -1,21 +1,26 @@
 /**
- * Draws a report's figures on every core (Node): processes each running figure_worker.ts, fed as
- * the report loads each figure's runs, a few figures queued per process at most (so the specs
- * waiting stay few). A sweep of thousands of runs has a figure per three of them; each takes
- * ~0.25 s to draw (vega's SVG, then resvg's PNG), so the drawing sets the report's pace.
+ * Draws a report's figures (Node). A drawer keeps two threads busy: vega draws a figure's SVG on
+ * its JS thread while resvg draws the previous figure's PNG on one of libuv's (figure_files.ts).
+ * So a report draws in its own process, unless it has four cores or more and many figures: then
+ * in processes, one per two cores, each running figure_worker.ts, fed as the report loads each
+ * figure's runs, a couple of figures queued per process. The processes start with the first
+ * figure to draw (none for a report whose figures are unchanged).
  *
- * Processes, not worker_threads: two threads of one process drawing PNGs ran no faster than one
- * (measured: 9.7 s against 9.8 s for 36 figures on 2 cores), each figure twice as slow; resvg's
- * ~10 MB pixmaps, mapped and unmapped per figure, make the threads of one address space wait on
- * each other. A pool of one, or a report of few figures, draws them in this process.
+ * Measured on 2 cores (bench/RESULTS.md): the seed preset's 36 figures in 4.9 s in the report's
+ * process against 5.2–5.5 s in two processes; 360 figures in 41 s and 650 MB against 39 s and
+ * 1.3 GB. Processes, not worker_threads: two threads of one process drawing PNGs ran no faster
+ * than one (resvg's ~8 MB pixmaps, mapped and unmapped per figure, make the threads of one address
+ * space wait on each other).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFigure, type FigureJob } from './figure_files.js';
+import { FigureDrawer, type FigureJob } from './figure_files.js';
 
 export interface FigurePool {
+  /** The processes drawing (0: this process draws). */
+  readonly processes: number;
   /** Queues a figure; resolves when the pool has room for another (not when this one is drawn). */
   draw(job: FigureJob): Promise<void>;
   /** Waits for every queued figure; rejects with the first figure that failed. */
@@ -32,19 +37,26 @@ function workerUrl(): URL | null {
 }
 
 /** Figures per process below which starting processes (each loads vega and resvg, ~0.5 s) is not worth it. */
-const FIGURES_PER_PROCESS = 6;
+const FIGURES_PER_PROCESS = 50;
 const QUEUED_PER_PROCESS = 2;
+/** Threads a drawer keeps busy (vega's, and resvg's on libuv's pool). */
+const THREADS_PER_DRAWER = 2;
 
-export function figurePool(dir: string, figures: number, processes = availableParallelism()): FigurePool {
-  const size = Math.min(processes, Math.floor(figures / FIGURES_PER_PROCESS));
+/** A pool for `figures` figures on `cores` cores (default: all). */
+export function figurePool(dir: string, figures: number, cores = availableParallelism()): FigurePool {
+  const size = Math.min(Math.floor(cores / THREADS_PER_DRAWER), Math.floor(figures / FIGURES_PER_PROCESS));
   const url = workerUrl();
-  if (size < 2 || url == null) {
-    return { draw: (job) => writeFigure(dir, job), finish: async () => {} };
-  }
+  if (size < 2 || url == null) return inProcess(dir);
+  return processes(dir, url, size);
+}
+
+/** Draws the figures in `size` processes, started with the first figure. */
+function processes(dir: string, url: URL, size: number): FigurePool {
   let failure: Error | null = null;
   const waiting: (() => void)[] = [];
   const idle: (() => void)[] = [];
-  const workers = Array.from({ length: size }, () => {
+  let workers: { worker: ChildProcess; queued: number }[] = [];
+  const start = () => Array.from({ length: size }, () => {
     // execArgv: not the parent's (a `node --input-type=module -e` would pass a flag a script refuses).
     const worker: ChildProcess = fork(fileURLToPath(url), [dir], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const w = { worker, queued: 0 };
@@ -74,8 +86,10 @@ export function figurePool(dir: string, figures: number, processes = availablePa
     })));
   };
   return {
+    processes: size,
     async draw(job) {
       if (failure) throw failure;
+      if (workers.length === 0) workers = start();
       for (;;) {
         const free = workers.reduce((a, b) => (b.queued < a.queued ? b : a));
         if (free.queued < QUEUED_PER_PROCESS) {
@@ -94,6 +108,28 @@ export function figurePool(dir: string, figures: number, processes = availablePa
       } finally {
         await close();
       }
+    },
+  };
+}
+
+/** Draws the figures in this process (its FigureDrawer: SVGs on the JS thread, PNGs on libuv's). */
+function inProcess(dir: string): FigurePool {
+  const drawer = new FigureDrawer(dir);
+  const written = new Set<Promise<void>>();
+  let failure: Error | null = null;
+  return {
+    processes: 0,
+    async draw(job) {
+      if (failure) throw failure;
+      const { png } = await drawer.draw(job).catch((error: Error) => {
+        throw new Error(`report: figure ${job.key}: ${error.message}`);
+      });
+      const done = png.then((error) => { if (error) failure ??= new Error(`report: figure ${job.key}: ${error.message}`); written.delete(done); });
+      written.add(done);
+    },
+    async finish() {
+      await Promise.all(written);
+      if (failure) throw failure;
     },
   };
 }

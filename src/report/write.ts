@@ -20,7 +20,10 @@ import { renderRuns, type Report, type RunHandle } from './render.js';
 export interface ReadOptions {
   /** Told about every run left out because its log does not match its completion marker. */
   onWarning?: (message: string) => void;
-  /** Processes drawing the figures (writeReport; default: the cores there are). */
+  /**
+   * Cores writeReport draws the figures on (default: all there are). A drawer keeps two busy, so
+   * with four or more, and a hundred figures or more, it draws in a process per two cores.
+   */
   threads?: number;
 }
 
