@@ -74,7 +74,7 @@ function splitSpec(spec: Record<string, unknown>): { layout: Record<string, unkn
   const text = typeof title === 'object' && title !== null && !Array.isArray(title) ? (title as { text?: unknown }).text : title;
   if (typeof text !== 'string' && !(Array.isArray(text) && text.every((t) => typeof t === 'string'))) return { layout, datasets };
   layout.title = { ...(typeof title === 'object' ? title : {}), text: { expr: TITLE_SIGNAL } };
-  layout.params = [...((layout.params as unknown[] | undefined) ?? []), { name: TITLE_SIGNAL, value: '' }] // the text is the view's signal;
+  layout.params = [...((layout.params as unknown[] | undefined) ?? []), { name: TITLE_SIGNAL, value: '' }]; // its value is each view's
   return { layout, datasets, title: text };
 }
 
