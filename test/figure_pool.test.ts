@@ -57,7 +57,7 @@ describe('a report\'s figures', () => {
     for (const [name, bytes] of Object.entries(here)) expect(there[name].equals(bytes), name).toBe(true);
   });
 
-  it.each([['in the report\'s process', 2, 0], ['in processes', 4, 2]] as const)('name a figure that cannot be drawn, %s', async (where, cores, processes) => {
+  it.each([['in the report\'s process', 2, 0], ['in processes', 4, 2]] as const)('name a figure that cannot be drawn, %s', async (_where, cores, processes) => {
     if (processes > 0 && !builtWorker) return; // needs the build, as above
     const broken = { key: 'broken', spec: { ...jobs[0].spec, hconcat: undefined, mark: 'no-such-mark' } };
     await expect(drawAll(`broken-${cores}`, 100, cores, processes, [jobs[0], broken, jobs[1]])).rejects.toThrow(/^report: figure broken: /);
