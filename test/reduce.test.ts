@@ -155,16 +155,21 @@ describe('a report from reductions', () => {
 
   it('is the same, byte for byte, from reductions, from tables or logs alone, and from the runs in memory; it reads no log', async () => {
     const warnings: string[] = [];
-    const { report } = await writeReport(dir, 'a sweep', { onWarning: (w) => warnings.push(w) });
+    const progress: [number, number][] = [];
+    const { report } = await writeReport(dir, 'a sweep', { onWarning: (w) => warnings.push(w), onProgress: (done, total) => progress.push([done, total]) });
     expect(warnings).toEqual([]);
+    // One call a figure, counting up to the figures there are.
+    expect(progress).toEqual(report.figures.map((_, k) => [k + 1, report.figures.length]));
     expect(report.runs).toHaveLength(runs.length);
     expect(report.puzzle?.analysis.comparisons.length).toBeGreaterThan(0);
     const fromReductions = reportFiles(dir);
     expect(Object.keys(fromReductions)).toEqual(expect.arrayContaining(['index.html', 'report.json', 'figures.json', 'figures/puzzle.svg']));
 
     // Again: every figure is unchanged (report/figures.json), so none is drawn, and the files are the same.
-    const again = await writeReport(dir, 'a sweep');
+    const progressAgain: number[] = [];
+    const again = await writeReport(dir, 'a sweep', { onProgress: (done) => progressAgain.push(done) });
     expect(again.figures).toEqual({ drawn: 0, unchanged: report.figures.length });
+    expect(progressAgain).toEqual(report.figures.map((_, k) => k + 1));
     expect(reportFiles(dir)).toEqual(fromReductions);
 
     // Without logs: the report of a finished sweep reads its reductions only.

@@ -243,8 +243,13 @@ export async function main(argv: string[]): Promise<number> {
           }
           throw error;
         }
-        if (process.stderr.isTTY) process.stderr.write('\n');
-        const report = result.runs.length > 0 ? await writeReport(outDir, undefined, { onWarning: notice }) : null;
+        const tty = process.stderr.isTTY;
+        if (tty) process.stderr.write('\n');
+        const report = result.runs.length > 0 ? await writeReport(outDir, undefined, {
+          onWarning: notice,
+          onProgress: (done, total) => { if (tty) process.stderr.write(`\r\x1b[Kthe report's figures: ${done}/${total}`); },
+        }) : null;
+        if (tty && report) process.stderr.write('\r\x1b[K');
         const others = result.runs.length - result.resumed - result.trained;
         const origin = [
           `${result.trained} trained here`,
@@ -273,7 +278,12 @@ export async function main(argv: string[]): Promise<number> {
     .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG), a verdict per run and the seed\'s observations checked')
     .argument('<dir>', 'a sweep directory')
     .action(async (dir: string) => {
-      const { report, index, figures } = await writeReport(dir, undefined, { onWarning: noticePrinter(process.stderr, 'segloss report: ') });
+      const tty = process.stderr.isTTY;
+      const { report, index, figures } = await writeReport(dir, undefined, {
+        onWarning: noticePrinter(process.stderr, 'segloss report: '),
+        onProgress: (done, total) => { if (tty) process.stderr.write(`\r\x1b[Kdrawing the figures: ${done}/${total}`); },
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
       const kept = figures.unchanged > 0 ? ` (${figures.unchanged} unchanged since the last report, not drawn again)` : '';
       process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures${kept} → ${index}\n`
         + [...rankingLines(report.ranking), ...observationLines(report.observations), ...modelObservationLines(report.modelObservations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');

@@ -25,6 +25,11 @@ export interface ReadOptions {
    * with four or more, and a hundred figures or more, it draws in a process per two cores.
    */
   threads?: number;
+  /**
+   * writeReport: after each figure is drawn (or found unchanged), the figures done of the total.
+   * (A figure counts as done when it is handed to a drawing process.)
+   */
+  onProgress?: (figures: number, total: number) => void;
 }
 
 /**
@@ -76,8 +81,10 @@ export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, 
   const drawn = readFigureIndex(out);
   const now: Record<string, string> = {};
   let unchanged = 0;
-  const pool = figurePool(figuresDir, groupFigures(runs).length, options.threads);
+  const total = groupFigures(runs).length;
+  const pool = figurePool(figuresDir, total, options.threads);
   let report: Report;
+  let done = 0;
   try {
     report = await renderRuns(runs, {
       drawFigure: async (figure) => {
@@ -85,9 +92,10 @@ export async function writeReport(dir: string, title = `segloss sweep: ${dir}`, 
         now[figure.key] = hash;
         if (drawn[figure.key] === hash && existsSync(join(figuresDir, `${figure.key}.svg`)) && existsSync(join(figuresDir, `${figure.key}.png`))) {
           unchanged++;
-          return;
+        } else {
+          await pool.draw(figure);
         }
-        await pool.draw(figure);
+        options.onProgress?.(++done, total);
       },
     });
   } finally {
