@@ -1,14 +1,14 @@
 /**
  * Draws a report's figures (Node). A drawer keeps two threads busy: vega draws a figure's SVG on
  * its JS thread while resvg draws the previous figure's PNG on one of libuv's (figure_files.ts).
- * So a report draws in its own process, unless it has four cores or more and many figures: then
- * in processes, one per two cores, each running figure_worker.ts, fed as the report loads each
- * figure's runs, a couple of figures queued per process. The processes start with the first
- * figure to draw (none for a report whose figures are unchanged).
+ * So on 2 cores a report draws in its own process; with four or more, in processes, one per two
+ * cores and at most one per FIGURES_PER_PROCESS figures, each running figure_worker.ts, fed as the
+ * report loads each figure's runs, a couple of figures queued per process. The processes start
+ * with the first figure to draw (none for a report whose figures are unchanged).
  *
- * Measured on 2 cores (bench/RESULTS.md): the seed preset's 36 figures in 4.9 s in the report's
- * process against 5.2–5.5 s in two processes; 360 figures in 41 s and 650 MB against 39 s and
- * 1.3 GB. Processes, not worker_threads: two threads of one process drawing PNGs ran no faster
+ * Measured on 2 cores (bench/RESULTS.md): the seed preset's 36 figures in 4.6–4.9 s in the
+ * report's process against 4.7–5.2 s in two processes; 360 figures in 41 s and 650 MB against 39 s
+ * and 1.3 GB. (Machines of 4 cores or more were not at hand: their rule is this reasoning's.) Processes, not worker_threads: two threads of one process drawing PNGs ran no faster
  * than one (resvg's ~8 MB pixmaps, mapped and unmapped per figure, make the threads of one address
  * space wait on each other).
  */
@@ -36,8 +36,8 @@ function workerUrl(): URL | null {
   return null;
 }
 
-/** Figures per process below which starting processes (each loads vega and resvg, ~0.5 s) is not worth it. */
-const FIGURES_PER_PROCESS = 50;
+/** Figures a process must have (≈ 1.5 s of drawing) to be worth its start (vega and resvg loaded, ≈ 0.5 s). */
+const FIGURES_PER_PROCESS = 12;
 const QUEUED_PER_PROCESS = 2;
 /** Threads a drawer keeps busy (vega's, and resvg's on libuv's pool). */
 const THREADS_PER_DRAWER = 2;

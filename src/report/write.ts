@@ -22,7 +22,7 @@ export interface ReadOptions {
   onWarning?: (message: string) => void;
   /**
    * Cores writeReport draws the figures on (default: all there are). A drawer keeps two busy, so
-   * with four or more, and a hundred figures or more, it draws in a process per two cores.
+   * with four or more it draws in processes, one per two cores (and per dozen figures).
    */
   threads?: number;
   /**
