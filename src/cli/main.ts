@@ -117,17 +117,20 @@ async function maskConvention(opts: { masks?: string; maskColors?: string }) {
   return (opts.masks ?? 'auto') as 'auto' | 'indices' | 'binary' | 'palette';
 }
 
-/** The data check's progress: a live line on a TTY, a line every 5 s otherwise (large data sets take a while). */
-function checkProgress(stream: NodeJS.WriteStream): (done: number, total: number) => void {
+/**
+ * A count's progress, `what: done/total` (the data check, a report's figures, an export's runs): a
+ * live line on a TTY, cleared when done, and a line every 5 s otherwise (long work takes a while).
+ */
+function countProgress(stream: NodeJS.WriteStream, what: string): (done: number, total: number) => void {
   let last = Date.now();
   return (done, total) => {
     const now = Date.now();
     if (stream.isTTY) {
       if (done === total) stream.write('\r\x1b[K');
-      else if (now - last > 100) stream.write(`\rchecking the data: ${done}/${total}`);
+      else if (now - last > 100) stream.write(`\r\x1b[K${what}: ${done}/${total}`);
       else return;
     } else if (now - last > 5000 && done < total) {
-      stream.write(`checking the data: ${done}/${total}\n`);
+      stream.write(`${what}: ${done}/${total}\n`);
     } else {
       return;
     }
@@ -243,13 +246,10 @@ export async function main(argv: string[]): Promise<number> {
           }
           throw error;
         }
-        const tty = process.stderr.isTTY;
-        if (tty) process.stderr.write('\n');
-        const report = result.runs.length > 0 ? await writeReport(outDir, undefined, {
-          onWarning: notice,
-          onProgress: (done, total) => { if (tty) process.stderr.write(`\r\x1b[Kthe report's figures: ${done}/${total}`); },
-        }) : null;
-        if (tty && report) process.stderr.write('\r\x1b[K');
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        const report = result.runs.length > 0
+          ? await writeReport(outDir, undefined, { onWarning: notice, onProgress: countProgress(process.stderr, 'the report\'s figures') })
+          : null;
         const others = result.runs.length - result.resumed - result.trained;
         const origin = [
           `${result.trained} trained here`,
@@ -278,12 +278,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('render DIR/report/index.html: the seed\'s figures (SVG and PNG), a verdict per run and the seed\'s observations checked')
     .argument('<dir>', 'a sweep directory')
     .action(async (dir: string) => {
-      const tty = process.stderr.isTTY;
       const { report, index, figures } = await writeReport(dir, undefined, {
-        onWarning: noticePrinter(process.stderr, 'segloss report: '),
-        onProgress: (done, total) => { if (tty) process.stderr.write(`\r\x1b[Kdrawing the figures: ${done}/${total}`); },
+        onWarning: noticePrinter(process.stderr, 'segloss report: '), onProgress: countProgress(process.stderr, 'drawing the figures'),
       });
-      if (tty) process.stderr.write('\r\x1b[K');
       const kept = figures.unchanged > 0 ? ` (${figures.unchanged} unchanged since the last report, not drawn again)` : '';
       process.stderr.write(`${report.runs.length} runs, ${report.figures.length} figures${kept} → ${index}\n`
         + [...rankingLines(report.ranking), ...observationLines(report.observations), ...modelObservationLines(report.modelObservations), ...puzzleLines(report.puzzle?.analysis)].join('\n') + '\n');
@@ -299,12 +296,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'the file to write (default: DIR/export.parquet or DIR/export.csv)')
     .action(async (dir: string, opts: { format: 'parquet' | 'csv'; out?: string }) => {
       const { exportSweep } = await import('../sdk/export.js');
-      const tty = process.stderr.isTTY;
       const result = await exportSweep(dir, {
         format: opts.format, out: opts.out, onWarning: noticePrinter(process.stderr, 'segloss export: '),
-        onProgress: (done, total) => { if (tty) process.stderr.write(`\r\x1b[Kexporting: ${done}/${total} runs`); },
+        onProgress: countProgress(process.stderr, 'exporting the runs'),
       });
-      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${result.runs} runs, ${result.rows.toLocaleString('en')} rows, ${result.columns.length} columns → ${result.out}\n`);
+      process.stderr.write(`${result.runs} runs, ${result.rows.toLocaleString('en')} rows, ${result.columns.length} columns → ${result.out}\n`);
     });
 
   program.command('merge')
@@ -369,7 +365,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         report = await checkData(dir, {
           masks, classes: opts.classes, manifest: opts.manifest,
-          onProgress: opts.json ? undefined : checkProgress(process.stderr),
+          onProgress: opts.json ? undefined : countProgress(process.stderr, 'checking the data'),
         });
       } catch (error) {
         throw new UsageError(`data check: ${(error as Error).message}`);
@@ -463,7 +459,7 @@ export async function main(argv: string[]): Promise<number> {
         if (differing.length > 0) {
           throw new UsageError(`--resume continues the run as it began: ${differing.join('; ')}. Drop ${differing.length > 1 ? 'them' : 'it'}, or train a new run in another --out`);
         }
-        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint, undefined, { onCheckProgress: checkProgress(process.stderr), ...execution }));
+        trainer = await openTrainer(() => UNetTrainer.resume(checkpoint, undefined, { onCheckProgress: countProgress(process.stderr, 'checking the data'), ...execution }));
         // The log keeps the rows before the checkpoint; the steps after it are trained again, to the same bits.
         const kept = existsSync(logPath) ? fsio('read', logPath, () => readFileSync(logPath, 'utf8')).split('\n').filter(Boolean)
           .filter((line) => (JSON.parse(line) as { step: number }).step < trainer.step) : [];
@@ -477,7 +473,7 @@ export async function main(argv: string[]): Promise<number> {
         } catch (error) {
           throw new UsageError((error as Error).message.replace(/^segloss train: /, ''));
         }
-        trainer = await openTrainer(() => UNetTrainer.open({ ...given, threads: execution.threads }, undefined, { onCheckProgress: checkProgress(process.stderr), onNotice: execution.onNotice }));
+        trainer = await openTrainer(() => UNetTrainer.open({ ...given, threads: execution.threads }, undefined, { onCheckProgress: countProgress(process.stderr, 'checking the data'), onNotice: execution.onNotice }));
         fsio('create', out, () => mkdirSync(out, { recursive: true }));
       }
       const o = trainer.options;
