@@ -8,9 +8,10 @@
  *
  * Measured on 2 cores (bench/RESULTS.md): the seed preset's 36 figures in 4.6–4.9 s in the
  * report's process against 4.7–5.2 s in two processes; 360 figures in 41 s and 650 MB against 39 s
- * and 1.3 GB. (Machines of 4 cores or more were not at hand: their rule is this reasoning's.) Processes, not worker_threads: two threads of one process drawing PNGs ran no faster
- * than one (resvg's ~8 MB pixmaps, mapped and unmapped per figure, make the threads of one address
- * space wait on each other).
+ * and 1.3 GB. (No machine of 4 cores or more was at hand: their rule rests on this reasoning.)
+ * Processes, not worker_threads: two threads of one process drawing PNGs ran no faster than one
+ * (resvg's ~8 MB pixmaps, mapped and unmapped per figure, make the threads of one address space
+ * wait on each other).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -42,6 +43,9 @@ const QUEUED_PER_PROCESS = 2;
 /** Threads a drawer keeps busy (vega's, and resvg's on libuv's pool). */
 const THREADS_PER_DRAWER = 2;
 
+/** The error a report fails with when figure `key` could not be drawn. */
+const figureFailed = (key: string, why: string) => new Error(`report: figure ${key}: ${why}`);
+
 /** A pool for `figures` figures on `cores` cores (default: all). */
 export function figurePool(dir: string, figures: number, cores = availableParallelism()): FigurePool {
   const size = Math.min(Math.floor(cores / THREADS_PER_DRAWER), Math.floor(figures / FIGURES_PER_PROCESS));
@@ -62,7 +66,7 @@ function processes(dir: string, url: URL, size: number): FigurePool {
     const w = { worker, queued: 0 };
     worker.on('message', (m: { key: string; error?: string }) => {
       w.queued--;
-      if (m.error && !failure) failure = new Error(`report: figure ${m.key}: ${m.error}`);
+      if (m.error && !failure) failure = figureFailed(m.key, m.error);
       waiting.shift()?.();
       if (workers.every((x) => x.queued === 0)) for (const done of idle.splice(0)) done();
     });
@@ -122,9 +126,9 @@ function inProcess(dir: string): FigurePool {
     async draw(job) {
       if (failure) throw failure;
       const { png } = await drawer.draw(job).catch((error: Error) => {
-        throw new Error(`report: figure ${job.key}: ${error.message}`);
+        throw figureFailed(job.key, error.message);
       });
-      const done = png.then((error) => { if (error) failure ??= new Error(`report: figure ${job.key}: ${error.message}`); written.delete(done); });
+      const done = png.then((error) => { if (error) failure ??= figureFailed(job.key, error.message); written.delete(done); });
       written.add(done);
     },
     async finish() {
